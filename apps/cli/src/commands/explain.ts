@@ -1,0 +1,71 @@
+import { explain, LECTURE_EXAMPLE_1, parseExplainNet, type ExplainTrace } from '@shardgrad/core';
+import { errors } from '@shardgrad/core';
+import type { Argv } from 'yargs';
+import { readFileOrFail } from '../io/files.js';
+
+const f = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(4));
+const vec = (a: number[]) => `(${a.map(f).join(', ')})`;
+const mat = (m: number[][], indent: string) => m.map((row) => `${indent}[${row.map(f).join(', ')}]`).join('\n');
+
+/** The trace as the lecture's appendix prints it: forward, loss, chain-rule factors, gradients, update. */
+export function formatTrace(t: ExplainTrace): string {
+  const { spec } = t.net;
+  const L = spec.sizes.length - 1;
+  const out: string[] = [];
+  out.push(`Network ${spec.sizes.join('-')}, activations ${spec.activations.join(', ')}, loss ${spec.loss}, η = ${t.net.lr}`);
+  out.push(`Input x = y⁰ = ${vec(t.net.input)}, target y = ${vec(t.net.target)}`);
+  out.push('', 'Forward: v = yW + b, y = g(v)');
+  t.forward.forEach((l, i) => {
+    out.push(`  layer ${i + 1} (${spec.activations[i]}): v = ${vec(l.v)}`);
+    out.push(`  ${' '.repeat(String(i + 1).length + 8 + spec.activations[i].length)}   y = ${vec(l.y)}`);
+  });
+  out.push('', spec.loss === 'mse' ? `Loss L = (1/N)·Σ(y − ŷ)² = ${f(t.loss)}` : `Loss L = −Σ y·log ŷ = ${f(t.loss)}`);
+  out.push('', 'Backward: ∂L/∂W = ∂L/∂y · ∂y/∂v · ∂v/∂W (chain rule)');
+  for (let l = L - 1; l >= 0; l--) {
+    const b = t.backward[l];
+    out.push(`  layer ${l + 1}:`);
+    if (b.dL_dy) out.push(`    ∂L/∂y = ${vec(b.dL_dy)}`);
+    if (b.dy_dv) out.push(`    ∂y/∂v = g'(v) = ${vec(b.dy_dv)}`);
+    else out.push('    softmax and cross-entropy together: ∂L/∂v = ŷ − y');
+    out.push(`    ∂L/∂v = ${vec(b.dL_dv)}`);
+    out.push(`    ∂L/∂W = (y below)ᵀ·∂L/∂v =\n${mat(t.gradients.weights[l], '      ')}`);
+    out.push(`    ∂L/∂b = ∂L/∂v = ${vec(t.gradients.biases[l])}`);
+  }
+  out.push('', `Update: W ← W − η·∂L/∂W, b ← b − η·∂L/∂b (η = ${t.net.lr})`);
+  for (let l = 0; l < L; l++) {
+    out.push(`  W${l + 1} =\n${mat(t.updated.weights[l], '    ')}`);
+    out.push(`  b${l + 1} = ${vec(t.updated.biases[l])}`);
+  }
+  return out.join('\n');
+}
+
+export function registerExplain(y: Argv): Argv {
+  return y.command(
+    'explain',
+    'Print every number of one backprop step for one sample, like the lecture (default: its Example 1)',
+    (a) =>
+      a
+        .option('net', { type: 'string', describe: 'network JSON file (layers, activation, output, loss, weights, biases, input, target, lr)' })
+        .option('json', { type: 'boolean', default: false, describe: 'print one JSON object instead of text' })
+        .example('$0 explain', "the lecture's Example 1: one sigmoid unit, x = (0.1, 0.5), target 1")
+        .example('$0 explain --net net.json --json', 'a 2-2-2 network from a file, as JSON'),
+    (argv) => {
+      let net = LECTURE_EXAMPLE_1;
+      if (argv.net !== undefined) {
+        const text = readFileOrFail(argv.net).toString('utf8');
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch (e) {
+          throw errors.badInput(argv.net, `not valid JSON (${(e as Error).message})`);
+        }
+        net = parseExplainNet(json, argv.net);
+      }
+      const t = explain(net);
+      if (argv.json) {
+        const { forward, loss, backward, gradients, updated } = t;
+        process.stdout.write(JSON.stringify({ forward, loss, backward, gradients, updated }) + '\n');
+      } else process.stdout.write(formatTrace(t) + '\n');
+    },
+  );
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+import { ExitCode, isShardgradError } from '@shardgrad/core';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { registerExplain } from './commands/explain.js';
+import { registerTrain } from './commands/train.js';
+
+/** Prints a user error as one line and exits with its code; anything else is a bug and keeps its stack. */
+function fail(e: unknown): never {
+  if (isShardgradError(e)) {
+    process.stderr.write(`shardgrad: ${e.message}\n`);
+    process.exit(e.exitCode);
+  }
+  process.stderr.write(`shardgrad: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+  process.exit(ExitCode.trainingFailed);
+}
+
+async function main(): Promise<void> {
+  let cli = yargs(hideBin(process.argv))
+    .scriptName('shardgrad')
+    .usage('$0 <command> [options]')
+    .strict()
+    .demandCommand(1, 'name a command')
+    .recommendCommands()
+    .help()
+    .version(false)
+    .wrap(Math.min(110, process.stdout.columns ?? 110))
+    .fail((msg, err) => {
+      if (err) throw err;
+      // usage errors from yargs itself: unknown flag, missing argument, bad choice
+      process.stderr.write(`shardgrad: ${msg.replace(/\s*\n\s*/g, ' ')} (see shardgrad --help)\n`);
+      process.exit(ExitCode.badInput);
+    });
+  cli = registerTrain(cli);
+  cli = registerExplain(cli);
+  await cli.parseAsync();
+}
+
+main().catch(fail);

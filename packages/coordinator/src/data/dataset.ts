@@ -1,0 +1,30 @@
+/**
+ * A dataset loaded once into SharedArrayBuffers: workers read X and Y in place, never a copy.
+ * Shape letters: N = rows, D = inputs, C = outputs (classes for classification).
+ */
+export interface Dataset {
+  readonly name: string;
+  readonly task: 'classification' | 'regression';
+  /** X: (N, D) float32 over a SharedArrayBuffer */
+  readonly X: Float32Array;
+  /** Y: (N, C) float32 over a SharedArrayBuffer (one-hot for classification) */
+  readonly Y: Float32Array;
+  readonly rows: number;
+  readonly inputs: number;
+  readonly outputs: number;
+  /** the held-out split fixed by the loader (e.g. MNIST's last fifth); may be empty */
+  readonly trainRows: Uint32Array;
+  readonly testRows: Uint32Array;
+}
+
+/** A float32 array of `length` over a fresh SharedArrayBuffer. */
+export function sharedFloat32(length: number): Float32Array {
+  return new Float32Array(new SharedArrayBuffer(length * Float32Array.BYTES_PER_ELEMENT));
+}
+
+/** 0, 1, …, n−1 as a Uint32Array. */
+export function iota(n: number, from = 0): Uint32Array {
+  const a = new Uint32Array(n);
+  for (let i = 0; i < n; i++) a[i] = from + i;
+  return a;
+}

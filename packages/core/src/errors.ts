@@ -1,0 +1,37 @@
+/** Exit codes shared by every shardgrad front end (documented in the README). */
+export const ExitCode = {
+  ok: 0,
+  trainingFailed: 1,
+  badInput: 2,
+  interrupted: 130,
+  terminated: 143,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/**
+ * An error a user can cause: a one-line message that names the file or flag and the problem,
+ * plus the exit code a front end should use. Stack traces are for bugs only.
+ */
+export class ShardgradError extends Error {
+  override readonly name = 'ShardgradError';
+  constructor(
+    message: string,
+    readonly exitCode: ExitCodeValue = ExitCode.badInput,
+  ) {
+    super(message.replace(/\s*\n\s*/g, ' '));
+  }
+}
+
+/** Error factory: every user-facing failure is built here so messages keep one shape. */
+export const errors = {
+  /** `where` is a file path, a flag (`--lr`) or a field (`weights[1][0]`). */
+  badInput: (where: string, problem: string) => new ShardgradError(`${where}: ${problem}`, ExitCode.badInput),
+  diverged: (step: number, what: string) =>
+    new ShardgradError(`training diverged at step ${step}: ${what}`, ExitCode.trainingFailed),
+  interrupted: (signal: 'SIGINT' | 'SIGTERM', detail: string) =>
+    new ShardgradError(`interrupted by ${signal}: ${detail}`, signal === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated),
+};
+
+export function isShardgradError(e: unknown): e is ShardgradError {
+  return e instanceof ShardgradError || (typeof e === 'object' && e !== null && (e as { name?: string }).name === 'ShardgradError');
+}

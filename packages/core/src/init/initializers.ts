@@ -1,0 +1,30 @@
+import type { FloatArray } from '../kernels/kernels.js';
+import type { ParamLayout } from '../model/layout.js';
+import { Rng } from './rng.js';
+
+/**
+ * Weight initializers. Biases start at 0. Layers are filled in layout order from one seeded
+ * stream, so the same seed gives the same weights everywhere.
+ * - glorot (Xavier uniform): U(−a, a), a = √(6 / (n_in + n_out)) — for sigmoid/tanh/softmax
+ * - he (He normal): N(0, 2 / n_in) — for ReLU
+ * - uniform: U(−scale, scale)
+ */
+export type Initializer = 'glorot' | 'he' | 'uniform';
+export const INITIALIZERS: readonly Initializer[] = ['glorot', 'he', 'uniform'];
+
+export function initParams(params: FloatArray, layout: ParamLayout, init: Initializer, seed: number, scale = 0.1): void {
+  const rng = new Rng(seed);
+  params.fill(0);
+  for (const s of layout.layers) {
+    const count = s.nIn * s.nOut;
+    if (init === 'glorot') {
+      const a = Math.sqrt(6 / (s.nIn + s.nOut));
+      for (let i = 0; i < count; i++) params[s.w + i] = rng.uniform(-a, a);
+    } else if (init === 'he') {
+      const sd = Math.sqrt(2 / s.nIn);
+      for (let i = 0; i < count; i++) params[s.w + i] = sd * rng.normal();
+    } else {
+      for (let i = 0; i < count; i++) params[s.w + i] = rng.uniform(-scale, scale);
+    }
+  }
+}

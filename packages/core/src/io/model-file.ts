@@ -1,0 +1,137 @@
+import CRC32 from 'crc-32';
+import { ACTIVATIONS, type Activation } from '../activations/activations.js';
+import { errors } from '../errors.js';
+import { LOSSES, type Loss } from '../losses/losses.js';
+import { paramLayout } from '../model/layout.js';
+import type { Preprocess } from '../model/preprocess.js';
+import { validateSpec, type MLPSpec } from '../model/spec.js';
+
+/**
+ * The shardgrad model file, version 1 (also used for checkpoints, kind "checkpoint"):
+ *
+ *   bytes 0..7    magic "SHRDGRAD"
+ *   bytes 8..11   H, the header length in bytes (uint32, little-endian)
+ *   bytes 12..    the header: UTF-8 JSON, padded with spaces so the payload starts at a multiple of 4
+ *   payload       the tensors named in header.tensors, in that order, float32 little-endian
+ *
+ * The header holds {format:"shardgrad", version:1, kind, layers, activations, loss, dtype:"float32",
+ * tensors:[{name,length}], checksum:{algorithm:"crc32", value}, preprocess, meta}. The checksum is the
+ * CRC-32 of the payload bytes. Tensor "params" is the flat parameter vector (see model/layout.ts).
+ */
+export const MODEL_FORMAT_VERSION = 1;
+const MAGIC = 'SHRDGRAD';
+
+export interface ModelFileContents {
+  readonly kind: 'model' | 'checkpoint';
+  readonly spec: MLPSpec;
+  /** named float32 tensors; "params" is required */
+  readonly tensors: ReadonlyMap<string, Float32Array>;
+  readonly preprocess: Preprocess;
+  /** free-form JSON-safe metadata (training settings, step counters, data description) */
+  readonly meta: Record<string, unknown>;
+}
+
+interface Header {
+  format: string;
+  version: number;
+  kind: 'model' | 'checkpoint';
+  layers: number[];
+  activations: Activation[];
+  loss: Loss;
+  dtype: 'float32';
+  tensors: { name: string; length: number }[];
+  checksum: { algorithm: 'crc32'; value: number };
+  preprocess: Preprocess;
+  meta: Record<string, unknown>;
+}
+
+const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** Serialises a model or checkpoint to bytes. */
+export function encodeModelFile(c: ModelFileContents): Uint8Array {
+  if (!littleEndian) throw new Error('shardgrad model files need a little-endian host');
+  const params = c.tensors.get('params');
+  const P = paramLayout(c.spec.sizes).total;
+  if (!params || params.length !== P) throw new Error(`model file: params must hold ${P} floats`);
+  const tensors = [...c.tensors].map(([name, data]) => ({ name, length: data.length }));
+  const payloadFloats = tensors.reduce((s, t) => s + t.length, 0);
+  const payload = new Float32Array(payloadFloats);
+  let off = 0;
+  for (const data of c.tensors.values()) {
+    payload.set(data, off);
+    off += data.length;
+  }
+  const payloadBytes = new Uint8Array(payload.buffer);
+  const header: Header = {
+    format: 'shardgrad',
+    version: MODEL_FORMAT_VERSION,
+    kind: c.kind,
+    layers: [...c.spec.sizes],
+    activations: [...c.spec.activations],
+    loss: c.spec.loss,
+    dtype: 'float32',
+    tensors,
+    checksum: { algorithm: 'crc32', value: CRC32.buf(payloadBytes) >>> 0 },
+    preprocess: c.preprocess,
+    meta: c.meta,
+  };
+  let json = JSON.stringify(header);
+  while ((12 + new TextEncoder().encode(json).length) % 4 !== 0) json += ' ';
+  const headerBytes = new TextEncoder().encode(json);
+  const out = new Uint8Array(12 + headerBytes.length + payloadBytes.length);
+  out.set(new TextEncoder().encode(MAGIC), 0);
+  new DataView(out.buffer).setUint32(8, headerBytes.length, true);
+  out.set(headerBytes, 12);
+  out.set(payloadBytes, 12 + headerBytes.length);
+  return out;
+}
+
+/**
+ * Parses and validates a model file: magic, version, header fields, tensor sizes against the
+ * layer sizes, and the checksum. Every failure is a one-line ShardgradError naming `source`.
+ */
+export function decodeModelFile(bytes: Uint8Array, source: string): ModelFileContents {
+  const bad = (problem: string) => errors.badInput(source, problem);
+  if (bytes.length < 12) throw bad(`not a shardgrad model file (only ${bytes.length} bytes)`);
+  if (new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC) throw bad('not a shardgrad model file (wrong magic bytes)');
+  const H = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(8, true);
+  if (12 + H > bytes.length) throw bad(`truncated: header says ${H} bytes, file has ${bytes.length - 12} after the magic`);
+  let header: Header;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(12, 12 + H))) as Header;
+  } catch {
+    throw bad('corrupt header (not valid JSON)');
+  }
+  if (typeof header !== 'object' || header === null || header.format !== 'shardgrad') throw bad('corrupt header (format is not "shardgrad")');
+  if (header.version !== MODEL_FORMAT_VERSION)
+    throw bad(`unsupported model format version ${String(header.version)} (this shardgrad reads version ${MODEL_FORMAT_VERSION})`);
+  if (header.kind !== 'model' && header.kind !== 'checkpoint') throw bad(`unknown file kind ${JSON.stringify(header.kind)}`);
+  if (header.dtype !== 'float32') throw bad(`unsupported dtype ${JSON.stringify(header.dtype)}`);
+  if (!Array.isArray(header.activations) || header.activations.some((a) => !ACTIVATIONS.includes(a))) throw bad('header has unknown activations');
+  if (!LOSSES.includes(header.loss)) throw bad(`header has unknown loss ${JSON.stringify(header.loss)}`);
+  const spec: MLPSpec = { sizes: header.layers, activations: header.activations, loss: header.loss };
+  try {
+    validateSpec(spec, 'layers');
+  } catch (e) {
+    throw bad(`header: ${(e as Error).message}`);
+  }
+  if (!Array.isArray(header.tensors) || header.tensors.some((t) => typeof t?.name !== 'string' || !Number.isInteger(t?.length) || t.length < 0))
+    throw bad('header has a malformed tensor list');
+  const payloadBytes = bytes.subarray(12 + H);
+  const expected = header.tensors.reduce((s, t) => s + t.length, 0) * 4;
+  if (payloadBytes.length < expected) throw bad(`truncated: expected ${expected} bytes of weights, found ${payloadBytes.length}`);
+  if (payloadBytes.length > expected) throw bad(`${payloadBytes.length - expected} unexpected bytes after the weights`);
+  if ((CRC32.buf(payloadBytes) >>> 0) !== header.checksum?.value) throw bad('checksum mismatch: the weights are corrupt');
+  const payload = new Float32Array(payloadBytes.slice().buffer);
+  const tensors = new Map<string, Float32Array>();
+  let off = 0;
+  for (const t of header.tensors) {
+    tensors.set(t.name, payload.subarray(off, off + t.length));
+    off += t.length;
+  }
+  const P = paramLayout(spec.sizes).total;
+  const params = tensors.get('params');
+  if (!params) throw bad('no "params" tensor');
+  if (params.length !== P) throw bad(`layers ${spec.sizes.join('-')} need ${P} parameters, the file holds ${params.length}`);
+  return { kind: header.kind, spec, tensors, preprocess: header.preprocess ?? { kind: 'none' }, meta: header.meta ?? {} };
+}

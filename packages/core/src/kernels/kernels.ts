@@ -1,0 +1,18 @@
+/**
+ * One interface for the matrix products of backprop, with a `reference` implementation (plain
+ * loops, the test oracle) and fast ones. All matrices are row-major; every product writes into a
+ * preallocated output, so a training step allocates nothing.
+ *
+ * Shape letters: m = rows (samples), k = inputs of a layer, n = outputs of a layer.
+ */
+export type FloatArray = Float32Array | Float64Array;
+
+export interface Kernels {
+  readonly name: string;
+  /** v(m,n) = y(m,k)·W(k,n) + b(n): the lecture's v = yW + b for a batch of rows. */
+  gemmBias(v: FloatArray, y: FloatArray, W: FloatArray, b: FloatArray, m: number, k: number, n: number): void;
+  /** dy(m,k) = dv(m,n)·W(k,n)ᵀ: the gradient flowing to the layer below. */
+  gemmNT(dy: FloatArray, dv: FloatArray, W: FloatArray, m: number, n: number, k: number): void;
+  /** dW(k,n) += y(m,k)ᵀ·dv(m,n) and db(n) += Σ_rows dv: the weight and bias gradients, accumulated. */
+  gemmTNAcc(dW: FloatArray, db: FloatArray, y: FloatArray, dv: FloatArray, m: number, k: number, n: number): void;
+}

@@ -1,0 +1,89 @@
+import { activation_backward, activation_forward } from '../activations/activations.js';
+import type { FloatArray, Kernels } from '../kernels/kernels.js';
+import { mse_backward, mse_sum, softmax_cross_entropy_backward, softmax_cross_entropy_sum } from '../losses/losses.js';
+import type { MLPSpec } from './spec.js';
+import type { Workspace } from './workspace.js';
+
+/**
+ * Forward pass over the first `rows` rows of ws.x, layer by layer: v = yW + b, y = g(v).
+ * Returns the output activations ŷ (a view of ws.y[L−1], (R, n_L)).
+ */
+export function forward<T extends FloatArray>(spec: MLPSpec, ws: Workspace<T>, rows: number, kernels: Kernels): T {
+  const layers = ws.layout.layers;
+  let input: T = ws.x; // y⁰ = x
+  for (let l = 0; l < layers.length; l++) {
+    const { nIn, nOut } = layers[l];
+    kernels.gemmBias(ws.v[l], input, ws.W[l], ws.b[l], rows, nIn, nOut); // v: (rows, nOut)
+    activation_forward(spec.activations[l], ws.y[l], ws.v[l], rows, nOut); // y: (rows, nOut)
+    input = ws.y[l];
+  }
+  return input;
+}
+
+/** Σ over the rows of the per-sample loss, after forward (targets in ws.t). */
+export function lossSum<T extends FloatArray>(spec: MLPSpec, ws: Workspace<T>, rows: number): number {
+  const L = ws.layout.layers.length;
+  const n = ws.layout.layers[L - 1].nOut;
+  return spec.loss === 'ce' ? softmax_cross_entropy_sum(ws.v[L - 1], ws.t, rows, n) : mse_sum(ws.y[L - 1], ws.t, rows, n);
+}
+
+/**
+ * Backward pass after forward: the chain rule ∂L/∂W^l = (y^l)ᵀ · (∂L/∂y^{l+1} ⊙ g'(v^{l+1})),
+ * *accumulated* (+=) into the gradient views ws.dW / ws.db as a sum over the rows (not a mean).
+ */
+export function backward<T extends FloatArray>(spec: MLPSpec, ws: Workspace<T>, rows: number, kernels: Kernels): void {
+  const layers = ws.layout.layers;
+  const L = layers.length;
+  const nOut = layers[L - 1].nOut;
+  // Output layer: ∂L/∂v directly for softmax+CE; otherwise ∂L/∂ŷ then ⊙ g'(v).
+  if (spec.loss === 'ce') {
+    softmax_cross_entropy_backward(ws.dv[L - 1], ws.y[L - 1], ws.t, rows, nOut);
+  } else {
+    mse_backward(ws.dy[L - 1], ws.y[L - 1], ws.t, rows, nOut);
+    activation_backward(spec.activations[L - 1], ws.dv[L - 1], ws.dy[L - 1], ws.v[L - 1], ws.y[L - 1], rows * nOut);
+  }
+  for (let l = L - 1; l >= 0; l--) {
+    const { nIn, nOut: n } = layers[l];
+    const below: T = l === 0 ? ws.x : ws.y[l - 1]; // y^l: (rows, nIn)
+    kernels.gemmTNAcc(ws.dW[l], ws.db[l], below, ws.dv[l], rows, nIn, n); // dW += yᵀ·dv, db += Σ dv
+    if (l > 0) {
+      kernels.gemmNT(ws.dy[l - 1], ws.dv[l], ws.W[l], rows, n, nIn); // ∂L/∂y below = dv·Wᵀ
+      activation_backward(spec.activations[l - 1], ws.dv[l - 1], ws.dy[l - 1], ws.v[l - 1], ws.y[l - 1], rows * nIn);
+    }
+  }
+}
+
+/**
+ * Copies the rows `indices[start..end)` of X (N, n₀) and Y (N, n_L) into ws.x / ws.t, chunk by
+ * chunk of at most ws.capacity rows, runs forward + backward on each chunk and accumulates the
+ * summed gradient into the bound gradient vector. Returns Σ loss over those samples.
+ * The chunking depends only on (start, end, capacity), so the float summation order is the same
+ * whichever worker computes the shard.
+ */
+export function accumulateGradient<T extends FloatArray>(
+  spec: MLPSpec,
+  ws: Workspace<T>,
+  X: FloatArray,
+  Y: FloatArray,
+  indices: ArrayLike<number>,
+  start: number,
+  end: number,
+  kernels: Kernels,
+): number {
+  const n0 = spec.sizes[0];
+  const nL = spec.sizes[spec.sizes.length - 1];
+  let loss = 0;
+  for (let c = start; c < end; c += ws.capacity) {
+    const rows = Math.min(ws.capacity, end - c);
+    for (let r = 0; r < rows; r++) {
+      const s = indices[c + r];
+      // plain loops, not subarray().set(): a view object per row would allocate in the hot path
+      for (let j = 0, src = s * n0, dst = r * n0; j < n0; j++) ws.x[dst + j] = X[src + j];
+      for (let j = 0, src = s * nL, dst = r * nL; j < nL; j++) ws.t[dst + j] = Y[src + j];
+    }
+    forward(spec, ws, rows, kernels);
+    loss += lossSum(spec, ws, rows);
+    backward(spec, ws, rows, kernels);
+  }
+  return loss;
+}

@@ -1,0 +1,75 @@
+import type { FloatArray } from '../kernels/kernels.js';
+import type { MLPSpec } from './spec.js';
+import { paramLayout, weightView, biasView, type ParamLayout } from './layout.js';
+
+type FloatCtor = Float32ArrayConstructor | Float64ArrayConstructor;
+/** How a workspace gets its memory: a plain typed array, or a kernel's own (e.g. WebAssembly) memory. */
+export type Allocate<T extends FloatArray> = (length: number) => T;
+
+/**
+ * Every buffer one forward + backward pass over up to `capacity` rows needs, created once per run
+ * so the training step allocates nothing. Per weight layer l (shape letters: R = capacity rows):
+ */
+export interface Workspace<T extends FloatArray = Float32Array> {
+  readonly capacity: number;
+  readonly layout: ParamLayout;
+  /** x: (R, n₀) the gathered input rows */
+  readonly x: T;
+  /** t: (R, n_L) the gathered targets */
+  readonly t: T;
+  /** v[l]: (R, n_{l+1}) pre-activations v = yW + b */
+  readonly v: T[];
+  /** y[l]: (R, n_{l+1}) activations y = g(v) */
+  readonly y: T[];
+  /** dy[l]: (R, n_{l+1}) ∂L/∂y */
+  readonly dy: T[];
+  /** dv[l]: (R, n_{l+1}) ∂L/∂v */
+  readonly dv: T[];
+  /** per-layer views of the parameter and gradient vectors, set by bindWorkspace */
+  W: T[];
+  b: T[];
+  dW: T[];
+  db: T[];
+}
+
+export function createWorkspace<T extends FloatArray = Float32Array>(
+  spec: MLPSpec,
+  capacity: number,
+  allocate: Allocate<T> = ((n: number) => new Float32Array(n)) as unknown as Allocate<T>,
+): Workspace<T> {
+  const layout = paramLayout(spec.sizes);
+  const L = layout.layers.length;
+  const per = () => layout.layers.map((s) => allocate(capacity * s.nOut));
+  return {
+    capacity,
+    layout,
+    x: allocate(capacity * spec.sizes[0]),
+    t: allocate(capacity * spec.sizes[L]),
+    v: per(),
+    y: per(),
+    dy: per(),
+    dv: per(),
+    W: [],
+    b: [],
+    dW: [],
+    db: [],
+  };
+}
+
+/** A workspace in float64 (for gradient checks and the teaching trace). */
+export function createWorkspace64(spec: MLPSpec, capacity: number): Workspace<Float64Array> {
+  return createWorkspace<Float64Array>(spec, capacity, (n) => new Float64Array(n));
+}
+
+/**
+ * Points the workspace's per-layer views at a parameter vector and a gradient vector. Called once
+ * per run (or when the buffers change), not per step.
+ */
+export function bindWorkspace<T extends FloatArray>(ws: Workspace<T>, params: T, grad: T): void {
+  ws.W = ws.layout.layers.map((s) => weightView(params, s));
+  ws.b = ws.layout.layers.map((s) => biasView(params, s));
+  ws.dW = ws.layout.layers.map((s) => weightView(grad, s));
+  ws.db = ws.layout.layers.map((s) => biasView(grad, s));
+}
+
+export type { FloatCtor };

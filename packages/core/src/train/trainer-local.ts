@@ -1,0 +1,85 @@
+import { initParams, type Initializer } from '../init/initializers.js';
+import { deriveSeed, Rng, shuffleInPlace } from '../init/rng.js';
+import type { Kernels } from '../kernels/kernels.js';
+import { referenceKernels } from '../kernels/reference.js';
+import { accumulateGradient } from '../model/backprop.js';
+import { evaluate, type Evaluation } from '../model/evaluate.js';
+import { paramLayout } from '../model/layout.js';
+import type { MLPSpec } from '../model/spec.js';
+import { bindWorkspace, createWorkspace } from '../model/workspace.js';
+import { optimizerStep, stateSlots, type OptimizerConfig } from '../optim/optimizers.js';
+import { learningRate, type Schedule } from '../optim/schedules.js';
+
+/** Seed streams: one user seed, independent streams for init and for the epoch shuffles. */
+export const SEED_STREAM = { init: 1, shuffle: 2, data: 3 } as const;
+
+export interface LocalTrainOptions {
+  readonly spec: MLPSpec;
+  /** inputs (N, n₀) and targets (N, n_L) of the whole dataset */
+  readonly X: Float32Array;
+  readonly Y: Float32Array;
+  /** the dataset rows to train on */
+  readonly train: Uint32Array;
+  readonly batch: number;
+  readonly epochs: number;
+  readonly lr: number;
+  readonly optimizer: OptimizerConfig;
+  readonly schedule?: Schedule;
+  readonly seed: number;
+  readonly init?: Initializer;
+  readonly kernels?: Kernels;
+  /** called after each epoch with the mean training loss of that epoch */
+  readonly onEpoch?: (epoch: number, trainLoss: number, params: Float32Array) => void;
+}
+
+/**
+ * Mini-batch training in one thread, no workers: the plain algorithm the parallel trainer must
+ * agree with. Each epoch shuffles the training rows from the seed; each step averages the summed
+ * gradient over the batch (the short last batch included) and applies the optimizer to all P.
+ */
+export function trainLocal(o: LocalTrainOptions): { params: Float32Array; epochLosses: number[] } {
+  const kernels = o.kernels ?? referenceKernels;
+  const layout = paramLayout(o.spec.sizes);
+  const P = layout.total;
+  const params = new Float32Array(P);
+  const grad = new Float32Array(P);
+  const state = new Float32Array(stateSlots(o.optimizer.kind) * P);
+  initParams(params, layout, o.init ?? 'glorot', deriveSeed(o.seed, SEED_STREAM.init));
+  const ws = createWorkspace(o.spec, o.batch);
+  bindWorkspace(ws, params, grad);
+  const order = Uint32Array.from(o.train);
+  const rng = new Rng(deriveSeed(o.seed, SEED_STREAM.shuffle));
+  const schedule = o.schedule ?? { kind: 'constant' };
+  const epochLosses: number[] = [];
+  let step = 0;
+  for (let e = 0; e < o.epochs; e++) {
+    shuffleInPlace(order, rng);
+    let lossTotal = 0;
+    for (let start = 0; start < order.length; start += o.batch) {
+      const end = Math.min(start + o.batch, order.length);
+      grad.fill(0);
+      lossTotal += accumulateGradient(o.spec, ws, o.X, o.Y, order, start, end, kernels);
+      const inv = 1 / (end - start);
+      for (let i = 0; i < P; i++) grad[i] *= inv;
+      optimizerStep(o.optimizer, params, grad, state, P, 0, P, learningRate(schedule, o.lr, step), step + 1);
+      step++;
+    }
+    epochLosses.push(lossTotal / order.length);
+    o.onEpoch?.(e, lossTotal / order.length, params);
+  }
+  return { params, epochLosses };
+}
+
+/** Evaluates flat parameters on the given rows (allocates its own workspace: not for hot paths). */
+export function evaluateParams(
+  spec: MLPSpec,
+  params: Float32Array,
+  X: Float32Array,
+  Y: Float32Array,
+  rows: Uint32Array,
+  kernels: Kernels = referenceKernels,
+): Evaluation {
+  const ws = createWorkspace(spec, 256);
+  bindWorkspace(ws, params, new Float32Array(params.length));
+  return evaluate(spec, ws, X, Y, rows, rows.length, kernels);
+}
