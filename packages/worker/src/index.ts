@@ -1,6 +1,5 @@
 /**
- * @shardgrad/worker — the code that runs inside one worker thread. The data-parallel step
- * (shard gradients into shared regions, reduce-and-update of a parameter slice) lands here with
- * the data-parallel training issue; until then training runs in one thread (core's trainLocal).
+ * @shardgrad/worker — what runs inside one worker, written once against plain typed arrays and
+ * driven by piscina in Node and by comlink in the browser.
  */
-export const WORKER_PROTOCOL_VERSION = 0;
+export * from './step.js';

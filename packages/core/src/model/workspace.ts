@@ -61,15 +61,35 @@ export function createWorkspace64(spec: MLPSpec, capacity: number): Workspace<Fl
   return createWorkspace<Float64Array>(spec, capacity, (n) => new Float64Array(n));
 }
 
+/** Per-layer views (W^l, b^l) of one flat vector: parameters or a gradient. */
+export interface LayerViews<T extends FloatArray> {
+  readonly W: T[];
+  readonly b: T[];
+}
+
+export function layerViews<T extends FloatArray>(flat: T, layout: ParamLayout): LayerViews<T> {
+  return { W: layout.layers.map((s) => weightView(flat, s)), b: layout.layers.map((s) => biasView(flat, s)) };
+}
+
 /**
  * Points the workspace's per-layer views at a parameter vector and a gradient vector. Called once
- * per run (or when the buffers change), not per step.
+ * per run (or when the buffers change), not per step: it makes new view objects.
  */
 export function bindWorkspace<T extends FloatArray>(ws: Workspace<T>, params: T, grad: T): void {
-  ws.W = ws.layout.layers.map((s) => weightView(params, s));
-  ws.b = ws.layout.layers.map((s) => biasView(params, s));
-  ws.dW = ws.layout.layers.map((s) => weightView(grad, s));
-  ws.db = ws.layout.layers.map((s) => biasView(grad, s));
+  bindParams(ws, layerViews(params, ws.layout));
+  bindGradient(ws, layerViews(grad, ws.layout));
+}
+
+/** Points the parameter views at views made earlier (no allocation). */
+export function bindParams<T extends FloatArray>(ws: Workspace<T>, v: LayerViews<T>): void {
+  ws.W = v.W;
+  ws.b = v.b;
+}
+
+/** Points the gradient views at views made earlier (no allocation): switch shard per step for free. */
+export function bindGradient<T extends FloatArray>(ws: Workspace<T>, v: LayerViews<T>): void {
+  ws.dW = v.W;
+  ws.db = v.b;
 }
 
 export type { FloatCtor };
