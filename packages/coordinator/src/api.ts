@@ -1,0 +1,99 @@
+import type { Initializer, MLPSpec, OptimizerConfig, Preprocess, Schedule } from '@shardgrad/core';
+import type { Dataset } from './data/dataset.js';
+
+/**
+ * The coordinator's public contract, shared by the CLI, the benchmark and the tests.
+ * (Written before the implementation so the front ends and the trainer can be built side by side.)
+ */
+
+/** Where training data comes from; `parseDataFlag` turns the CLI's `--data` value into one. */
+export type DataSource =
+  | { readonly kind: 'mnist' }
+  | {
+      readonly kind: 'csv';
+      readonly path: string;
+      /** column holding the class index (default: the column named "label", else the last) */
+      readonly labelColumn?: string | number;
+      /** columns holding one-hot targets or regression targets, instead of a label column */
+      readonly targetColumns?: readonly (string | number)[];
+      readonly task?: 'classification' | 'regression';
+      /** whether the first row is a header (default: detected) */
+      readonly header?: boolean;
+    }
+  | { readonly kind: 'idx'; readonly images: string; readonly labels: string }
+  | { readonly kind: 'synthetic'; readonly name: 'xor' | 'circles' | 'spiral' | 'blobs'; readonly samples?: number; readonly noise?: number };
+
+export type KernelChoice = 'wasm' | 'reference';
+
+/** Everything one training run needs. Validated by the trainer; bad values throw ShardgradError naming the flag. */
+export interface TrainConfig {
+  readonly data: Dataset;
+  readonly spec: MLPSpec;
+  readonly optimizer: OptimizerConfig;
+  readonly lr: number;
+  readonly schedule: Schedule;
+  readonly batch: number;
+  readonly epochs: number;
+  /** worker threads; 0 runs the same step in the calling thread */
+  readonly workers: number;
+  /** virtual shards per batch (fixed, independent of workers: the determinism setting) */
+  readonly shards: number;
+  readonly seed: number;
+  readonly init: Initializer;
+  /** fraction of the training rows held out for validation (0 = use the dataset's test split) */
+  readonly valSplit: number;
+  readonly preprocess: Preprocess['kind'];
+  /** stop when validation loss has not improved for this many epochs */
+  readonly earlyStop?: number;
+  readonly checkpointDir?: string;
+  /** also checkpoint every K steps (epoch ends always checkpoint when checkpointDir is set) */
+  readonly checkpointEvery?: number;
+  /** a checkpoint file to continue from */
+  readonly resumeFrom?: string;
+  readonly kernel: KernelChoice;
+}
+
+export interface StepEvent {
+  readonly type: 'step';
+  readonly epoch: number;
+  /** 1-based global step */
+  readonly step: number;
+  readonly stepsPerEpoch: number;
+  /** mean loss of this batch */
+  readonly loss: number;
+  readonly samplesPerSec: number;
+  readonly elapsedMs: number;
+}
+
+export interface EpochEvent {
+  readonly type: 'epoch';
+  /** 1-based epoch */
+  readonly epoch: number;
+  readonly step: number;
+  readonly trainLoss: number;
+  readonly valLoss: number;
+  readonly valAccuracy: number;
+  readonly samplesPerSec: number;
+  readonly elapsedMs: number;
+}
+
+export interface CheckpointEvent {
+  readonly type: 'checkpoint';
+  readonly path: string;
+  readonly step: number;
+}
+
+export type TrainEvent = StepEvent | EpochEvent | CheckpointEvent;
+
+export interface TrainResult {
+  readonly spec: MLPSpec;
+  readonly params: Float32Array;
+  readonly preprocess: Preprocess;
+  readonly history: readonly EpochEvent[];
+  readonly steps: number;
+  readonly wallMs: number;
+  /** why training ended early, if it did */
+  readonly stoppedBy?: 'early-stop' | 'SIGINT' | 'SIGTERM';
+  /** the last checkpoint written, if any */
+  readonly lastCheckpoint?: string;
+}
