@@ -1,4 +1,3 @@
 /** @shardgrad/coordinator: data in shared buffers and the training loop. */
-export * from './data/dataset.js';
-export * from './data/mnist.js';
+export * from './data/index.js';
 export * from './api.js';
