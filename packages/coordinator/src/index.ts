@@ -1,3 +1,7 @@
 /** @shardgrad/coordinator: data in shared buffers and the training loop. */
 export * from './data/index.js';
 export * from './api.js';
+export * from './train/trainer.js';
+export { saveModel, loadModel, readModelFile, type LoadedModel } from './io/model-io.js';
+export { writeFileAtomic } from './io/atomic-write.js';
+export { MAX_ATTEMPTS } from './engine/pool-engine.js';

@@ -122,3 +122,15 @@ export function reduceAndUpdate(ctx: WorkerContext, p0: number, p1: number, batc
 export function paramSlice(P: number, W: number, w: number): [number, number] {
   return shardRange(0, P, W, w);
 }
+
+/**
+ * Whether the averaged gradient and the parameters in [p0, p1) are all finite: the divergence check,
+ * done by each worker on its own slice so the coordinator never loops over P.
+ */
+export function sliceIsFinite(ctx: WorkerContext, p0: number, p1: number): boolean {
+  const { avgGrad, params } = ctx.buffers;
+  let acc = 0;
+  // NaN and ±Inf propagate through the sum (x − x is NaN for both), finite values give 0
+  for (let i = p0; i < p1; i++) acc += avgGrad[i] - avgGrad[i] + (params[i] - params[i]);
+  return acc === 0;
+}
