@@ -2,6 +2,7 @@
 export * from './data/index.js';
 export * from './api.js';
 export * from './train/trainer.js';
+export { CHECKPOINT_FILE as DEFAULT_CHECKPOINT_NAME } from './train/trainer.js';
 export { saveModel, loadModel, readModelFile, type LoadedModel } from './io/model-io.js';
 export { writeFileAtomic } from './io/atomic-write.js';
 export { MAX_ATTEMPTS } from './engine/pool-engine.js';

@@ -7,7 +7,9 @@ import { writeFileAtomic } from './atomic-write.js';
 export function readModelFile(path: string): ModelFileContents {
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(path);
+    const buf = readFileSync(path);
+    // a plain Uint8Array view: Buffer#slice shares memory, which decodeModelFile's copy relies on not doing
+    bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw errors.badInput(path, code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a model file' : `cannot read (${code})`);
