@@ -96,4 +96,6 @@ export interface TrainResult {
   readonly stoppedBy?: 'early-stop' | 'SIGINT' | 'SIGTERM';
   /** the last checkpoint written, if any */
   readonly lastCheckpoint?: string;
+  /** worker tasks that failed (crash or throw) and were recomputed on a fresh or the same worker */
+  readonly workerRetries: number;
 }

@@ -109,6 +109,7 @@ export class Trainer {
     const stepsPerEpoch = Math.ceil(train.length / c.batch);
     const engine = await createEngine(c.workers, c.spec, V, buffers, c.optimizer, c.batch, c.kernel);
     let stoppedBy: TrainResult['stoppedBy'];
+    let workerRetries = 0;
     try {
       epochs: while (state.epoch < c.epochs) {
         shuffleInPlace(buffers.order, rng);
@@ -174,6 +175,7 @@ export class Trainer {
         }
       }
     } finally {
+      workerRetries = engine.retries;
       await engine.close();
     }
     return {
@@ -182,6 +184,7 @@ export class Trainer {
       preprocess,
       history: state.history,
       steps: state.step,
+      workerRetries,
       wallMs: performance.now() - t0,
       ...(stoppedBy ? { stoppedBy } : {}),
       ...(lastCheckpoint ? { lastCheckpoint } : {}),
