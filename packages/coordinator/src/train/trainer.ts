@@ -18,7 +18,7 @@ import { createEngine } from '../engine/create-engine.js';
 import { createSharedBuffers, toShared } from '../engine/shared-buffers.js';
 import { readCheckpoint, writeCheckpoint, type LoopState } from './checkpoint.js';
 import { fitOnRows, scaledInputs } from './preprocess-rows.js';
-import { splitRows } from './split.js';
+import { splitRows, type Split } from './split.js';
 import { validateConfig } from './validate-config.js';
 
 export type TrainListener = (event: TrainEvent) => void;
@@ -39,9 +39,11 @@ export const CHECKPOINT_FILE = 'checkpoint.sgm';
 export class Trainer {
   private readonly listeners = new Set<TrainListener>();
   private stopSignal: StopSignal | undefined;
+  private readonly split: Split;
 
   constructor(readonly config: TrainConfig) {
     validateConfig(config);
+    this.split = splitRows(config.data, config.valSplit, config.seed, config.batch);
   }
 
   /** Subscribes to step, epoch and checkpoint events; returns the unsubscribe function. */
@@ -65,7 +67,7 @@ export class Trainer {
   async run(): Promise<TrainResult> {
     const c = this.config;
     const t0 = performance.now();
-    const { train, val } = splitRows(c.data, c.valSplit, c.seed, c.batch);
+    const { train, val } = this.split;
     const layout = paramLayout(c.spec.sizes);
     const P = layout.total;
     const V = c.shards;
