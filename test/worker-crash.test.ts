@@ -10,12 +10,17 @@ describe('a worker that fails mid-step is replaced and its shards recomputed', (
     delete process.env.SHARDGRAD_FAULT;
   });
 
-  it.each(['exit', 'throw'] as const)('kind=%s at step 3 in worker 1: same weights as the fault-free run, one retry', async (kind) => {
-    const clean = await new Trainer(config).run();
+  it.each([
+    ['exit', 'barrier'],
+    ['throw', 'barrier'],
+    ['exit', 'tasks'],
+    ['throw', 'tasks'],
+  ] as const)('kind=%s at step 3 in worker 1 (step mode %s): same weights as the fault-free run, one retry', async (kind, stepMode) => {
+    const clean = await new Trainer({ ...config, stepMode }).run();
     expect(clean.workerRetries).toBe(0);
     // the runner computes the first of worker 1's shards, fills its gradient region with NaN, then fails
     process.env.SHARDGRAD_FAULT = `worker=1,step=3,kind=${kind}`;
-    const faulty = await new Trainer(config).run();
+    const faulty = await new Trainer({ ...config, stepMode }).run();
     expect(faulty.workerRetries).toBe(1);
     expect(faulty.steps).toBe(clean.steps);
     expect(same(faulty.params, clean.params)).toBe(true);

@@ -51,6 +51,8 @@ export interface TrainConfig {
   /** a checkpoint file to continue from */
   readonly resumeFrom?: string;
   readonly kernel: KernelChoice;
+  /** how pool workers are stepped (default 'barrier': one long task each, Atomics barrier; 'tasks': a message per phase) */
+  readonly stepMode?: 'barrier' | 'tasks';
 }
 
 export interface StepEvent {

@@ -6,3 +6,4 @@ export * from './step.js';
 export * from './kernels.js';
 export * from './fault.js';
 export * from './messages.js';
+export * from './barrier.js';

@@ -1,4 +1,5 @@
 import type { MLPSpec, OptimizerConfig } from '@shardgrad/core';
+import type { ControlBlock } from './barrier.js';
 import type { KernelChoice } from './kernels.js';
 import type { SharedTrainingBuffers } from './step.js';
 
@@ -11,6 +12,8 @@ export interface RunnerInit {
   /** rows per forward/backward chunk: fixed by the batch and V, never by the worker count */
   readonly capacity: number;
   readonly kernel: KernelChoice;
+  /** the barrier protocol's control block (used by LoopTask) */
+  readonly control: ControlBlock;
 }
 
 /** Phase 1 of a step for worker task w: the gradients of virtual shards [s0, s1) of batch [start, end). */
@@ -38,7 +41,19 @@ export interface UpdateTask {
   readonly lr: number;
 }
 
-export type RunnerTask = GradientTask | UpdateTask;
+/**
+ * The barrier protocol: one long-running task per worker for the whole run. Worker w of W waits
+ * for the control block's GEN to move past `gen`, runs the step it describes (its shard block,
+ * the barrier, its parameter slice), reports DONE, and waits again until PHASE says quit.
+ */
+export interface LoopTask {
+  readonly kind: 'loop';
+  readonly w: number;
+  readonly W: number;
+  readonly gen: number;
+}
+
+export type RunnerTask = GradientTask | UpdateTask | LoopTask;
 
 /** What a task sends back: time spent in math (ms), and for updates whether the slice stayed finite. */
 export interface RunnerReply {

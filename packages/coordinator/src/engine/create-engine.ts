@@ -1,8 +1,9 @@
 import type { MLPSpec, OptimizerConfig } from '@shardgrad/core';
-import type { KernelChoice, SharedTrainingBuffers } from '@shardgrad/worker';
+import { createControlBlock, type KernelChoice, type RunnerInit, type SharedTrainingBuffers } from '@shardgrad/worker';
+import { BarrierPoolEngine } from './barrier-pool-engine.js';
 import { InProcessEngine } from './in-process-engine.js';
-import { PoolEngine } from './pool-engine.js';
-import type { StepEngine } from './step-engine.js';
+import type { StepEngine, StepMode } from './step-engine.js';
+import { TaskPoolEngine } from './task-pool-engine.js';
 
 /** Rows per forward/backward chunk: the largest shard, so it depends on (batch, V) only. */
 export function chunkCapacity(batch: number, V: number): number {
@@ -18,8 +19,10 @@ export async function createEngine(
   optimizer: OptimizerConfig,
   batch: number,
   kernel: KernelChoice,
+  mode: StepMode = 'barrier',
 ): Promise<StepEngine> {
   const capacity = chunkCapacity(batch, V);
   if (workers === 0) return InProcessEngine.create(spec, V, buffers, optimizer, capacity, kernel);
-  return new PoolEngine(workers, spec, V, buffers, optimizer, capacity, kernel);
+  const init: RunnerInit = { spec, V, buffers, optimizer, capacity, kernel, control: createControlBlock(workers) };
+  return mode === 'barrier' ? new BarrierPoolEngine(workers, init) : new TaskPoolEngine(workers, init);
 }

@@ -6,8 +6,10 @@ import {
   reduceAndUpdate,
   shardRange,
   sliceIsFinite,
+  StepStatus,
   type KernelChoice,
   type SharedTrainingBuffers,
+  type StepStatusValue,
   type WorkerContext,
 } from '@shardgrad/worker';
 import type { StepEngine } from './step-engine.js';
@@ -17,7 +19,6 @@ export class InProcessEngine implements StepEngine {
   readonly workers = 0;
   readonly retries = 0;
   lastMathMs = 0;
-  private gradMs = 0;
 
   private constructor(private readonly ctx: WorkerContext) {}
 
@@ -33,21 +34,22 @@ export class InProcessEngine implements StepEngine {
     return new InProcessEngine(createWorkerContext(spec, V, buffers, backend.kernels, optimizer, capacity, backend.allocate));
   }
 
-  async gradients(_step: number, start: number, end: number): Promise<void> {
+  async step(t: number, start: number, end: number, lr: number): Promise<StepStatusValue> {
+    const { ctx } = this;
     const t0 = performance.now();
-    for (let s = 0; s < this.ctx.V; s++) {
-      const [lo, hi] = shardRange(start, end, this.ctx.V, s);
-      computeShardGradient(this.ctx, s, lo, hi);
+    let loss = 0;
+    for (let s = 0; s < ctx.V; s++) {
+      const [lo, hi] = shardRange(start, end, ctx.V, s);
+      computeShardGradient(ctx, s, lo, hi);
     }
-    this.gradMs = performance.now() - t0;
-  }
-
-  async update(step: number, batchSize: number, lr: number): Promise<boolean> {
-    const t0 = performance.now();
-    reduceAndUpdate(this.ctx, 0, this.ctx.P, batchSize, lr, step);
-    const finite = sliceIsFinite(this.ctx, 0, this.ctx.P);
-    this.lastMathMs = this.gradMs + (performance.now() - t0);
-    return finite;
+    for (let s = 0; s < ctx.V; s++) loss += ctx.buffers.shardLoss[s];
+    let status: StepStatusValue = StepStatus.lossNotFinite;
+    if (Number.isFinite(loss)) {
+      reduceAndUpdate(ctx, 0, ctx.P, end - start, lr, t);
+      status = sliceIsFinite(ctx, 0, ctx.P) ? StepStatus.ok : StepStatus.notFinite;
+    }
+    this.lastMathMs = performance.now() - t0;
+    return status;
   }
 
   async close(): Promise<void> {}

@@ -1,18 +1,25 @@
+import type { StepStatusValue } from '@shardgrad/worker';
+
 /**
- * Runs the two phases of a training step over the shared buffers, in-process or in a worker pool.
- * Both implementations compute the same shards and reduce in the same order, so they give
+ * Runs training steps over the shared buffers, in-process or in a worker pool. Every
+ * implementation computes the same virtual shards and reduces them in the same order, so all give
  * bit-identical parameters.
  */
 export interface StepEngine {
-  /** workers taking part (0 = in-process) */
+  /** worker threads taking part (0 = in-process) */
   readonly workers: number;
-  /** Phase 1: G[s] and shardLoss[s] for every virtual shard of the batch order[start..end). */
-  gradients(step: number, start: number, end: number): Promise<void>;
-  /** Phase 2: ḡ = ΣG/B and the optimizer update of every slice; false if ḡ or θ became non-finite. */
-  update(step: number, batchSize: number, lr: number): Promise<boolean>;
+  /**
+   * One step t (1-based) on the batch order[start..end): G[s] and shardLoss[s] for every virtual
+   * shard; then, if Σ shardLoss is finite, ḡ = ΣG/B and the optimizer update of every slice at `lr`.
+   * Returns StepStatus: ok, lossNotFinite (θ untouched) or notFinite (ḡ or θ not finite).
+   */
+  step(t: number, start: number, end: number, lr: number): Promise<StepStatusValue>;
   /** time spent in gradient and update math on the critical path of the last step (ms) */
   readonly lastMathMs: number;
-  /** tasks that failed and were run again (worker crashes, injected faults) */
+  /** failed worker attempts that were run again (crashes, throws, injected faults) */
   readonly retries: number;
   close(): Promise<void>;
 }
+
+/** How pool workers are stepped: one long task with an Atomics barrier, or one message per phase. */
+export type StepMode = 'barrier' | 'tasks';

@@ -12,7 +12,7 @@ import {
   shuffleInPlace,
   stateSlots,
 } from '@shardgrad/core';
-import { createKernels } from '@shardgrad/worker';
+import { createKernels, StepStatus } from '@shardgrad/worker';
 import type { EpochEvent, TrainConfig, TrainEvent, TrainResult } from '../api.js';
 import { createEngine } from '../engine/create-engine.js';
 import { createSharedBuffers, toShared } from '../engine/shared-buffers.js';
@@ -109,7 +109,7 @@ export class Trainer {
 
     const { kernels } = await createKernels(c.kernel);
     const stepsPerEpoch = Math.ceil(train.length / c.batch);
-    const engine = await createEngine(c.workers, c.spec, V, buffers, c.optimizer, c.batch, c.kernel);
+    const engine = await createEngine(c.workers, c.spec, V, buffers, c.optimizer, c.batch, c.kernel, c.stepMode);
     let stoppedBy: TrainResult['stoppedBy'];
     let workerRetries = 0;
     try {
@@ -123,12 +123,11 @@ export class Trainer {
           const B = end - start;
           const t = state.step + 1;
           const stepT0 = performance.now();
-          await engine.gradients(t, start, end);
+          const status = await engine.step(t, start, end, learningRate(c.schedule, c.lr, state.step));
+          if (status === StepStatus.lossNotFinite) throw errors.diverged(t, 'the loss is not finite');
+          if (status === StepStatus.notFinite) throw errors.diverged(t, 'the gradient or the parameters are not finite');
           let loss = 0;
           for (let s = 0; s < V; s++) loss += buffers.shardLoss[s];
-          if (!Number.isFinite(loss)) throw errors.diverged(t, `the loss is ${loss}`);
-          const finite = await engine.update(t, B, learningRate(c.schedule, c.lr, state.step));
-          if (!finite) throw errors.diverged(t, 'the gradient or the parameters are not finite');
           state.step = t;
           state.position++;
           state.lossSum += loss;
