@@ -3,7 +3,7 @@ import { arriveAndWait, CTRL, F64, PHASE, StepStatus } from './barrier.js';
 import { parseFaultSpec, FAULT_ENV } from './fault.js';
 import { createKernels } from './kernels.js';
 import type { LoopTask, RunnerInit, RunnerReply, RunnerTask } from './messages.js';
-import { computeShardGradient, createWorkerContext, paramSlice, reduceAndUpdate, shardRange, sliceIsFinite } from './step.js';
+import { computeShardGradient, createWorkerContext, paramSlice, reduceAndUpdate, shardBound, shardRange, sliceIsFinite } from './step.js';
 
 /**
  * The piscina worker entry: attaches once to the shared buffers in workerData, then runs step
@@ -18,8 +18,7 @@ const ctx = createWorkerContext(init.spec, init.V, init.buffers, backend.kernels
 /** Computes the shards [s0, s1) of batch [start, end); the fault switch may fail it part-way. */
 function gradients(w: number, step: number, attempt: number, s0: number, s1: number, start: number, end: number): void {
   for (let s = s0; s < s1; s++) {
-    const [lo, hi] = shardRange(start, end, init.V, s);
-    computeShardGradient(ctx, s, lo, hi);
+    computeShardGradient(ctx, s, shardBound(start, end, init.V, s), shardBound(start, end, init.V, s + 1));
     if (fault && attempt === 0 && w === fault.worker && step === fault.step) {
       // leave the shard's region half-written, as a real crash would: the retry must overwrite it
       ctx.shardViews[s].fill(Number.NaN);

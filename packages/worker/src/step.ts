@@ -80,11 +80,18 @@ export function createWorkerContext(
  * the batch and V, never on the worker count — the root of bit-identical results.
  */
 export function shardRange(start: number, end: number, V: number, s: number): [number, number] {
+  return [shardBound(start, end, V, s), shardBound(start, end, V, s + 1)];
+}
+
+/**
+ * Where virtual shard s of the batch [start, end) begins (s = V gives `end`): shard s is
+ * [shardBound(s), shardBound(s + 1)). The allocation-free form of shardRange, for the step loop.
+ */
+export function shardBound(start: number, end: number, V: number, s: number): number {
   const B = end - start;
   const base = Math.floor(B / V);
   const extra = B % V;
-  const lo = start + s * base + Math.min(s, extra);
-  return [lo, lo + base + (s < extra ? 1 : 0)];
+  return start + s * base + Math.min(s, extra);
 }
 
 /**

@@ -4,7 +4,7 @@ import {
   createKernels,
   createWorkerContext,
   reduceAndUpdate,
-  shardRange,
+  shardBound,
   sliceIsFinite,
   StepStatus,
   type KernelChoice,
@@ -39,8 +39,7 @@ export class InProcessEngine implements StepEngine {
     const t0 = performance.now();
     let loss = 0;
     for (let s = 0; s < ctx.V; s++) {
-      const [lo, hi] = shardRange(start, end, ctx.V, s);
-      computeShardGradient(ctx, s, lo, hi);
+      computeShardGradient(ctx, s, shardBound(start, end, ctx.V, s), shardBound(start, end, ctx.V, s + 1));
     }
     for (let s = 0; s < ctx.V; s++) loss += ctx.buffers.shardLoss[s];
     let status: StepStatusValue = StepStatus.lossNotFinite;
