@@ -94,7 +94,7 @@ export function loadCsv(source: CsvSource): Dataset {
     const s = rec.record[c];
     const where = `line ${rec.info.lines}, ${columnName(c)}`;
     if (!isNumeric(s)) {
-      const hint = rec === first ? ' (a header row must hold only names)' : '';
+      const hint = rec === first && source.header === undefined && s !== '' ? ' (a header row must hold only names)' : '';
       throw bad(`${where}: ${s === '' ? 'empty cell' : `"${s}" is not a number`}${hint}`);
     }
     const v = Number(s);
