@@ -83,6 +83,26 @@ describe('bad CSV input: one-line errors naming the file and the problem', () =>
     expect(messageOf(s)).toBe(`${fx.dir}/twohot.csv: line 3: one-hot targets hold 2 ones, expected exactly one`);
   });
 
+  it('one-hot target that is neither 0 nor 1', () => {
+    const s: DataSource = { kind: 'csv', path: fx.write('soft.csv', 'x,a,b\n1,0.5,0.5\n'), targetColumns: ['a', 'b'] };
+    expect(messageOf(s)).toBe(`${fx.dir}/soft.csv: line 2, column 2 "a": one-hot target 0.5 is not 0 or 1`);
+  });
+
+  it('a target column named twice', () => {
+    const s: DataSource = { kind: 'csv', path: fx.write('twice.csv', 'x,a,b\n1,0,1\n'), targetColumns: ['a', 1] };
+    expect(messageOf(s)).toBe(`${fx.dir}/twice.csv: a target column is named twice`);
+  });
+
+  it('both a label column and target columns', () => {
+    const s: DataSource = { kind: 'csv', path: fx.write('both.csv', 'x,a,b\n1,0,1\n'), targetColumns: ['a', 'b'], labelColumn: 'x' };
+    expect(messageOf(s)).toBe(`${fx.dir}/both.csv: give either a label column or target columns, not both`);
+  });
+
+  it('no input column left', () => {
+    const s: DataSource = { kind: 'csv', path: fx.write('noinput.csv', 'a,b\n0,1\n'), targetColumns: ['a', 'b'] };
+    expect(messageOf(s)).toBe(`${fx.dir}/noinput.csv: no input columns: every column is a target`);
+  });
+
   it('empty file', () => {
     expect(messageOf(csv('empty.csv', ''))).toBe(`${fx.dir}/empty.csv: empty file (no rows)`);
     expect(messageOf(csv('blank.csv', '\n\n  \n'))).toBe(`${fx.dir}/blank.csv: empty file (no rows)`);

