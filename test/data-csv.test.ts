@@ -103,4 +103,10 @@ describe('CSV loading', () => {
     const ds = loadDataset({ kind: 'csv', path: file }, 1);
     expect(rowsOf(ds.X, 1).flat().sort((a, b) => a - b)).toEqual([0, 10, 20, 30, 40, 50, 60, 70, 80, 90]);
   });
+
+  it('accepts Windows line endings, a UTF-8 byte-order mark and quoted cells', () => {
+    const file = fx.write('windows.csv', '\ufeffa,"b",label\r\n1,"2.5",0\r\n3,4,1\r\n');
+    const ds = loadDataset({ kind: 'csv', path: file }, 1);
+    expect(sortedPairs(ds.X, 2, ds.Y, 2)).toEqual([[[1, 2.5], [1, 0]], [[3, 4], [0, 1]]].map((p) => JSON.stringify(p)).sort());
+  });
 });
