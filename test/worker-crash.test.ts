@@ -27,6 +27,20 @@ describe('a worker that fails mid-step is replaced and its shards recomputed', (
     expect(same(faulty.params, clean.params)).toBe(true);
   });
 
+  it.each([
+    ['exit', 'barrier'],
+    ['throw', 'barrier'],
+    ['exit', 'tasks'],
+    ['throw', 'tasks'],
+  ] as const)('kind=%s half-way through worker 1\'s parameter update at step 3 (step mode %s): slice restored, same weights', async (kind, stepMode) => {
+    // momentum: the optimizer state must be restored along with θ, or the retry would apply it twice
+    const clean = await new Trainer({ ...config, stepMode }).run();
+    process.env.SHARDGRAD_FAULT = `worker=1,step=3,kind=${kind},phase=update`;
+    const faulty = await new Trainer({ ...config, stepMode }).run();
+    expect(faulty.workerRetries).toBe(1);
+    expect(same(faulty.params, clean.params)).toBe(true);
+  });
+
   it('only pool workers read the fault switch: the in-process run ignores it, a pooled run retries once', async () => {
     process.env.SHARDGRAD_FAULT = 'worker=0,step=1,kind=throw';
     expect((await new Trainer({ ...config, workers: 0 }).run()).workerRetries).toBe(0);

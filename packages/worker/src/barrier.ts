@@ -27,6 +27,14 @@ export const CTRL = {
   STATUS: 16,
 } as const;
 
+/**
+ * Index of worker w's "backed up" word (of W workers): the step whose parameter-slice backup the
+ * worker completed. A slice whose backup is complete can be restored after a failed update.
+ */
+export function backedIndex(W: number, w: number): number {
+  return CTRL.STATUS + W + w;
+}
+
 export const PHASE = { step: 1, quit: 2 } as const;
 
 /** 0 = updated, 1 = the loss was not finite (nothing updated), 2 = ḡ or θ became non-finite. */
@@ -37,7 +45,7 @@ export type StepStatusValue = (typeof StepStatus)[keyof typeof StepStatus];
 export const F64 = { LR: 0, timing: (w: number) => 1 + 2 * w } as const;
 
 export interface ControlBlock {
-  /** (16 + W) int32 */
+  /** (16 + 2W) int32: the fields above, STATUS per worker, backed-up step per worker */
   readonly ctrl: Int32Array;
   /** (1 + 2W) float64 */
   readonly f64: Float64Array;
@@ -45,7 +53,7 @@ export interface ControlBlock {
 
 export function createControlBlock(workers: number): ControlBlock {
   return {
-    ctrl: new Int32Array(new SharedArrayBuffer((CTRL.STATUS + workers) * 4)),
+    ctrl: new Int32Array(new SharedArrayBuffer((CTRL.STATUS + 2 * workers) * 4)),
     f64: new Float64Array(new SharedArrayBuffer((1 + 2 * workers) * 8)),
   };
 }

@@ -4,13 +4,15 @@ import { errors } from '@shardgrad/core';
  * A fault to inject, for tests: worker task `worker` fails at global step `step` (1-based) on its
  * first `times` attempts (default 1: the retry succeeds). `exit` ends the worker thread; `throw`
  * throws from the task. Read from the SHARDGRAD_FAULT environment variable:
- * "worker=1,step=3,kind=exit" or "worker=0,step=2,kind=throw,times=3".
+ * "worker=1,step=3,kind=exit", "worker=0,step=2,kind=throw,times=3" or "worker=1,step=3,phase=update".
  */
 export interface FaultSpec {
   readonly worker: number;
   readonly step: number;
   readonly kind: 'exit' | 'throw';
   readonly times: number;
+  /** fail after the gradients (default) or half-way through the parameter update */
+  readonly phase: 'gradient' | 'update';
 }
 
 export const FAULT_ENV = 'SHARDGRAD_FAULT';
@@ -28,9 +30,11 @@ export function parseFaultSpec(value: string | undefined): FaultSpec | undefined
   const step = Number(fields.get('step'));
   const kind = fields.get('kind') ?? 'exit';
   const times = Number(fields.get('times') ?? 1);
+  const phase = fields.get('phase') ?? 'gradient';
   if (!Number.isInteger(worker) || worker < 0) throw errors.badInput(FAULT_ENV, 'worker must be a non-negative integer');
   if (!Number.isInteger(step) || step < 1) throw errors.badInput(FAULT_ENV, 'step must be a positive integer');
   if (kind !== 'exit' && kind !== 'throw') throw errors.badInput(FAULT_ENV, `kind must be exit or throw, not "${kind}"`);
   if (!Number.isInteger(times) || times < 1) throw errors.badInput(FAULT_ENV, 'times must be a positive integer');
-  return { worker, step, kind, times };
+  if (phase !== 'gradient' && phase !== 'update') throw errors.badInput(FAULT_ENV, `phase must be gradient or update, not "${phase}"`);
+  return { worker, step, kind, times, phase };
 }

@@ -2,6 +2,7 @@ import type { MLPSpec, OptimizerConfig } from '@shardgrad/core';
 import type { ControlBlock } from './barrier.js';
 import type { KernelChoice } from './kernels.js';
 import type { SharedTrainingBuffers } from './step.js';
+import type { UpdateBackup } from './update-backup.js';
 
 /** Given once to every pool worker (piscina's workerData): the shared buffers are shared, not copied. */
 export interface RunnerInit {
@@ -12,8 +13,10 @@ export interface RunnerInit {
   /** rows per forward/backward chunk: fixed by the batch and V, never by the worker count */
   readonly capacity: number;
   readonly kernel: KernelChoice;
-  /** the barrier protocol's control block (used by LoopTask) */
+  /** the barrier protocol's control block (LoopTask), and the backed-up flags (both modes) */
   readonly control: ControlBlock;
+  /** θ and optimizer state before the current update, written slice by slice by the workers */
+  readonly backup: UpdateBackup;
 }
 
 /** Phase 1 of a step for worker task w: the gradients of virtual shards [s0, s1) of batch [start, end). */
@@ -33,6 +36,7 @@ export interface GradientTask {
 export interface UpdateTask {
   readonly kind: 'update';
   readonly w: number;
+  readonly W: number;
   readonly step: number;
   readonly attempt: number;
   readonly p0: number;

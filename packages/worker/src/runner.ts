@@ -1,8 +1,9 @@
 import { workerData } from 'piscina';
-import { arriveAndWait, CTRL, F64, PHASE, StepStatus } from './barrier.js';
+import { arriveAndWait, backedIndex, CTRL, F64, PHASE, StepStatus } from './barrier.js';
 import { parseFaultSpec, FAULT_ENV } from './fault.js';
 import { createKernels } from './kernels.js';
 import type { LoopTask, RunnerInit, RunnerReply, RunnerTask } from './messages.js';
+import { backupSlice } from './update-backup.js';
 import { computeShardGradient, createWorkerContext, paramSlice, reduceAndUpdate, shardBound, sliceIsFinite } from './step.js';
 
 /**
@@ -26,10 +27,33 @@ function gradients(s0: number, s1: number, start: number, end: number): void {
  * through a write would. The recomputation must overwrite it.
  */
 function maybeFail(w: number, step: number, attempt: number, lastShard: number): void {
-  if (!fault || attempt >= fault.times || w !== fault.worker || step !== fault.step) return;
+  if (!faultApplies('gradient', w, step, attempt)) return;
   if (lastShard >= 0) ctx.shardViews[lastShard].fill(Number.NaN);
-  if (fault.kind === 'exit') process.exit(70);
+  fail();
+}
+
+function faultApplies(phase: 'gradient' | 'update', w: number, step: number, attempt: number): boolean {
+  return fault !== undefined && fault.phase === phase && attempt < fault.times && w === fault.worker && step === fault.step;
+}
+
+function fail(): never {
+  if (fault!.kind === 'exit') process.exit(70);
   throw new Error(`injected fault (${FAULT_ENV})`);
+}
+
+/**
+ * Phase 2 for the slice [p0, p1): back the slice up (then mark it backed up for `step`), reduce G
+ * and update. With the fault switch on phase=update, fails with half the slice updated.
+ */
+function update(w: number, W: number, step: number, attempt: number, p0: number, p1: number, batchSize: number, lr: number): boolean {
+  backupSlice(ctx, init.backup, p0, p1);
+  Atomics.store(init.control.ctrl, backedIndex(W, w), step);
+  if (faultApplies('update', w, step, attempt)) {
+    reduceAndUpdate(ctx, p0, (p0 + p1) >>> 1, batchSize, lr, step);
+    fail();
+  }
+  reduceAndUpdate(ctx, p0, p1, batchSize, lr, step);
+  return sliceIsFinite(ctx, p0, p1);
 }
 
 /**
@@ -73,8 +97,7 @@ function runLoop(task: LoopTask): RunnerReply {
     for (let s = 0; s < init.V; s++) loss += shardLoss[s];
     let status: number = StepStatus.lossNotFinite;
     if (Number.isFinite(loss)) {
-      reduceAndUpdate(ctx, p0, p1, end - start, f64[F64.LR], step);
-      status = sliceIsFinite(ctx, p0, p1) ? StepStatus.ok : StepStatus.notFinite;
+      status = update(w, W, step, ctrl[CTRL.ATTEMPT], p0, p1, end - start, f64[F64.LR]) ? StepStatus.ok : StepStatus.notFinite;
     }
     f64[F64.timing(w) + 1] = performance.now() - t1;
     ctrl[CTRL.STATUS + w] = status;
@@ -93,7 +116,7 @@ export default function runTask(task: RunnerTask): RunnerReply {
       maybeFail(task.w, task.step, task.attempt, task.s1 - 1);
       return { mathMs: performance.now() - t0, finite: true };
     case 'update':
-      reduceAndUpdate(ctx, task.p0, task.p1, task.batchSize, task.lr, task.step);
-      return { mathMs: performance.now() - t0, finite: sliceIsFinite(ctx, task.p0, task.p1) };
+      const finite = update(task.w, task.W, task.step, task.attempt, task.p0, task.p1, task.batchSize, task.lr);
+      return { mathMs: performance.now() - t0, finite };
   }
 }

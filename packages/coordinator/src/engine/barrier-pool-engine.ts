@@ -1,5 +1,5 @@
 import { ExitCode, ShardgradError } from '@shardgrad/core';
-import { CTRL, F64, PHASE, StepStatus, type RunnerInit, type RunnerReply, type RunnerTask, type StepStatusValue } from '@shardgrad/worker';
+import { backedIndex, CTRL, F64, paramSlice, PHASE, restoreSlice, StepStatus, type RunnerInit, type RunnerReply, type RunnerTask, type StepStatusValue } from '@shardgrad/worker';
 import type { Piscina } from 'piscina';
 import type { StepEngine } from './step-engine.js';
 import { createWorkerPool, MAX_ATTEMPTS } from './worker-pool.js';
@@ -12,10 +12,10 @@ import { createWorkerPool, MAX_ATTEMPTS } from './worker-pool.js';
  * barrier among themselves, reduce and update their slices, and count DONE, which the coordinator
  * awaits with Atomics.waitAsync — so its event loop stays free to notice a worker dying.
  *
- * A worker that throws or exits before the barrier: the others are told to leave (ABORT), piscina
- * replaces the dead thread, the loop tasks restart and the whole step is recomputed — the
- * parameters were not touched yet, and every G[s] is overwritten, so the result is unchanged.
- * A failure after the barrier (during the update) cannot be redone and fails the run.
+ * A worker that throws or exits: the others are told to leave (ABORT), piscina replaces the dead
+ * thread, the loop tasks restart and the whole step is recomputed. Before the barrier θ was not
+ * touched yet; after it, every slice whose backup was completed this step is restored first (a
+ * slice without one was never updated). Every G[s] is overwritten, so the result is unchanged.
  */
 export class BarrierPoolEngine implements StepEngine {
   lastMathMs = 0;
@@ -29,7 +29,7 @@ export class BarrierPoolEngine implements StepEngine {
 
   constructor(
     readonly workers: number,
-    init: RunnerInit,
+    private readonly init: RunnerInit,
   ) {
     this.pool = createWorkerPool(workers, init);
     this.ctrl = init.control.ctrl;
@@ -63,7 +63,7 @@ export class BarrierPoolEngine implements StepEngine {
   }
 
   /** After a failure: make every loop leave, wait for all of them, and restart them on healthy threads. */
-  private async recover(t: number, cause: unknown): Promise<void> {
+  private async recover(t: number): Promise<void> {
     const { ctrl } = this;
     Atomics.store(ctrl, CTRL.ABORT, 1); // stored before the bumps: a worker that checks it cannot sleep through
     Atomics.add(ctrl, CTRL.BAR_GEN, 1);
@@ -71,11 +71,15 @@ export class BarrierPoolEngine implements StepEngine {
     this.bump();
     Atomics.notify(ctrl, CTRL.DONE); // release our own stale waitAsync
     await Promise.allSettled(this.loops);
-    if (Atomics.load(ctrl, CTRL.PASSED) === t)
-      throw new ShardgradError(
-        `a worker failed while updating the parameters at step ${t} (${(cause as Error).message}); resume from the last checkpoint`,
-        ExitCode.trainingFailed,
-      );
+    if (Atomics.load(ctrl, CTRL.PASSED) === t) {
+      // the update had begun: put back θ_t and its optimizer state (failure path only: O(P) once)
+      const { params, optState } = this.init.buffers;
+      for (let w = 0; w < this.workers; w++) {
+        if (Atomics.load(ctrl, backedIndex(this.workers, w)) !== t) continue;
+        const [p0, p1] = paramSlice(params.length, this.workers, w);
+        restoreSlice(params, optState, this.init.backup, params.length, p0, p1);
+      }
+    }
     Atomics.store(ctrl, CTRL.ABORT, 0);
     Atomics.store(ctrl, CTRL.ARRIVED, 0);
     this.startLoops();
@@ -98,11 +102,11 @@ export class BarrierPoolEngine implements StepEngine {
         break;
       } catch (e) {
         if (attempt + 1 >= MAX_ATTEMPTS) {
-          await this.recover(t, e).catch(() => {});
+          await this.recover(t);
           throw new ShardgradError(`a worker failed ${MAX_ATTEMPTS} times at step ${t}: ${(e as Error).message}`, ExitCode.trainingFailed);
         }
         this.retries++;
-        await this.recover(t, e);
+        await this.recover(t);
       }
     }
     let status: StepStatusValue = StepStatus.ok;

@@ -2,6 +2,7 @@ import type { MLPSpec, OptimizerConfig } from '@shardgrad/core';
 import { createControlBlock, type KernelChoice, type RunnerInit, type SharedTrainingBuffers } from '@shardgrad/worker';
 import { BarrierPoolEngine } from './barrier-pool-engine.js';
 import { InProcessEngine } from './in-process-engine.js';
+import { createUpdateBackup } from './shared-buffers.js';
 import type { StepEngine, StepMode } from './step-engine.js';
 import { TaskPoolEngine } from './task-pool-engine.js';
 
@@ -23,6 +24,6 @@ export async function createEngine(
 ): Promise<StepEngine> {
   const capacity = chunkCapacity(batch, V);
   if (workers === 0) return InProcessEngine.create(spec, V, buffers, optimizer, capacity, kernel);
-  const init: RunnerInit = { spec, V, buffers, optimizer, capacity, kernel, control: createControlBlock(workers) };
+  const init: RunnerInit = { spec, V, buffers, optimizer, capacity, kernel, control: createControlBlock(workers), backup: createUpdateBackup(buffers) };
   return mode === 'barrier' ? new BarrierPoolEngine(workers, init) : new TaskPoolEngine(workers, init);
 }

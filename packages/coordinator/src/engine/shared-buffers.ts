@@ -1,5 +1,5 @@
 import { paramLayout, stateSlots, type MLPSpec, type OptimizerConfig } from '@shardgrad/core';
-import type { SharedTrainingBuffers } from '@shardgrad/worker';
+import type { SharedTrainingBuffers, UpdateBackup } from '@shardgrad/worker';
 
 /** A float32 / float64 / uint32 array over a fresh SharedArrayBuffer. */
 function shared<T>(ctor: { new (b: SharedArrayBuffer): T; BYTES_PER_ELEMENT: number }, length: number): T {
@@ -47,4 +47,9 @@ export function createSharedBuffers(
 /** Bytes a run allocates besides the dataset: order, params, G, ḡ, losses, optimizer state. */
 export function sharedBytes(b: SharedTrainingBuffers): number {
   return [b.order, b.params, b.shardGrads, b.avgGrad, b.shardLoss, b.optState].reduce((s, a) => s + a.byteLength, 0);
+}
+
+/** The update backup: θ (P) and optimizer state (slots, P) as they were before the current update. */
+export function createUpdateBackup(b: SharedTrainingBuffers): UpdateBackup {
+  return { params: shared(Float32Array, b.params.length), optState: shared(Float32Array, b.optState.length) };
 }

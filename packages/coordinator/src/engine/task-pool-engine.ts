@@ -1,5 +1,5 @@
 import { ExitCode, paramLayout, ShardgradError } from '@shardgrad/core';
-import { paramSlice, shardRange, StepStatus, type RunnerInit, type RunnerReply, type RunnerTask, type StepStatusValue } from '@shardgrad/worker';
+import { backedIndex, paramSlice, restoreSlice, shardRange, StepStatus, type RunnerInit, type RunnerReply, type RunnerTask, type StepStatusValue } from '@shardgrad/worker';
 import type { Piscina } from 'piscina';
 import type { StepEngine } from './step-engine.js';
 import { createWorkerPool, MAX_ATTEMPTS } from './worker-pool.js';
@@ -41,6 +41,26 @@ export class TaskPoolEngine implements StepEngine {
     }
   }
 
+  /**
+   * Runs worker w's update task; if it fails, puts its slice back from the backup (when the backup
+   * was complete; otherwise the slice was never touched) and runs it again, up to MAX_ATTEMPTS.
+   */
+  private async runUpdate(w: number, step: number, batchSize: number, lr: number): Promise<RunnerReply> {
+    const [p0, p1] = this.slices[w];
+    const { params, optState } = this.init.buffers;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.pool.run({ kind: 'update', w, W: this.workers, step, attempt, p0, p1, batchSize, lr });
+      } catch (e) {
+        if (attempt + 1 >= MAX_ATTEMPTS)
+          throw new ShardgradError(`a worker failed ${MAX_ATTEMPTS} times at step ${step}: ${(e as Error).message}`, ExitCode.trainingFailed);
+        this.retries++;
+        if (Atomics.load(this.init.control.ctrl, backedIndex(this.workers, w)) === step)
+          restoreSlice(params, optState, this.init.backup, params.length, p0, p1);
+      }
+    }
+  }
+
   async step(t: number, start: number, end: number, lr: number): Promise<StepStatusValue> {
     const grads: Promise<number>[] = [];
     for (let w = 0; w < this.workers; w++) if (this.shardBlocks[w][1] > this.shardBlocks[w][0]) grads.push(this.runGradient(w, t, start, end));
@@ -49,20 +69,8 @@ export class TaskPoolEngine implements StepEngine {
     for (let s = 0; s < this.init.V; s++) loss += this.init.buffers.shardLoss[s];
     if (!Number.isFinite(loss)) return StepStatus.lossNotFinite;
     const updates: Promise<RunnerReply>[] = [];
-    for (let w = 0; w < this.workers; w++) {
-      const [p0, p1] = this.slices[w];
-      updates.push(this.pool.run({ kind: 'update', w, step: t, attempt: 0, p0, p1, batchSize: end - start, lr }));
-    }
-    let replies: RunnerReply[];
-    try {
-      replies = await Promise.all(updates);
-    } catch (e) {
-      // an update is not idempotent (θ −= η·ḡ), so a slice half-updated by a dead worker cannot be redone
-      throw new ShardgradError(
-        `a worker failed while updating the parameters at step ${t} (${(e as Error).message}); resume from the last checkpoint`,
-        ExitCode.trainingFailed,
-      );
-    }
+    for (let w = 0; w < this.workers; w++) updates.push(this.runUpdate(w, t, end - start, lr));
+    const replies = await Promise.all(updates);
     let finite = true;
     let updateMs = 0;
     for (const r of replies) {
