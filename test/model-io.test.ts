@@ -1,6 +1,7 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadModel, saveModel, Trainer } from '@shardgrad/coordinator';
+import { optimizerConfig } from '@shardgrad/core';
 import { describe, expect, it } from 'vitest';
 import { smallConfig, tempDir } from './fixtures/train-fixtures.js';
 
@@ -26,6 +27,23 @@ describe('saveModel / loadModel', () => {
     writeFileSync(empty, '');
     expect(() => loadModel(empty)).toThrow(badInput(`${empty}: not a shardgrad model file (only 0 bytes)`));
     expect(() => loadModel(dir)).toThrow(badInput(`${dir}: is a directory, not a model file`));
+  });
+
+  it('truncated and corrupt model files: one-line errors naming the file', async () => {
+    const r = await new Trainer(smallConfig({ epochs: 1, optimizer: optimizerConfig('sgd') })).run();
+    const dir = tempDir('model-io-corrupt');
+    const good = path.join(dir, 'good.sgm');
+    saveModel(good, r);
+    const bytes = readFileSync(good);
+    const truncated = path.join(dir, 'truncated.sgm');
+    writeFileSync(truncated, bytes.subarray(0, bytes.length - 4));
+    // P = 784·16 + 16 + 16·10 + 10 = 12,730 floats = 50,920 bytes of weights (a model has no optimizer state)
+    expect(() => loadModel(truncated)).toThrow(badInput(`${truncated}: truncated: expected 50920 bytes of weights, found 50916`));
+    const flipped = path.join(dir, 'flipped.sgm');
+    const copy = Uint8Array.from(bytes);
+    copy[copy.length - 1] ^= 0x01;
+    writeFileSync(flipped, copy);
+    expect(() => loadModel(flipped)).toThrow(badInput(`${flipped}: checksum mismatch: the weights are corrupt`));
   });
 
   it('an unwritable destination is a one-line error and leaves no file behind', async () => {

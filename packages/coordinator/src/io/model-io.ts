@@ -18,7 +18,11 @@ export function readModelFile(path: string): ModelFileContents {
 }
 
 /** Saves a trained model (kind "model": spec, params, preprocessing, a little metadata), atomically. */
-export function saveModel(path: string, result: TrainResult, meta: Record<string, unknown> = {}): void {
+export function saveModel(
+  path: string,
+  result: Pick<TrainResult, 'spec' | 'params' | 'preprocess' | 'steps' | 'history'>,
+  meta: Record<string, unknown> = {},
+): void {
   writeFileAtomic(
     path,
     encodeModelFile({
