@@ -71,3 +71,14 @@ describe('checkpoints and resume', () => {
     expect((await import('node:fs')).readdirSync(dir)).toEqual([DEFAULT_CHECKPOINT_NAME]);
   });
 });
+
+describe('stop requests reach the loop while it trains', () => {
+  it.each([0, 2])('workers %i: a stop requested from a timer (as a signal handler would) ends the run early', async (workers) => {
+    // 200 epochs × 12 steps would take many seconds; the event loop must get a turn between steps
+    const t = new Trainer(smallConfig({ workers, epochs: 200 }));
+    setTimeout(() => t.requestStop('SIGTERM'), 200);
+    const r = await t.run();
+    expect(r.stoppedBy).toBe('SIGTERM');
+    expect(r.steps).toBeLessThan(200 * 12);
+  });
+});

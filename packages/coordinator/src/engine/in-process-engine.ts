@@ -35,6 +35,8 @@ export class InProcessEngine implements StepEngine {
   }
 
   async step(t: number, start: number, end: number, lr: number): Promise<StepStatusValue> {
+    // the step itself is synchronous: let timers, I/O and signal handlers (SIGINT → requestStop) run between steps
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const { ctx } = this;
     const t0 = performance.now();
     let loss = 0;
