@@ -24,6 +24,7 @@ const MAX_WORKERS = SHARED ? Math.max(1, Math.min(16, navigator.hardwareConcurre
 /** V: fixed, so the reduction order (and the weights) do not depend on the worker count */
 const VIRTUAL_SHARDS = Math.max(8, MAX_WORKERS);
 const EVAL_EVERY_MS = 250;
+const FULL_DRAW_MS = 200;
 const SEED = 42;
 
 /** The playground: settings, the training loop (its math in the workers), and one redraw per frame. */
@@ -44,8 +45,10 @@ class App {
   private predictWs: Workspace<Float32Array> | undefined;
   private digit: Float32Array | null = null;
   private drawnT = -1;
+  private fullDrawAt = 0;
   private dirty = true;
   private generation = 0;
+  private resetting: Promise<void> = Promise.resolve();
 
   constructor(private readonly kernels: Kernels) {
     const sel = $<HTMLSelectElement>('workers');
@@ -65,8 +68,12 @@ class App {
   }
 
   /** Stops training, builds a new session from the form, and evaluates the fresh network. */
-  async reset(): Promise<void> {
-    const gen = ++this.generation;
+  reset(): Promise<void> {
+    this.resetting = this.rebuild(++this.generation);
+    return this.resetting;
+  }
+
+  private async rebuild(gen: number): Promise<void> {
     this.pause();
     this.session?.dispose();
     this.session = undefined;
@@ -117,12 +124,14 @@ class App {
       `${s.W} worker${s.W > 1 ? 's' : ''}, ${s.V} virtual shards, ${s.P} parameters, ` +
       `${this.data!.trainRows} training / ${this.data!.rows - this.data!.trainRows} validation rows, ${SHARED ? 'shared memory' : 'copies'}`;
     await this.evaluate(s, NaN);
+    if (gen !== this.generation) return;
     this.dirty = true;
     this.setStatus('ready');
     document.body.dataset.ready = 'true';
   }
 
   private async play(): Promise<void> {
+    await this.resetting; // play pressed while a reset is under way starts the new session
     const s = this.session;
     if (!s || this.playing) return;
     this.playing = true;
@@ -141,6 +150,7 @@ class App {
   }
 
   private async singleStep(): Promise<void> {
+    await this.resetting;
     const s = this.session;
     if (!s || this.playing) return;
     s.requestSnapshot();
@@ -191,16 +201,23 @@ class App {
     $('stat-epoch').textContent = String(s.epoch);
     $('stat-sps').textContent = this.playing ? Math.round(this.throughput.rate).toLocaleString('en') : '0';
     if (!this.dirty && s.snapshot.t === this.drawnT) return;
+    const now = performance.now();
+    // while training, the heavier panels redraw a few times a second so the page keeps up with the workers
+    const full = this.dirty || !this.playing || now - this.fullDrawAt >= FULL_DRAW_MS;
     this.dirty = false;
     this.drawnT = s.snapshot.t;
-    this.draw(s);
-  }
-
-  private draw(s: TrainingSession): void {
-    const data = this.data!;
-    const snap = s.snapshot;
     this.boundary?.draw();
     drawLossChart($<HTMLCanvasElement>('loss-chart'), this.train, this.val);
+    if (full) {
+      this.fullDrawAt = now;
+      this.drawPanels(s);
+    }
+  }
+
+  /** The averaging panel, the network, the explain panel and the digit prediction. */
+  private drawPanels(s: TrainingSession): void {
+    const data = this.data!;
+    const snap = s.snapshot;
     const layer = Number($<HTMLSelectElement>('grad-layer').value) || 0;
     this.grads.draw(gradientPanel(snap, s.plan, s.layout, layer));
     const { input, target } = this.sample(data);

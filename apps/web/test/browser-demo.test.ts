@@ -18,20 +18,33 @@ async function boundaryPixels(page: Page): Promise<number[]> {
   });
 }
 
-describe('browser demo, cross-origin isolated (vite dev server with COOP/COEP)', () => {
+/** Plays for `ms` milliseconds of wall time, then pauses. */
+async function train(page: Page, ms: number): Promise<void> {
+  await page.click('#play');
+  await page.waitForTimeout(ms);
+  await page.click('#play');
+}
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe('cross-origin isolated page (vite dev server with COOP/COEP)', () => {
   let server: ViteDevServer;
-  let url: string;
-  let browser: Browser;
   let page: Page;
   const errors: string[] = [];
 
   beforeAll(async () => {
+    let url: string;
     ({ server, url } = await startServer(true));
-    browser = await launchBrowser();
     page = await openDemo(browser, url, errors);
   });
   afterAll(async () => {
-    await browser?.close();
+    await page?.close();
     await server?.close();
   });
 
@@ -43,23 +56,17 @@ describe('browser demo, cross-origin isolated (vite dev server with COOP/COEP)',
   });
 
   it('trains spiral with 2 workers: loss falls, the boundary changes, the panel shows 2 workers and an average', async () => {
-    const t0 = Date.now();
     await page.selectOption('#dataset', 'spiral');
     await page.selectOption('#workers', '2');
     await page.waitForSelector('body[data-ready="true"]');
-    expect(await page.textContent('#setup-line')).toMatch(/^2 workers, 8 virtual shards/);
-    console.log('ready after', Date.now() - t0);
+    expect(await page.textContent('#setup-line')).toMatch(/^2 workers, 8 virtual shards, 354 parameters/); // (2·16+16) + (16·16+16) + (16·2+2) = 48 + 272 + 34
     const loss0 = await numberOf(page, '#stat-val-loss');
     // an untrained 2-class softmax starts near ln 2 ≈ 0.693
     expect(loss0).toBeGreaterThan(0.5);
     const before = await boundaryPixels(page);
-    await page.click('#play');
-    await page.waitForTimeout(5000);
-    await page.click('#play'); // pause
+    await train(page, 5000);
     const loss1 = await numberOf(page, '#stat-val-loss');
-    const steps = await numberOf(page, '#stat-step');
-    console.log(`steps ${steps}, loss ${loss0} → ${loss1}, sps ${await page.textContent("#stat-sps")}`);
-    expect(steps).toBeGreaterThan(20);
+    expect(await numberOf(page, '#stat-step')).toBeGreaterThan(20);
     expect(loss1).toBeLessThan(loss0 * 0.9);
     const after = await boundaryPixels(page);
     let changed = 0;
@@ -77,10 +84,72 @@ describe('browser demo, cross-origin isolated (vite dev server with COOP/COEP)',
     const deviation = Number(/≤ ([-+.e\d]+)/.exec(avg)?.[1]);
     expect(deviation).toBeLessThan(1e-6);
 
-    console.log('checked after', Date.now() - t0);
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, 'web-demo.png'), fullPage: true });
-    console.log('shot after', Date.now() - t0);
+    expect(errors).toEqual([]);
+  });
+
+  it('single step advances exactly one step and shows its batch', async () => {
+    const t0 = await numberOf(page, '#stat-step');
+    await page.fill('#batch', '20');
+    await page.dispatchEvent('#batch', 'change');
+    await page.click('#step');
+    await page.waitForFunction((t) => document.getElementById('stat-step')?.textContent === String(t + 1), t0);
+    // batch 20 over V = 8: shards of 3,3,3,3,2,2,2,2 → worker 0 has 12 samples, worker 1 has 8
+    await page.waitForFunction(() => document.querySelector('.grad-card[data-role="worker"] figcaption')?.textContent?.includes('12 samples'));
+    const labels = await page.locator('.grad-card[data-role="worker"] figcaption').allTextContents();
+    expect(labels).toEqual(['worker 0: shards 0–3, 12 samples, weight 0.600', 'worker 1: shards 4–7, 8 samples, weight 0.400']);
+    expect(await page.textContent('.grad-card[data-role="update"] figcaption')).toContain(`step ${t0 + 1}`);
+  });
+
+  it('mnist mode: trains on the real digits and predicts a digit drawn with the mouse', async () => {
+    await page.fill('#hidden', '32');
+    await page.locator('#hidden').blur(); // the change event resets with the new layers
+    await page.selectOption('#dataset', 'mnist');
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    expect(await page.textContent('#setup-line')).toContain('25450 parameters'); // 784·32+32 + 32·10+10
+    await train(page, 4000);
+    // 3000 digits, 2400 for training; a few epochs of a 784-32-10 network reach well above chance (10 %)
+    expect(await numberOf(page, '#stat-acc')).toBeGreaterThan(50);
+    const box = (await page.locator('#digit-pad').boundingBox())!;
+    // a "1": one vertical stroke down the middle
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height * 0.15);
+    await page.mouse.down();
+    for (let k = 1; k <= 20; k++) await page.mouse.move(box.x + box.width / 2, box.y + box.height * (0.15 + (0.7 * k) / 20));
+    await page.mouse.up();
+    await page.waitForFunction(() => document.getElementById('prediction')?.textContent?.startsWith('prediction:'));
+    expect(await page.locator('#prediction-bars > div').count()).toBe(10);
+    expect(await page.textContent('#prediction')).toMatch(/^prediction: 1 /);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'web-demo-mnist.png'), fullPage: true });
+    expect(errors).toEqual([]);
+  });
+});
+
+describe('page without cross-origin isolation (no COOP/COEP headers)', () => {
+  let server: ViteDevServer;
+  let page: Page;
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    let url: string;
+    ({ server, url } = await startServer(false));
+    page = await openDemo(browser, url, errors);
+  });
+  afterAll(async () => {
+    await page?.close();
+    await server?.close();
+  });
+
+  it('says so plainly and trains in one worker on copies', async () => {
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(false);
+    expect(await page.textContent('#notice')).toContain('not cross-origin isolated');
+    expect(await page.textContent('#notice')).toContain('Cross-Origin-Embedder-Policy: require-corp');
+    expect(await page.isDisabled('#workers')).toBe(true);
+    expect(await page.textContent('#setup-line')).toMatch(/^1 worker, .*copies$/);
+    const loss0 = await numberOf(page, '#stat-val-loss');
+    await train(page, 3000);
+    expect(await numberOf(page, '#stat-val-loss')).toBeLessThan(loss0 * 0.9);
+    expect(await page.locator('.grad-card[data-role="worker"]').count()).toBe(1);
     expect(errors).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
+import { webConfig } from '../vite.config.js';
 
 /** Debian's chromium package; a browser is never downloaded. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -10,17 +11,18 @@ export const WEB_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 
 /**
  * Starts the demo's Vite dev server on a free port with the app's own config (which sends the
- * cross-origin isolation headers), or with `isolated: false` a server that sends none of them.
+ * cross-origin isolation headers), or with `isolated: false` the same server without them.
  */
 export async function startServer(isolated: boolean): Promise<{ server: ViteDevServer; url: string }> {
+  const config = webConfig(isolated);
   const server = await createServer({
+    ...config,
     root: WEB_ROOT,
-    configFile: path.join(WEB_ROOT, 'vite.config.ts'),
+    configFile: false,
     logLevel: 'error',
     clearScreen: false,
-    server: { port: 0, strictPort: false, host: '127.0.0.1', hmr: false, ...(isolated ? {} : { headers: {} }) },
+    server: { ...config.server, port: 0, strictPort: false, host: '127.0.0.1', hmr: false },
   });
-  if (!isolated) server.config.server.headers = {};
   await server.listen();
   const address = server.httpServer?.address();
   if (!address || typeof address === 'string') throw new Error('vite server has no port');
