@@ -43,7 +43,7 @@ export function explainBlocks(trace: ExplainTrace, max = 6): ExplainBlock[] {
   }
   blocks.push({
     title: 'loss',
-    equation: net.spec.loss === 'ce' ? 'L = −Σ t·log ŷ' : 'L = ½ Σ (ŷ − t)²',
+    equation: net.spec.loss === 'ce' ? 'L = −Σₖ tₖ·log ŷₖ' : 'L = (1/n)·Σₖ (tₖ − ŷₖ)²',
     numbers: `L = ${fmt(trace.loss)}`,
   });
   for (let l = L - 1; l >= 0; l--) {
