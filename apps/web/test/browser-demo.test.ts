@@ -1,9 +1,10 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import type { ViteDevServer } from 'vite';
+import type { PreviewServer, ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, numberOf, openDemo, startServer, WEB_ROOT } from './browser-harness.js';
+import { launchBrowser, numberOf, openDemo, startPreview, startServer, WEB_ROOT } from './browser-harness.js';
 
 const ARTIFACTS = path.resolve(WEB_ROOT, '../../artifacts');
 
@@ -18,10 +19,14 @@ async function boundaryPixels(page: Page): Promise<number[]> {
   });
 }
 
-/** Plays for `ms` milliseconds of wall time, then pauses. */
-async function train(page: Page, ms: number): Promise<void> {
+/**
+ * Plays for at least `ms` milliseconds and at least `minSteps` steps (a busy 2-core CI machine
+ * runs fewer steps per second), then pauses.
+ */
+async function train(page: Page, ms: number, minSteps = 0): Promise<void> {
   await page.click('#play');
   await page.waitForTimeout(ms);
+  await page.waitForFunction((n) => Number(document.getElementById('stat-step')?.textContent) >= n, minSteps, { timeout: 40_000 });
   await page.click('#play');
 }
 
@@ -64,7 +69,7 @@ describe('cross-origin isolated page (vite dev server with COOP/COEP)', () => {
     // an untrained 2-class softmax starts near ln 2 ≈ 0.693
     expect(loss0).toBeGreaterThan(0.5);
     const before = await boundaryPixels(page);
-    await train(page, 5000);
+    await train(page, 5000, 150);
     const loss1 = await numberOf(page, '#stat-val-loss');
     expect(await numberOf(page, '#stat-step')).toBeGreaterThan(20);
     expect(loss1).toBeLessThan(loss0 * 0.9);
@@ -107,9 +112,11 @@ describe('cross-origin isolated page (vite dev server with COOP/COEP)', () => {
     await page.locator('#hidden').blur(); // the change event resets with the new layers
     await page.selectOption('#dataset', 'mnist');
     await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
-    expect(await page.textContent('#setup-line')).toContain('25450 parameters'); // 784·32+32 + 32·10+10
-    await train(page, 4000);
-    // 3000 digits, 2400 for training; a few epochs of a 784-32-10 network reach well above chance (10 %)
+    expect(await page.textContent('#setup-line')).toContain('25450 parameters'); // (784·32+32) + (32·10+10) = 25120 + 330
+    expect(await page.isHidden('#boundary')).toBe(true);
+    expect(await page.isVisible('#digit-pad')).toBe(true);
+    await train(page, 3000, 40);
+    // 3000 digits, 2400 for training; 40 steps of 32 (half an epoch) of a 784-32-10 network reach well above chance (10 %)
     expect(await numberOf(page, '#stat-acc')).toBeGreaterThan(50);
     const box = (await page.locator('#digit-pad').boundingBox())!;
     // a "1": one vertical stroke down the middle
@@ -147,9 +154,37 @@ describe('page without cross-origin isolation (no COOP/COEP headers)', () => {
     expect(await page.isDisabled('#workers')).toBe(true);
     expect(await page.textContent('#setup-line')).toMatch(/^1 worker, .*copies$/);
     const loss0 = await numberOf(page, '#stat-val-loss');
-    await train(page, 3000);
+    await train(page, 3000, 100);
     expect(await numberOf(page, '#stat-val-loss')).toBeLessThan(loss0 * 0.9);
     expect(await page.locator('.grad-card[data-role="worker"]').count()).toBe(1);
+    expect(errors).toEqual([]);
+  });
+});
+
+describe('production build served by vite preview', () => {
+  let server: PreviewServer;
+  let page: Page;
+  const outDir = mkdtempSync(path.join(tmpdir(), 'shardgrad-web-'));
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    let url: string;
+    ({ server, url } = await startPreview(outDir));
+    page = await openDemo(browser, url, errors);
+  });
+  afterAll(async () => {
+    await page?.close();
+    await server?.close();
+    rmSync(outDir, { recursive: true, force: true });
+  });
+
+  it('is cross-origin isolated and trains with its bundled workers', async () => {
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    await page.selectOption('#workers', '2');
+    await page.waitForSelector('body[data-ready="true"]');
+    const loss0 = await numberOf(page, '#stat-val-loss');
+    await train(page, 2000, 50);
+    expect(await numberOf(page, '#stat-val-loss')).toBeLessThan(loss0);
     expect(errors).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { createServer, type ViteDevServer } from 'vite';
+import { build, createServer, preview, type PreviewServer, type ViteDevServer } from 'vite';
 import { webConfig } from '../vite.config.js';
 
 /** Debian's chromium package; a browser is never downloaded. */
@@ -26,6 +26,23 @@ export async function startServer(isolated: boolean): Promise<{ server: ViteDevS
   await server.listen();
   const address = server.httpServer?.address();
   if (!address || typeof address === 'string') throw new Error('vite server has no port');
+  return { server, url: `http://127.0.0.1:${address.port}/` };
+}
+
+/** Builds the demo into `outDir` and serves it with `vite preview` (the app's headers) on a free port. */
+export async function startPreview(outDir: string): Promise<{ server: PreviewServer; url: string }> {
+  const config = webConfig(true);
+  await build({ ...config, root: WEB_ROOT, configFile: false, logLevel: 'error', build: { ...config.build, outDir, emptyOutDir: true } });
+  const server = await preview({
+    ...config,
+    root: WEB_ROOT,
+    configFile: false,
+    logLevel: 'error',
+    build: { outDir },
+    preview: { ...config.preview, port: 0, strictPort: false, host: '127.0.0.1' },
+  });
+  const address = server.httpServer.address();
+  if (!address || typeof address === 'string') throw new Error('vite preview has no port');
   return { server, url: `http://127.0.0.1:${address.port}/` };
 }
 
