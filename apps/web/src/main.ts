@@ -9,6 +9,7 @@ import { TrainingSession } from './training/session.js';
 import { BoundaryView } from './views/boundary-view.js';
 import { DigitPad } from './views/digit-pad.js';
 import { explainBlocks, explainSample } from './views/explain-model.js';
+import { fingerprint } from './views/fingerprint.js';
 import { drawExplain } from './views/explain-view.js';
 import { gradientPanel } from './views/gradient-panel-model.js';
 import { GradientPanelView } from './views/gradient-panel-view.js';
@@ -142,6 +143,7 @@ class App {
     } catch (e) {
       if (this.session === s) this.fail((e as Error).message);
     }
+    if (this.session === s) s.syncSnapshot();
   }
 
   private pause(): void {
@@ -206,6 +208,7 @@ class App {
     const full = this.dirty || !this.playing || now - this.fullDrawAt >= FULL_DRAW_MS;
     this.dirty = false;
     this.drawnT = s.snapshot.t;
+    $('stat-theta').textContent = `${fingerprint(s.snapshot.params)} @${s.snapshot.t}`;
     this.boundary?.draw();
     drawLossChart($<HTMLCanvasElement>('loss-chart'), this.train, this.val);
     if (full) {

@@ -3,7 +3,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { PreviewServer, ViteDevServer } from 'vite';
+import { deriveSeed, initParams, mlpSpec, optimizerConfig, paramLayout, referenceKernels, Rng, shuffleInPlace } from '@shardgrad/core';
+import { computeShardGradient, createWorkerContext, reduceAndUpdate, shardRange } from '@shardgrad/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planeDataset } from '../src/data/plane-datasets.js';
+import { fingerprint } from '../src/views/fingerprint.js';
 import { launchBrowser, numberOf, openDemo, startPreview, startServer, WEB_ROOT } from './browser-harness.js';
 
 const ARTIFACTS = path.resolve(WEB_ROOT, '../../artifacts');
@@ -28,6 +32,42 @@ async function train(page: Page, ms: number, minSteps = 0): Promise<void> {
   await page.waitForTimeout(ms);
   await page.waitForFunction((n) => Number(document.getElementById('stat-step')?.textContent) >= n, minSteps, { timeout: 40_000 });
   await page.click('#play');
+}
+
+/**
+ * The page's default run (spiral, 600 points, noise 0.03, seed 42; 2-16-16-2 relu + softmax, Adam
+ * η = 0.03, batch 32, V = 8) done in Node on one thread with the same core and worker step: the
+ * independent reference for the browser's weights.
+ */
+function nodeFingerprint(steps: number): string {
+  const ds = planeDataset('spiral', 600, 0.03, 42);
+  const spec = mlpSpec([2, 16, 16, 2], 'relu', 'softmax', 'ce');
+  const layout = paramLayout(spec.sizes);
+  const P = layout.total;
+  const V = 8;
+  const buffers = {
+    X: ds.X,
+    Y: ds.Y,
+    order: Uint32Array.from({ length: ds.trainRows }, (_, i) => i),
+    params: new Float32Array(P),
+    shardGrads: new Float32Array(V * P),
+    avgGrad: new Float32Array(P),
+    shardLoss: new Float64Array(V),
+    optState: new Float32Array(2 * P),
+  };
+  initParams(buffers.params, layout, 'he', deriveSeed(42, 0));
+  const ctx = createWorkerContext(spec, V, buffers, referenceKernels, optimizerConfig('adam'), 64);
+  const rng = new Rng(deriveSeed(42, 1));
+  let cursor = ds.trainRows;
+  for (let t = 1; t <= steps; t++) {
+    if (cursor >= ds.trainRows) ((cursor = 0), shuffleInPlace(buffers.order, rng));
+    const start = cursor;
+    const end = Math.min(start + 32, ds.trainRows);
+    cursor = end;
+    for (let s = 0; s < V; s++) computeShardGradient(ctx, s, ...shardRange(start, end, V, s));
+    reduceAndUpdate(ctx, 0, P, end - start, 0.03, t);
+  }
+  return fingerprint(buffers.params);
 }
 
 let browser: Browser;
@@ -105,6 +145,25 @@ describe('cross-origin isolated page (vite dev server with COOP/COEP)', () => {
     const labels = await page.locator('.grad-card[data-role="worker"] figcaption').allTextContents();
     expect(labels).toEqual(['worker 0: shards 0–3, 12 samples, weight 0.600', 'worker 1: shards 4–7, 8 samples, weight 0.400']);
     expect(await page.textContent('.grad-card[data-role="update"] figcaption')).toContain(`step ${t0 + 1}`);
+  });
+
+  it('gives bit-identical weights with 1 and 2 workers, equal to a Node run of the same steps', async () => {
+    const fingerprintAfter = async (workers: string, steps: number) => {
+      await page.selectOption('#workers', workers);
+      await page.fill('#batch', '32');
+      await page.dispatchEvent('#batch', 'change');
+      await page.waitForSelector('body[data-ready="true"]');
+      for (let k = 1; k <= steps; k++) {
+        await page.click('#step');
+        await page.waitForFunction((n) => document.getElementById('stat-theta')?.textContent?.endsWith(`@${n}`), k);
+      }
+      return (await page.textContent('#stat-theta'))!.split(' ')[0];
+    };
+    // 18 steps of 32 over 480 training rows cross an epoch boundary (a reshuffle) at step 16
+    const one = await fingerprintAfter('1', 18);
+    const two = await fingerprintAfter('2', 18);
+    expect(two).toBe(one);
+    expect(one).toBe(nodeFingerprint(18));
   });
 
   it('mnist mode: trains on the real digits and predicts a digit drawn with the mouse', async () => {

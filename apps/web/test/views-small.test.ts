@@ -3,6 +3,7 @@ import { parseSettings, type RawSettings } from '../src/app/settings.js';
 import { Throughput } from '../src/app/throughput.js';
 import { withTimeout } from '../src/training/call-timeout.js';
 import { divergingRgb, maxAbs } from '../src/views/color-map.js';
+import { fingerprint } from '../src/views/fingerprint.js';
 import { networkLayout } from '../src/views/network-model.js';
 import { SeriesHistory, yRange } from '../src/views/series-history.js';
 
@@ -102,5 +103,15 @@ describe('call timeout', () => {
     vi.useFakeTimers();
     await expect(withTimeout(Promise.resolve(5), 1000, 'x')).resolves.toBe(5);
     expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('parameter fingerprint', () => {
+  it('is FNV-1a of the float32 bytes', () => {
+    // python: h = 0x811c9dc5; for b in b''.join(struct.pack('<f', v) for v in vals): h = ((h ^ b) * 0x01000193) & 0xffffffff
+    expect(fingerprint(new Float32Array(0))).toBe('811c9dc5');
+    expect(fingerprint(Float32Array.from([1]))).toBe('1b587698');
+    expect(fingerprint(Float32Array.from([1, -2.5, 0.1]))).toBe('cecaf2f6');
+    expect(fingerprint(Float32Array.from([9, 1, -2.5, 0.1]).subarray(1))).toBe('cecaf2f6');
   });
 });

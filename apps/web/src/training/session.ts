@@ -77,6 +77,11 @@ export class TrainingSession {
   private cursor: number;
   private readonly rng: Rng;
   private snapshotWanted = true;
+  /** θ before the last step: (P) */
+  private readonly stepBefore: Float32Array;
+  private lastStart = 0;
+  private lastEnd = 0;
+  private lastLr = 0;
   // kept referenced for the session's life: a collected comlink proxy can drop calls (comlink #692)
   private readonly workers: Worker[];
   private readonly remotes: Remote<TrainWorker>[];
@@ -112,6 +117,7 @@ export class TrainingSession {
     initParams(b.params, this.layout, config.activation === 'relu' ? 'he' : 'glorot', deriveSeed(config.seed, 0));
     this.rng = new Rng(deriveSeed(config.seed, 1));
     this.cursor = ds.trainRows; // the first step shuffles
+    this.stepBefore = b.params.slice();
     this.snapshot = {
       before: b.params.slice(),
       params: b.params.slice(),
@@ -170,17 +176,30 @@ export class TrainingSession {
     const B = end - start;
     const t = ++this.t;
     const snap = this.snapshotWanted;
-    if (snap) await this.copyParams(this.snapshot.before);
+    // θ before the step, for the update the views show: a memcpy with shared memory, a round trip with copies
+    if (this.config.shared) this.stepBefore.set(this.buffers.params);
+    else if (snap) this.stepBefore.set(await withTimeout(this.remotes[0].pullParams(), CALL_MS, 'worker 0 params'));
     const losses = await Promise.all(
       this.remotes.map((r, w) => withTimeout(r.gradients(start, end, this.plan[w].s0, this.plan[w].s1), CALL_MS, `worker ${w} gradients`)),
     );
     await Promise.all(
       this.remotes.map((r, w) => withTimeout(r.update(this.plan[w].p0, this.plan[w].p1, B, lr, t), CALL_MS, `worker ${w} update`)),
     );
-    if (snap) await this.takeSnapshot(start, end, lr);
+    this.lastStart = start;
+    this.lastEnd = end;
+    this.lastLr = lr;
+    if (snap) await this.takeSnapshot();
     let loss = 0;
     for (const l of losses) loss += l;
     return { loss: loss / B, samples: B };
+  }
+
+  /**
+   * Brings the snapshot up to the last step once training pauses (with shared memory; with copies
+   * the views may stay one step behind until the next step).
+   */
+  syncSnapshot(): void {
+    if (this.config.shared && this.snapshot.t !== this.t) void this.takeSnapshot();
   }
 
   /** Mean loss and accuracy on the validation rows (computed in worker 0). */
@@ -203,24 +222,20 @@ export class TrainingSession {
     this.epoch++;
   }
 
-  private async copyParams(into: Float32Array): Promise<void> {
-    if (this.config.shared) into.set(this.buffers.params);
-    else into.set(await withTimeout(this.remotes[0].pullParams(), CALL_MS, 'worker 0 params'));
-  }
-
-  private async takeSnapshot(start: number, end: number, lr: number): Promise<void> {
+  private async takeSnapshot(): Promise<void> {
     const s = this.snapshot;
     const state: StateCopy = this.config.shared ? this.buffers : await withTimeout(this.remotes[0].pullState(), CALL_MS, 'worker 0 state');
+    s.before.set(this.stepBefore);
     s.params.set(state.params);
     s.shardGrads.set(state.shardGrads);
     s.avgGrad.set(state.avgGrad);
     for (let v = 0; v < this.V; v++) {
-      const [lo, hi] = shardRange(start, end, this.V, v);
+      const [lo, hi] = shardRange(this.lastStart, this.lastEnd, this.V, v);
       s.shardSizes[v] = hi - lo;
     }
     s.t = this.t;
-    s.batchSize = end - start;
-    s.lr = lr;
+    s.batchSize = this.lastEnd - this.lastStart;
+    s.lr = this.lastLr;
     this.snapshotWanted = false;
   }
 }
