@@ -63,6 +63,11 @@ class App {
     for (const id of ['lr', 'batch']) $(id).addEventListener('change', () => this.readLive());
     $('grad-layer').addEventListener('change', () => (this.dirty = true));
     $('sample').addEventListener('change', () => (this.dirty = true));
+    $('boundary').addEventListener('click', (e) => {
+      if (!this.boundary || !this.data) return;
+      $<HTMLInputElement>('sample').value = String(this.boundary.validationRowAt(e.offsetX, e.offsetY) - this.data.trainRows);
+      this.dirty = true;
+    });
     const pad = new DigitPad($<HTMLCanvasElement>('digit-pad'), (x) => ((this.digit = x), (this.dirty = true)));
     $('clear-pad').addEventListener('click', () => pad.clear());
     requestAnimationFrame(() => this.frame());
@@ -209,7 +214,7 @@ class App {
     this.dirty = false;
     this.drawnT = s.snapshot.t;
     $('stat-theta').textContent = `${fingerprint(s.snapshot.params)} @${s.snapshot.t}`;
-    this.boundary?.draw();
+    if (this.data) this.boundary?.draw(this.sampleRow(this.data));
     drawLossChart($<HTMLCanvasElement>('loss-chart'), this.train, this.val);
     if (full) {
       this.fullDrawAt = now;
@@ -226,7 +231,7 @@ class App {
     const { input, target } = this.sample(data);
     const trace = explainSample(s.spec, snap.params, input, target, snap.lr || this.readLive().lr);
     drawNetwork($<HTMLCanvasElement>('network'), s.spec.sizes, s.layout, snap.params, trace);
-    drawExplain($('explain'), explainBlocks(trace));
+    drawExplain($('explain'), explainBlocks(trace, 6, this.settings?.optimizer));
     if (data.name === 'mnist') this.predict(s);
   }
 
@@ -238,9 +243,14 @@ class App {
       target[this.predictWs ? this.predicted() : 0] = 1;
       return { input: this.digit, target };
     }
-    const max = data.rows - data.trainRows - 1;
-    const k = data.trainRows + Math.max(0, Math.min(max, Number($<HTMLInputElement>('sample').value) || 0));
+    const k = this.sampleRow(data);
     return { input: data.X.subarray(k * data.inputs, (k + 1) * data.inputs), target: data.Y.subarray(k * C, (k + 1) * C) };
+  }
+
+  /** The validation row chosen in the sample field (clamped). */
+  private sampleRow(data: WebDataset): number {
+    const max = data.rows - data.trainRows - 1;
+    return data.trainRows + Math.max(0, Math.min(max, Number($<HTMLInputElement>('sample').value) || 0));
   }
 
   private predicted(): number {

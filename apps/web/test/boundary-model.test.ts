@@ -1,6 +1,6 @@
 import { createWorkspace, layerViews, bindParams, mlpSpec, referenceKernels } from '@shardgrad/core';
 import { describe, expect, it } from 'vitest';
-import { boundaryGrid, planeToPixel } from '../src/views/boundary-model.js';
+import { boundaryGrid, nearestRow, pixelToPlane, planeToPixel } from '../src/views/boundary-model.js';
 
 // A 2 → 2 softmax network with v = (0, w·input): P(class 1) = σ(w·input).
 // Grid res 4 over [−1.5, 1.5]²: cell centres −1.125, −0.375, 0.375, 1.125 (x left to right, y top to bottom reversed).
@@ -33,5 +33,14 @@ describe('decision boundary grid', () => {
     expect(planeToPixel(-1.5, 1.5, 320, 320)).toEqual([0, 0]);
     expect(planeToPixel(1.5, -1.5, 320, 320)).toEqual([320, 320]);
     expect(planeToPixel(0, 0, 320, 320)).toEqual([160, 160]);
+    expect(pixelToPlane(0, 0, 320, 320)).toEqual([-1.5, 1.5]);
+    expect(pixelToPlane(240, 80, 320, 320)).toEqual([0.75, 0.75]);
+  });
+
+  it('finds the nearest row within a range', () => {
+    const X = Float32Array.from([0, 0, 1, 1, -1, 1, 0.9, 0.8]); // rows 0..3
+    expect(nearestRow(X, 1, 4, 0.95, 0.85)).toBe(3); // row 3 at distance 0.07, row 1 at 0.16
+    expect(nearestRow(X, 1, 4, -2, 2)).toBe(2);
+    expect(nearestRow(X, 1, 3, 0.95, 0.85)).toBe(1); // row 3 outside the range
   });
 });

@@ -147,6 +147,20 @@ describe('cross-origin isolated page (vite dev server with COOP/COEP)', () => {
     expect(await page.textContent('.grad-card[data-role="update"] figcaption')).toContain(`step ${t0 + 1}`);
   });
 
+  it('clicking a point of the boundary map makes it the sample the explain panel follows', async () => {
+    await page.click('#boundary', { position: { x: 240, y: 80 } }); // plane point (0.75, 0.75) on the 320-pixel map
+    const ds = planeDataset('spiral', 600, 0.03, 42);
+    let best = -1;
+    let bestD = Infinity;
+    for (let i = ds.trainRows; i < ds.rows; i++) {
+      const d = Math.hypot(ds.X[2 * i] - 0.75, ds.X[2 * i + 1] - 0.75);
+      if (d < bestD) ((bestD = d), (best = i));
+    }
+    expect(await page.inputValue('#sample')).toBe(String(best - ds.trainRows));
+    const x = `x = (${ds.X[2 * best].toFixed(4)}, ${ds.X[2 * best + 1].toFixed(4)})`;
+    await page.waitForFunction((want) => document.getElementById('explain')?.textContent?.includes(want), x);
+  });
+
   it('gives bit-identical weights with 1 and 2 workers, equal to a Node run of the same steps', async () => {
     const fingerprintAfter = async (workers: string, steps: number) => {
       await page.selectOption('#workers', workers);

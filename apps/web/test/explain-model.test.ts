@@ -38,4 +38,12 @@ describe('explain panel model', () => {
     expect(text).toContain('∂L/∂v¹ = ŷ − t = (-0.5000, 0.5000)');
     expect(text).toContain('L = 0.6931'); // ln 2
   });
+
+  it('says when the run updates with another optimizer than the SGD step it shows', () => {
+    const trace = explainSample(spec, theta, [0.1, 0.5], [1], 0.5);
+    expect(explainBlocks(trace).map((b) => b.title)).not.toContain('note');
+    const note = explainBlocks(trace, 6, 'adam').at(-1)!;
+    expect(note.title).toBe('note');
+    expect(note.equation).toBe("training uses adam on the batch's mean gradient ḡ");
+  });
 });

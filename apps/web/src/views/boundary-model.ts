@@ -26,3 +26,19 @@ export function boundaryGrid(spec: MLPSpec, ws: Workspace<Float32Array>, kernels
 export function planeToPixel(x: number, y: number, w: number, h: number, extent = PLANE_EXTENT): [number, number] {
   return [((x + extent) / (2 * extent)) * w, ((extent - y) / (2 * extent)) * h];
 }
+
+/** Plane point (x, y) under canvas pixel (px, py) of a w × h canvas (the inverse of planeToPixel). */
+export function pixelToPlane(px: number, py: number, w: number, h: number, extent = PLANE_EXTENT): [number, number] {
+  return [(px / w) * 2 * extent - extent, extent - (py / h) * 2 * extent];
+}
+
+/** The row in [from, to) of X (N, 2) nearest to (x, y); the first of equally near rows. */
+export function nearestRow(X: Float32Array, from: number, to: number, x: number, y: number): number {
+  let best = from;
+  let bestD = Infinity;
+  for (let i = from; i < to; i++) {
+    const d = (X[2 * i] - x) ** 2 + (X[2 * i + 1] - y) ** 2;
+    if (d < bestD) ((bestD = d), (best = i));
+  }
+  return best;
+}

@@ -1,6 +1,6 @@
 import { bindParams, createWorkspace, layerViews, type Kernels, type MLPSpec, type Workspace } from '@shardgrad/core';
 import type { WebDataset } from '../data/dataset.js';
-import { boundaryGrid, planeToPixel } from './boundary-model.js';
+import { boundaryGrid, nearestRow, pixelToPlane, planeToPixel } from './boundary-model.js';
 import { divergingRgb } from './color-map.js';
 
 const RES = 64;
@@ -25,7 +25,15 @@ export class BoundaryView {
     this.grid.height = RES;
   }
 
-  draw(): void {
+  /** The validation row nearest to a click at (px, py) in CSS pixels of the canvas. */
+  validationRowAt(px: number, py: number): number {
+    const r = this.canvas.getBoundingClientRect();
+    const [x, y] = pixelToPlane(px, py, r.width, r.height);
+    return nearestRow(this.data.X, this.data.trainRows, this.data.rows, x, y);
+  }
+
+  /** Redraws the map and the points, ringing row `chosen` (the sample the network view follows). */
+  draw(chosen: number): void {
     boundaryGrid(this.spec, this.ws, this.kernels, RES, this.probs);
     const g = this.grid.getContext('2d');
     const ctx = this.canvas.getContext('2d');
@@ -53,5 +61,11 @@ export class BoundaryView {
       ctx.strokeStyle = i < trainRows ? '#fff' : '#222';
       ctx.stroke();
     }
+    const [cx, cy] = planeToPixel(X[2 * chosen], X[2 * chosen + 1], w, h);
+    ctx.beginPath();
+    ctx.arc(cx, cy, 7, 0, 2 * Math.PI);
+    ctx.lineWidth = 2;
+    ctx.strokeStyle = '#d0021b';
+    ctx.stroke();
   }
 }

@@ -27,8 +27,9 @@ function vec(a: readonly number[], max: number): string {
  * The lecture's equations with the numbers of one sample, layer by layer: forward v = yW + b and
  * y = g(v), the loss, backward ∂L/∂v (through g'(v), or ŷ − t for softmax + cross-entropy), the
  * gradient ∂L/∂W = yᵀ·∂L/∂v and the step W ← W − η·∂L/∂W. Vectors longer than `max` are cut.
+ * With a training `optimizer` other than sgd, a last block says that the run's own update differs.
  */
-export function explainBlocks(trace: ExplainTrace, max = 6): ExplainBlock[] {
+export function explainBlocks(trace: ExplainTrace, max = 6, optimizer = 'sgd'): ExplainBlock[] {
   const { net } = trace;
   const L = trace.forward.length;
   const blocks: ExplainBlock[] = [{ title: 'input', equation: 'y⁰ = x', numbers: `x = ${vec(net.input, max)}, t = ${vec(net.target, max)}` }];
@@ -67,6 +68,12 @@ export function explainBlocks(trace: ExplainTrace, max = 6): ExplainBlock[] {
       numbers: `∂L/∂W${sup(l)}₀ = ${vec(dW[0], max)}\nW${sup(l)}₀: ${vec(W[0], max)} → ${vec(Wn[0], max)}\n∂L/∂b${sup(l)} = ${vec(trace.gradients.biases[l], max)}`,
     });
   }
+  if (optimizer !== 'sgd')
+    blocks.push({
+      title: 'note',
+      equation: `training uses ${optimizer} on the batch's mean gradient ḡ`,
+      numbers: `The steps above are the lecture's plain SGD for this one sample; the run's update Δθ is in the averaging panel.`,
+    });
   return blocks;
 }
 
