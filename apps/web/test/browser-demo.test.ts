@@ -232,6 +232,14 @@ describe('page without cross-origin isolation (no COOP/COEP headers)', () => {
     expect(await page.locator('.grad-card[data-role="worker"]').count()).toBe(1);
     expect(errors).toEqual([]);
   });
+
+  it('names the field of a bad setting in one line instead of training', async () => {
+    await page.fill('#hidden', '8,x');
+    await page.locator('#hidden').blur();
+    await page.waitForSelector('#error:not([hidden])');
+    expect(await page.textContent('#error')).toBe('hidden layers: "8,x": up to 4 comma-separated sizes, integers 1…256');
+    expect(await page.getAttribute('body', 'data-ready')).toBe('false');
+  });
 });
 
 describe('production build served by vite preview', () => {
