@@ -50,6 +50,8 @@ class App {
   private dirty = true;
   private generation = 0;
   private resetting: Promise<void> = Promise.resolve();
+  /** learning rate and batch size, read from the form when they change (not per step) */
+  private live = { lr: 0.03, batch: 32 };
 
   constructor(private readonly kernels: Kernels) {
     const sel = $<HTMLSelectElement>('workers');
@@ -60,7 +62,7 @@ class App {
     $('step').addEventListener('click', () => void this.singleStep());
     $('reset').addEventListener('click', () => void this.reset());
     for (const id of ['dataset', 'hidden', 'activation', 'optimizer', 'workers']) $(id).addEventListener('change', () => void this.reset());
-    for (const id of ['lr', 'batch']) $(id).addEventListener('change', () => this.readLive());
+    for (const id of ['lr', 'batch']) $(id).addEventListener('change', () => (this.live = this.readLive()));
     $('grad-layer').addEventListener('change', () => (this.dirty = true));
     $('sample').addEventListener('change', () => (this.dirty = true));
     $('boundary').addEventListener('click', (e) => {
@@ -107,6 +109,7 @@ class App {
       this.session = session;
       this.data = data;
       this.settings = settings;
+      this.live = { lr: settings.lr, batch: settings.batch };
     } catch (e) {
       if (gen === this.generation) this.showError(isShardgradError(e) ? e.message : String((e as Error).message ?? e));
       return;
@@ -170,7 +173,7 @@ class App {
   }
 
   private async trainStep(s: TrainingSession): Promise<void> {
-    const { lr, batch } = this.readLive();
+    const { lr, batch } = this.live;
     const r = await s.step(batch, lr);
     if (!Number.isFinite(r.loss)) {
       this.pause();
@@ -229,7 +232,7 @@ class App {
     const layer = Number($<HTMLSelectElement>('grad-layer').value) || 0;
     this.grads.draw(gradientPanel(snap, s.plan, s.layout, layer));
     const { input, target } = this.sample(data);
-    const trace = explainSample(s.spec, snap.params, input, target, snap.lr || this.readLive().lr);
+    const trace = explainSample(s.spec, snap.params, input, target, snap.lr || this.live.lr);
     drawNetwork($<HTMLCanvasElement>('network'), s.spec.sizes, s.layout, snap.params, trace);
     drawExplain($('explain'), explainBlocks(trace, 6, this.settings?.optimizer));
     if (data.name === 'mnist') this.predict(s);
@@ -294,7 +297,7 @@ class App {
       return { lr: s.lr, batch: s.batch };
     } catch (e) {
       this.showError((e as Error).message);
-      return { lr: this.settings?.lr ?? 0.03, batch: this.settings?.batch ?? 32 };
+      return this.live; // keep training with the last valid values
     }
   }
 
@@ -310,6 +313,7 @@ class App {
   private fail(message: string): void {
     this.pause();
     this.session?.dispose();
+    this.session = undefined; // its workers are gone: only reset can train again
     this.showError(`${message} — press reset to start again`);
   }
 
