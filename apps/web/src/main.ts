@@ -25,7 +25,9 @@ const MAX_WORKERS = SHARED ? Math.max(1, Math.min(16, navigator.hardwareConcurre
 /** V: fixed, so the reduction order (and the weights) do not depend on the worker count */
 const VIRTUAL_SHARDS = Math.max(8, MAX_WORKERS);
 const EVAL_EVERY_MS = 250;
+/** while training, the heavy panels redraw at most this often (less often for big networks) */
 const FULL_DRAW_MS = 200;
+const FULL_DRAW_MS_LARGE = 500;
 const SEED = 42;
 
 /** The playground: settings, the training loop (its math in the workers), and one redraw per frame. */
@@ -198,7 +200,7 @@ class App {
     $('stat-loss').textContent = trainLoss.toFixed(4);
     $('stat-val-loss').textContent = e.loss.toFixed(4);
     $('stat-acc').textContent = `${(100 * e.accuracy).toFixed(1)} %`;
-    this.dirty = true;
+    if (!this.playing) this.dirty = true; // while playing, every new step redraws the chart anyway
   }
 
   /** At most one redraw per animation frame, from the step snapshot the frame asked for. */
@@ -213,7 +215,7 @@ class App {
     if (!this.dirty && s.snapshot.t === this.drawnT) return;
     const now = performance.now();
     // while training, the heavier panels redraw a few times a second so the page keeps up with the workers
-    const full = this.dirty || !this.playing || now - this.fullDrawAt >= FULL_DRAW_MS;
+    const full = this.dirty || !this.playing || now - this.fullDrawAt >= (s.P > 5000 ? FULL_DRAW_MS_LARGE : FULL_DRAW_MS);
     this.dirty = false;
     this.drawnT = s.snapshot.t;
     $('stat-theta').textContent = `${fingerprint(s.snapshot.params)} @${s.snapshot.t}`;
