@@ -25,7 +25,10 @@ async function boundaryPixels(page: Page): Promise<number[]> {
 
 /**
  * Plays for at least `ms` milliseconds and at least `minSteps` steps (a busy 2-core CI machine
- * runs fewer steps per second), then pauses.
+ * runs fewer steps per second), then pauses. The default spiral run is deterministic by step: its
+ * validation loss is 0.735 before training (the page) and, by a Node run of the same code, 0.702
+ * after step 1, 0.807 at step 75, 0.612 at 150 and
+ * 0.451 at 250 — so the loss tests ask for at least 250 steps.
  */
 async function train(page: Page, ms: number, minSteps = 0): Promise<void> {
   await page.click('#play');
@@ -109,7 +112,7 @@ describe('cross-origin isolated page (vite dev server with COOP/COEP)', () => {
     // an untrained 2-class softmax starts near ln 2 ≈ 0.693
     expect(loss0).toBeGreaterThan(0.5);
     const before = await boundaryPixels(page);
-    await train(page, 5000, 150);
+    await train(page, 5000, 250);
     const loss1 = await numberOf(page, '#stat-val-loss');
     expect(await numberOf(page, '#stat-step')).toBeGreaterThan(20);
     expect(loss1).toBeLessThan(loss0 * 0.9);
@@ -227,7 +230,7 @@ describe('page without cross-origin isolation (no COOP/COEP headers)', () => {
     expect(await page.isDisabled('#workers')).toBe(true);
     expect(await page.textContent('#setup-line')).toMatch(/^1 worker, .*copies$/);
     const loss0 = await numberOf(page, '#stat-val-loss');
-    await train(page, 3000, 100);
+    await train(page, 3000, 250);
     expect(await numberOf(page, '#stat-val-loss')).toBeLessThan(loss0 * 0.9);
     expect(await page.locator('.grad-card[data-role="worker"]').count()).toBe(1);
     expect(errors).toEqual([]);
@@ -264,8 +267,8 @@ describe('production build served by vite preview', () => {
     await page.selectOption('#workers', '2');
     await page.waitForSelector('body[data-ready="true"]');
     const loss0 = await numberOf(page, '#stat-val-loss');
-    await train(page, 2000, 50);
-    expect(await numberOf(page, '#stat-val-loss')).toBeLessThan(loss0);
+    await train(page, 2000, 250);
+    expect(await numberOf(page, '#stat-val-loss')).toBeLessThan(loss0 * 0.9);
     expect(errors).toEqual([]);
   });
 });
