@@ -133,7 +133,7 @@ class App {
     this.lossSum = this.lossCount = 0;
     $('setup-line').textContent =
       `${s.W} worker${s.W > 1 ? 's' : ''}, ${s.V} virtual shards, ${s.P} parameters, ` +
-      `${this.data!.trainRows} training / ${this.data!.rows - this.data!.trainRows} validation rows, ${SHARED ? 'shared memory' : 'copies'}`;
+      `${this.data!.trainRows} training / ${this.data!.rows - this.data!.trainRows} validation rows, ${SHARED ? 'shared memory' : 'copies'}, ${this.kernels.name} kernels`;
     await this.evaluate(s, NaN);
     if (gen !== this.generation) return;
     this.dirty = true;
