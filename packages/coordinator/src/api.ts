@@ -20,8 +20,22 @@ export type DataSource =
       /** whether the first row is a header (default: detected) */
       readonly header?: boolean;
     }
-  | { readonly kind: 'idx'; readonly images: string; readonly labels: string }
-  | { readonly kind: 'synthetic'; readonly name: 'xor' | 'circles' | 'spiral' | 'blobs'; readonly samples?: number; readonly noise?: number };
+  | {
+      readonly kind: 'idx';
+      readonly images: string;
+      readonly labels: string;
+      /** a separate test pair (e.g. MNIST's t10k files): then no rows of the first pair are held out */
+      readonly testImages?: string;
+      readonly testLabels?: string;
+    }
+  | {
+      readonly kind: 'synthetic';
+      readonly name: 'xor' | 'circles' | 'spiral' | 'blobs';
+      readonly samples?: number;
+      readonly noise?: number;
+      /** spiral arms or gaussian blobs (xor and circles always have 2) */
+      readonly classes?: number;
+    };
 
 export type KernelChoice = 'wasm' | 'reference';
 

@@ -2,7 +2,7 @@ import { encodeModelFile, evaluateParams, mlpSpec, optimizerConfig, OPTIMIZERS, 
 import { loadMnist } from '@shardgrad/coordinator';
 import type { Argv } from 'yargs';
 import { writeFileAtomic } from '../io/files.js';
-import { positive, positiveInt } from '../options.js';
+import { positive, positiveInt } from '../flags/numbers.js';
 
 export function registerTrain(y: Argv): Argv {
   return y.command(
