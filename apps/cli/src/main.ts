@@ -2,7 +2,10 @@
 import { ExitCode, isShardgradError } from '@shardgrad/core';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { registerEval } from './commands/eval.js';
 import { registerExplain } from './commands/explain.js';
+import { registerGradcheck } from './commands/gradcheck.js';
+import { registerPredict } from './commands/predict.js';
 import { registerTrain } from './commands/train.js';
 
 /** Prints a user error as one line and exits with its code; anything else is a bug and keeps its stack. */
@@ -18,12 +21,14 @@ function fail(e: unknown): never {
 async function main(): Promise<void> {
   let cli = yargs(hideBin(process.argv))
     .scriptName('shardgrad')
-    .usage('$0 <command> [options]')
+    .usage('$0 <command> [options]\n\nData-parallel training of multilayer perceptrons on the cores of one machine.')
     .strict()
     .demandCommand(1, 'name a command')
     .recommendCommands()
     .help()
+    .alias('h', 'help')
     .version(false)
+    .epilogue('Exit codes: 0 ok, 1 training failed (divergence), 2 bad input or usage, 130 interrupted (SIGINT), 143 terminated (SIGTERM).')
     .wrap(Math.min(110, process.stdout.columns ?? 110))
     .fail((msg, err) => {
       if (err) throw err;
@@ -32,7 +37,10 @@ async function main(): Promise<void> {
       process.exit(ExitCode.badInput);
     });
   cli = registerTrain(cli);
+  cli = registerEval(cli);
+  cli = registerPredict(cli);
   cli = registerExplain(cli);
+  cli = registerGradcheck(cli);
   await cli.parseAsync();
 }
 
