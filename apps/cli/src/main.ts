@@ -18,8 +18,13 @@ function fail(e: unknown): never {
   process.exit(ExitCode.trainingFailed);
 }
 
+/** yargs reads a lone "-" as a positional; `--input -` (stdin) must stay the flag's value. */
+function keepStdinDash(args: string[]): string[] {
+  return args.flatMap((a, i) => (a === '-' && args[i - 1]?.startsWith('--') ? [] : a.startsWith('--') && args[i + 1] === '-' && !a.includes('=') ? [`${a}=-`] : [a]));
+}
+
 async function main(): Promise<void> {
-  let cli = yargs(hideBin(process.argv))
+  let cli = yargs(keepStdinDash(hideBin(process.argv)))
     .scriptName('shardgrad')
     .usage('$0 <command> [options]\n\nData-parallel training of multilayer perceptrons on the cores of one machine.')
     .strict()
