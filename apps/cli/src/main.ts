@@ -2,6 +2,7 @@
 import { ExitCode, isShardgradError } from '@shardgrad/core';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { registerBench } from './commands/bench.js';
 import { registerEval } from './commands/eval.js';
 import { registerExplain } from './commands/explain.js';
 import { registerGradcheck } from './commands/gradcheck.js';
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
   cli = registerTrain(cli);
   cli = registerEval(cli);
   cli = registerPredict(cli);
+  cli = registerBench(cli);
   cli = registerExplain(cli);
   cli = registerGradcheck(cli);
   await cli.parseAsync();

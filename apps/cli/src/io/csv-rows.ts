@@ -37,6 +37,7 @@ export function readNumericRows(source: string, columns: number): NumericRows {
     const rec = records[first + r];
     const cells = drop >= 0 ? rec.filter((_, j) => j !== drop) : rec;
     const line = first + r + 1;
+    if (first === 1 && rec.length !== records[0].length) throw errors.badInput(name, `line ${line} has ${rec.length} values, the header has ${records[0].length}`);
     if (cells.length !== columns) throw errors.badInput(name, `line ${line} has ${cells.length} values, the model takes ${columns}`);
     for (let j = 0; j < columns; j++) {
       const x = cells[j] === '' ? NaN : Number(cells[j]);
