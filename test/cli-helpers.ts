@@ -16,6 +16,20 @@ export function tempDir(prefix: string): string {
   return mkdtempSync(path.join(tmpdir(), `sg-cli-${prefix}-`));
 }
 
+/** runCli without blocking, so independent cases can run side by side. */
+export function runCliAsync(args: string[], options: { input?: string } = {}): Promise<SpawnSyncReturns<string>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args]);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (status, signal) => resolve({ pid: child.pid ?? 0, output: [null, stdout, stderr], stdout, stderr, status, signal }));
+    child.stdin.end(options.input ?? '');
+  });
+}
+
 /** Parses stdout as JSON lines: every non-empty line must be one JSON object. */
 export function jsonLines(stdout: string): Record<string, unknown>[] {
   return stdout

@@ -19,6 +19,16 @@ function fail(e: unknown): never {
   process.exit(ExitCode.trainingFailed);
 }
 
+/** yargs names an unknown kebab-case flag twice (learning-rate, learningRate): keep the spelling the user typed. */
+function usageMessage(msg: string): string {
+  const m = /^Unknown arguments?: (.*)$/s.exec(msg);
+  if (!m) return msg;
+  const names = m[1].split(', ');
+  const camel = (n: string) => n.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  const kept = names.filter((n) => !names.some((o) => o !== n && o.includes('-') && camel(o) === n));
+  return `Unknown argument${kept.length === 1 ? '' : 's'}: ${kept.join(', ')}`;
+}
+
 /** yargs reads a lone "-" as a positional; `--input -` (stdin) must stay the flag's value. */
 function keepStdinDash(args: string[]): string[] {
   return args.flatMap((a, i) => (a === '-' && args[i - 1]?.startsWith('--') ? [] : a.startsWith('--') && args[i + 1] === '-' && !a.includes('=') ? [`${a}=-`] : [a]));
@@ -39,7 +49,7 @@ async function main(): Promise<void> {
     .fail((msg, err) => {
       if (err) throw err;
       // usage errors from yargs itself: unknown flag, missing argument, bad choice
-      process.stderr.write(`shardgrad: ${msg.replace(/\s*\n\s*/g, ' ')} (see shardgrad --help)\n`);
+      process.stderr.write(`shardgrad: ${usageMessage(msg).replace(/\s*\n\s*/g, ' ')} (see shardgrad --help)\n`);
       process.exit(ExitCode.badInput);
     });
   cli = registerTrain(cli);
