@@ -1,7 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { jsonLines, runCli, tempDir } from './cli-helpers.js';
+import { CLI, jsonLines, runCli, tempDir } from './cli-helpers.js';
 
 const dir = tempDir('train');
 const bytes = (file: string) => readFileSync(file);
@@ -120,5 +121,18 @@ describe('shardgrad train on a small MNIST slice', () => {
     const p = runCli(['predict', '--model', out1, '--input', '-'], { input: rows });
     expect(p.status, p.stderr).toBe(0);
     expect(p.stdout).toMatch(/^\d\n\d\n$/);
+  });
+});
+
+describe('on a terminal', () => {
+  it('draws a progress bar with samples/s, loss and ETA (run under a pseudo-terminal with util-linux script)', () => {
+    const out = path.join(dir, 'tty.sgm');
+    const command = [process.execPath, CLI, 'train', '--data', 'xor:4000', '--hidden', '8', '--batch', '8', '--epochs', '2', '--workers', '1', '--out', out].join(' ');
+    const r = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('\u001b['); // cursor control: the bar redraws in place
+    expect(r.stdout).toMatch(/epoch [12]\/2 [█░]+ +\d+% \| loss \d\.\d{4} \| \d+ samples\/s \| ETA/);
+    expect(r.stdout).toMatch(/epoch 2\/2 {2}train loss/);
+    expect(r.stdout).toContain(`model written to ${out}`);
   });
 });

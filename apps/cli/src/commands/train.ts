@@ -146,7 +146,7 @@ async function train(f: TrainFlags): Promise<void> {
   trainer.on((e) => {
     if (e.type === 'step') {
       samples += samplesInStep(e.step, stepsPerEpoch, nTrain, config.batch);
-      report.step(e);
+      report.step(e, samples);
     } else if (e.type === 'epoch') report.epoch(e);
     else report.checkpoint(e);
   });

@@ -13,16 +13,24 @@ export interface ProgressBar {
  * a test): scripts get plain lines or JSON instead, never cursor codes. `format` uses cli-progress
  * tokens ({bar}, {percentage}, {eta_formatted}) plus the payload's keys.
  */
-export function progressBar(total: number, format: string, stream: NodeJS.WriteStream = process.stdout): ProgressBar | null {
+export function progressBar(
+  total: number,
+  format: string,
+  initial: Record<string, string | number> = {},
+  stream: NodeJS.WriteStream = process.stdout,
+): ProgressBar | null {
   if (!stream.isTTY) return null;
   const multi = new cliProgress.MultiBar(
-    { stream, format, hideCursor: true, clearOnComplete: true, etaBuffer: 30, fps: 10, barsize: 24, autopadding: true },
+    { stream, format, hideCursor: true, clearOnComplete: true, etaBuffer: 30, fps: 10, barsize: 24, autopadding: true, gracefulExit: false },
     cliProgress.Presets.shades_classic,
   );
-  const bar = multi.create(total, 0, {});
+  const bar = multi.create(total, 0, initial);
   return {
     update: (value, payload) => bar.update(value, payload),
     log: (line) => multi.log(line.endsWith('\n') ? line : `${line}\n`),
-    stop: () => multi.stop(),
+    stop: () => {
+      multi.update(); // flush lines logged since the last redraw, or stop() would drop them
+      multi.stop();
+    },
   };
 }

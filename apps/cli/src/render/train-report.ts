@@ -31,16 +31,23 @@ export class TrainReport {
     this.stepLoss = new Float64Array(epochs * stepsPerEpoch).fill(NaN);
     this.bar =
       mode === 'bar'
-        ? progressBar(epochs * stepsPerEpoch, 'epoch {epoch}/{epochs} {bar} {percentage}% | loss {loss} | {speed} samples/s | ETA {eta_formatted}')
+        ? progressBar(epochs * stepsPerEpoch, 'epoch {epoch}/{epochs} {bar} {percentage}% | loss {loss} | {speed} samples/s | ETA {eta_formatted}', {
+            epoch: 1,
+            epochs,
+            loss: '-',
+            speed: '-',
+          })
         : null;
   }
 
-  step(e: StepEvent): void {
+  /** `samplesSoFar`: samples this process has trained on, for a steady samples/s on the bar. */
+  step(e: StepEvent, samplesSoFar: number): void {
     if (e.step >= 1 && e.step <= this.stepLoss.length) this.stepLoss[e.step - 1] = e.loss;
     if (this.mode === 'json') {
       this.line({ type: 'step', epoch: e.epoch, step: e.step, loss: e.loss, accuracy: null, samplesPerSec: e.samplesPerSec, elapsed: seconds(e.elapsedMs) });
     } else if (this.bar) {
-      this.bar.update(e.step, { epoch: e.epoch, epochs: this.epochs, loss: e.loss.toFixed(4), speed: Math.round(e.samplesPerSec) });
+      const speed = e.elapsedMs > 0 ? Math.round(samplesSoFar / (e.elapsedMs / 1000)) : 0;
+      this.bar.update(e.step, { epoch: e.epoch, epochs: this.epochs, loss: e.loss.toFixed(4), speed });
     }
   }
 
