@@ -21,6 +21,8 @@ export const CTRL = {
   ABORT: 9,
   /** the last step whose barrier opened (after it, parameters may have changed) */
   PASSED: 10,
+  /** the next unclaimed virtual shard of the step: workers take shards one by one (Atomics.add) */
+  NEXT_SHARD: 11,
   /** STATUS + w: worker w's outcome of the step (StepStatus) */
   STATUS: 16,
 } as const;

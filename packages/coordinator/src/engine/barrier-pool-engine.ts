@@ -7,7 +7,8 @@ import { createWorkerPool, MAX_ATTEMPTS } from './worker-pool.js';
 /**
  * Step mode "barrier" (the default): each worker runs one long piscina task for the whole run and
  * is stepped through a small shared control block. Per step the coordinator writes the step
- * descriptor, bumps GEN and wakes the workers (Atomics.notify); they compute their shards, meet at a
+ * descriptor, bumps GEN and wakes the workers (Atomics.notify); they claim and compute virtual
+ * shards one by one (so a worker slowed down by the OS does fewer of them), meet at a
  * barrier among themselves, reduce and update their slices, and count DONE, which the coordinator
  * awaits with Atomics.waitAsync — so its event loop stays free to notice a worker dying.
  *
@@ -88,6 +89,7 @@ export class BarrierPoolEngine implements StepEngine {
       ctrl[CTRL.END] = end;
       ctrl[CTRL.ATTEMPT] = attempt;
       ctrl[CTRL.PHASE] = PHASE.step;
+      ctrl[CTRL.NEXT_SHARD] = 0;
       f64[F64.LR] = lr;
       Atomics.store(ctrl, CTRL.DONE, 0);
       this.bump();
