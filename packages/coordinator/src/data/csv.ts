@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { errors } from '@shardgrad/core';
+import { errors, isShardgradError } from '@shardgrad/core';
 import type { DataSource } from '../api.js';
 import { sharedFloat32, type Dataset } from './dataset.js';
 import { readDataFile } from './read-file.js';
@@ -14,11 +14,6 @@ export const MAX_CLASSES = 1000;
 /** A plain decimal number: no NaN, Infinity, hex or empty cell slips through as Number() would let it. */
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const FLOAT32_MAX = 3.4028234663852886e38;
-
-interface CsvRecord {
-  readonly record: string[];
-  readonly info: { readonly lines: number };
-}
 
 function isNumeric(cell: string): boolean {
   return DECIMAL.test(cell);
@@ -40,25 +35,48 @@ export function loadCsv(source: CsvSource): Dataset {
   const bad = (problem: string) => errors.badInput(file, problem);
   const text = readDataFile(file).toString('utf8');
 
-  let records: CsvRecord[];
+  let names = null as string[] | null; // set inside the parse callback
+  let width = -1;
+  let firstLine = 0;
+  const columnName = (c: number) => (names ? `column ${c + 1} "${names[c]}"` : `column ${c + 1}`);
+  // records become numbers as they stream by: the file's strings are never all held at once
+  const records: Float64Array[] = [];
+  const lines: number[] = [];
+  const onRecord = (record: string[], context: { lines: number }): null => {
+    const line = context.lines;
+    if (width < 0) {
+      width = record.length;
+      firstLine = line;
+      if (source.header ?? record.every((c) => !isNumeric(c))) {
+        names = record;
+        return null;
+      }
+    }
+    if (record.length !== width) throw bad(`line ${line} has ${record.length} fields, expected ${width} like line ${firstLine}`);
+    const values = new Float64Array(width);
+    for (let c = 0; c < width; c++) {
+      const cell = record[c];
+      if (!isNumeric(cell)) {
+        const hint = records.length === 0 && names === null && source.header === undefined && cell !== '' ? ' (a header row must hold only names)' : '';
+        throw bad(`line ${line}, ${columnName(c)}: ${cell === '' ? 'empty cell' : `"${cell}" is not a number`}${hint}`);
+      }
+      const v = Number(cell);
+      if (Math.abs(v) > FLOAT32_MAX) throw bad(`line ${line}, ${columnName(c)}: ${cell} is too large for float32`);
+      values[c] = v;
+    }
+    records.push(values);
+    lines.push(line);
+    return null;
+  };
   try {
-    records = parse(text, { relax_column_count: true, skip_empty_lines: true, trim: true, bom: true, info: true }) as unknown as CsvRecord[];
+    parse(text, { relax_column_count: true, skip_empty_lines: true, trim: true, bom: true, on_record: onRecord });
   } catch (e) {
+    if (isShardgradError(e)) throw e;
     throw bad(`not valid CSV (${(e as Error).message})`);
   }
-  if (records.length === 0) throw bad('empty file (no rows)');
+  if (width < 0) throw bad('empty file (no rows)');
+  if (records.length === 0) throw bad('has a header row but no data rows');
 
-  const first = records[0];
-  const width = first.record.length;
-  const header = source.header ?? first.record.every((c) => !isNumeric(c));
-  const names = header ? first.record : null;
-  const data = header ? records.slice(1) : records;
-  if (data.length === 0) throw bad('has a header row but no data rows');
-  for (const { record, info } of data)
-    if (record.length !== width)
-      throw bad(`line ${info.lines} has ${record.length} fields, expected ${width} like line ${first.info.lines}`);
-
-  const columnName = (c: number) => (names ? `column ${c + 1} "${names[c]}"` : `column ${c + 1}`);
   const resolve = (spec: string | number, role: string): number => {
     if (typeof spec === 'string') {
       const byName = names ? names.indexOf(spec) : -1;
@@ -90,26 +108,14 @@ export function loadCsv(source: CsvSource): Dataset {
   for (let c = 0; c < width; c++) if (!isTarget[c]) inputCols.push(c);
   if (inputCols.length === 0) throw bad('no input columns: every column is a target');
 
-  const cell = (rec: CsvRecord, c: number): number => {
-    const s = rec.record[c];
-    const where = `line ${rec.info.lines}, ${columnName(c)}`;
-    if (!isNumeric(s)) {
-      const hint = rec === first ? ' (a header row must hold only names)' : '';
-      throw bad(`${where}: ${s === '' ? 'empty cell' : `"${s}" is not a number`}${hint}`);
-    }
-    const v = Number(s);
-    if (Math.abs(v) > FLOAT32_MAX) throw bad(`${where}: ${s} is too large for float32`);
-    return v;
-  };
-
-  const N = data.length;
+  const N = records.length;
   const D = inputCols.length;
   const T = targetCols.length;
   const rowOf = shuffledRowOf(N);
   const X = sharedFloat32(N * D); // (N, D)
   for (let r = 0; r < N; r++) {
     const base = rowOf[r] * D;
-    for (let j = 0; j < D; j++) X[base + j] = cell(data[r], inputCols[j]);
+    for (let j = 0; j < D; j++) X[base + j] = records[r][inputCols[j]];
   }
 
   let Y: Float32Array;
@@ -122,23 +128,23 @@ export function loadCsv(source: CsvSource): Dataset {
       const base = rowOf[r] * T;
       let ones = 0;
       for (let t = 0; t < T; t++) {
-        const v = cell(data[r], targetCols[t]);
+        const v = records[r][targetCols[t]];
         if (task === 'classification') {
-          if (v !== 0 && v !== 1) throw bad(`line ${data[r].info.lines}, ${columnName(targetCols[t])}: one-hot target ${v} is not 0 or 1`);
+          if (v !== 0 && v !== 1) throw bad(`line ${lines[r]}, ${columnName(targetCols[t])}: one-hot target ${v} is not 0 or 1`);
           ones += v;
         }
         Y[base + t] = v;
       }
       if (task === 'classification' && ones !== 1)
-        throw bad(`line ${data[r].info.lines}: one-hot targets hold ${ones} ones, expected exactly one`);
+        throw bad(`line ${lines[r]}: one-hot targets hold ${ones} ones, expected exactly one`);
     }
   } else {
     const c = targetCols[0];
     const labels = new Uint16Array(N);
     let maxLabel = 0;
     for (let r = 0; r < N; r++) {
-      const v = cell(data[r], c);
-      const where = `line ${data[r].info.lines}, ${columnName(c)}`;
+      const v = records[r][c];
+      const where = `line ${lines[r]}, ${columnName(c)}`;
       if (!Number.isInteger(v)) throw bad(`${where}: label ${v} is not a class index (a whole number 0..${MAX_CLASSES - 1})`);
       if (v < 0 || v >= MAX_CLASSES) throw bad(`${where}: label ${v} is out of range (class indices are 0..${MAX_CLASSES - 1})`);
       labels[r] = v;

@@ -33,8 +33,9 @@ export function readIdx(file: string, expectedMagic: number, what: string): IdxF
   for (let k = 0; k < ndims; k++) dims.push(bytes.readUInt32BE(4 + 4 * k));
   const expected = dims.reduce((a, b) => a * b, 1);
   const have = bytes.length - dataOffset;
-  if (have < expected) throw bad(`truncated: the header promises ${dims.join('×')} = ${expected} data bytes, the file holds ${have}`);
-  if (have > expected) throw bad(`${have - expected} bytes after the ${dims.join('×')} data the header promises`);
+  const promise = `the header promises ${ndims > 1 ? `${dims.join('×')} = ` : ''}${expected} data bytes, the file holds ${have}`;
+  if (have < expected) throw bad(`truncated: ${promise}`);
+  if (have > expected) throw bad(`trailing bytes: ${promise}`);
   return { file, bytes, dims, dataOffset };
 }
 

@@ -9,10 +9,11 @@ function isLeadingBlock(rows: Uint32Array): boolean {
 
 /**
  * Fits `kind` (standardize, minmax or none) on the training rows only and applies it in place to
- * every row of the shared X, so workers see scaled inputs without a copy. Returns the fitted
- * Preprocess, to be saved with the model so prediction scales inputs the same way.
- * `trainRows` defaults to the dataset's training split; when the rows are the leading block
- * 0..n−1 (as every loader here arranges them) the fit reads X in place, otherwise it gathers them once.
+ * every row of the shared X, so workers see scaled inputs without a copy (call it once per loaded
+ * dataset). Returns the fitted Preprocess, to be saved with the model so prediction scales inputs
+ * the same way. `trainRows` defaults to the dataset's training split; when the rows are the
+ * leading block 0..n−1 (as every loader here arranges them) the fit reads X in place, otherwise it
+ * gathers them once, in the order given.
  */
 export function prepareInputs(dataset: Dataset, kind: Preprocess['kind'], trainRows: Uint32Array = dataset.trainRows): Preprocess {
   const D = dataset.inputs;
