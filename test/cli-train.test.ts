@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, jsonLines, runCli, tempDir } from './cli-helpers.js';
@@ -134,5 +134,35 @@ describe('on a terminal', () => {
     expect(r.stdout).toMatch(/epoch [12]\/2 [█░]+ +\d+% \| loss \d\.\d{4} \| \d+ samples\/s \| ETA/);
     expect(r.stdout).toMatch(/epoch 2\/2 {2}train loss/);
     expect(r.stdout).toContain(`model written to ${out}`);
+  });
+});
+
+describe('a CSV regression through --target-columns and --task regression', () => {
+  it('learns y = 2a − b + 0.5 and predict gives it back for new rows', () => {
+    // 200 rows on a fixed grid: a = (i mod 20)/10 − 1, b = ⌊i/20⌋/5 − 1, y exact
+    const rows = ['a,b,y'];
+    for (let i = 0; i < 200; i++) {
+      const a = (i % 20) / 10 - 1;
+      const b = Math.floor(i / 20) / 5 - 1;
+      rows.push(`${a},${b},${2 * a - b + 0.5}`);
+    }
+    const csv = path.join(dir, 'linear.csv');
+    writeFileSync(csv, rows.join('\n') + '\n');
+    const model = path.join(dir, 'linear.sgm');
+    const r = runCli(['train', '--data', `csv:${csv}`, '--target-columns', 'y', '--task', 'regression', '--hidden', '8', '--activation', 'tanh', '--lr', '0.05', '--batch', '16', '--epochs', '30', '--workers', '2', '--out', model, '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = jsonLines(r.stdout);
+    expect(lines.filter((l) => l.type === 'epoch').every((l) => l.accuracy === null)).toBe(true);
+    // (0.5, 0.5) → 2·0.5 − 0.5 + 0.5 = 1; (−0.5, 0) → −0.5; (0, −0.4) → 0.9
+    const p = runCli(['predict', '--model', model, '--input', '-'], { input: 'a,b\n0.5,0.5\n-0.5,0\n0,-0.4\n' });
+    expect(p.status, p.stderr).toBe(0);
+    const got = p.stdout.trim().split('\n').map(Number);
+    [1, -0.5, 0.9].forEach((want, i) => expect(Math.abs(got[i] - want)).toBeLessThan(0.15));
+  });
+
+  it('the CSV column flags are refused for other sources', () => {
+    const r = runCli(['train', '--data', 'xor:40', '--task', 'regression']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe('shardgrad: --task: only applies to --data csv:PATH\n');
   });
 });

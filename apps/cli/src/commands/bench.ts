@@ -3,11 +3,11 @@ import { benchmarkWorkers, type WorkerBenchRow } from '@shardgrad/coordinator';
 import { errors, optimizerConfig, OPTIMIZERS, type OptimizerKind } from '@shardgrad/core';
 import type { Argv } from 'yargs';
 import { architectureOptions, specFromFlags, type ArchitectureFlags } from '../flags/architecture.js';
-import { DATA_DESCRIBE, loadDataFlag } from '../flags/data.js';
+import { dataOptions, loadDataFlag, type CsvFlags } from '../flags/data.js';
 import { nonNegativeInt, positiveInt, positiveIntList } from '../flags/numbers.js';
 import { progressBar } from '../render/progress-bar.js';
 
-interface BenchFlags extends ArchitectureFlags {
+interface BenchFlags extends ArchitectureFlags, CsvFlags {
   data: string;
   workers?: string;
   steps: unknown;
@@ -34,8 +34,7 @@ export function registerBench(y: Argv): Argv {
     'bench',
     'Time training steps for several worker counts: samples/s, speed-up, parallel efficiency, per-step overhead',
     (a) =>
-      architectureOptions(a, '128')
-        .option('data', { type: 'string', default: 'mnist', describe: DATA_DESCRIBE })
+      architectureOptions(dataOptions(a), '128')
         .option('workers', { type: 'string', describe: 'worker counts, comma separated; speed-up is relative to the first [default: 1,2,4,… up to the cores]' })
         .option('steps', { type: 'string', default: '30', describe: 'timed steps per worker count' })
         .option('warmup', { type: 'string', default: '5', describe: 'untimed steps first' })
@@ -57,7 +56,7 @@ async function bench(f: BenchFlags): Promise<void> {
   const warmup = nonNegativeInt('--warmup', f.warmup);
   const batch = positiveInt('--batch', f.batch);
   const shards = positiveInt('--shards', f.shards);
-  const data = loadDataFlag(f.data, nonNegativeInt('--seed', f.seed));
+  const data = loadDataFlag(f.data, nonNegativeInt('--seed', f.seed), undefined, f);
   if (batch > data.trainRows.length) throw errors.badInput('--batch', `${batch} is larger than the ${data.trainRows.length} training rows`);
   const spec = specFromFlags(f, '128', data);
   const bar = f.json ? null : progressBar(counts.length, 'benchmarking {bar} {value}/{total} worker counts | ETA {eta_formatted}');

@@ -1,12 +1,12 @@
 import { applyPreprocess, bindWorkspace, ConfusionMatrix, createWorkspace, errors, evaluate, referenceKernels } from '@shardgrad/core';
 import type { Argv } from 'yargs';
-import { DATA_DESCRIBE, loadDataFlag } from '../flags/data.js';
+import { dataOptions, loadDataFlag, type CsvFlags } from '../flags/data.js';
 import { nonNegativeInt, positiveInt } from '../flags/numbers.js';
 import { isClassifier, readModel } from '../io/model.js';
 import { formatConfusion } from '../render/confusion.js';
 import { progressBar } from '../render/progress-bar.js';
 
-interface EvalFlags {
+interface EvalFlags extends CsvFlags {
   model: string;
   data: string;
   split: 'test' | 'train' | 'all';
@@ -23,9 +23,8 @@ export function registerEval(y: Argv): Argv {
     'eval',
     'Loss, accuracy and confusion matrix of a trained model on a dataset',
     (a) =>
-      a
+      dataOptions(a)
         .option('model', { type: 'string', demandOption: true, describe: 'model file written by shardgrad train' })
-        .option('data', { type: 'string', default: 'mnist', describe: DATA_DESCRIBE })
         .option('split', { choices: ['test', 'train', 'all'] as const, default: 'test' as const, describe: "which rows: the data's held-out test split, its training rows, or all" })
         .option('limit', { type: 'string', describe: 'evaluate only the first N rows of the split' })
         .option('seed', { type: 'string', default: '1', describe: 'seed of a built-in 2D set (use the one it was trained with)' })
@@ -40,7 +39,7 @@ function run(f: EvalFlags): void {
   const model = readModel(f.model);
   const seed = nonNegativeInt('--seed', f.seed);
   const limit = f.limit === undefined ? undefined : positiveInt('--limit', f.limit);
-  const data = loadDataFlag(f.data, seed);
+  const data = loadDataFlag(f.data, seed, undefined, f);
   const { spec } = model;
   const n0 = spec.sizes[0];
   const nL = spec.sizes[spec.sizes.length - 1];

@@ -4,7 +4,7 @@ import { DEFAULT_CHECKPOINT_NAME, saveModel, Trainer, type Dataset, type TrainCo
 import { ExitCode, INITIALIZERS, OPTIMIZERS, optimizerConfig, PREPROCESS_KINDS, ShardgradError, errors, type Initializer, type OptimizerKind, type Preprocess } from '@shardgrad/core';
 import type { Argv } from 'yargs';
 import { architectureOptions, specFromFlags, type ArchitectureFlags } from '../flags/architecture.js';
-import { DATA_DESCRIBE, loadDataFlag } from '../flags/data.js';
+import { dataOptions, loadDataFlag, type CsvFlags } from '../flags/data.js';
 import { fraction, nonNegativeInt, positive, positiveInt, schedule } from '../flags/numbers.js';
 import { writeFileAtomic } from '../io/files.js';
 import { checkWritable } from '../io/output-path.js';
@@ -13,7 +13,7 @@ import { formatSummary, throughput } from '../render/summary.js';
 import { svgPlot } from '../render/svg-plot.js';
 import { reportMode, TrainReport } from '../render/train-report.js';
 
-interface TrainFlags extends ArchitectureFlags {
+interface TrainFlags extends ArchitectureFlags, CsvFlags {
   data: string;
   limit?: unknown;
   optimizer: OptimizerKind;
@@ -44,8 +44,7 @@ export function registerTrain(y: Argv): Argv {
     'train',
     'Train an MLP data-parallel over worker threads and save it (no flags: 784-128-10 on the MNIST digits)',
     (a) =>
-      architectureOptions(a, DEFAULT_HIDDEN)
-        .option('data', { type: 'string', default: 'mnist', describe: DATA_DESCRIBE })
+      architectureOptions(dataOptions(a), DEFAULT_HIDDEN)
         .option('limit', { type: 'string', describe: 'train on the first N training rows only (and at most N/4 validation rows): a quick run' })
         .option('optimizer', { choices: OPTIMIZERS, default: 'sgd' as OptimizerKind })
         .option('lr', { type: 'string', default: '0.1', describe: 'learning rate η' })
@@ -135,13 +134,14 @@ async function train(f: TrainFlags): Promise<void> {
   positiveInt('--workers', f.workers);
   checkWritable('--out', f.out);
   if (f.plot !== undefined) checkWritable('--plot', f.plot);
-  const data = loadDataFlag(f.data, seed, limit);
+  const data = loadDataFlag(f.data, seed, limit, f);
   const config = configFromFlags(f, data, seed);
   const trainer = new Trainer(config);
 
   const nTrain = data.trainRows.length - Math.round(data.trainRows.length * config.valSplit);
   const stepsPerEpoch = Math.ceil(nTrain / config.batch);
-  const report = new TrainReport(reportMode(f.json), config.epochs, stepsPerEpoch);
+  const classification = data.task === 'classification';
+  const report = new TrainReport(reportMode(f.json), config.epochs, stepsPerEpoch, classification);
   let samples = 0;
   trainer.on((e) => {
     if (e.type === 'step') {
@@ -162,7 +162,7 @@ async function train(f: TrainFlags): Promise<void> {
     report.stop();
   }
 
-  if (f.plot !== undefined && result.history.length > 0) writeFileAtomic(f.plot, svgPlot(result.history));
+  if (f.plot !== undefined && result.history.length > 0) writeFileAtomic(f.plot, svgPlot(result.history, classification));
   if (result.stoppedBy === 'SIGINT' || result.stoppedBy === 'SIGTERM') {
     const where = result.lastCheckpoint ? `checkpoint ${result.lastCheckpoint} (continue with --resume)` : 'no checkpoint (pass --checkpoint DIR to keep progress)';
     throw new ShardgradError(
@@ -181,7 +181,7 @@ async function train(f: TrainFlags): Promise<void> {
     seed: config.seed,
     valSplit: config.valSplit,
   });
-  const facts = { result, dataName: data.name, samples, workers: config.workers, modelPath: f.out, stepLosses: report.recordedLosses(), ...(f.plot ? { plotPath: f.plot } : {}) };
+  const facts = { result, classification, dataName: data.name, samples, workers: config.workers, modelPath: f.out, stepLosses: report.recordedLosses(), ...(f.plot ? { plotPath: f.plot } : {}) };
   const last = result.history[result.history.length - 1];
   if (f.json) {
     process.stdout.write(
@@ -190,7 +190,7 @@ async function train(f: TrainFlags): Promise<void> {
         epochs: result.history.length,
         steps: result.steps,
         loss: last?.trainLoss ?? null,
-        accuracy: last && Number.isFinite(last.valAccuracy) ? last.valAccuracy : null,
+        accuracy: classification && last && Number.isFinite(last.valAccuracy) ? last.valAccuracy : null,
         valLoss: last && Number.isFinite(last.valLoss) ? last.valLoss : null,
         samplesPerSec: throughput(facts),
         elapsed: Math.round(result.wallMs) / 1000,

@@ -11,6 +11,7 @@ export interface SummaryFacts {
   readonly modelPath?: string;
   readonly plotPath?: string;
   readonly stepLosses: readonly number[];
+  readonly classification: boolean;
 }
 
 /** Samples per second this process trained, over its wall time. */
@@ -28,8 +29,9 @@ export function formatSummary(f: SummaryFacts): string {
     `trained ${r.spec.sizes.join('-')} on ${f.dataName}: ${r.history.length} epochs, ${r.steps} steps in ${(r.wallMs / 1000).toFixed(1)} s, ` +
       `${Math.round(throughput(f))} samples/s with ${f.workers} worker${f.workers === 1 ? '' : 's'}${why}`,
   );
-  if (last && Number.isFinite(last.valAccuracy))
+  if (last && f.classification && Number.isFinite(last.valAccuracy))
     lines.push(`final validation accuracy ${(100 * last.valAccuracy).toFixed(2)}% (validation loss ${last.valLoss.toFixed(4)})`);
+  else if (last && Number.isFinite(last.valLoss)) lines.push(`final validation loss ${last.valLoss.toFixed(4)}`);
   if (f.modelPath) lines.push(`model written to ${f.modelPath}`);
   if (f.plotPath) lines.push(`loss and accuracy curves written to ${f.plotPath}`);
   if (f.stepLosses.length > 1) lines.push('', 'training loss per step', ...lossChart(f.stepLosses, 60, 6));

@@ -51,12 +51,12 @@ function panel(title: string, series: readonly Series[], epochs: readonly number
 }
 
 /**
- * The loss curves (training and validation loss per epoch) and the validation accuracy curve
- * (on a fixed 0–100 % axis) as one self-contained SVG document.
+ * The loss curves (training and validation loss per epoch) and, for classifiers, the validation
+ * accuracy curve (on a fixed 0–100 % axis) as one self-contained SVG document.
  */
-export function svgPlot(history: readonly CurvePoint[]): string {
+export function svgPlot(history: readonly CurvePoint[], withAccuracy = true): string {
   const epochs = history.map((p) => p.epoch);
-  const W = PLOT.panelWidth * 2;
+  const W = PLOT.panelWidth * (withAccuracy ? 2 : 1);
   const H = PLOT.panelHeight;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif">`,
@@ -65,7 +65,7 @@ export function svgPlot(history: readonly CurvePoint[]): string {
       { label: 'train loss', color: '#1f77b4', values: history.map((p) => p.trainLoss) },
       { label: 'validation loss', color: '#ff7f0e', values: history.map((p) => p.valLoss) },
     ], epochs, 0),
-    panel('validation accuracy (%)', [{ label: 'validation accuracy', color: '#2ca02c', values: history.map((p) => 100 * p.valAccuracy) }], epochs, PLOT.panelWidth, [0, 100]),
+    !withAccuracy ? '' : panel('validation accuracy (%)', [{ label: 'validation accuracy', color: '#2ca02c', values: history.map((p) => 100 * p.valAccuracy) }], epochs, PLOT.panelWidth, [0, 100]),
     '</svg>',
     '',
   ].join('\n');

@@ -26,6 +26,8 @@ export class TrainReport {
     readonly mode: ReportMode,
     private readonly epochs: number,
     private readonly stepsPerEpoch: number,
+    /** regression runs have no accuracy to show */
+    private readonly classification: boolean = true,
     private readonly out: NodeJS.WritableStream = process.stdout,
   ) {
     this.stepLoss = new Float64Array(epochs * stepsPerEpoch).fill(NaN);
@@ -55,14 +57,14 @@ export class TrainReport {
     this.history.push(e);
     if (this.mode === 'json') {
       this.line({
-        type: 'epoch', epoch: e.epoch, step: e.step, loss: e.trainLoss, accuracy: e.valAccuracy, valLoss: e.valLoss,
+        type: 'epoch', epoch: e.epoch, step: e.step, loss: e.trainLoss, accuracy: this.classification ? e.valAccuracy : null, valLoss: e.valLoss,
         samplesPerSec: e.samplesPerSec, elapsed: seconds(e.elapsedMs),
       });
       return;
     }
     const text =
       `epoch ${e.epoch}/${this.epochs}  train loss ${e.trainLoss.toFixed(4)}  val loss ${e.valLoss.toFixed(4)}  ` +
-      `val accuracy ${pct(e.valAccuracy)}  ${Math.round(e.samplesPerSec)} samples/s  ${(e.elapsedMs / 1000).toFixed(1)} s`;
+      `${this.classification ? `val accuracy ${pct(e.valAccuracy)}  ` : ''}${Math.round(e.samplesPerSec)} samples/s  ${(e.elapsedMs / 1000).toFixed(1)} s`;
     if (this.bar) this.bar.log(text);
     else this.out.write(text + '\n');
   }
