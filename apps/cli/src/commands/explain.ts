@@ -49,7 +49,7 @@ export function registerExplain(y: Argv): Argv {
       a
         .option('net', { type: 'string', describe: 'network JSON file (layers, activation, output, loss, weights, biases, input, target, lr)' })
         .option('json', { type: 'boolean', default: false, describe: 'print one JSON object instead of text' })
-        .option('batch', { type: 'boolean', default: false, describe: 'data-parallel mode: each worker\'s shard gradient, their size-weighted average and the full-batch gradient side by side' })
+        .option('batch', { type: 'boolean', describe: 'data-parallel mode: each worker\'s shard gradient, their size-weighted average and the full-batch gradient side by side' })
         .option('samples', { type: 'string', default: '4', describe: 'with --batch: samples in the batch' })
         .option('workers', { type: 'string', default: '2', describe: 'with --batch: workers (one shard each)' })
         .option('seed', { type: 'string', default: '1', describe: 'with --batch: seed of the weights and samples' })
