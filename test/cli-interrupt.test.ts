@@ -64,3 +64,14 @@ describe('shardgrad train with no flags at all', () => {
     expect(existsSync(path.join(cwd, 'model.sgm'))).toBe(false);
   });
 });
+
+describe('a run that diverges', () => {
+  it('exits 1 with one line naming the step, and writes no model', () => {
+    // η = 1e30 blows the weights up within the first steps
+    const out = path.join(dir, 'diverged.sgm');
+    const r = runCli(['train', '--data', 'xor:200', '--lr', '1e30', '--batch', '16', '--epochs', '2', '--workers', '1', '--out', out]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^shardgrad: training diverged at step \d+: the (loss|gradient or the parameters) (is|are) not finite\n$/);
+    expect(existsSync(out)).toBe(false);
+  });
+});
