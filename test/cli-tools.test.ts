@@ -28,6 +28,11 @@ describe('how it is started', () => {
     const pkg = JSON.parse(readFileSync(path.join(path.dirname(CLI), '../package.json'), 'utf8')) as { bin: Record<string, string> };
     expect(pkg.bin.shardgrad).toBe('./dist/main.js');
   });
+  it('npx shardgrad … in the package (npm links its bin; --offline: never the registry)', () => {
+    const r = spawnSync('npx', ['--offline', 'shardgrad', 'explain', '--batch', '--json'], { cwd: path.resolve(path.dirname(CLI), '..'), encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(jsonLines(r.stdout)[0].layers).toEqual([2, 3, 2]);
+  });
   it('pnpm shardgrad … from the repository root', () => {
     const root = path.resolve(path.dirname(CLI), '../../..');
     const r = spawnSync('pnpm', ['--silent', 'shardgrad', 'explain', '--batch', '--json'], { cwd: root, encoding: 'utf8' });
