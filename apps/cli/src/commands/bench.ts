@@ -3,7 +3,7 @@ import { benchmarkWorkers, type WorkerBenchRow } from '@shardgrad/coordinator';
 import { errors, optimizerConfig, OPTIMIZERS, type OptimizerKind } from '@shardgrad/core';
 import type { Argv } from 'yargs';
 import { architectureOptions, specFromFlags, type ArchitectureFlags } from '../flags/architecture.js';
-import { dataOptions, loadDataFlag, type CsvFlags } from '../flags/data.js';
+import { dataOptions, dataSourceFromFlags, loadData, type CsvFlags } from '../flags/data.js';
 import { nonNegativeInt, positiveInt, positiveIntList } from '../flags/numbers.js';
 import { progressBar } from '../render/progress-bar.js';
 
@@ -56,7 +56,7 @@ async function bench(f: BenchFlags): Promise<void> {
   const warmup = nonNegativeInt('--warmup', f.warmup);
   const batch = positiveInt('--batch', f.batch);
   const shards = positiveInt('--shards', f.shards);
-  const data = loadDataFlag(f.data, nonNegativeInt('--seed', f.seed), undefined, f);
+  const data = loadData(dataSourceFromFlags(f.data, f), nonNegativeInt('--seed', f.seed));
   if (batch > data.trainRows.length) throw errors.badInput('--batch', `${batch} is larger than the ${data.trainRows.length} training rows`);
   const spec = specFromFlags(f, '128', data);
   const bar = f.json ? null : progressBar(counts.length, 'benchmarking {bar} {value}/{total} worker counts | ETA {eta_formatted}');

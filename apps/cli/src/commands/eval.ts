@@ -1,6 +1,6 @@
 import { applyPreprocess, bindWorkspace, ConfusionMatrix, createWorkspace, errors, evaluate, referenceKernels } from '@shardgrad/core';
 import type { Argv } from 'yargs';
-import { dataOptions, loadDataFlag, type CsvFlags } from '../flags/data.js';
+import { dataOptions, dataSourceFromFlags, loadData, type CsvFlags } from '../flags/data.js';
 import { nonNegativeInt, positiveInt } from '../flags/numbers.js';
 import { isClassifier, readModel } from '../io/model.js';
 import { formatConfusion } from '../render/confusion.js';
@@ -39,7 +39,7 @@ function run(f: EvalFlags): void {
   const model = readModel(f.model);
   const seed = nonNegativeInt('--seed', f.seed);
   const limit = f.limit === undefined ? undefined : positiveInt('--limit', f.limit);
-  const data = loadDataFlag(f.data, seed, undefined, f);
+  const data = loadData(dataSourceFromFlags(f.data, f), seed);
   const { spec } = model;
   const n0 = spec.sizes[0];
   const nL = spec.sizes[spec.sizes.length - 1];

@@ -1,10 +1,10 @@
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { DEFAULT_CHECKPOINT_NAME, saveModel, Trainer, type Dataset, type TrainConfig } from '@shardgrad/coordinator';
+import { DEFAULT_CHECKPOINT_NAME, saveModel, Trainer, type DataSource, type Dataset, type TrainConfig } from '@shardgrad/coordinator';
 import { ExitCode, INITIALIZERS, OPTIMIZERS, optimizerConfig, PREPROCESS_KINDS, ShardgradError, errors, type Initializer, type OptimizerKind, type Preprocess } from '@shardgrad/core';
 import type { Argv } from 'yargs';
 import { architectureOptions, specFromFlags, type ArchitectureFlags } from '../flags/architecture.js';
-import { dataOptions, loadDataFlag, type CsvFlags } from '../flags/data.js';
+import { dataOptions, dataSourceFromFlags, loadData, type CsvFlags } from '../flags/data.js';
 import { fraction, nonNegativeInt, positive, positiveInt, schedule } from '../flags/numbers.js';
 import { writeFileAtomic } from '../io/files.js';
 import { checkWritable } from '../io/output-path.js';
@@ -88,33 +88,53 @@ function resumePath(f: TrainFlags): string | undefined {
   return path.join(f.checkpoint, DEFAULT_CHECKPOINT_NAME);
 }
 
-/** Reads every flag into a TrainConfig; each bad value is a one-line error naming its flag. */
-function configFromFlags(f: TrainFlags, data: Dataset, seed: number): TrainConfig {
-  const batch = positiveInt('--batch', f.batch);
-  const epochs = positiveInt('--epochs', f.epochs);
-  const valSplit = fraction('--val-split', f.valSplit);
-  const nTrain = data.trainRows.length - Math.round(data.trainRows.length * valSplit);
+/** Every flag but --data, checked before anything big is loaded: each bad value is one line naming its flag. */
+function settingsFromFlags(f: TrainFlags) {
+  const seed = nonNegativeInt('--seed', f.seed);
   const checkpointEvery = f.checkpointEvery === undefined ? undefined : positiveInt('--checkpoint-every', f.checkpointEvery);
   if (checkpointEvery !== undefined && f.checkpoint === undefined) throw errors.badInput('--checkpoint-every', 'needs --checkpoint DIR');
-  const noScaling = data.name === 'mnist' || data.name === 'mnist-slice' || f.data.startsWith('idx:');
+  schedule('--lr-schedule', f.lrSchedule, 1); // the form now; the step count once the data is known
+  const settings = {
+    seed,
+    limit: f.limit === undefined ? undefined : positiveInt('--limit', f.limit),
+    lr: positive('--lr', f.lr),
+    batch: positiveInt('--batch', f.batch),
+    epochs: positiveInt('--epochs', f.epochs),
+    workers: positiveInt('--workers', f.workers),
+    shards: positiveInt('--shards', f.shards),
+    valSplit: fraction('--val-split', f.valSplit),
+    earlyStop: f.earlyStop === undefined ? undefined : positiveInt('--early-stop', f.earlyStop),
+    checkpointEvery,
+    resumeFrom: resumePath(f),
+  };
+  checkWritable('--out', f.out);
+  if (f.plot !== undefined) checkWritable('--plot', f.plot);
+  return settings;
+}
+
+/** The TrainConfig for the loaded data; the network flags are checked against its sizes here. */
+function configFor(f: TrainFlags, s: ReturnType<typeof settingsFromFlags>, data: Dataset, source: DataSource): TrainConfig {
+  const nTrain = data.trainRows.length - Math.round(data.trainRows.length * s.valSplit);
+  // MNIST and IDX pixels are already in [0, 1]; other data is standardized unless told otherwise
+  const scaled = source.kind === 'mnist' || source.kind === 'idx';
   return {
     data,
     spec: specFromFlags(f, DEFAULT_HIDDEN, data),
     optimizer: optimizerConfig(f.optimizer),
-    lr: positive('--lr', f.lr),
-    schedule: schedule('--lr-schedule', f.lrSchedule, epochs * Math.ceil(Math.max(nTrain, 1) / batch)),
-    batch,
-    epochs,
-    workers: positiveInt('--workers', f.workers),
-    shards: positiveInt('--shards', f.shards),
-    seed,
+    lr: s.lr,
+    schedule: schedule('--lr-schedule', f.lrSchedule, s.epochs * Math.ceil(Math.max(nTrain, 1) / s.batch)),
+    batch: s.batch,
+    epochs: s.epochs,
+    workers: s.workers,
+    shards: s.shards,
+    seed: s.seed,
     init: f.init ?? 'glorot',
-    valSplit,
-    preprocess: f.preprocess ?? (noScaling ? 'none' : 'standardize'),
-    ...(f.earlyStop !== undefined ? { earlyStop: positiveInt('--early-stop', f.earlyStop) } : {}),
+    valSplit: s.valSplit,
+    preprocess: f.preprocess ?? (scaled ? 'none' : 'standardize'),
+    ...(s.earlyStop !== undefined ? { earlyStop: s.earlyStop } : {}),
     ...(f.checkpoint !== undefined ? { checkpointDir: f.checkpoint } : {}),
-    ...(checkpointEvery !== undefined ? { checkpointEvery } : {}),
-    ...(resumePath(f) !== undefined ? { resumeFrom: resumePath(f) } : {}),
+    ...(s.checkpointEvery !== undefined ? { checkpointEvery: s.checkpointEvery } : {}),
+    ...(s.resumeFrom !== undefined ? { resumeFrom: s.resumeFrom } : {}),
     kernel: f.kernel,
   };
 }
@@ -125,17 +145,10 @@ function configFromFlags(f: TrainFlags, data: Dataset, seed: number): TrainConfi
  * atomically and prints the summary.
  */
 async function train(f: TrainFlags): Promise<void> {
-  // cheap checks first, so a typo fails at once and leaves no file behind
-  const seed = nonNegativeInt('--seed', f.seed);
-  const limit = f.limit === undefined ? undefined : positiveInt('--limit', f.limit);
-  positive('--lr', f.lr);
-  positiveInt('--batch', f.batch);
-  positiveInt('--epochs', f.epochs);
-  positiveInt('--workers', f.workers);
-  checkWritable('--out', f.out);
-  if (f.plot !== undefined) checkWritable('--plot', f.plot);
-  const data = loadDataFlag(f.data, seed, limit, f);
-  const config = configFromFlags(f, data, seed);
+  const settings = settingsFromFlags(f);
+  const source = dataSourceFromFlags(f.data, f);
+  const data = loadData(source, settings.seed, settings.limit);
+  const config = configFor(f, settings, data, source);
   const trainer = new Trainer(config);
 
   const nTrain = data.trainRows.length - Math.round(data.trainRows.length * config.valSplit);

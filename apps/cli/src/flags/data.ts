@@ -45,11 +45,11 @@ export function dataSourceFromFlags(flag: unknown, csv: CsvFlags = {}): DataSour
 }
 
 /**
- * Loads the `--data` source; `limit` keeps only the first `limit` training rows and at most
+ * Loads a data source; `limit` keeps only the first `limit` training rows and at most
  * ⌈limit/4⌉ test rows (a quick run on a slice; the rows are views, nothing is copied).
  */
-export function loadDataFlag(flag: unknown, seed: number, limit?: number, csv?: CsvFlags): Dataset {
-  const data = loadDataset(dataSourceFromFlags(flag, csv), seed);
+export function loadData(source: DataSource, seed: number, limit?: number): Dataset {
+  const data = loadDataset(source, seed);
   if (limit === undefined) return data;
   return {
     ...data,
