@@ -62,9 +62,11 @@ export class TrainReport {
       });
       return;
     }
-    const text =
-      `epoch ${e.epoch}/${this.epochs}  train loss ${e.trainLoss.toFixed(4)}  val loss ${e.valLoss.toFixed(4)}  ` +
-      `${this.classification ? `val accuracy ${pct(e.valAccuracy)}  ` : ''}${Math.round(e.samplesPerSec)} samples/s  ${(e.elapsedMs / 1000).toFixed(1)} s`;
+    // no validation rows (an empty test split and --val-split 0): the coordinator reports NaN
+    const validation = !Number.isFinite(e.valLoss)
+      ? 'no validation rows  '
+      : `val loss ${e.valLoss.toFixed(4)}  ${this.classification ? `val accuracy ${pct(e.valAccuracy)}  ` : ''}`;
+    const text = `epoch ${e.epoch}/${this.epochs}  train loss ${e.trainLoss.toFixed(4)}  ${validation}${Math.round(e.samplesPerSec)} samples/s  ${(e.elapsedMs / 1000).toFixed(1)} s`;
     if (this.bar) this.bar.log(text);
     else this.out.write(text + '\n');
   }
