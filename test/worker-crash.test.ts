@@ -1,6 +1,7 @@
-import { Trainer } from '@shardgrad/coordinator';
+import path from 'node:path';
+import { DEFAULT_CHECKPOINT_NAME, readModelFile, Trainer } from '@shardgrad/coordinator';
 import { afterEach, describe, expect, it } from 'vitest';
-import { smallConfig } from './fixtures/train-fixtures.js';
+import { smallConfig, tempDir } from './fixtures/train-fixtures.js';
 
 const same = (a: Float32Array, b: Float32Array) => Buffer.compare(Buffer.from(a.buffer), Buffer.from(b.buffer)) === 0;
 
@@ -35,5 +36,21 @@ describe('a worker that fails mid-step is replaced and its shards recomputed', (
   it('a malformed SHARDGRAD_FAULT is a one-line error naming the variable, exit code 2', () => {
     process.env.SHARDGRAD_FAULT = 'worker=1,step=0';
     expect(() => new Trainer(config)).toThrow(expect.objectContaining({ message: 'SHARDGRAD_FAULT: step must be a positive integer', exitCode: 2 }));
+  });
+});
+
+describe('a worker that keeps failing ends the run', () => {
+  afterEach(() => {
+    delete process.env.SHARDGRAD_FAULT;
+  });
+
+  it.each(['barrier', 'tasks'] as const)('three failures of step 3 (step mode %s): one-line error, exit code 1, checkpoint of step 2 intact', async (stepMode) => {
+    process.env.SHARDGRAD_FAULT = 'worker=0,step=3,kind=throw,times=3';
+    const dir = tempDir('keeps-failing');
+    const t = new Trainer(smallConfig({ workers: 2, epochs: 1, stepMode, checkpointDir: dir, checkpointEvery: 1 }));
+    await expect(t.run()).rejects.toThrow(
+      expect.objectContaining({ message: 'a worker failed 3 times at step 3: injected fault (SHARDGRAD_FAULT)', exitCode: 1 }),
+    );
+    expect(readModelFile(path.join(dir, DEFAULT_CHECKPOINT_NAME)).meta.step).toBe(2);
   });
 });

@@ -39,6 +39,12 @@ describe('model files', () => {
     expect((12 + H) % 4).toBe(0);
     expect(bytes.length).toBe(12 + H + P * 4);
   });
+  it('read the same from a Node Buffer at an odd offset of a larger pool', () => {
+    const pool = Buffer.alloc(bytes.length + 3);
+    pool.set(bytes, 3);
+    const back = decodeModelFile(pool.subarray(3), 'pooled.sgm');
+    expect(Array.from(back.tensors.get('params')!)).toEqual(Array.from(params));
+  });
   it('reject a flipped weight byte (checksum)', () => {
     const b = bytes.slice();
     b[b.length - 5] ^= 0x40;

@@ -21,12 +21,12 @@ function gradients(s0: number, s1: number, start: number, end: number): void {
 }
 
 /**
- * The fault switch: on the first attempt of the named step, the named worker fails after its
+ * The fault switch: on the first `times` attempts of the named step, the named worker fails after its
  * gradients, before reporting — leaving the last shard it wrote filled with NaN, as a crash half-way
  * through a write would. The recomputation must overwrite it.
  */
 function maybeFail(w: number, step: number, attempt: number, lastShard: number): void {
-  if (!fault || attempt !== 0 || w !== fault.worker || step !== fault.step) return;
+  if (!fault || attempt >= fault.times || w !== fault.worker || step !== fault.step) return;
   if (lastShard >= 0) ctx.shardViews[lastShard].fill(Number.NaN);
   if (fault.kind === 'exit') process.exit(70);
   throw new Error(`injected fault (${FAULT_ENV})`);

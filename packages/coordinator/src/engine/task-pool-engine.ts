@@ -35,7 +35,7 @@ export class TaskPoolEngine implements StepEngine {
         return (await this.pool.run({ kind: 'gradient', w, step, attempt, s0, s1, start, end })).mathMs;
       } catch (e) {
         if (attempt + 1 >= MAX_ATTEMPTS)
-          throw new ShardgradError(`worker ${w} failed ${MAX_ATTEMPTS} times at step ${step}: ${(e as Error).message}`, ExitCode.trainingFailed);
+          throw new ShardgradError(`a worker failed ${MAX_ATTEMPTS} times at step ${step}: ${(e as Error).message}`, ExitCode.trainingFailed);
         this.retries++;
       }
     }

@@ -8,7 +8,7 @@ export function readModelFile(path: string): ModelFileContents {
   let bytes: Uint8Array;
   try {
     const buf = readFileSync(path);
-    // a plain Uint8Array view: Buffer#slice shares memory, which decodeModelFile's copy relies on not doing
+    // a plain Uint8Array view of the file (older decodeModelFile versions mis-read a Buffer)
     bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;

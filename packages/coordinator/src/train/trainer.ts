@@ -40,6 +40,7 @@ export class Trainer {
   private readonly listeners = new Set<TrainListener>();
   private stopSignal: StopSignal | undefined;
   private readonly split: Split;
+  private started = false;
 
   constructor(readonly config: TrainConfig) {
     validateConfig(config);
@@ -64,7 +65,10 @@ export class Trainer {
     for (const l of this.listeners) l(e);
   }
 
+  /** Runs the training once (a Trainer is single-use). */
   async run(): Promise<TrainResult> {
+    if (this.started) throw new Error('Trainer.run() was already called; make a new Trainer for another run');
+    this.started = true;
     const c = this.config;
     const t0 = performance.now();
     const { train, val } = this.split;

@@ -122,7 +122,9 @@ export function decodeModelFile(bytes: Uint8Array, source: string): ModelFileCon
   if (payloadBytes.length < expected) throw bad(`truncated: expected ${expected} bytes of weights, found ${payloadBytes.length}`);
   if (payloadBytes.length > expected) throw bad(`${payloadBytes.length - expected} unexpected bytes after the weights`);
   if ((CRC32.buf(payloadBytes) >>> 0) !== header.checksum?.value) throw bad('checksum mismatch: the weights are corrupt');
-  const payload = new Float32Array(payloadBytes.slice().buffer);
+  // copy into a fresh, aligned buffer (Node's Buffer.slice() would return a view, not a copy)
+  const payload = new Float32Array(expected / 4);
+  new Uint8Array(payload.buffer).set(payloadBytes);
   const tensors = new Map<string, Float32Array>();
   let off = 0;
   for (const t of header.tensors) {
