@@ -92,6 +92,9 @@ describe.concurrent('bad flags', () => {
     ['--epochs', 'ten', '--epochs: must be a number, got "ten"'],
     ['--workers', '0', '--workers: must be a positive integer, got 0'],
     ['--workers', 'many', '--workers: must be a number, got "many"'],
+    ['--val-split', '1', '--val-split: must be a fraction in [0, 1), got 1'],
+    ['--lr-schedule', 'cosine:x', '--lr-schedule: must be constant, step:EVERY:GAMMA or cosine[:MIN_LR], got "cosine:x"'],
+    ['--checkpoint-every', '5', '--checkpoint-every: needs --checkpoint DIR'],
   ])('%s %s', async (flag, value, message) => {
     expectOneLineError(await train('--data', 'xor:40', flag, value), message);
   });

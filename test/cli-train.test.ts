@@ -55,6 +55,15 @@ describe('shardgrad train on xor (built-in 2D set)', () => {
     expect(confusion[0][0] + confusion[1][1]).toBe(Math.round(finalAccuracy * 40));
   });
 
+  it('--val-split 0.25 holds out a quarter of the training rows: fewer steps per epoch', () => {
+    // 160 training rows − round(0.25·160) = 120 → ⌈120/32⌉ = 4 steps per epoch; 2 epochs = 8 steps
+    const r = runCli(['train', '--data', 'xor:200', '--hidden', '8', '--batch', '32', '--epochs', '2', '--val-split', '0.25', '--lr-schedule', 'step:4:0.5', '--workers', '1', '--out', path.join(dir, 'xor-val.sgm'), '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = jsonLines(r.stdout);
+    expect(lines.filter((l) => l.type === 'step')).toHaveLength(8);
+    expect(lines.filter((l) => l.type === 'epoch').map((l) => l.step)).toEqual([4, 8]);
+  });
+
   it('predict classifies the four xor corners (class 1 where x·y < 0)', () => {
     const r = runCli(['predict', '--model', out1, '--input', '-'], { input: 'x,y\n1,1\n-1,1\n1,-1\n-1,-1\n' });
     expect(r.status, r.stderr).toBe(0);
