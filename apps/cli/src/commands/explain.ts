@@ -2,6 +2,8 @@ import { explain, LECTURE_EXAMPLE_1, parseExplainNet, type ExplainTrace } from '
 import { errors } from '@shardgrad/core';
 import type { Argv } from 'yargs';
 import { readFileOrFail } from '../io/files.js';
+import { nonNegativeInt, positiveInt } from '../flags/numbers.js';
+import { explainBatch, formatBatchTrace } from './explain-batch.js';
 
 const f = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(4));
 const vec = (a: number[]) => `(${a.map(f).join(', ')})`;
@@ -42,14 +44,32 @@ export function formatTrace(t: ExplainTrace): string {
 export function registerExplain(y: Argv): Argv {
   return y.command(
     'explain',
-    'Print every number of one backprop step for one sample, like the lecture (default: its Example 1)',
+    'Print every number of one backprop step for one sample, like the lecture (default: its Example 1); --batch: shard gradients vs the full batch',
     (a) =>
       a
         .option('net', { type: 'string', describe: 'network JSON file (layers, activation, output, loss, weights, biases, input, target, lr)' })
         .option('json', { type: 'boolean', default: false, describe: 'print one JSON object instead of text' })
+        .option('batch', { type: 'boolean', describe: 'data-parallel mode: each worker\'s shard gradient, their size-weighted average and the full-batch gradient side by side' })
+        .option('samples', { type: 'string', default: '4', describe: 'with --batch: samples in the batch' })
+        .option('workers', { type: 'string', default: '2', describe: 'with --batch: workers (one shard each)' })
+        .option('seed', { type: 'string', default: '1', describe: 'with --batch: seed of the weights and samples' })
+        .conflicts('batch', 'net')
         .example('$0 explain', "the lecture's Example 1: one sigmoid unit, x = (0.1, 0.5), target 1")
-        .example('$0 explain --net net.json --json', 'a 2-2-2 network from a file, as JSON'),
+        .example('$0 explain --net net.json --json', 'a 2-2-2 network from a file, as JSON')
+        .example('$0 explain --batch', 'a batch of 4 samples over 2 workers: the weighted average of shard gradients is the batch gradient')
+        .example('$0 explain --batch --samples 5 --workers 2', 'uneven shards of 3 and 2 samples'),
     (argv) => {
+      if (argv.batch) {
+        const samples = positiveInt('--samples', argv.samples);
+        const workers = positiveInt('--workers', argv.workers);
+        if (workers > samples) throw errors.badInput('--workers', `${workers} workers need at least ${workers} samples, got --samples ${samples}`);
+        const t = explainBatch(samples, workers, nonNegativeInt('--seed', argv.seed));
+        if (argv.json) {
+          const { spec, ...rest } = t;
+          process.stdout.write(JSON.stringify({ layers: spec.sizes, activations: spec.activations, loss: spec.loss, ...rest }) + '\n');
+        } else process.stdout.write(formatBatchTrace(t) + '\n');
+        return;
+      }
       let net = LECTURE_EXAMPLE_1;
       if (argv.net !== undefined) {
         const text = readFileOrFail(argv.net).toString('utf8');

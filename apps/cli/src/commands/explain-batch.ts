@@ -1,0 +1,107 @@
+import {
+  accumulateGradient,
+  bindWorkspace,
+  createWorkspace,
+  initParams,
+  mlpSpec,
+  optimizerConfig,
+  paramLayout,
+  referenceKernels,
+  Rng,
+  type MLPSpec,
+} from '@shardgrad/core';
+import { computeShardGradient, createWorkerContext, reduceAndUpdate, shardRange, type SharedTrainingBuffers } from '@shardgrad/worker';
+
+/** What `explain --batch` shows: one step's gradient computed by shards and by the whole batch. */
+export interface BatchTrace {
+  readonly spec: MLPSpec;
+  /** parameter names in flat order: W1[i][j], b1[j], … */
+  readonly names: string[];
+  readonly params: number[];
+  /** x: (B, n₀) and target: (B, n_L), one row per sample */
+  readonly inputs: number[][];
+  readonly targets: number[][];
+  readonly shards: { worker: number; samples: [number, number]; size: number; meanGradient: number[] }[];
+  /** ḡ = (G₁ + G₂ + …) / B, as the workers' reduce step computed it */
+  readonly average: number[];
+  /** the gradient of the mean loss over the whole batch in one single-process pass */
+  readonly fullBatch: number[];
+  readonly maxAbsDifference: number;
+}
+
+/**
+ * A tiny 2-3-2 network (tanh, softmax, cross-entropy) and `samples` random samples, cut into one
+ * shard per worker exactly as training does; the worker step code computes each shard's summed
+ * gradient and the reduce, and core's backprop computes the full-batch gradient for comparison.
+ */
+export function explainBatch(samples: number, workers: number, seed: number): BatchTrace {
+  const spec = mlpSpec([2, 3, 2], 'tanh', 'softmax', 'ce');
+  const layout = paramLayout(spec.sizes);
+  const P = layout.total;
+  const params = new Float32Array(P);
+  initParams(params, layout, 'glorot', seed);
+  const rng = new Rng(seed + 1);
+  const B = samples;
+  const X = Float32Array.from({ length: B * 2 }, () => Math.round(rng.uniform(-1, 1) * 100) / 100); // (B, 2)
+  const Y = new Float32Array(B * 2); // (B, 2) one-hot
+  for (let r = 0; r < B; r++) Y[r * 2 + rng.int(2)] = 1;
+  const order = Uint32Array.from({ length: B }, (_, i) => i);
+
+  const V = workers; // one shard per worker
+  const buffers: SharedTrainingBuffers = {
+    X, Y, order, params: Float32Array.from(params),
+    shardGrads: new Float32Array(V * P), avgGrad: new Float32Array(P), shardLoss: new Float64Array(V), optState: new Float32Array(0),
+  };
+  const ctx = createWorkerContext(spec, V, buffers, referenceKernels, optimizerConfig('sgd'), B);
+  const shards: BatchTrace['shards'] = [];
+  for (let w = 0; w < V; w++) {
+    const [lo, hi] = shardRange(0, B, V, w);
+    computeShardGradient(ctx, w, lo, hi);
+    const size = hi - lo;
+    const G = buffers.shardGrads.subarray(w * P, (w + 1) * P);
+    shards.push({ worker: w + 1, samples: [lo, hi], size, meanGradient: Array.from(G, (g) => (size ? g / size : 0)) });
+  }
+  reduceAndUpdate(ctx, 0, P, B, 0, 1); // lr 0: only the average is wanted here
+
+  const full = new Float32Array(P);
+  const ws = createWorkspace(spec, B);
+  bindWorkspace(ws, params, full);
+  accumulateGradient(spec, ws, X, Y, order, 0, B, referenceKernels);
+  const fullBatch = Array.from(full, (g) => g / B);
+  const average = Array.from(buffers.avgGrad);
+  let maxAbsDifference = 0;
+  for (let i = 0; i < P; i++) maxAbsDifference = Math.max(maxAbsDifference, Math.abs(average[i] - fullBatch[i]));
+
+  const names: string[] = [];
+  layout.layers.forEach((s, l) => {
+    for (let i = 0; i < s.nIn; i++) for (let j = 0; j < s.nOut; j++) names.push(`W${l + 1}[${i}][${j}]`);
+    for (let j = 0; j < s.nOut; j++) names.push(`b${l + 1}[${j}]`);
+  });
+  const rowsOf = (a: Float32Array, n: number) => Array.from({ length: B }, (_, r) => Array.from(a.subarray(r * n, (r + 1) * n)));
+  return { spec, names, params: Array.from(params), inputs: rowsOf(X, 2), targets: rowsOf(Y, 2), shards, average, fullBatch, maxAbsDifference };
+}
+
+/** The trace as a table: one row per parameter, one column per worker, then average and full batch. */
+export function formatBatchTrace(t: BatchTrace): string {
+  const B = t.inputs.length;
+  const f = (x: number) => x.toFixed(6).padStart(11);
+  const out: string[] = [];
+  out.push(`Network ${t.spec.sizes.join('-')} (${t.spec.activations.join(', ')}; ${t.spec.loss}), a batch of ${B} samples split over ${t.shards.length} workers:`);
+  t.inputs.forEach((x, r) => {
+    const w = t.shards.find((s) => r >= s.samples[0] && r < s.samples[1])!.worker;
+    out.push(`  sample ${r + 1}: x = (${x.map((v) => v.toFixed(2)).join(', ')}), class ${t.targets[r].indexOf(1)}  → worker ${w}`);
+  });
+  const weights = t.shards.map((s) => `${s.size}/${B}·ḡ${s.worker}`).join(' + ');
+  out.push('');
+  out.push('Each worker computes the mean gradient ḡw of its own samples; the average weighted by shard size,');
+  out.push(`ḡ = ${weights}, is exactly the gradient of the whole batch's mean loss:`);
+  out.push('');
+  const head = t.shards.map((s) => `worker ${s.worker} (${s.size})`.padStart(13));
+  out.push(`${'parameter'.padEnd(10)}${head.join('')}${'weighted avg'.padStart(14)}${'full batch'.padStart(13)}`);
+  t.names.forEach((name, i) => {
+    out.push(`${name.padEnd(10)}${t.shards.map((s) => f(s.meanGradient[i]).padStart(13)).join('')}${f(t.average[i]).padStart(14)}${f(t.fullBatch[i]).padStart(13)}`);
+  });
+  out.push('');
+  out.push(`largest difference between the weighted average and the full-batch gradient: ${t.maxAbsDifference.toExponential(1)} (float32 rounding)`);
+  return out.join('\n');
+}

@@ -1,0 +1,52 @@
+import { errors, HIDDEN_ACTIVATIONS, LOSSES, mlpSpec, type Activation, type Loss, type MLPSpec } from '@shardgrad/core';
+import type { Argv } from 'yargs';
+import { positiveIntList } from './numbers.js';
+
+/** The flags that choose a network: shared by train, bench and gradcheck. */
+export interface ArchitectureFlags {
+  hidden?: string;
+  layers?: string;
+  activation: string;
+  loss?: string;
+}
+
+export const HIDDEN_CHOICES = HIDDEN_ACTIVATIONS.filter((a) => a !== 'identity');
+
+/** Adds --hidden | --layers, --activation and --loss to a command. */
+export function architectureOptions(a: Argv, defaultHidden: string): Argv {
+  return a
+    .option('hidden', { type: 'string', describe: `hidden layer sizes, comma separated (input and output sizes come from the data) [default: ${defaultHidden}]` })
+    .option('layers', { type: 'string', describe: 'all layer sizes, input to output, e.g. 784,128,10 (instead of --hidden)' })
+    .conflicts('hidden', 'layers')
+    .option('activation', { choices: HIDDEN_CHOICES, default: 'relu', describe: 'hidden-layer activation' })
+    .option('loss', { choices: LOSSES, describe: 'ce (softmax cross-entropy) or mse [default: ce for classes, mse for regression]' });
+}
+
+/**
+ * The network for data with `inputs` inputs and `outputs` outputs. Cross-entropy gets a softmax
+ * output; MSE gets a sigmoid output for classes (targets in [0, 1]) and identity for regression.
+ * `--layers` must start and end with the data's sizes.
+ */
+export function specFromFlags(
+  f: ArchitectureFlags,
+  defaultHidden: string,
+  data: { inputs: number; outputs: number; task: 'classification' | 'regression'; name: string },
+): MLPSpec {
+  let sizes: number[];
+  if (f.layers !== undefined) {
+    sizes = positiveIntList('--layers', f.layers);
+    if (sizes.length < 2) throw errors.badInput('--layers', 'needs at least an input and an output size');
+    if (sizes[0] !== data.inputs)
+      throw errors.badInput('--layers', `the first size must be the ${data.inputs} inputs of ${data.name}, got ${sizes[0]}`);
+    if (sizes[sizes.length - 1] !== data.outputs)
+      throw errors.badInput('--layers', `the last size must be the ${data.outputs} outputs of ${data.name}, got ${sizes[sizes.length - 1]}`);
+  } else {
+    const hidden = f.hidden === '' || f.hidden === '0' ? [] : positiveIntList('--hidden', f.hidden ?? defaultHidden);
+    sizes = [data.inputs, ...hidden, data.outputs];
+  }
+  const loss = (f.loss ?? (data.task === 'classification' ? 'ce' : 'mse')) as Loss;
+  if (loss === 'ce' && data.task === 'regression') throw errors.badInput('--loss', `ce needs class labels, ${data.name} has regression targets`);
+  if (loss === 'ce' && data.outputs < 2) throw errors.badInput('--loss', `ce needs at least 2 classes, ${data.name} has ${data.outputs} output`);
+  const output: Activation = loss === 'ce' ? 'softmax' : data.task === 'classification' ? 'sigmoid' : 'identity';
+  return mlpSpec(sizes, f.activation as Activation, output, loss);
+}

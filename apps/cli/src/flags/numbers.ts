@@ -1,0 +1,84 @@
+import { errors, type Schedule } from '@shardgrad/core';
+
+/**
+ * Flag values arrive from yargs as strings (numeric flags are declared as strings so a message can
+ * quote exactly what the user typed). Every check here fails with one line naming the flag.
+ */
+
+/** The one value of a flag; a flag given twice is an error rather than a silent pick. */
+function single(flag: string, v: unknown): string {
+  if (Array.isArray(v)) throw errors.badInput(flag, `given ${v.length} times, give it once`);
+  if (typeof v === 'number') return String(v);
+  if (typeof v !== 'string' || v.trim() === '') throw errors.badInput(flag, 'needs a value');
+  return v.trim();
+}
+
+/** A finite number, or an error quoting the text. */
+export function finite(flag: string, v: unknown): number {
+  const s = single(flag, v);
+  const x = Number(s);
+  if (!Number.isFinite(x)) throw errors.badInput(flag, `must be a number, got "${s}"`);
+  return x;
+}
+
+/** A positive integer flag value, or a one-line error naming the flag. */
+export function positiveInt(flag: string, v: unknown): number {
+  const x = finite(flag, v);
+  if (!Number.isInteger(x) || x < 1) throw errors.badInput(flag, `must be a positive integer, got ${single(flag, v)}`);
+  return x;
+}
+
+/** A non-negative integer (seeds, counts that may be zero). */
+export function nonNegativeInt(flag: string, v: unknown): number {
+  const x = finite(flag, v);
+  if (!Number.isInteger(x) || x < 0) throw errors.badInput(flag, `must be a non-negative integer, got ${single(flag, v)}`);
+  return x;
+}
+
+/** A positive finite number flag value, or a one-line error naming the flag. */
+export function positive(flag: string, v: unknown): number {
+  const x = finite(flag, v);
+  if (x <= 0) throw errors.badInput(flag, `must be a positive number, got ${single(flag, v)}`);
+  return x;
+}
+
+/** A fraction in [0, 1). */
+export function fraction(flag: string, v: unknown): number {
+  const x = finite(flag, v);
+  if (x < 0 || x >= 1) throw errors.badInput(flag, `must be a fraction in [0, 1), got ${single(flag, v)}`);
+  return x;
+}
+
+/** A comma-separated list of positive integers ("128,64"). */
+export function positiveIntList(flag: string, v: unknown): number[] {
+  const s = single(flag, v);
+  return s.split(',').map((part) => {
+    const x = Number(part.trim());
+    if (part.trim() === '' || !Number.isInteger(x) || x < 1)
+      throw errors.badInput(flag, `must be comma-separated positive integers, got "${s}"`);
+    return x;
+  });
+}
+
+/**
+ * `--lr-schedule`: `constant`, `step:EVERY:GAMMA` (η·γ^⌊step/EVERY⌋) or `cosine[:MIN_LR]`
+ * (cosine decay to MIN_LR, default 0, over all `totalSteps` of the run).
+ */
+export function schedule(flag: string, v: unknown, totalSteps: number): Schedule {
+  const s = single(flag, v);
+  const [kind, ...args] = s.split(':');
+  const bad = () => errors.badInput(flag, `must be constant, step:EVERY:GAMMA or cosine[:MIN_LR], got "${s}"`);
+  if (kind === 'constant' && args.length === 0) return { kind: 'constant' };
+  if (kind === 'step' && args.length === 2) {
+    const every = Number(args[0]);
+    const gamma = Number(args[1]);
+    if (!Number.isInteger(every) || every < 1 || !Number.isFinite(gamma) || gamma <= 0) throw bad();
+    return { kind: 'step', every, gamma };
+  }
+  if (kind === 'cosine' && args.length <= 1) {
+    const minLr = args.length ? Number(args[0]) : 0;
+    if (!Number.isFinite(minLr) || minLr < 0) throw bad();
+    return { kind: 'cosine', total: totalSteps, minLr };
+  }
+  throw bad();
+}

@@ -1,0 +1,36 @@
+import cliProgress from 'cli-progress';
+
+/** A progress bar on stdout that also prints whole lines above itself. */
+export interface ProgressBar {
+  update(value: number, payload: Record<string, string | number>): void;
+  /** a finished line above the bar (an epoch summary, a benchmark row) */
+  log(line: string): void;
+  stop(): void;
+}
+
+/**
+ * A cli-progress bar on stdout when stdout is a terminal, or null when it is not (a pipe, a file,
+ * a test): scripts get plain lines or JSON instead, never cursor codes. `format` uses cli-progress
+ * tokens ({bar}, {percentage}, {eta_formatted}) plus the payload's keys.
+ */
+export function progressBar(
+  total: number,
+  format: string,
+  initial: Record<string, string | number> = {},
+  stream: NodeJS.WriteStream = process.stdout,
+): ProgressBar | null {
+  if (!stream.isTTY) return null;
+  const multi = new cliProgress.MultiBar(
+    { stream, format, hideCursor: true, clearOnComplete: true, etaBuffer: 30, fps: 10, barsize: 24, autopadding: true, gracefulExit: false },
+    cliProgress.Presets.shades_classic,
+  );
+  const bar = multi.create(total, 0, initial);
+  return {
+    update: (value, payload) => bar.update(value, payload),
+    log: (line) => multi.log(line.endsWith('\n') ? line : `${line}\n`),
+    stop: () => {
+      multi.update(); // flush lines logged since the last redraw, or stop() would drop them
+      multi.stop();
+    },
+  };
+}

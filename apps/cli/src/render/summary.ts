@@ -1,0 +1,39 @@
+import type { TrainResult } from '@shardgrad/coordinator';
+import { lossChart } from './loss-chart.js';
+
+export interface SummaryFacts {
+  readonly result: TrainResult;
+  readonly dataName: string;
+  /** samples this process trained on (a resumed run counts only its own steps) */
+  readonly samples: number;
+  readonly workers: number;
+  /** where the model was written, if it was */
+  readonly modelPath?: string;
+  readonly plotPath?: string;
+  readonly stepLosses: readonly number[];
+  readonly classification: boolean;
+}
+
+/** Samples per second this process trained, over its wall time. */
+export function throughput(f: SummaryFacts): number {
+  return f.result.wallMs > 0 ? f.samples / (f.result.wallMs / 1000) : 0;
+}
+
+/** The end-of-training summary: final validation accuracy, wall time, samples/s, where things went, the loss chart. */
+export function formatSummary(f: SummaryFacts): string {
+  const r = f.result;
+  const last = r.history[r.history.length - 1];
+  const lines: string[] = [];
+  const why = r.stoppedBy === 'early-stop' ? ' (stopped early: validation loss stopped improving)' : '';
+  lines.push(
+    `trained ${r.spec.sizes.join('-')} on ${f.dataName}: ${r.history.length} epochs, ${r.steps} steps in ${(r.wallMs / 1000).toFixed(1)} s, ` +
+      `${Math.round(throughput(f))} samples/s with ${f.workers} worker${f.workers === 1 ? '' : 's'}${why}`,
+  );
+  if (last && f.classification && Number.isFinite(last.valAccuracy))
+    lines.push(`final validation accuracy ${(100 * last.valAccuracy).toFixed(2)}% (validation loss ${last.valLoss.toFixed(4)})`);
+  else if (last && Number.isFinite(last.valLoss)) lines.push(`final validation loss ${last.valLoss.toFixed(4)}`);
+  if (f.modelPath) lines.push(`model written to ${f.modelPath}`);
+  if (f.plotPath) lines.push(`loss and accuracy curves written to ${f.plotPath}`);
+  if (f.stepLosses.length > 1) lines.push('', 'training loss per step', ...lossChart(f.stepLosses, 60, 6));
+  return lines.join('\n');
+}

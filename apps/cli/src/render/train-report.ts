@@ -1,0 +1,97 @@
+import type { CheckpointEvent, EpochEvent, StepEvent } from '@shardgrad/coordinator';
+import { progressBar, type ProgressBar } from './progress-bar.js';
+
+/** How training reports itself: a bar on a terminal, plain epoch lines in a pipe, JSON lines for scripts. */
+export type ReportMode = 'bar' | 'lines' | 'json';
+
+export function reportMode(json: boolean, stream: NodeJS.WriteStream = process.stdout): ReportMode {
+  return json ? 'json' : stream.isTTY ? 'bar' : 'lines';
+}
+
+const seconds = (ms: number) => Math.round(ms) / 1000;
+const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+
+/**
+ * Renders the coordinator's events. In JSON mode every event is one object on its own line with
+ * the keys type, epoch, step, loss, accuracy (null for a step), samplesPerSec, elapsed (seconds).
+ * Keeps every step's loss for the terminal chart.
+ */
+export class TrainReport {
+  /** loss of global step s (1-based) at index s − 1; NaN where this run did not compute it (resumed) */
+  readonly stepLoss: Float64Array;
+  readonly history: EpochEvent[] = [];
+  private readonly bar: ProgressBar | null;
+
+  constructor(
+    readonly mode: ReportMode,
+    private readonly epochs: number,
+    private readonly stepsPerEpoch: number,
+    /** regression runs have no accuracy to show */
+    private readonly classification: boolean = true,
+    private readonly out: NodeJS.WritableStream = process.stdout,
+  ) {
+    this.stepLoss = new Float64Array(epochs * stepsPerEpoch).fill(NaN);
+    this.bar =
+      mode === 'bar'
+        ? progressBar(epochs * stepsPerEpoch, 'epoch {epoch}/{epochs} {bar} {percentage}% | loss {loss} | {speed} samples/s | ETA {eta_formatted}', {
+            epoch: 1,
+            epochs,
+            loss: '-',
+            speed: '-',
+          })
+        : null;
+  }
+
+  /** `samplesSoFar`: samples this process has trained on, for a steady samples/s on the bar. */
+  step(e: StepEvent, samplesSoFar: number): void {
+    if (e.step >= 1 && e.step <= this.stepLoss.length) this.stepLoss[e.step - 1] = e.loss;
+    if (this.mode === 'json') {
+      this.line({ type: 'step', epoch: e.epoch, step: e.step, loss: e.loss, accuracy: null, samplesPerSec: e.samplesPerSec, elapsed: seconds(e.elapsedMs) });
+    } else if (this.bar) {
+      const speed = e.elapsedMs > 0 ? Math.round(samplesSoFar / (e.elapsedMs / 1000)) : 0;
+      this.bar.update(e.step, { epoch: e.epoch, epochs: this.epochs, loss: e.loss.toFixed(4), speed });
+    }
+  }
+
+  epoch(e: EpochEvent): void {
+    this.history.push(e);
+    if (this.mode === 'json') {
+      this.line({
+        type: 'epoch', epoch: e.epoch, step: e.step, loss: e.trainLoss, accuracy: this.classification ? e.valAccuracy : null, valLoss: e.valLoss,
+        samplesPerSec: e.samplesPerSec, elapsed: seconds(e.elapsedMs),
+      });
+      return;
+    }
+    // no validation rows (an empty test split and --val-split 0): the coordinator reports NaN
+    const validation = !Number.isFinite(e.valLoss)
+      ? 'no validation rows  '
+      : `val loss ${e.valLoss.toFixed(4)}  ${this.classification ? `val accuracy ${pct(e.valAccuracy)}  ` : ''}`;
+    const text = `epoch ${e.epoch}/${this.epochs}  train loss ${e.trainLoss.toFixed(4)}  ${validation}${Math.round(e.samplesPerSec)} samples/s  ${(e.elapsedMs / 1000).toFixed(1)} s`;
+    if (this.bar) this.bar.log(text);
+    else this.out.write(text + '\n');
+  }
+
+  checkpoint(e: CheckpointEvent): void {
+    if (this.mode === 'json') this.line({ type: 'checkpoint', step: e.step, path: e.path });
+  }
+
+  /** A line of text (or, in JSON mode, an object) outside the event stream. */
+  note(text: string, json: Record<string, unknown>): void {
+    if (this.mode === 'json') this.line(json);
+    else if (this.bar) this.bar.log(text);
+    else this.out.write(text + '\n');
+  }
+
+  stop(): void {
+    this.bar?.stop();
+  }
+
+  /** The recorded step losses, the steps this run did not compute left out. */
+  recordedLosses(): number[] {
+    return Array.from(this.stepLoss).filter((x) => !Number.isNaN(x));
+  }
+
+  private line(o: Record<string, unknown>): void {
+    this.out.write(JSON.stringify(o) + '\n');
+  }
+}

@@ -1,0 +1,348 @@
+import { bindParams, createWorkspace, forward, isShardgradError, layerViews, type Kernels, type Workspace } from '@shardgrad/core';
+import { parseSettings, type RawSettings, type Settings } from './app/settings.js';
+import { Throughput } from './app/throughput.js';
+import { PLANE_DATASETS, type DatasetName, type PlaneDataset, type WebDataset } from './data/dataset.js';
+import { loadMnistDigits } from './data/mnist-digits.js';
+import { planeDataset } from './data/plane-datasets.js';
+import { createKernels } from './training/kernels.js';
+import { TrainingSession } from './training/session.js';
+import { BoundaryView } from './views/boundary-view.js';
+import { DigitPad } from './views/digit-pad.js';
+import { explainBlocks, explainSample } from './views/explain-model.js';
+import { fingerprint } from './views/fingerprint.js';
+import { drawExplain } from './views/explain-view.js';
+import { gradientPanel } from './views/gradient-panel-model.js';
+import { GradientPanelView } from './views/gradient-panel-view.js';
+import { drawLossChart } from './views/loss-chart-view.js';
+import { drawNetwork } from './views/network-view.js';
+import { SeriesHistory } from './views/series-history.js';
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+
+/** SharedArrayBuffer exists only in a cross-origin isolated page. */
+const SHARED = globalThis.crossOriginIsolated === true && typeof SharedArrayBuffer === 'function';
+const MAX_WORKERS = SHARED ? Math.max(1, Math.min(16, navigator.hardwareConcurrency || 1)) : 1;
+/** V: fixed, so the reduction order (and the weights) do not depend on the worker count */
+const VIRTUAL_SHARDS = Math.max(8, MAX_WORKERS);
+const EVAL_EVERY_MS = 250;
+/** while training, the heavy panels redraw at most this often (less often for big networks) */
+const FULL_DRAW_MS = 200;
+const FULL_DRAW_MS_LARGE = 500;
+const SEED = 42;
+
+/** The playground: settings, the training loop (its math in the workers), and one redraw per frame. */
+class App {
+  private session: TrainingSession | undefined;
+  private data: WebDataset | undefined;
+  private readonly cache = new Map<DatasetName, WebDataset>();
+  private settings: Settings | undefined;
+  private playing = false;
+  private readonly train = new SeriesHistory();
+  private readonly val = new SeriesHistory();
+  private lossSum = 0;
+  private lossCount = 0;
+  private lastEval = 0;
+  private readonly throughput = new Throughput(performance.now());
+  private boundary: BoundaryView | undefined;
+  private readonly grads = new GradientPanelView($('grad-panel'), $('grad-caption'));
+  private predictWs: Workspace<Float32Array> | undefined;
+  private digit: Float32Array | null = null;
+  private drawnT = -1;
+  private fullDrawAt = 0;
+  private dirty = true;
+  private generation = 0;
+  private resetting: Promise<void> = Promise.resolve();
+  /** learning rate and batch size, read from the form when they change (not per step) */
+  private live = { lr: 0.03, batch: 32 };
+
+  constructor(private readonly kernels: Kernels) {
+    const sel = $<HTMLSelectElement>('workers');
+    for (let w = 1; w <= MAX_WORKERS; w++) sel.add(new Option(String(w), String(w)));
+    sel.value = String(Math.min(2, MAX_WORKERS));
+    sel.disabled = MAX_WORKERS === 1;
+    $('play').addEventListener('click', () => (this.playing ? this.pause() : void this.play()));
+    $('step').addEventListener('click', () => void this.singleStep());
+    $('reset').addEventListener('click', () => void this.reset());
+    for (const id of ['dataset', 'hidden', 'activation', 'optimizer', 'workers']) $(id).addEventListener('change', () => void this.reset());
+    for (const id of ['lr', 'batch']) $(id).addEventListener('change', () => (this.live = this.readLive()));
+    $('grad-layer').addEventListener('change', () => (this.dirty = true));
+    $('sample').addEventListener('change', () => (this.dirty = true));
+    $('boundary').addEventListener('click', (e) => {
+      if (!this.boundary || !this.data) return;
+      $<HTMLInputElement>('sample').value = String(this.boundary.validationRowAt(e.offsetX, e.offsetY) - this.data.trainRows);
+      this.dirty = true;
+    });
+    const pad = new DigitPad($<HTMLCanvasElement>('digit-pad'), (x) => ((this.digit = x), (this.dirty = true)));
+    $('clear-pad').addEventListener('click', () => pad.clear());
+    requestAnimationFrame(() => this.frame());
+  }
+
+  /** Stops training, builds a new session from the form, and evaluates the fresh network. */
+  reset(): Promise<void> {
+    this.resetting = this.rebuild(++this.generation);
+    return this.resetting;
+  }
+
+  private async rebuild(gen: number): Promise<void> {
+    this.pause();
+    this.session?.dispose();
+    this.session = undefined;
+    document.body.dataset.ready = 'false';
+    this.showError(null);
+    let settings: Settings;
+    try {
+      settings = parseSettings(this.rawSettings(), MAX_WORKERS);
+      this.setStatus('loading data…');
+      const data = await this.dataset(settings.dataset);
+      const session = await TrainingSession.start(
+        {
+          dataset: data,
+          hidden: settings.hidden,
+          activation: settings.activation,
+          optimizer: settings.optimizer,
+          workers: settings.workers,
+          virtualShards: VIRTUAL_SHARDS,
+          seed: SEED,
+          shared: SHARED,
+        },
+        (m) => this.fail(m),
+      );
+      if (gen !== this.generation) return session.dispose();
+      this.session = session;
+      this.data = data;
+      this.settings = settings;
+      this.live = { lr: settings.lr, batch: settings.batch };
+    } catch (e) {
+      if (gen === this.generation) this.showError(isShardgradError(e) ? e.message : String((e as Error).message ?? e));
+      return;
+    }
+    const s = this.session;
+    const plane = PLANE_DATASETS.includes(settings.dataset as PlaneDataset);
+    $('boundary').hidden = !plane;
+    $('mnist-pad').hidden = plane;
+    $('plane-title').textContent = plane ? 'decision boundary (P(blue) over the plane; ringed points: validation)' : 'draw a digit';
+    this.boundary = plane ? new BoundaryView($<HTMLCanvasElement>('boundary'), s.spec, s.snapshot.params, this.kernels, this.data!) : undefined;
+    this.predictWs = createWorkspace(s.spec, 1);
+    bindParams(this.predictWs, layerViews(s.snapshot.params, this.predictWs.layout));
+    const layerSel = $<HTMLSelectElement>('grad-layer');
+    layerSel.replaceChildren(...s.layout.layers.map((l, i) => new Option(`${i + 1}: ${l.nIn}→${l.nOut}`, String(i))));
+    layerSel.value = String(s.layout.layers.length > 2 ? 1 : 0);
+    $<HTMLInputElement>('sample').max = String(this.data!.rows - this.data!.trainRows - 1);
+    this.train.clear();
+    this.val.clear();
+    this.lossSum = this.lossCount = 0;
+    $('setup-line').textContent =
+      `${s.W} worker${s.W > 1 ? 's' : ''}, ${s.V} virtual shards, ${s.P} parameters, ` +
+      `${this.data!.trainRows} training / ${this.data!.rows - this.data!.trainRows} validation rows, ${SHARED ? 'shared memory' : 'copies'}, ${this.kernels.name} kernels`;
+    await this.evaluate(s, NaN);
+    if (gen !== this.generation) return;
+    this.dirty = true;
+    this.setStatus('ready');
+    document.body.dataset.ready = 'true';
+  }
+
+  private async play(): Promise<void> {
+    await this.resetting; // play pressed while a reset is under way starts the new session
+    const s = this.session;
+    if (!s || this.playing) return;
+    this.playing = true;
+    $('play').textContent = '❚❚ pause';
+    this.throughput.restart(performance.now());
+    try {
+      while (this.playing && this.session === s) await this.trainStep(s);
+    } catch (e) {
+      if (this.session === s) this.fail((e as Error).message);
+    }
+    if (this.session === s) s.syncSnapshot();
+  }
+
+  private pause(): void {
+    this.playing = false;
+    $('play').textContent = '▶ play';
+  }
+
+  private async singleStep(): Promise<void> {
+    await this.resetting;
+    const s = this.session;
+    if (!s || this.playing) return;
+    s.requestSnapshot();
+    try {
+      await this.trainStep(s);
+      await this.evaluate(s, performance.now());
+    } catch (e) {
+      this.fail((e as Error).message);
+    }
+  }
+
+  private async trainStep(s: TrainingSession): Promise<void> {
+    const { lr, batch } = this.live;
+    const r = await s.step(batch, lr);
+    if (!Number.isFinite(r.loss)) {
+      this.pause();
+      this.showError('training diverged (the loss is not finite): lower the learning rate and reset');
+      return;
+    }
+    this.lossSum += r.loss;
+    this.lossCount++;
+    const now = performance.now();
+    this.throughput.add(r.samples, now);
+    if (now - this.lastEval >= EVAL_EVERY_MS) await this.evaluate(s, now);
+  }
+
+  /** Validation loss and accuracy now; the training loss is the mean batch loss since last time. */
+  private async evaluate(s: TrainingSession, now: number): Promise<void> {
+    const e = await s.evaluate();
+    const trainLoss = this.lossCount ? this.lossSum / this.lossCount : e.loss;
+    this.lossSum = this.lossCount = 0;
+    this.lastEval = Number.isNaN(now) ? performance.now() : now;
+    this.train.push(s.t, trainLoss);
+    this.val.push(s.t, e.loss);
+    $('stat-loss').textContent = trainLoss.toFixed(4);
+    $('stat-val-loss').textContent = e.loss.toFixed(4);
+    $('stat-acc').textContent = `${(100 * e.accuracy).toFixed(1)} %`;
+    if (!this.playing) this.dirty = true; // while playing, every new step redraws the chart anyway
+  }
+
+  /** At most one redraw per animation frame, from the step snapshot the frame asked for. */
+  private frame(): void {
+    requestAnimationFrame(() => this.frame());
+    const s = this.session;
+    if (!s) return;
+    if (this.playing) s.requestSnapshot();
+    $('stat-step').textContent = String(s.t);
+    $('stat-epoch').textContent = String(s.epoch);
+    $('stat-sps').textContent = this.playing ? Math.round(this.throughput.rate).toLocaleString('en') : '0';
+    if (!this.dirty && s.snapshot.t === this.drawnT) return;
+    const now = performance.now();
+    // while training, the heavier panels redraw a few times a second so the page keeps up with the workers
+    const full = this.dirty || !this.playing || now - this.fullDrawAt >= (s.P > 5000 ? FULL_DRAW_MS_LARGE : FULL_DRAW_MS);
+    this.dirty = false;
+    this.drawnT = s.snapshot.t;
+    $('stat-theta').textContent = `${fingerprint(s.snapshot.params)} @${s.snapshot.t}`;
+    if (this.data) this.boundary?.draw(this.sampleRow(this.data));
+    drawLossChart($<HTMLCanvasElement>('loss-chart'), this.train, this.val);
+    if (full) {
+      this.fullDrawAt = now;
+      this.drawPanels(s);
+    }
+  }
+
+  /** The averaging panel, the network, the explain panel and the digit prediction. */
+  private drawPanels(s: TrainingSession): void {
+    const data = this.data!;
+    const snap = s.snapshot;
+    const layer = Number($<HTMLSelectElement>('grad-layer').value) || 0;
+    this.grads.draw(gradientPanel(snap, s.plan, s.layout, layer));
+    const { input, target } = this.sample(data);
+    const trace = explainSample(s.spec, snap.params, input, target, snap.lr || this.live.lr);
+    drawNetwork($<HTMLCanvasElement>('network'), s.spec.sizes, s.layout, snap.params, trace);
+    drawExplain($('explain'), explainBlocks(trace, 6, this.settings?.optimizer));
+    if (data.name === 'mnist') this.predict(s);
+  }
+
+  /** The sample the network view and explain panel follow: a drawn digit, or a validation row. */
+  private sample(data: WebDataset): { input: Float32Array; target: Float32Array } {
+    const C = data.classes;
+    if (data.name === 'mnist' && this.digit) {
+      const target = new Float32Array(C);
+      target[this.predictWs ? this.predicted() : 0] = 1;
+      return { input: this.digit, target };
+    }
+    const k = this.sampleRow(data);
+    return { input: data.X.subarray(k * data.inputs, (k + 1) * data.inputs), target: data.Y.subarray(k * C, (k + 1) * C) };
+  }
+
+  /** The validation row chosen in the sample field (clamped). */
+  private sampleRow(data: WebDataset): number {
+    const max = data.rows - data.trainRows - 1;
+    return data.trainRows + Math.max(0, Math.min(max, Number($<HTMLInputElement>('sample').value) || 0));
+  }
+
+  private predicted(): number {
+    const ws = this.predictWs!;
+    ws.x.set(this.digit!);
+    const p = forward(this.session!.spec, ws, 1, this.kernels);
+    let best = 0;
+    for (let j = 1; j < p.length; j++) if (p[j] > p[best]) best = j;
+    return best;
+  }
+
+  private predict(s: TrainingSession): void {
+    if (!this.digit || !this.predictWs) {
+      $('prediction').textContent = 'draw a digit';
+      $('prediction-bars').replaceChildren();
+      return;
+    }
+    const best = this.predicted();
+    const p = this.predictWs.y[this.predictWs.y.length - 1];
+    $('prediction').textContent = `prediction: ${best} (${(100 * p[best]).toFixed(1)} %) after ${s.t} steps`;
+    $('prediction-bars').replaceChildren(
+      ...Array.from(p.subarray(0, 10), (q, d) => {
+        const bar = document.createElement('div');
+        bar.style.width = `${Math.max(2, 100 * q)}%`;
+        bar.textContent = String(d);
+        return bar;
+      }),
+    );
+  }
+
+  private rawSettings(): RawSettings {
+    const v = (id: string) => $<HTMLInputElement>(id).value;
+    return { dataset: v('dataset'), hidden: v('hidden'), activation: v('activation'), optimizer: v('optimizer'), lr: v('lr'), batch: v('batch'), workers: v('workers') };
+  }
+
+  /** lr and batch size change between steps without a reset. */
+  private readLive(): { lr: number; batch: number } {
+    try {
+      const s = parseSettings(this.rawSettings(), MAX_WORKERS);
+      this.showError(null);
+      return { lr: s.lr, batch: s.batch };
+    } catch (e) {
+      this.showError((e as Error).message);
+      return this.live; // keep training with the last valid values
+    }
+  }
+
+  private async dataset(name: DatasetName): Promise<WebDataset> {
+    let d = this.cache.get(name);
+    if (!d) {
+      d = name === 'mnist' ? await loadMnistDigits(300) : planeDataset(name, 600, name === 'spiral' ? 0.03 : 0.1, SEED);
+      this.cache.set(name, d);
+    }
+    return d;
+  }
+
+  private fail(message: string): void {
+    this.pause();
+    this.session?.dispose();
+    this.session = undefined; // its workers are gone: only reset can train again
+    this.showError(`${message} — press reset to start again`);
+  }
+
+  private showError(message: string | null): void {
+    $('error').hidden = message === null;
+    $('error').textContent = message ?? '';
+  }
+
+  private setStatus(text: string): void {
+    document.body.dataset.status = text;
+  }
+}
+
+function showIsolation(): void {
+  const badge = $('isolation');
+  badge.textContent = SHARED ? `cross-origin isolated · up to ${MAX_WORKERS} workers` : 'not cross-origin isolated · 1 worker';
+  badge.classList.toggle('off', !SHARED);
+  if (!SHARED) {
+    const n = $('notice');
+    n.hidden = false;
+    n.textContent =
+      'This page is not cross-origin isolated, so SharedArrayBuffer is unavailable: training runs in a single worker ' +
+      'on copies of the data and weights. To train with several workers sharing memory, serve the page with the headers ' +
+      '"Cross-Origin-Opener-Policy: same-origin" and "Cross-Origin-Embedder-Policy: require-corp".';
+  }
+}
+
+showIsolation();
+const app = new App(await createKernels());
+void app.reset();

@@ -1,0 +1,70 @@
+import { paramLayout } from '@shardgrad/core';
+import { describe, expect, it } from 'vitest';
+import type { StepSnapshot } from '../src/training/session.js';
+import { planWorkers } from '../src/training/shard-plan.js';
+import { gradientPanel } from '../src/views/gradient-panel-model.js';
+
+// Sizes [1, 2]: W⁰ is 1×2 at θ[0..2), b⁰ at θ[2..4), P = 4. V = 4 shards, W = 2 workers:
+// worker 0 has shards 0–1, worker 1 has shards 2–3. Batch B = 5 → shard sizes 2, 1, 1, 1.
+// Summed shard gradients of W⁰: G0 = (2, 4), G1 = (1, −1), G2 = (3, 2), G3 = (1, 4).
+// By hand: worker 0: 3 samples, mean ((2+1)/3, (4−1)/3) = (1, 1), weight 3/5 = 0.6;
+//          worker 1: 2 samples, mean ((3+1)/2, (2+4)/2) = (2, 3), weight 0.4;
+//          average 0.6·(1, 1) + 0.4·(2, 3) = (1.4, 1.8) = ΣG/B = (7/5, 9/5).
+function snapshot(avgW: [number, number]): StepSnapshot {
+  const P = 4;
+  const shardGrads = new Float32Array(4 * P);
+  [
+    [2, 4],
+    [1, -1],
+    [3, 2],
+    [1, 4],
+  ].forEach(([a, b], s) => shardGrads.set([a, b, 9, 9], s * P));
+  return {
+    before: Float32Array.from([1, 1, 0, 0]),
+    params: Float32Array.from([0.86, 0.82, 0, 0]),
+    shardGrads,
+    avgGrad: Float32Array.from([...avgW, 0, 0]),
+    shardSizes: Uint32Array.from([2, 1, 1, 1]),
+    t: 7,
+    batchSize: 5,
+    lr: 0.1,
+  };
+}
+
+describe('averaging panel model', () => {
+  const layout = paramLayout([1, 2]);
+  const plan = planWorkers(4, layout.total, 2);
+
+  it("shows each worker's mean gradient and share, and their size-weighted average", () => {
+    const p = gradientPanel(snapshot([1.4, 1.8]), plan, layout, 0);
+    expect([p.rows, p.cols, p.t, p.batchSize]).toEqual([1, 2, 7, 5]);
+    expect(p.workers.map((w) => [w.worker, w.shards, w.samples, w.weight])).toEqual([
+      [0, [0, 1], 3, 0.6],
+      [1, [2, 3], 2, 0.4],
+    ]);
+    expect(Array.from(p.workers[0].mean)).toEqual([1, 1]);
+    expect(Array.from(p.workers[1].mean)).toEqual([2, 3]);
+    expect(p.average[0]).toBeCloseTo(1.4, 6);
+    expect(p.average[1]).toBeCloseTo(1.8, 6);
+    expect(p.deviation).toBeLessThan(1e-6);
+    // Δθ = (0.86 − 1, 0.82 − 1) = −η·ḡ with η = 0.1
+    expect(p.update[0]).toBeCloseTo(-0.14, 6);
+    expect(p.update[1]).toBeCloseTo(-0.18, 6);
+  });
+
+  it('reports how far the reduced ḡ is from the average', () => {
+    expect(gradientPanel(snapshot([1.4, 1.9]), plan, layout, 0).deviation).toBeCloseTo(0.1, 6);
+  });
+
+  it('gives a worker without shards zero weight and a zero mean', () => {
+    const three = planWorkers(2, layout.total, 3); // 2 shards over 3 workers: the last has none
+    const snap = { ...snapshot([1.4, 1.8]), shardSizes: Uint32Array.from([3, 2, 0, 0]) };
+    const p = gradientPanel(snap, three, layout, 0);
+    expect(p.workers.map((w) => [w.shards, w.samples, w.weight])).toEqual([
+      [[0], 3, 0.6],
+      [[1], 2, 0.4],
+      [[], 0, 0],
+    ]);
+    expect(Array.from(p.workers[2].mean)).toEqual([0, 0]);
+  });
+});
