@@ -1,0 +1,112 @@
+// The WebAssembly kernels of @shardgrad/core (see src/kernels/wasm.ts for the JavaScript side and
+// docs/kernels.md for the design). All matrices are row-major float32; every pointer and stride
+// given to `gemm` is in bytes, the entry points below take element counts like the Kernels interface.
+import { MODE_ACCUMULATE, MODE_BIAS, MODE_ZERO } from './madd';
+import { tile1x4, tile1x8, tile6x4, tile6x8 } from './tiles';
+
+/** K block: a KC×8 strip of B (8 KB) and six rows of A (6 KB) stay in the 48 KB L1 across tiles */
+const KC: i32 = 256;
+
+/** The first byte of memory the module does not use: the JavaScript side places operands from here. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+/**
+ * C(M, N) = init + A(M, K)·B(K, N), init chosen by `mode` (zero, bias row, or C itself).
+ * A(r, p) is read at a + r·ars + p·aps, so A may be stored transposed (ars = 4 bytes);
+ * B and C are row-major with row strides ldb and ldc (bytes).
+ */
+export function gemm(c: usize, ldc: usize, a: usize, ars: usize, aps: usize, b: usize, ldb: usize, M: i32, N: i32, K: i32, mode: i32, bias: usize): void {
+  if (K == 0) {
+    panel(c, ldc, a, ars, aps, b, ldb, M, N, 0, mode, bias);
+    return;
+  }
+  for (let p0 = 0; p0 < K; p0 += KC) {
+    const kc = min(KC, K - p0);
+    // K blocks after the first add onto what the earlier blocks left in C
+    panel(c, ldc, a + <usize>p0 * aps, ars, aps, b + <usize>p0 * ldb, ldb, M, N, kc, p0 == 0 ? mode : MODE_ACCUMULATE, bias);
+  }
+}
+
+/** One K block of gemm: 8-column strips of C (B strip reused down all rows), then 4, then single columns. */
+function panel(c: usize, ldc: usize, a: usize, ars: usize, aps: usize, b: usize, ldb: usize, M: i32, N: i32, K: i32, mode: i32, bias: usize): void {
+  let j = 0;
+  for (; j + 8 <= N; j += 8) {
+    const off = <usize>j << 2;
+    let i = 0;
+    for (; i + 6 <= M; i += 6) tile6x8(c + <usize>i * ldc + off, ldc, a + <usize>i * ars, ars, aps, b + off, ldb, K, mode, bias + off);
+    for (; i < M; i++) tile1x8(c + <usize>i * ldc + off, ldc, a + <usize>i * ars, ars, aps, b + off, ldb, K, mode, bias + off);
+  }
+  if (j + 4 <= N) {
+    const off = <usize>j << 2;
+    let i = 0;
+    for (; i + 6 <= M; i += 6) tile6x4(c + <usize>i * ldc + off, ldc, a + <usize>i * ars, ars, aps, b + off, ldb, K, mode, bias + off);
+    for (; i < M; i++) tile1x4(c + <usize>i * ldc + off, ldc, a + <usize>i * ars, ars, aps, b + off, ldb, K, mode, bias + off);
+    j += 4;
+  }
+  for (; j < N; j++) {
+    const off = <usize>j << 2;
+    for (let i = 0; i < M; i++) {
+      const ci = c + <usize>i * ldc + off;
+      let s: f32 = mode == MODE_ACCUMULATE ? load<f32>(ci) : mode == MODE_BIAS ? load<f32>(bias + off) : 0;
+      let ap = a + <usize>i * ars;
+      let bp = b + off;
+      for (let p = 0; p < K; p++) {
+        s += load<f32>(ap) * load<f32>(bp);
+        ap += aps;
+        bp += ldb;
+      }
+      store<f32>(ci, s);
+    }
+  }
+}
+
+/** dst(cols, rows) = src(rows, cols)ᵀ, in 8×8 blocks so both sides stay in cache. */
+export function transpose(dst: usize, src: usize, rows: i32, cols: i32): void {
+  for (let i0 = 0; i0 < rows; i0 += 8) {
+    const i1 = min(i0 + 8, rows);
+    for (let j0 = 0; j0 < cols; j0 += 8) {
+      const j1 = min(j0 + 8, cols);
+      for (let i = i0; i < i1; i++) {
+        for (let j = j0; j < j1; j++) {
+          store<f32>(dst + ((<usize>j * rows + i) << 2), load<f32>(src + ((<usize>i * cols + j) << 2)));
+        }
+      }
+    }
+  }
+}
+
+/** db(n) += Σ_i dv(i, ·): the bias gradient, four columns at a time. */
+export function colsumAcc(db: usize, dv: usize, m: i32, n: i32): void {
+  let j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const off = <usize>j << 2;
+    let s = v128.load(db + off);
+    for (let i = 0; i < m; i++) s = f32x4.add(s, v128.load(dv + ((<usize>i * n) << 2) + off));
+    v128.store(db + off, s);
+  }
+  for (; j < n; j++) {
+    const off = <usize>j << 2;
+    let s = load<f32>(db + off);
+    for (let i = 0; i < m; i++) s += load<f32>(dv + ((<usize>i * n) << 2) + off);
+    store<f32>(db + off, s);
+  }
+}
+
+/** v(m, n) = y(m, k)·W(k, n) + b(n) */
+export function gemmBias(v: usize, y: usize, W: usize, b: usize, m: i32, k: i32, n: i32): void {
+  gemm(v, <usize>n << 2, y, <usize>k << 2, 4, W, <usize>n << 2, m, n, k, MODE_BIAS, b);
+}
+
+/** dy(m, k) = dv(m, n)·W(k, n)ᵀ, through Wᵀ written to `scratch` (n·k floats) so the tiles read rows */
+export function gemmNT(dy: usize, dv: usize, W: usize, m: i32, n: i32, k: i32, scratch: usize): void {
+  transpose(scratch, W, k, n);
+  gemm(dy, <usize>k << 2, dv, <usize>n << 2, 4, scratch, <usize>k << 2, m, k, n, MODE_ZERO, 0);
+}
+
+/** dW(k, n) += y(m, k)ᵀ·dv(m, n) and db(n) += Σ_i dv(i, ·); yᵀ is read in place (row stride 4 bytes) */
+export function gemmTNAcc(dW: usize, db: usize, y: usize, dv: usize, m: i32, k: i32, n: i32): void {
+  gemm(dW, <usize>n << 2, y, 4, <usize>k << 2, dv, <usize>n << 2, k, n, m, MODE_ACCUMULATE, 0);
+  colsumAcc(db, dv, m, n);
+}
