@@ -80,6 +80,16 @@ export function wasmFileName(flavor: WasmFlavor): string {
   return `shardgrad-kernels-${flavor}.wasm`;
 }
 
+/**
+ * Where a build lies next to this module. Written as two literal `new URL('./…', import.meta.url)`
+ * so that bundlers (Vite) see the files and ship them with the app.
+ */
+function defaultUrl(flavor: WasmFlavor): URL {
+  return flavor === 'relaxed'
+    ? new URL('./shardgrad-kernels-relaxed.wasm', import.meta.url)
+    : new URL('./shardgrad-kernels-simd.wasm', import.meta.url);
+}
+
 /** The bytes behind a URL: read from disk for file: URLs (Node), fetched otherwise (browser). */
 async function readBytes(url: URL): Promise<ArrayBuffer | Uint8Array> {
   if (url.protocol === 'file:') {
@@ -113,7 +123,7 @@ export async function loadWasmKernels(options: WasmLoadOptions = {}): Promise<Wa
   const flavor: WasmFlavor = wanted === 'auto' ? (relaxedSimdSupported() ? 'relaxed' : 'simd') : wanted;
   if (flavor === 'relaxed' && !relaxedSimdSupported())
     throw errors.badInput('kernels', 'relaxed SIMD is not enabled in this runtime (Node 20: call enableRelaxedSimd() or pass --experimental-wasm-relaxed-simd)');
-  const src = options.source ?? new URL(`./${wasmFileName(flavor)}`, import.meta.url);
+  const src = options.source ?? defaultUrl(flavor);
   const bytes = typeof src === 'string' || src instanceof URL ? await readBytes(new URL(src, import.meta.url)) : src;
   const { instance } = await WebAssembly.instantiate(bytes, {});
   return new WasmKernels(instance.exports as unknown as KernelExports, flavor);
