@@ -51,6 +51,8 @@ export interface TrainConfig {
   /** a checkpoint file to continue from */
   readonly resumeFrom?: string;
   readonly kernel: KernelChoice;
+  /** how pool workers are stepped (default 'barrier': one long task each, Atomics barrier; 'tasks': a message per phase) */
+  readonly stepMode?: 'barrier' | 'tasks';
 }
 
 export interface StepEvent {
@@ -96,4 +98,6 @@ export interface TrainResult {
   readonly stoppedBy?: 'early-stop' | 'SIGINT' | 'SIGTERM';
   /** the last checkpoint written, if any */
   readonly lastCheckpoint?: string;
+  /** worker tasks that failed (crash or throw) and were recomputed on a fresh or the same worker */
+  readonly workerRetries: number;
 }

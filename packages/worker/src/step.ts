@@ -80,11 +80,18 @@ export function createWorkerContext(
  * the batch and V, never on the worker count — the root of bit-identical results.
  */
 export function shardRange(start: number, end: number, V: number, s: number): [number, number] {
+  return [shardBound(start, end, V, s), shardBound(start, end, V, s + 1)];
+}
+
+/**
+ * Where virtual shard s of the batch [start, end) begins (s = V gives `end`): shard s is
+ * [shardBound(s), shardBound(s + 1)). The allocation-free form of shardRange, for the step loop.
+ */
+export function shardBound(start: number, end: number, V: number, s: number): number {
   const B = end - start;
   const base = Math.floor(B / V);
   const extra = B % V;
-  const lo = start + s * base + Math.min(s, extra);
-  return [lo, lo + base + (s < extra ? 1 : 0)];
+  return start + s * base + Math.min(s, extra);
 }
 
 /**
@@ -121,4 +128,16 @@ export function reduceAndUpdate(ctx: WorkerContext, p0: number, p1: number, batc
 /** The slice [p0, p1) of P parameters that worker w of W reduces and updates (contiguous, balanced). */
 export function paramSlice(P: number, W: number, w: number): [number, number] {
   return shardRange(0, P, W, w);
+}
+
+/**
+ * Whether the averaged gradient and the parameters in [p0, p1) are all finite: the divergence check,
+ * done by each worker on its own slice so the coordinator never loops over P.
+ */
+export function sliceIsFinite(ctx: WorkerContext, p0: number, p1: number): boolean {
+  const { avgGrad, params } = ctx.buffers;
+  let acc = 0;
+  // NaN and ±Inf propagate through the sum (x − x is NaN for both), finite values give 0
+  for (let i = p0; i < p1; i++) acc += avgGrad[i] - avgGrad[i] + (params[i] - params[i]);
+  return acc === 0;
 }

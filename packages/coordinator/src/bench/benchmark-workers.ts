@@ -1,0 +1,103 @@
+import { initParams, optimizerConfig, paramLayout, Rng, type MLPSpec, type OptimizerConfig } from '@shardgrad/core';
+import type { KernelChoice } from '@shardgrad/worker';
+import { sharedFloat32, type Dataset } from '../data/dataset.js';
+import { createEngine } from '../engine/create-engine.js';
+import { createSharedBuffers } from '../engine/shared-buffers.js';
+import type { StepMode } from '../engine/step-engine.js';
+
+export interface WorkerBenchOptions {
+  readonly spec: MLPSpec;
+  readonly batch: number;
+  /** timed steps per worker count (after `warmup` untimed ones) */
+  readonly steps: number;
+  /** e.g. [0, 1, 2, 8]; speed-up is relative to the first entry */
+  readonly workerCounts: readonly number[];
+  readonly kernel: KernelChoice;
+  readonly shards?: number;
+  readonly warmup?: number;
+  readonly optimizer?: OptimizerConfig;
+  /** rows to train on; default: `batch` rows of seeded random inputs and one-hot targets */
+  readonly data?: Dataset;
+  readonly stepMode?: StepMode;
+}
+
+/** Median and spread of a sample. */
+export interface Spread {
+  readonly median: number;
+  readonly p10: number;
+  readonly p90: number;
+}
+
+export interface WorkerBenchRow {
+  readonly workers: number;
+  readonly samplesPerSec: number;
+  readonly speedup: number;
+  /** speed-up per worker (workers 0 counts as 1 thread) */
+  readonly efficiency: number;
+  /** wall time of one step, ms */
+  readonly stepMs: Spread;
+  /** gradient + update math on the critical path of one step (slowest task of each phase), ms */
+  readonly mathMs: Spread;
+  /** time per step outside that math: messages, scheduling, the barriers, µs */
+  readonly overheadUs: Spread;
+}
+
+function spread(xs: number[]): Spread {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * (s.length - 1) + 0.5))];
+  return { median: at(0.5), p10: at(0.1), p90: at(0.9) };
+}
+
+function randomData(spec: MLPSpec, rows: number): { X: Float32Array; Y: Float32Array; rows: Uint32Array } {
+  const D = spec.sizes[0];
+  const C = spec.sizes[spec.sizes.length - 1];
+  const rng = new Rng(99);
+  const X = sharedFloat32(rows * D); // (N, D)
+  const Y = sharedFloat32(rows * C); // (N, C)
+  for (let i = 0; i < X.length; i++) X[i] = rng.uniform(0, 1);
+  for (let r = 0; r < rows; r++) Y[r * C + rng.int(C)] = 1;
+  return { X, Y, rows: Uint32Array.from({ length: rows }, (_, i) => i) };
+}
+
+/**
+ * Times training steps (gradients, barrier, reduce + update, barrier) for each worker count on the
+ * same data and parameters, and splits each step's wall time into math and overhead. What
+ * `shardgrad bench` and `pnpm bench` report. Medians with 10th/90th percentiles.
+ */
+export async function benchmarkWorkers(o: WorkerBenchOptions): Promise<WorkerBenchRow[]> {
+  const V = o.shards ?? 16;
+  const warmup = o.warmup ?? 5;
+  const optimizer = o.optimizer ?? optimizerConfig('sgd');
+  const d = o.data ? { X: o.data.X, Y: o.data.Y, rows: o.data.trainRows } : randomData(o.spec, o.batch);
+  const layout = paramLayout(o.spec.sizes);
+  const rows: WorkerBenchRow[] = [];
+  for (const workers of o.workerCounts) {
+    const buffers = createSharedBuffers(o.spec, d.X, d.Y, d.rows.length, V, optimizer);
+    buffers.order.set(d.rows);
+    initParams(buffers.params, layout, 'glorot', 1);
+    const engine = await createEngine(workers, o.spec, V, buffers, optimizer, o.batch, o.kernel, o.stepMode);
+    const stepMs: number[] = [];
+    const mathMs: number[] = [];
+    const overheadUs: number[] = [];
+    try {
+      const batches = Math.max(1, Math.floor(d.rows.length / o.batch));
+      for (let t = 1; t <= warmup + o.steps; t++) {
+        const start = ((t - 1) % batches) * o.batch;
+        const t0 = performance.now();
+        await engine.step(t, start, start + o.batch, 1e-3);
+        const wall = performance.now() - t0;
+        if (t <= warmup) continue;
+        stepMs.push(wall);
+        mathMs.push(engine.lastMathMs);
+        overheadUs.push(Math.max(0, wall - engine.lastMathMs) * 1000);
+      }
+    } finally {
+      await engine.close();
+    }
+    const step = spread(stepMs);
+    const samplesPerSec = o.batch / (step.median / 1000);
+    const speedup = rows.length ? samplesPerSec / rows[0].samplesPerSec : 1;
+    rows.push({ workers, samplesPerSec, speedup, efficiency: speedup / Math.max(1, workers), stepMs: step, mathMs: spread(mathMs), overheadUs: spread(overheadUs) });
+  }
+  return rows;
+}

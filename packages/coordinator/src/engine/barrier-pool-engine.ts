@@ -1,0 +1,126 @@
+import { ExitCode, ShardgradError } from '@shardgrad/core';
+import { CTRL, F64, PHASE, StepStatus, type RunnerInit, type RunnerReply, type RunnerTask, type StepStatusValue } from '@shardgrad/worker';
+import type { Piscina } from 'piscina';
+import type { StepEngine } from './step-engine.js';
+import { createWorkerPool, MAX_ATTEMPTS } from './worker-pool.js';
+
+/**
+ * Step mode "barrier" (the default): each worker runs one long piscina task for the whole run and
+ * is stepped through a small shared control block. Per step the coordinator writes the step
+ * descriptor, bumps GEN and wakes the workers (Atomics.notify); they claim and compute virtual
+ * shards one by one (so a worker slowed down by the OS does fewer of them), meet at a
+ * barrier among themselves, reduce and update their slices, and count DONE, which the coordinator
+ * awaits with Atomics.waitAsync — so its event loop stays free to notice a worker dying.
+ *
+ * A worker that throws or exits before the barrier: the others are told to leave (ABORT), piscina
+ * replaces the dead thread, the loop tasks restart and the whole step is recomputed — the
+ * parameters were not touched yet, and every G[s] is overwritten, so the result is unchanged.
+ * A failure after the barrier (during the update) cannot be redone and fails the run.
+ */
+export class BarrierPoolEngine implements StepEngine {
+  lastMathMs = 0;
+  retries = 0;
+  private readonly pool: Piscina<RunnerTask, RunnerReply>;
+  private readonly ctrl: Int32Array;
+  private readonly f64: Float64Array;
+  private loops: Promise<RunnerReply>[] = [];
+  /** rejects with the first loop task's failure */
+  private failed: Promise<never> = new Promise(() => {});
+
+  constructor(
+    readonly workers: number,
+    init: RunnerInit,
+  ) {
+    this.pool = createWorkerPool(workers, init);
+    this.ctrl = init.control.ctrl;
+    this.f64 = init.control.f64;
+    this.startLoops();
+  }
+
+  private startLoops(): void {
+    const gen = Atomics.load(this.ctrl, CTRL.GEN);
+    this.loops = Array.from({ length: this.workers }, (_, w) => this.pool.run({ kind: 'loop', w, W: this.workers, gen }));
+    this.failed = Promise.race(this.loops).then(
+      () => Promise.reject(new Error('a worker loop ended unexpectedly')),
+      (e: unknown) => Promise.reject(e),
+    );
+    this.failed.catch(() => {}); // observed in step(); never an unhandled rejection
+  }
+
+  /** Wakes the workers for the next generation (a step or quit). */
+  private bump(): void {
+    Atomics.add(this.ctrl, CTRL.GEN, 1);
+    Atomics.notify(this.ctrl, CTRL.GEN);
+  }
+
+  private async waitDone(): Promise<void> {
+    for (;;) {
+      const done = Atomics.load(this.ctrl, CTRL.DONE);
+      if (done >= this.workers) return;
+      const r = Atomics.waitAsync(this.ctrl, CTRL.DONE, done);
+      if (r.async) await Promise.race([r.value, this.failed]);
+    }
+  }
+
+  /** After a failure: make every loop leave, wait for all of them, and restart them on healthy threads. */
+  private async recover(t: number, cause: unknown): Promise<void> {
+    const { ctrl } = this;
+    Atomics.store(ctrl, CTRL.ABORT, 1); // stored before the bumps: a worker that checks it cannot sleep through
+    Atomics.add(ctrl, CTRL.BAR_GEN, 1);
+    Atomics.notify(ctrl, CTRL.BAR_GEN);
+    this.bump();
+    Atomics.notify(ctrl, CTRL.DONE); // release our own stale waitAsync
+    await Promise.allSettled(this.loops);
+    if (Atomics.load(ctrl, CTRL.PASSED) === t)
+      throw new ShardgradError(
+        `a worker failed while updating the parameters at step ${t} (${(cause as Error).message}); resume from the last checkpoint`,
+        ExitCode.trainingFailed,
+      );
+    Atomics.store(ctrl, CTRL.ABORT, 0);
+    Atomics.store(ctrl, CTRL.ARRIVED, 0);
+    this.startLoops();
+  }
+
+  async step(t: number, start: number, end: number, lr: number): Promise<StepStatusValue> {
+    const { ctrl, f64 } = this;
+    for (let attempt = 0; ; attempt++) {
+      ctrl[CTRL.STEP] = t;
+      ctrl[CTRL.START] = start;
+      ctrl[CTRL.END] = end;
+      ctrl[CTRL.ATTEMPT] = attempt;
+      ctrl[CTRL.PHASE] = PHASE.step;
+      ctrl[CTRL.NEXT_SHARD] = 0;
+      f64[F64.LR] = lr;
+      Atomics.store(ctrl, CTRL.DONE, 0);
+      this.bump();
+      try {
+        await this.waitDone();
+        break;
+      } catch (e) {
+        if (attempt + 1 >= MAX_ATTEMPTS) {
+          await this.recover(t, e).catch(() => {});
+          throw new ShardgradError(`a worker failed ${MAX_ATTEMPTS} times at step ${t}: ${(e as Error).message}`, ExitCode.trainingFailed);
+        }
+        this.retries++;
+        await this.recover(t, e);
+      }
+    }
+    let status: StepStatusValue = StepStatus.ok;
+    let gradMs = 0;
+    let updateMs = 0;
+    for (let w = 0; w < this.workers; w++) {
+      status = Math.max(status, ctrl[CTRL.STATUS + w]) as StepStatusValue;
+      gradMs = Math.max(gradMs, f64[F64.timing(w)]);
+      updateMs = Math.max(updateMs, f64[F64.timing(w) + 1]);
+    }
+    this.lastMathMs = gradMs + updateMs;
+    return status;
+  }
+
+  async close(): Promise<void> {
+    this.ctrl[CTRL.PHASE] = PHASE.quit;
+    this.bump();
+    await Promise.allSettled(this.loops);
+    await this.pool.destroy();
+  }
+}

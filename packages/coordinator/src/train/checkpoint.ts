@@ -1,0 +1,110 @@
+import { encodeModelFile, errors, type MLPSpec, type Preprocess } from '@shardgrad/core';
+import type { EpochEvent, TrainConfig } from '../api.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import { readModelFile } from '../io/model-io.js';
+
+/** Where the training loop stands: everything besides θ and the optimizer state a resume needs. */
+export interface LoopState {
+  /** completed global steps */
+  step: number;
+  /** 0-based epoch in progress */
+  epoch: number;
+  /** batches already done in that epoch */
+  position: number;
+  /** Σ per-sample loss over the epoch's batches so far */
+  lossSum: number;
+  history: EpochEvent[];
+  bestValLoss: number;
+  sinceBest: number;
+}
+
+/** Settings a checkpoint must share with the run that resumes it, or the batches would differ. */
+const PINNED = [
+  ['batch', '--batch'],
+  ['shards', '--shards'],
+  ['seed', '--seed'],
+  ['valSplit', '--val-split'],
+  ['preprocess', '--preprocess'],
+] as const;
+
+function pinned(c: TrainConfig): Record<string, unknown> {
+  return { batch: c.batch, shards: c.shards, seed: c.seed, valSplit: c.valSplit, preprocess: c.preprocess, optimizer: c.optimizer.kind };
+}
+
+/** Writes a checkpoint (kind "checkpoint": θ, optimizer state, loop state in meta) atomically. */
+export function writeCheckpoint(
+  path: string,
+  c: TrainConfig,
+  preprocess: Preprocess,
+  params: Float32Array,
+  optState: Float32Array,
+  s: LoopState,
+): void {
+  const tensors = new Map([['params', Float32Array.from(params)]]);
+  if (optState.length) tensors.set('optimizer', Float32Array.from(optState));
+  const finiteOrNull = (x: number) => (Number.isFinite(x) ? x : null);
+  writeFileAtomic(
+    path,
+    encodeModelFile({
+      kind: 'checkpoint',
+      spec: c.spec,
+      tensors,
+      preprocess,
+      meta: {
+        step: s.step,
+        epoch: s.epoch,
+        position: s.position,
+        lossSum: s.lossSum,
+        bestValLoss: finiteOrNull(s.bestValLoss),
+        sinceBest: s.sinceBest,
+        history: s.history,
+        config: { ...pinned(c), lr: c.lr, epochs: c.epochs, optimizerConfig: c.optimizer, schedule: c.schedule, init: c.init },
+      },
+    }),
+  );
+}
+
+export interface Restored {
+  readonly params: Float32Array;
+  readonly optState: Float32Array;
+  readonly preprocess: Preprocess;
+  readonly state: LoopState;
+}
+
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+
+/**
+ * Reads a checkpoint to resume `c` from; every problem (missing, corrupt, truncated, a model
+ * instead of a checkpoint, other layers or settings) is a one-line error naming the file.
+ */
+export function readCheckpoint(path: string, c: TrainConfig, spec: MLPSpec, stateLength: number): Restored {
+  const file = readModelFile(path);
+  const bad = (problem: string) => errors.badInput(path, problem);
+  if (file.kind !== 'checkpoint') throw bad('is a model file, not a checkpoint (resume needs a checkpoint)');
+  if (file.spec.sizes.join('-') !== spec.sizes.join('-') || file.spec.activations.join() !== spec.activations.join() || file.spec.loss !== spec.loss)
+    throw bad(`checkpoint is for layers ${file.spec.sizes.join('-')} (${file.spec.activations.join(',')}), not ${spec.sizes.join('-')} (${spec.activations.join(',')})`);
+  const optState = file.tensors.get('optimizer') ?? new Float32Array(0);
+  if (optState.length !== stateLength) throw bad(`optimizer state holds ${optState.length} floats, --optimizer ${c.optimizer.kind} needs ${stateLength}`);
+  const m = file.meta as Record<string, unknown>;
+  const config = (m.config ?? {}) as Record<string, unknown>;
+  const want = pinned(c);
+  if (config.optimizer !== want.optimizer) throw bad(`written with --optimizer ${String(config.optimizer)}, this run has --optimizer ${c.optimizer.kind}`);
+  for (const [key, flag] of PINNED)
+    if (config[key] !== want[key]) throw bad(`written with ${flag} ${String(config[key])}, this run has ${flag} ${String(want[key])}`);
+  if (!isCount(m.step) || !isCount(m.epoch) || !isCount(m.position) || typeof m.lossSum !== 'number' || !Array.isArray(m.history) || !isCount(m.sinceBest))
+    throw bad('corrupt checkpoint metadata (step, epoch, position or history)');
+  return {
+    params: file.tensors.get('params')!,
+    optState,
+    preprocess: file.preprocess,
+    state: {
+      step: m.step,
+      epoch: m.epoch,
+      position: m.position,
+      lossSum: m.lossSum,
+      history: m.history as EpochEvent[],
+      bestValLoss: typeof m.bestValLoss === 'number' ? m.bestValLoss : Infinity,
+      sinceBest: m.sinceBest,
+    },
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * The control block of the barrier step protocol: one small Int32Array (and a Float64Array for
+ * the learning rate and timings) in shared memory. Workers sleep in Atomics.wait (a futex, never
+ * a spin: spinning would starve a 2-core machine) until the coordinator bumps GEN; inside a step
+ * they meet at a barrier between the gradient and the update phase without the coordinator.
+ */
+export const CTRL = {
+  /** bumped by the coordinator to start a step (or quit) */
+  GEN: 0,
+  PHASE: 1,
+  STEP: 2,
+  START: 3,
+  END: 4,
+  ATTEMPT: 5,
+  /** workers done with the current step */
+  DONE: 6,
+  /** workers that reached the mid-step barrier */
+  ARRIVED: 7,
+  BAR_GEN: 8,
+  /** set by the coordinator when a worker failed: everybody leaves the loop */
+  ABORT: 9,
+  /** the last step whose barrier opened (after it, parameters may have changed) */
+  PASSED: 10,
+  /** the next unclaimed virtual shard of the step: workers take shards one by one (Atomics.add) */
+  NEXT_SHARD: 11,
+  /** STATUS + w: worker w's outcome of the step (StepStatus) */
+  STATUS: 16,
+} as const;
+
+export const PHASE = { step: 1, quit: 2 } as const;
+
+/** 0 = updated, 1 = the loss was not finite (nothing updated), 2 = ḡ or θ became non-finite. */
+export const StepStatus = { ok: 0, lossNotFinite: 1, notFinite: 2 } as const;
+export type StepStatusValue = (typeof StepStatus)[keyof typeof StepStatus];
+
+/** F64 slots: the step's learning rate, then per worker w its gradient and update math time (ms). */
+export const F64 = { LR: 0, timing: (w: number) => 1 + 2 * w } as const;
+
+export interface ControlBlock {
+  /** (16 + W) int32 */
+  readonly ctrl: Int32Array;
+  /** (1 + 2W) float64 */
+  readonly f64: Float64Array;
+}
+
+export function createControlBlock(workers: number): ControlBlock {
+  return {
+    ctrl: new Int32Array(new SharedArrayBuffer((CTRL.STATUS + workers) * 4)),
+    f64: new Float64Array(new SharedArrayBuffer((1 + 2 * workers) * 8)),
+  };
+}
+
+/**
+ * Waits until all W workers arrived (the last one opens the barrier and records `step` as
+ * passed). Returns false if the coordinator aborted the step meanwhile.
+ */
+export function arriveAndWait(ctrl: Int32Array, W: number, step: number): boolean {
+  const gen = Atomics.load(ctrl, CTRL.BAR_GEN);
+  if (Atomics.add(ctrl, CTRL.ARRIVED, 1) + 1 === W) {
+    Atomics.store(ctrl, CTRL.ARRIVED, 0);
+    Atomics.store(ctrl, CTRL.PASSED, step);
+    Atomics.add(ctrl, CTRL.BAR_GEN, 1);
+    Atomics.notify(ctrl, CTRL.BAR_GEN);
+    return true;
+  }
+  // the abort flag is stored before BAR_GEN is bumped, so checking it here cannot miss a wake-up
+  while (Atomics.load(ctrl, CTRL.BAR_GEN) === gen && Atomics.load(ctrl, CTRL.ABORT) === 0) Atomics.wait(ctrl, CTRL.BAR_GEN, gen);
+  return Atomics.load(ctrl, CTRL.ABORT) === 0;
+}

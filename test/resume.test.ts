@@ -1,0 +1,73 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { DEFAULT_CHECKPOINT_NAME, readModelFile, Trainer, type TrainEvent } from '@shardgrad/coordinator';
+import { optimizerConfig } from '@shardgrad/core';
+import { describe, expect, it } from 'vitest';
+import { modelBytes, smallConfig, tempDir } from './fixtures/train-fixtures.js';
+
+const same = (a: Float32Array, b: Float32Array) => Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
+
+describe('checkpoints and resume', () => {
+  // 600 rows, batch 50: 12 steps per epoch, 3 epochs = 36 steps
+  const base = smallConfig({ epochs: 3, optimizer: optimizerConfig('adam'), lr: 0.01, workers: 2 });
+
+  it('stopping mid-epoch (SIGINT at step 17) and resuming gives the uninterrupted weights bit for bit', async () => {
+    const full = await new Trainer({ ...base, checkpointDir: tempDir('full') }).run();
+    expect(full.steps).toBe(36);
+
+    const dir = tempDir('stop');
+    const first = new Trainer({ ...base, checkpointDir: dir, checkpointEvery: 5 });
+    const events: TrainEvent[] = [];
+    first.on((e) => {
+      events.push(e);
+      if (e.type === 'step' && e.step === 17) first.requestStop('SIGINT');
+    });
+    const stopped = await first.run();
+    expect(stopped.stoppedBy).toBe('SIGINT');
+    expect(stopped.steps).toBe(17);
+    const ckpt = path.join(dir, DEFAULT_CHECKPOINT_NAME);
+    expect(stopped.lastCheckpoint).toBe(ckpt);
+    // checkpoints at steps 5, 10, the end of epoch 1 (12), 15, and the stop (17)
+    expect(events.filter((e) => e.type === 'checkpoint').map((e) => e.step)).toEqual([5, 10, 12, 15, 17]);
+    const file = readModelFile(ckpt);
+    expect(file.kind).toBe('checkpoint');
+    // step 17 = epoch 2 (0-based 1), 5 of its 12 batches done
+    expect([file.meta.step, file.meta.epoch, file.meta.position]).toEqual([17, 1, 5]);
+    expect(file.tensors.get('optimizer')!.length).toBe(2 * full.params.length); // Adam's m and s
+
+    // resume with another worker count: the weights still match the uninterrupted run
+    const resumed = await new Trainer({ ...base, workers: 3, resumeFrom: ckpt, checkpointDir: tempDir('resumed') }).run();
+    expect(resumed.steps).toBe(36);
+    expect(resumed.stoppedBy).toBeUndefined();
+    expect(same(resumed.params, full.params)).toBe(true);
+    expect(Buffer.compare(Buffer.from(modelBytes(resumed)), Buffer.from(modelBytes(full)))).toBe(0);
+    expect(resumed.history.map((e) => e.trainLoss)).toEqual(full.history.map((e) => e.trainLoss));
+  });
+
+  it('resuming from an epoch-end checkpoint (SIGTERM during the last step of epoch 2) matches too', async () => {
+    const full = await new Trainer({ ...base, workers: 0 }).run();
+    const dir = tempDir('epoch-end');
+    const first = new Trainer({ ...base, workers: 0, checkpointDir: dir });
+    first.on((e) => e.type === 'step' && e.step === 24 && first.requestStop('SIGTERM'));
+    const stopped = await first.run();
+    expect([stopped.stoppedBy, stopped.steps, stopped.history.length]).toEqual(['SIGTERM', 24, 2]);
+    const ckpt = path.join(dir, DEFAULT_CHECKPOINT_NAME);
+    expect([readModelFile(ckpt).meta.epoch, readModelFile(ckpt).meta.position]).toEqual([2, 0]);
+    const resumed = await new Trainer({ ...base, workers: 1, resumeFrom: ckpt }).run();
+    expect(same(resumed.params, full.params)).toBe(true);
+  });
+
+  it('a stop request without a checkpoint directory still stops after the step, writing nothing', async () => {
+    const t = new Trainer({ ...base, workers: 0 });
+    t.on((e) => e.type === 'step' && e.step === 3 && t.requestStop('SIGINT'));
+    const r = await t.run();
+    expect([r.stoppedBy, r.steps, r.lastCheckpoint]).toEqual(['SIGINT', 3, undefined]);
+  });
+
+  it('checkpoints are written atomically: no temporary file is left beside them', async () => {
+    const dir = tempDir('atomic');
+    await new Trainer({ ...smallConfig({ epochs: 1 }), checkpointDir: dir, checkpointEvery: 4 }).run();
+    expect(existsSync(path.join(dir, DEFAULT_CHECKPOINT_NAME))).toBe(true);
+    expect((await import('node:fs')).readdirSync(dir)).toEqual([DEFAULT_CHECKPOINT_NAME]);
+  });
+});
