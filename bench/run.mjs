@@ -94,10 +94,14 @@ async function residentModule(flavor) {
   return { x, place };
 }
 
-/** backprop's products at batch 256 for the two hidden layers of 784-256-128-10 */
+/**
+ * backprop's products at batch 256 for the two hidden layers of 784-256-128-10, and at 16 rows:
+ * one virtual shard of a 256 batch cut into the coordinator's default 16 shards
+ */
 const KERNEL_SHAPES = [
   { layer: '784→256', m: 256, k: 784, n: 256 },
   { layer: '256→128', m: 256, k: 256, n: 128 },
+  { layer: '784→256 m=16', m: 16, k: 784, n: 256 },
 ];
 const PRODUCTS = [
   { id: 'gemmBias', what: 'v = y·W + b' },
@@ -239,6 +243,42 @@ function flopsPerTrainedSample(sizes) {
   return f - 2 * sizes[0] * sizes[1];
 }
 
+/** One worker count through the coordinator's data-parallel step (piscina pool, shared buffers). */
+async function workersChild(a) {
+  const { benchmarkWorkers, loadMnist } = await import('../packages/coordinator/dist/index.js');
+  const data = loadMnist();
+  const spec = core.mlpSpec(ARCHS[a.arch], 'relu', 'softmax', 'ce');
+  const steps = Math.max(10, Math.round((a.rows ?? 8000) / a.batch));
+  const [row] = await benchmarkWorkers({ spec, batch: a.batch, steps, warmup: 5, workerCounts: [a.workers], kernel: a.kernel, data });
+  return {
+    arch: a.arch, sizes: ARCHS[a.arch], batch: a.batch, kernel: a.kernel, workers: a.workers, steps,
+    samplesPerSec: row.samplesPerSec, stepMs: row.stepMs, mathMs: row.mathMs, overheadUs: row.overheadUs,
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+  };
+}
+
+function runChild(childArgs) {
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), ...childArgs], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`bench child failed (${childArgs.join(' ')}):\n${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').at(-1));
+}
+
+/** 1 and 2 workers (and any --workers N) with the wasm kernels, each count in its own process for its peak RSS. */
+function benchWorkers() {
+  const counts = [...new Set([1, 2, ...(args.workers ? [args.workers] : [])])];
+  const results = [];
+  for (const arch of ['A', 'B']) {
+    for (const batch of [64, 256]) {
+      for (const workers of counts) {
+        const res = runChild(['--child', 'workers', '--arch', arch, '--batch', String(batch), '--workers', String(workers), '--kernel', 'wasm']);
+        console.error(`  ${arch} batch ${batch} ${workers} worker(s): ${fmt(res.samplesPerSec, 0)} samples/s, step ${res.stepMs.median.toFixed(1)} ms, peak RSS ${res.peakRssMiB.toFixed(0)} MiB`);
+        results.push(res);
+      }
+    }
+  }
+  return results;
+}
+
 function benchTrain() {
   const results = [];
   for (const arch of ['A', 'B']) {
@@ -277,6 +317,10 @@ if (args.child === 'train') {
   console.log(JSON.stringify(await trainChild(args)));
   process.exit(0);
 }
+if (args.child === 'workers') {
+  console.log(JSON.stringify(await workersChild(args)));
+  process.exit(0);
+}
 
 const report = {
   when: new Date().toISOString(),
@@ -296,12 +340,16 @@ if (args.only !== 'train') {
       rows.push([`${s.layer} ${p.id}`, `${p.what}`, ...cells]);
     }
   }
-  out.push('Kernel GFLOP/s, batch 256 (median (min–max))', table(['layer product', 'computes', ...impls], rows), '');
+  out.push('Kernel GFLOP/s, batch 256 and one 16-row shard (median (min–max)); resident = operands already in wasm memory (no copies)', table(['layer product', 'computes', ...impls], rows), '');
 }
 
 if (args.only !== 'kernels') {
   console.error('end to end …');
   report.train = benchTrain();
+  if (args.workers !== 0) {
+    console.error('workers …');
+    report.workers = benchWorkers();
+  }
   const anchors = readAnchors();
   report.anchors = anchors;
   const anchor = (system, arch, batch) => anchors.find((x) => x.bench === 'train' && x.system === system && x.arch === arch && x.batch === batch);
@@ -335,6 +383,30 @@ if (args.only !== 'kernels') {
     const b = r.breakdown;
     const pct = (x) => `${((100 * x) / b.totalMs).toFixed(0)} %`;
     bd.push([`${ARCH_NAME[r.arch]} b${r.batch}`, r.kernel, `${b.totalMs.toFixed(0)} ms`, pct(b.gemmBiasMs), pct(b.gemmNTMs), pct(b.gemmTNAccMs), pct(b.otherMs)]);
+  }
+  if (report.workers) {
+    const wr = [];
+    for (const arch of ['A', 'B']) {
+      for (const batch of [64, 256]) {
+        const one = report.workers.find((r) => r.arch === arch && r.batch === batch && r.workers === 1);
+        for (const r of report.workers.filter((x) => x.arch === arch && x.batch === batch)) {
+          const tf = anchorRate(anchor('tfjs-wasm', arch, batch));
+          wr.push([
+            `${ARCH_NAME[arch]} b${batch}`, r.workers, fmt(r.samplesPerSec, 0),
+            `${r.stepMs.median.toFixed(1)} (${r.stepMs.p10.toFixed(1)}–${r.stepMs.p90.toFixed(1)})`,
+            `${(r.overheadUs.median / 1000).toFixed(2)} ms`,
+            `${(r.samplesPerSec / one.samplesPerSec).toFixed(2)}×`,
+            tf ? `${(r.samplesPerSec / tf).toFixed(2)}×` : '—',
+            `${r.peakRssMiB.toFixed(0)} MiB`,
+          ]);
+        }
+      }
+    }
+    out.push(
+      'Data-parallel step (coordinator benchmarkWorkers, wasm kernels, 16 virtual shards), median step with p10–p90',
+      table(['model batch', 'workers', 'samples/s', 'step ms', 'overhead/step', 'vs 1 worker', 'vs tfjs-wasm', 'peak RSS'], wr),
+      '',
+    );
   }
   out.push('Where one epoch goes (every kernel call timed; copies into wasm memory count as kernel time)', table(['model batch', 'kernel', 'epoch', 'gemmBias', 'gemmNT', 'gemmTNAcc', 'rest (activations, loss, gather, SGD)'], bd), '');
 }

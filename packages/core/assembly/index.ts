@@ -2,7 +2,7 @@
 // docs/kernels.md for the design). All matrices are row-major float32; every pointer and stride
 // given to `gemm` is in bytes, the entry points below take element counts like the Kernels interface.
 import { MODE_ACCUMULATE, MODE_BIAS, MODE_ZERO } from './madd';
-import { tile1x4, tile1x8, tile6x4, tile6x8 } from './tiles';
+import { tile1x4, tile1x8, tile2x4, tile2x8, tile4x4, tile4x8, tile6x4, tile6x8 } from './tiles';
 
 /** K block: a KC×8 strip of B (8 KB) and six rows of A (6 KB) stay in the 48 KB L1 across tiles */
 const KC: i32 = 256;
@@ -29,20 +29,36 @@ export function gemm(c: usize, ldc: usize, a: usize, ars: usize, aps: usize, b: 
   }
 }
 
-/** One K block of gemm: 8-column strips of C (B strip reused down all rows), then 4, then single columns. */
+/** One K block of gemm: 8-column strips of C (B strip reused down all rows; rows in tiles of 6, then 4, 2, 1), then 4, then single columns. */
 function panel(c: usize, ldc: usize, a: usize, ars: usize, aps: usize, b: usize, ldb: usize, M: i32, N: i32, K: i32, mode: i32, bias: usize): void {
   let j = 0;
   for (; j + 8 <= N; j += 8) {
     const off = <usize>j << 2;
     let i = 0;
     for (; i + 6 <= M; i += 6) tile6x8(c + <usize>i * ldc + off, ldc, a + <usize>i * ars, ars, aps, b + off, ldb, K, mode, bias + off);
-    for (; i < M; i++) tile1x8(c + <usize>i * ldc + off, ldc, a + <usize>i * ars, ars, aps, b + off, ldb, K, mode, bias + off);
+    if (i + 4 <= M) {
+      tile4x8(c + <usize>i * ldc + off, ldc, a + <usize>i * ars, ars, aps, b + off, ldb, K, mode, bias + off);
+      i += 4;
+    }
+    if (i + 2 <= M) {
+      tile2x8(c + <usize>i * ldc + off, ldc, a + <usize>i * ars, ars, aps, b + off, ldb, K, mode, bias + off);
+      i += 2;
+    }
+    if (i < M) tile1x8(c + <usize>i * ldc + off, ldc, a + <usize>i * ars, ars, aps, b + off, ldb, K, mode, bias + off);
   }
   if (j + 4 <= N) {
     const off = <usize>j << 2;
     let i = 0;
     for (; i + 6 <= M; i += 6) tile6x4(c + <usize>i * ldc + off, ldc, a + <usize>i * ars, ars, aps, b + off, ldb, K, mode, bias + off);
-    for (; i < M; i++) tile1x4(c + <usize>i * ldc + off, ldc, a + <usize>i * ars, ars, aps, b + off, ldb, K, mode, bias + off);
+    if (i + 4 <= M) {
+      tile4x4(c + <usize>i * ldc + off, ldc, a + <usize>i * ars, ars, aps, b + off, ldb, K, mode, bias + off);
+      i += 4;
+    }
+    if (i + 2 <= M) {
+      tile2x4(c + <usize>i * ldc + off, ldc, a + <usize>i * ars, ars, aps, b + off, ldb, K, mode, bias + off);
+      i += 2;
+    }
+    if (i < M) tile1x4(c + <usize>i * ldc + off, ldc, a + <usize>i * ars, ars, aps, b + off, ldb, K, mode, bias + off);
     j += 4;
   }
   for (; j < N; j++) {
