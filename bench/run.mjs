@@ -249,9 +249,9 @@ async function workersChild(a) {
   const data = loadMnist();
   const spec = core.mlpSpec(ARCHS[a.arch], 'relu', 'softmax', 'ce');
   const steps = Math.max(10, Math.round((a.rows ?? 8000) / a.batch));
-  const [row] = await benchmarkWorkers({ spec, batch: a.batch, steps, warmup: 5, workerCounts: [a.workers], kernel: a.kernel, data });
+  const [row] = await benchmarkWorkers({ spec, batch: a.batch, steps, warmup: 5, workerCounts: [a.workers], kernel: a.kernel, data, shards: a.shards ?? 16 });
   return {
-    arch: a.arch, sizes: ARCHS[a.arch], batch: a.batch, kernel: a.kernel, workers: a.workers, steps,
+    arch: a.arch, sizes: ARCHS[a.arch], batch: a.batch, kernel: a.kernel, workers: a.workers, shards: a.shards ?? 16, steps,
     samplesPerSec: row.samplesPerSec, stepMs: row.stepMs, mathMs: row.mathMs, overheadUs: row.overheadUs,
     peakRssMiB: process.resourceUsage().maxRSS / 1024,
   };
@@ -403,7 +403,7 @@ if (args.only !== 'kernels') {
       }
     }
     out.push(
-      'Data-parallel step (coordinator benchmarkWorkers, wasm kernels, 16 virtual shards), median step with p10–p90',
+      'Data-parallel step (coordinator benchmarkWorkers, wasm kernels, 16 virtual shards, MNIST), samples/s from the median step; step ms median (p10–p90)',
       table(['model batch', 'workers', 'samples/s', 'step ms', 'overhead/step', 'vs 1 worker', 'vs tfjs-wasm', 'peak RSS'], wr),
       '',
     );

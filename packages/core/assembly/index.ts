@@ -78,18 +78,36 @@ function panel(c: usize, ldc: usize, a: usize, ars: usize, aps: usize, b: usize,
   }
 }
 
-/** dst(cols, rows) = src(rows, cols)ᵀ, in 8×8 blocks so both sides stay in cache. */
+/** dst(cols, rows) = src(rows, cols)ᵀ: 4×4 blocks transposed in registers by shuffles, edges one by one. */
 export function transpose(dst: usize, src: usize, rows: i32, cols: i32): void {
-  for (let i0 = 0; i0 < rows; i0 += 8) {
-    const i1 = min(i0 + 8, rows);
-    for (let j0 = 0; j0 < cols; j0 += 8) {
-      const j1 = min(j0 + 8, cols);
-      for (let i = i0; i < i1; i++) {
-        for (let j = j0; j < j1; j++) {
-          store<f32>(dst + ((<usize>j * rows + i) << 2), load<f32>(src + ((<usize>i * cols + j) << 2)));
-        }
-      }
+  const srcRow = <usize>cols << 2; // bytes per row of src
+  const dstRow = <usize>rows << 2; // bytes per row of dst
+  let i = 0;
+  for (; i + 4 <= rows; i += 4) {
+    const s0 = src + <usize>i * srcRow;
+    let j = 0;
+    for (; j + 4 <= cols; j += 4) {
+      const s = s0 + (<usize>j << 2);
+      const r0 = v128.load(s);
+      const r1 = v128.load(s + srcRow);
+      const r2 = v128.load(s + 2 * srcRow);
+      const r3 = v128.load(s + 3 * srcRow);
+      const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5); // a0 b0 a1 b1
+      const t1 = i32x4.shuffle(r0, r1, 2, 6, 3, 7); // a2 b2 a3 b3
+      const t2 = i32x4.shuffle(r2, r3, 0, 4, 1, 5); // c0 d0 c1 d1
+      const t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7); // c2 d2 c3 d3
+      const d = dst + <usize>j * dstRow + (<usize>i << 2);
+      v128.store(d, i32x4.shuffle(t0, t2, 0, 1, 4, 5)); // a0 b0 c0 d0
+      v128.store(d + dstRow, i32x4.shuffle(t0, t2, 2, 3, 6, 7)); // a1 b1 c1 d1
+      v128.store(d + 2 * dstRow, i32x4.shuffle(t1, t3, 0, 1, 4, 5)); // a2 b2 c2 d2
+      v128.store(d + 3 * dstRow, i32x4.shuffle(t1, t3, 2, 3, 6, 7)); // a3 b3 c3 d3
     }
+    for (; j < cols; j++) {
+      for (let r = 0; r < 4; r++) store<f32>(dst + <usize>j * dstRow + (<usize>(i + r) << 2), load<f32>(s0 + <usize>r * srcRow + (<usize>j << 2)));
+    }
+  }
+  for (; i < rows; i++) {
+    for (let j = 0; j < cols; j++) store<f32>(dst + <usize>j * dstRow + (<usize>i << 2), load<f32>(src + <usize>i * srcRow + (<usize>j << 2)));
   }
 }
 
