@@ -144,3 +144,42 @@ export function gemmTNAcc(dW: usize, db: usize, y: usize, dv: usize, m: i32, k: 
   gemm(dW, <usize>n << 2, y, 4, <usize>k << 2, dv, <usize>n << 2, k, n, m, MODE_ACCUMULATE, 0);
   colsumAcc(db, dv, m, n);
 }
+
+/** The activations the fused entry points apply (the codes the JavaScript side passes). */
+const ACT_IDENTITY: i32 = 0;
+const ACT_RELU: i32 = 1;
+
+/** v(m, n) = y·W + b and out = g(v) for g = identity or ReLU (max(v, 0); 0 for v ≤ 0 or NaN, as activations.ts) */
+export function denseForward(v: usize, out: usize, y: usize, W: usize, b: usize, m: i32, k: i32, n: i32, act: i32): void {
+  gemmBias(v, y, W, b, m, k, n);
+  const len = m * n;
+  if (act == ACT_IDENTITY) {
+    memory.copy(out, v, <usize>len << 2);
+    return;
+  }
+  const zero = f32x4.splat(0);
+  let i = 0;
+  // pmax(0, v) = 0 < v ? v : 0, exactly the reference's v > 0 ? v : 0
+  for (; i + 4 <= len; i += 4) v128.store(out + (<usize>i << 2), f32x4.pmax(zero, v128.load(v + (<usize>i << 2))));
+  for (; i < len; i++) {
+    const x = load<f32>(v + (<usize>i << 2));
+    store<f32>(out + (<usize>i << 2), x > 0 ? x : 0);
+  }
+}
+
+/** dvBelow(m, k) = (dv(m, n)·W(k, n)ᵀ) ⊙ g'(vBelow) for g = identity or ReLU (g' = 1 where v > 0, else 0) */
+export function denseBackwardInput(dvBelow: usize, dv: usize, W: usize, vBelow: usize, m: i32, n: i32, k: i32, act: i32, scratch: usize): void {
+  gemmNT(dvBelow, dv, W, m, n, k, scratch);
+  if (act == ACT_IDENTITY) return;
+  const len = m * k;
+  const zero = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= len; i += 4) {
+    const p = dvBelow + (<usize>i << 2);
+    v128.store(p, v128.and(v128.load(p), f32x4.gt(v128.load(vBelow + (<usize>i << 2)), zero)));
+  }
+  for (; i < len; i++) {
+    const p = dvBelow + (<usize>i << 2);
+    if (!(load<f32>(vBelow + (<usize>i << 2)) > 0)) store<f32>(p, 0);
+  }
+}

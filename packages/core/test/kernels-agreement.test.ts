@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   accumulateGradient,
+  activation_backward,
+  activation_forward,
   bindWorkspace,
   createWorkspace,
   enableRelaxedSimd,
@@ -38,7 +40,7 @@ function relDiff(a: Float32Array, b: Float32Array): number {
     diff = Math.max(diff, Math.abs(a[i] - b[i]));
     scale = Math.max(scale, Math.abs(b[i]));
   }
-  return diff / scale;
+  return scale === 0 ? diff : diff / scale; // all-zero expected (e.g. a ReLU mask of zeros): absolute
 }
 
 for (const kernels of fast) {
@@ -86,10 +88,45 @@ for (const kernels of fast) {
       expect(Array.from(v)).toEqual([4.5, 4.5, 10.5, 10.5]);
     });
 
-    for (const kind of ['sgd', 'adam'] as OptimizerKind[]) {
-      it(`a full training step (accumulateGradient in chunks + ${kind}) gives the reference's parameters`, () => {
-        // odd sizes, a batch of 37 processed in chunks of 16 rows (16 + 16 + 5)
-        const spec = mlpSpec([23, 17, 9, 3], 'tanh', 'softmax', 'ce');
+    it('fuses ReLU and identity into the products exactly as gemm + activations.ts compute them', () => {
+      const rng = new Rng(77);
+      for (const act of ['relu', 'identity'] as const) {
+        for (const [m, k, n] of [[1, 1, 1], [7, 13, 9], [37, 50, 21], [64, 784, 128]]) {
+          const y = rand(m * k, rng), W = rand(k * n, rng), b = rand(n, rng), dv = rand(m * n, rng);
+          const vBelow = rand(m * k, rng);
+          vBelow[0] = 0; // g'(0) = 0 for ReLU, as the lecture's convention in activations.ts
+          const ref = { v: new Float32Array(m * n), out: new Float32Array(m * n), dy: new Float32Array(m * k), dvb: new Float32Array(m * k) };
+          referenceKernels.gemmBias(ref.v, y, W, b, m, k, n);
+          activation_forward(act, ref.out, ref.v, m, n);
+          referenceKernels.gemmNT(ref.dy, dv, W, m, n, k);
+          activation_backward(act, ref.dvb, ref.dy, vBelow, vBelow, m * k);
+          const v = new Float32Array(m * n), out = new Float32Array(m * n), dvb = new Float32Array(m * k);
+          expect(kernels.denseForward!(v, out, y, W, b, m, k, n, act)).toBe(true);
+          expect(kernels.denseBackwardInput!(dvb, dv, W, vBelow, m, n, k, act)).toBe(true);
+          expect(relDiff(v, ref.v), `${act} v ${m}×${k}×${n}`).toBeLessThan(1e-5);
+          expect(relDiff(out, ref.out), `${act} g(v) ${m}×${k}×${n}`).toBeLessThan(1e-5);
+          expect(relDiff(dvb, ref.dvb), `${act} dv below ${m}×${k}×${n}`).toBeLessThan(1e-5);
+          // the ReLU mask is exact: zero wherever v below ≤ 0, whatever the product
+          for (let i = 0; i < m * k; i++) if (act === 'relu' && vBelow[i] <= 0) expect(dvb[i]).toBe(0);
+        }
+      }
+    });
+
+    it('declines to fuse other activations or float64, writing nothing', () => {
+      const out = new Float32Array(4).fill(9);
+      const one = Float32Array.of(1);
+      expect(kernels.denseForward!(out, out, one, one, one, 1, 1, 1, 'sigmoid')).toBe(false);
+      expect(kernels.denseBackwardInput!(out, one, one, one, 1, 1, 1, 'tanh')).toBe(false);
+      const d = Float64Array.of(1);
+      expect(kernels.denseForward!(d, d, d, d, d, 1, 1, 1, 'relu')).toBe(false);
+      expect(Array.from(out)).toEqual([9, 9, 9, 9]);
+      expect(d[0]).toBe(1);
+    });
+
+    for (const [kind, hidden] of [['sgd', 'tanh'], ['adam', 'tanh'], ['sgd', 'relu'], ['momentum', 'relu']] as [OptimizerKind, 'tanh' | 'relu'][]) {
+      it(`a full training step (accumulateGradient in chunks + ${kind}, ${hidden} hidden) gives the reference's parameters`, () => {
+        // odd sizes, a batch of 37 processed in chunks of 16 rows (16 + 16 + 5); ReLU takes the fused path
+        const spec = mlpSpec([23, 17, 9, 3], hidden, 'softmax', 'ce');
         const P = paramLayout(spec.sizes).total;
         const N = 50;
         const rng = new Rng(11);

@@ -32,6 +32,13 @@ interface KernelExports {
   gemmBias(v: number, y: number, W: number, b: number, m: number, k: number, n: number): void;
   gemmNT(dy: number, dv: number, W: number, m: number, n: number, k: number, scratch: number): void;
   gemmTNAcc(dW: number, db: number, y: number, dv: number, m: number, k: number, n: number): void;
+  denseForward(v: number, out: number, y: number, W: number, b: number, m: number, k: number, n: number, act: number): void;
+  denseBackwardInput(dvBelow: number, dv: number, W: number, vBelow: number, m: number, n: number, k: number, act: number, scratch: number): void;
+}
+
+/** The activations the module fuses, by the code it takes (assembly/index.ts); others return -1. */
+function fusedCode(act: string): number {
+  return act === 'identity' ? 0 : act === 'relu' ? 1 : -1;
 }
 
 /** A module whose one function is f32x4.relaxed_madd: valid only where relaxed SIMD is on. */
@@ -188,6 +195,38 @@ export class WasmKernels implements Kernels {
     this.x.gemmTNAcc(pdW, pdb, py, pdv, m, k, n);
     this.copyOut(dW, pdW, k * n);
     this.copyOut(db, pdb, n);
+  }
+
+  denseForward(v: FloatArray, out: FloatArray, y: FloatArray, W: FloatArray, b: FloatArray, m: number, k: number, n: number, act: string): boolean {
+    const code = fusedCode(act);
+    if (code < 0) return false;
+    if (!(v instanceof Float32Array && out instanceof Float32Array && y instanceof Float32Array && W instanceof Float32Array && b instanceof Float32Array))
+      return false;
+    this.begin(2 * m * n + y.length + W.length + b.length);
+    const pv = this.reserve(m * n); // v: (m, n)
+    const pout = this.reserve(m * n); // g(v): (m, n)
+    const py = this.copyIn(y); // y: (m, k)
+    const pW = this.copyIn(W); // W: (k, n)
+    const pb = this.copyIn(b); // b: (n)
+    this.x.denseForward(pv, pout, py, pW, pb, m, k, n, code);
+    this.copyOut(v, pv, m * n);
+    this.copyOut(out, pout, m * n);
+    return true;
+  }
+
+  denseBackwardInput(dvBelow: FloatArray, dv: FloatArray, W: FloatArray, vBelow: FloatArray, m: number, n: number, k: number, act: string): boolean {
+    const code = fusedCode(act);
+    if (code < 0) return false;
+    if (!(dvBelow instanceof Float32Array && dv instanceof Float32Array && W instanceof Float32Array && vBelow instanceof Float32Array)) return false;
+    this.begin(m * k + dv.length + W.length + vBelow.length + n * k);
+    const pdvb = this.reserve(m * k); // dv below: (m, k)
+    const pdv = this.copyIn(dv); // dv: (m, n)
+    const pW = this.copyIn(W); // W: (k, n)
+    const pvb = this.copyIn(vBelow); // v below: (m, k)
+    const pWt = this.reserve(n * k); // Wᵀ: (n, k), written by the kernel
+    this.x.denseBackwardInput(pdvb, pdv, pW, pvb, m, n, k, code, pWt);
+    this.copyOut(dvBelow, pdvb, m * k);
+    return true;
   }
 
   /** Starts a call's scratch at the heap base, growing the memory if `floats` (plus alignment) do not fit. */
