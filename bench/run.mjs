@@ -282,10 +282,13 @@ function benchWorkers() {
   const results = [];
   for (const arch of ['A', 'B']) {
     for (const batch of [64, 256]) {
-      for (const workers of counts) {
-        const res = runChild(['--child', 'workers', '--arch', arch, '--batch', String(batch), '--workers', String(workers), '--kernel', 'wasm']);
-        console.error(`  ${arch} batch ${batch} ${workers} worker(s): ${fmt(res.samplesPerSec, 0)} samples/s, step ${res.stepMs.median.toFixed(1)} ms, peak RSS ${res.peakRssMiB.toFixed(0)} MiB`);
-        results.push(res);
+      // 16 virtual shards: the coordinator's default; 4: the same batch in 4× larger products
+      for (const shards of [16, 4]) {
+        for (const workers of counts) {
+          const res = runChild(['--child', 'workers', '--arch', arch, '--batch', String(batch), '--workers', String(workers), '--kernel', 'wasm', '--shards', String(shards)]);
+          console.error(`  ${arch} batch ${batch} V=${shards} ${workers} worker(s): ${fmt(res.samplesPerSec, 0)} samples/s, step ${res.stepMs.median.toFixed(1)} ms, peak RSS ${res.peakRssMiB.toFixed(0)} MiB`);
+          results.push(res);
+        }
       }
     }
   }
@@ -401,11 +404,11 @@ if (args.only !== 'kernels') {
     const wr = [];
     for (const arch of ['A', 'B']) {
       for (const batch of [64, 256]) {
-        const one = report.workers.find((r) => r.arch === arch && r.batch === batch && r.workers === 1);
         for (const r of report.workers.filter((x) => x.arch === arch && x.batch === batch)) {
+          const one = report.workers.find((x) => x.arch === arch && x.batch === batch && x.shards === r.shards && x.workers === 1);
           const tf = anchorRate(anchor('tfjs-wasm', arch, batch));
           wr.push([
-            `${ARCH_NAME[arch]} b${batch}`, r.workers, fmt(r.samplesPerSec, 0),
+            `${ARCH_NAME[arch]} b${batch}`, r.shards, r.workers, fmt(r.samplesPerSec, 0),
             `${r.stepMs.median.toFixed(1)} (${r.stepMs.p10.toFixed(1)}–${r.stepMs.p90.toFixed(1)})`,
             `${(r.overheadUs.median / 1000).toFixed(2)} ms`,
             `${(r.samplesPerSec / one.samplesPerSec).toFixed(2)}×`,
@@ -416,8 +419,8 @@ if (args.only !== 'kernels') {
       }
     }
     out.push(
-      'Data-parallel step (coordinator benchmarkWorkers, wasm kernels, 16 virtual shards, MNIST), samples/s from the median step; step ms median (p10–p90)',
-      table(['model batch', 'workers', 'samples/s', 'step ms', 'overhead/step', 'vs 1 worker', 'vs tfjs-wasm', 'peak RSS'], wr),
+      'Data-parallel step (coordinator benchmarkWorkers, wasm kernels, MNIST; 16 virtual shards is the default), samples/s from the median step; step ms median (p10–p90)',
+      table(['model batch', 'shards', 'workers', 'samples/s', 'step ms', 'overhead/step', 'vs 1 worker', 'vs tfjs-wasm', 'peak RSS'], wr),
       '',
     );
   }
