@@ -162,6 +162,28 @@ for (const kernels of fast) {
 }
 
 describe('loadKernels', () => {
+  it('fetches the module over HTTP, as a browser does (and names a failed fetch)', async () => {
+    const { createServer } = await import('node:http');
+    const { readFile } = await import('node:fs/promises');
+    const bytes = await readFile(built('simd'));
+    const server = createServer((req, res) => {
+      if (req.url === '/k.wasm') res.writeHead(200, { 'content-type': 'application/wasm' }).end(bytes);
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const k = await loadWasmKernels({ flavor: 'simd', source: `http://127.0.0.1:${port}/k.wasm` });
+      const v = new Float32Array(2);
+      // (1, 2)·[[1, 2], [3, 4]] + (0.5, −1) = (1 + 6 + 0.5, 2 + 8 − 1) by hand
+      k.gemmBias(v, Float32Array.of(1, 2), Float32Array.of(1, 2, 3, 4), Float32Array.of(0.5, -1), 1, 2, 2);
+      expect(Array.from(v)).toEqual([7.5, 9]);
+      await expect(loadWasmKernels({ flavor: 'simd', source: `http://127.0.0.1:${port}/missing.wasm` })).rejects.toThrow(/could not be fetched \(HTTP 404\)/);
+    } finally {
+      server.close();
+    }
+  });
+
   it("'reference' is the plain loops", async () => {
     expect(await loadKernels('reference')).toBe(referenceKernels);
   });
