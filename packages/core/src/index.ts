@@ -2,6 +2,7 @@
 export * from './errors.js';
 export * from './kernels/kernels.js';
 export * from './kernels/reference.js';
+export * from './kernels/wasm.js';
 export * from './activations/activations.js';
 export * from './losses/losses.js';
 export * from './model/spec.js';

@@ -7,6 +7,9 @@
  */
 export type FloatArray = Float32Array | Float64Array;
 
+/** An activation name, as in activations.ts (kept as a string here so kernels import no layer code). */
+type ActivationName = string;
+
 export interface Kernels {
   readonly name: string;
   /** v(m,n) = y(m,k)·W(k,n) + b(n): the lecture's v = yW + b for a batch of rows. */
@@ -15,4 +18,16 @@ export interface Kernels {
   gemmNT(dy: FloatArray, dv: FloatArray, W: FloatArray, m: number, n: number, k: number): void;
   /** dW(k,n) += y(m,k)ᵀ·dv(m,n) and db(n) += Σ_rows dv: the weight and bias gradients, accumulated. */
   gemmTNAcc(dW: FloatArray, db: FloatArray, y: FloatArray, dv: FloatArray, m: number, k: number, n: number): void;
+  /**
+   * Optional fusion of a layer's forward: v(m,n) = y·W + b and out(m,n) = g(v). Returns false, having
+   * written nothing, where it does not fuse `act` (or these arrays): the caller then runs gemmBias
+   * and activation_forward, which define what it must compute.
+   */
+  denseForward?(v: FloatArray, out: FloatArray, y: FloatArray, W: FloatArray, b: FloatArray, m: number, k: number, n: number, act: ActivationName): boolean;
+  /**
+   * Optional fusion of the gradient to the layer below: dvBelow(m,k) = (dv(m,n)·W(k,n)ᵀ) ⊙ g'(vBelow),
+   * without writing ∂L/∂y. Returns false, having written nothing, where it does not fuse `act`:
+   * the caller then runs gemmNT and activation_backward.
+   */
+  denseBackwardInput?(dvBelow: FloatArray, dv: FloatArray, W: FloatArray, vBelow: FloatArray, m: number, n: number, k: number, act: ActivationName): boolean;
 }

@@ -13,8 +13,11 @@ export function forward<T extends FloatArray>(spec: MLPSpec, ws: Workspace<T>, r
   let input: T = ws.x; // y⁰ = x
   for (let l = 0; l < layers.length; l++) {
     const { nIn, nOut } = layers[l];
-    kernels.gemmBias(ws.v[l], input, ws.W[l], ws.b[l], rows, nIn, nOut); // v: (rows, nOut)
-    activation_forward(spec.activations[l], ws.y[l], ws.v[l], rows, nOut); // y: (rows, nOut)
+    // a kernel may fuse v = yW + b with y = g(v); otherwise the two steps below
+    if (!kernels.denseForward?.(ws.v[l], ws.y[l], input, ws.W[l], ws.b[l], rows, nIn, nOut, spec.activations[l])) {
+      kernels.gemmBias(ws.v[l], input, ws.W[l], ws.b[l], rows, nIn, nOut); // v: (rows, nOut)
+      activation_forward(spec.activations[l], ws.y[l], ws.v[l], rows, nOut); // y: (rows, nOut)
+    }
     input = ws.y[l];
   }
   return input;
@@ -46,7 +49,8 @@ export function backward<T extends FloatArray>(spec: MLPSpec, ws: Workspace<T>, 
     const { nIn, nOut: n } = layers[l];
     const below: T = l === 0 ? ws.x : ws.y[l - 1]; // y^l: (rows, nIn)
     kernels.gemmTNAcc(ws.dW[l], ws.db[l], below, ws.dv[l], rows, nIn, n); // dW += yᵀ·dv, db += Σ dv
-    if (l > 0) {
+    // a kernel may fuse dv below = (dv·Wᵀ) ⊙ g'(v below), skipping ∂L/∂y; otherwise the two steps
+    if (l > 0 && !kernels.denseBackwardInput?.(ws.dv[l - 1], ws.dv[l], ws.W[l], ws.v[l - 1], rows, n, nIn, spec.activations[l - 1])) {
       kernels.gemmNT(ws.dy[l - 1], ws.dv[l], ws.W[l], rows, n, nIn); // ∂L/∂y below = dv·Wᵀ
       activation_backward(spec.activations[l - 1], ws.dv[l - 1], ws.dy[l - 1], ws.v[l - 1], ws.y[l - 1], rows * nIn);
     }
