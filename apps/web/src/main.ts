@@ -4,7 +4,10 @@ import { Throughput } from './app/throughput.js';
 import { PLANE_DATASETS, type DatasetName, type PlaneDataset, type WebDataset } from './data/dataset.js';
 import { loadMnistDigits } from './data/mnist-digits.js';
 import { planeDataset } from './data/plane-datasets.js';
-import { createKernels } from './training/kernels.js';
+import { createKernels, kernelChoiceFrom } from './training/kernels.js';
+
+/** wasm by default; `?kernels=reference` runs the readable loops (what the Node comparison test uses) */
+const KERNELS = kernelChoiceFrom(location.search);
 import { TrainingSession } from './training/session.js';
 import { BoundaryView } from './views/boundary-view.js';
 import { DigitPad } from './views/digit-pad.js';
@@ -104,6 +107,7 @@ class App {
           virtualShards: VIRTUAL_SHARDS,
           seed: SEED,
           shared: SHARED,
+          kernels: KERNELS,
         },
         (m) => this.fail(m),
       );
@@ -344,5 +348,5 @@ function showIsolation(): void {
 }
 
 showIsolation();
-const app = new App(await createKernels());
+const app = new App(await createKernels(KERNELS));
 void app.reset();

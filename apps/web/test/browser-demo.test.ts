@@ -86,8 +86,8 @@ describe('cross-origin isolated page (vite dev server with COOP/COEP)', () => {
   let page: Page;
   const errors: string[] = [];
 
+  let url: string;
   beforeAll(async () => {
-    let url: string;
     ({ server, url } = await startServer(true));
     page = await openDemo(browser, url, errors);
   });
@@ -177,12 +177,21 @@ describe('cross-origin isolated page (vite dev server with COOP/COEP)', () => {
       return (await page.textContent('#stat-theta'))!.split(' ')[0];
     };
     // 18 steps of 32 over 480 training rows cross an epoch boundary (a reshuffle) at step 16
+    // the default page runs the WebAssembly kernels: 1 and 2 workers agree bit for bit
+    expect(await page.textContent('#setup-line')).toContain('wasm');
+    const oneWasm = await fingerprintAfter('1', 18);
+    expect(await fingerprintAfter('2', 18)).toBe(oneWasm);
+    // the Node run uses core's reference kernels (other kernels round differently), so compare on those
+    await page.goto(`${url}?kernels=reference`);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    expect(await page.textContent('#setup-line')).toContain('reference kernels');
     const one = await fingerprintAfter('1', 18);
     const two = await fingerprintAfter('2', 18);
     expect(two).toBe(one);
-    // the Node run uses core's reference kernels: other kernels round differently
-    expect(await page.textContent('#setup-line')).toContain('reference kernels');
     expect(one).toBe(nodeFingerprint(18));
+    expect(oneWasm).not.toBe(one); // the page really ran other kernels before
+    await page.goto(url);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
   });
 
   it('mnist mode: trains on the real digits and predicts a digit drawn with the mouse', async () => {
@@ -230,7 +239,7 @@ describe('page without cross-origin isolation (no COOP/COEP headers)', () => {
     expect(await page.textContent('#notice')).toContain('not cross-origin isolated');
     expect(await page.textContent('#notice')).toContain('Cross-Origin-Embedder-Policy: require-corp');
     expect(await page.isDisabled('#workers')).toBe(true);
-    expect(await page.textContent('#setup-line')).toMatch(/^1 worker, .*copies, reference kernels$/);
+    expect(await page.textContent('#setup-line')).toMatch(/^1 worker, .*copies, wasm\S* kernels$/);
     const loss0 = await numberOf(page, '#stat-val-loss');
     await train(page, 3000, 250);
     expect(await numberOf(page, '#stat-val-loss')).toBeLessThan(loss0 * 0.9);

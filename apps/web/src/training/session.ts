@@ -17,6 +17,7 @@ import { shardRange } from '@shardgrad/worker';
 import { allocateBuffers, type WebTrainingBuffers } from './buffers.js';
 import { withTimeout } from './call-timeout.js';
 import { planWorkers, type WorkerPlan } from './shard-plan.js';
+import type { KernelChoice } from './kernels.js';
 import type { StateCopy, TrainWorker } from './train-worker.js';
 import type { WebDataset } from '../data/dataset.js';
 
@@ -32,6 +33,8 @@ export interface SessionConfig {
   readonly seed: number;
   /** SharedArrayBuffers (cross-origin isolated page) or copies */
   readonly shared: boolean;
+  /** the kernels every worker runs */
+  readonly kernels: KernelChoice;
 }
 
 /**
@@ -147,6 +150,7 @@ export class TrainingSession {
       optimizer: optimizerConfig(config.optimizer),
       capacity: 64,
       buffers: session.buffers,
+      kernels: config.kernels,
     };
     try {
       await Promise.all(session.remotes.map((r, w) => withTimeout(r.init(setup), INIT_MS, `worker ${w} init`)));

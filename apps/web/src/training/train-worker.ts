@@ -3,7 +3,7 @@ import { expose } from 'comlink';
 import { evaluate, type MLPSpec, type OptimizerConfig } from '@shardgrad/core';
 import { computeShardGradient, createWorkerContext, reduceAndUpdate, shardRange, type WorkerContext } from '@shardgrad/worker';
 import type { WebTrainingBuffers } from './buffers.js';
-import { createKernels } from './kernels.js';
+import { createKernels, type KernelChoice } from './kernels.js';
 
 /** What the page sends once per run. */
 export interface WorkerSetup {
@@ -13,6 +13,7 @@ export interface WorkerSetup {
   /** rows processed at once by forward/backward */
   readonly capacity: number;
   readonly buffers: WebTrainingBuffers;
+  readonly kernels: KernelChoice;
 }
 
 /** Copies of the training state, for a page whose worker does not share its memory. */
@@ -32,7 +33,7 @@ export class TrainWorker {
   private evalRows: Uint32Array = new Uint32Array(0);
 
   async init(setup: WorkerSetup): Promise<void> {
-    const kernels = await createKernels();
+    const kernels = await createKernels(setup.kernels);
     this.ctx = createWorkerContext(setup.spec, setup.V, setup.buffers, kernels, setup.optimizer, setup.capacity);
     this.evalRows = setup.buffers.evalRows;
   }
