@@ -23,10 +23,19 @@ describe('every command has --help with examples', () => {
 });
 
 describe('how it is started', () => {
-  it('dist/main.js starts with a node shebang (npx shardgrad after a build)', () => {
-    expect(readFileSync(CLI, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
-    const pkg = JSON.parse(readFileSync(path.join(path.dirname(CLI), '../package.json'), 'utf8')) as { bin: Record<string, string> };
-    expect(pkg.bin.shardgrad).toBe('./dist/main.js');
+  it('the bin is a committed file with a node shebang that starts dist/main.js (linkable before the build)', () => {
+    const pkgDir = path.resolve(path.dirname(CLI), '..');
+    const pkg = JSON.parse(readFileSync(path.join(pkgDir, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+    expect(pkg.bin.shardgrad).toBe('./bin/shardgrad.js');
+    const bin = readFileSync(path.join(pkgDir, pkg.bin.shardgrad), 'utf8').split('\n');
+    expect(bin[0]).toBe('#!/usr/bin/env node');
+    expect(bin).toContain("import '../dist/main.js';");
+  });
+  it('npx shardgrad … from the repository root (the root depends on @shardgrad/cli)', () => {
+    const root = path.resolve(path.dirname(CLI), '../../..');
+    const r = spawnSync('npx', ['--offline', 'shardgrad', 'explain', '--batch', '--json'], { cwd: root, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(jsonLines(r.stdout)[0].layers).toEqual([2, 3, 2]);
   });
   it('npx shardgrad … in the package (npm links its bin; --offline: never the registry)', () => {
     const r = spawnSync('npx', ['--offline', 'shardgrad', 'explain', '--batch', '--json'], { cwd: path.resolve(path.dirname(CLI), '..'), encoding: 'utf8' });
