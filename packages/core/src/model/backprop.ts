@@ -58,6 +58,27 @@ export function backward<T extends FloatArray>(spec: MLPSpec, ws: Workspace<T>, 
 }
 
 /**
+ * Copies dataset rows indices[from .. from+rows) of X (N, n₀) and Y (N, n_L) into ws.x and ws.t.
+ * Plain loops, not subarray().set(): a view object per row would allocate in the hot path.
+ */
+export function gatherRows<T extends FloatArray>(
+  ws: Workspace<T>,
+  X: FloatArray,
+  Y: FloatArray,
+  indices: ArrayLike<number>,
+  from: number,
+  rows: number,
+  n0: number,
+  nL: number,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const s = indices[from + r];
+    for (let j = 0, src = s * n0, dst = r * n0; j < n0; j++) ws.x[dst + j] = X[src + j];
+    for (let j = 0, src = s * nL, dst = r * nL; j < nL; j++) ws.t[dst + j] = Y[src + j];
+  }
+}
+
+/**
  * Copies the rows `indices[start..end)` of X (N, n₀) and Y (N, n_L) into ws.x / ws.t, chunk by
  * chunk of at most ws.capacity rows, runs forward + backward on each chunk and accumulates the
  * summed gradient into the bound gradient vector. Returns Σ loss over those samples.
@@ -79,12 +100,7 @@ export function accumulateGradient<T extends FloatArray>(
   let loss = 0;
   for (let c = start; c < end; c += ws.capacity) {
     const rows = Math.min(ws.capacity, end - c);
-    for (let r = 0; r < rows; r++) {
-      const s = indices[c + r];
-      // plain loops, not subarray().set(): a view object per row would allocate in the hot path
-      for (let j = 0, src = s * n0, dst = r * n0; j < n0; j++) ws.x[dst + j] = X[src + j];
-      for (let j = 0, src = s * nL, dst = r * nL; j < nL; j++) ws.t[dst + j] = Y[src + j];
-    }
+    gatherRows(ws, X, Y, indices, c, rows, n0, nL);
     forward(spec, ws, rows, kernels);
     loss += lossSum(spec, ws, rows);
     backward(spec, ws, rows, kernels);

@@ -1,6 +1,6 @@
 import type { FloatArray, Kernels } from '../kernels/kernels.js';
 import { classCount, ConfusionMatrix } from '../metrics/metrics.js';
-import { forward, lossSum } from './backprop.js';
+import { forward, gatherRows, lossSum } from './backprop.js';
 import type { MLPSpec } from './spec.js';
 import type { Workspace } from './workspace.js';
 
@@ -31,11 +31,7 @@ export function evaluate<T extends FloatArray>(
   let loss = 0;
   for (let c = 0; c < count; c += ws.capacity) {
     const rows = Math.min(ws.capacity, count - c);
-    for (let r = 0; r < rows; r++) {
-      const s = indices[c + r];
-      for (let j = 0; j < n0; j++) ws.x[r * n0 + j] = X[s * n0 + j];
-      for (let j = 0; j < nL; j++) ws.t[r * nL + j] = Y[s * nL + j];
-    }
+    gatherRows(ws, X, Y, indices, c, rows, n0, nL);
     const out = forward(spec, ws, rows, kernels);
     loss += lossSum(spec, ws, rows);
     confusion.addRows(out, ws.t, rows, nL);
