@@ -1,4 +1,4 @@
-import { applyPreprocess, bindWorkspace, ConfusionMatrix, createWorkspace, errors, evaluate, referenceKernels } from '@shardgrad/core';
+import { applyPreprocess, bindWorkspace, classCount, ConfusionMatrix, createWorkspace, errors, evaluate, referenceKernels } from '@shardgrad/core';
 import type { Argv } from 'yargs';
 import { dataOptions, dataSourceFromFlags, loadData, type CsvFlags } from '../flags/data.js';
 import { nonNegativeInt, positiveInt } from '../flags/numbers.js';
@@ -53,7 +53,7 @@ function run(f: EvalFlags): void {
   const params = model.tensors.get('params')!;
   const ws = createWorkspace(spec, 256);
   bindWorkspace(ws, params, new Float32Array(params.length));
-  const confusion = new ConfusionMatrix(nL === 1 ? 2 : nL);
+  const confusion = new ConfusionMatrix(classCount(nL));
   const bar = f.json ? null : progressBar(rows.length, 'evaluating {bar} {percentage}% | {value}/{total} rows | ETA {eta_formatted}');
   let lossSum = 0;
   for (let c = 0; c < rows.length; c += CHUNK) {
