@@ -1,7 +1,7 @@
 // The WebAssembly kernels of @shardgrad/core (see src/kernels/wasm.ts for the JavaScript side and
 // docs/kernels.md for the design). All matrices are row-major float32; every pointer and stride
 // given to `gemm` is in bytes, the entry points below take element counts like the Kernels interface.
-import { MODE_ACCUMULATE, MODE_BIAS, MODE_ZERO } from './madd';
+import { madd1, MODE_ACCUMULATE, MODE_BIAS, MODE_ZERO } from './madd';
 import { tile1x4, tile1x8, tile2x4, tile2x8, tile4x4, tile4x8, tile6x4, tile6x8 } from './tiles';
 
 /** K block: a KC×8 strip of B (8 KB) and six rows of A (6 KB) stay in the 48 KB L1 across tiles */
@@ -69,7 +69,7 @@ function panel(c: usize, ldc: usize, a: usize, ars: usize, aps: usize, b: usize,
       let ap = a + <usize>i * ars;
       let bp = b + off;
       for (let p = 0; p < K; p++) {
-        s += load<f32>(ap) * load<f32>(bp);
+        s = madd1(load<f32>(ap), load<f32>(bp), s);
         ap += aps;
         bp += ldb;
       }

@@ -18,3 +18,15 @@ export function madd(a: v128, b: v128, c: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
   return f32x4.add(f32x4.mul(a, b), c);
 }
+
+/**
+ * One lane of madd: c + a·b for scalars. The relaxed build fuses it like the vector tiles (one
+ * rounding), so every output element of a product, tail columns included, is one chain of fused
+ * multiply-adds in k order — the rule a native kernel must follow to give the same bits.
+ */
+// @ts-ignore: decorator
+@inline
+export function madd1(a: f32, b: f32, c: f32): f32 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.extract_lane(f32x4.relaxed_madd(f32x4.splat(a), f32x4.splat(b), f32x4.splat(c)), 0);
+  return c + a * b;
+}
