@@ -1,0 +1,9 @@
+/**
+ * @shardgrad/coordinator/run: the training run and the in-process engine — no Node import, so the
+ * web demo bundles the same run as the CLI.
+ */
+export * from './training-run.js';
+export * from './step-engine.js';
+export * from './in-process-engine.js';
+export type { EpochEvent, StepEvent } from '../api.js';
+export type { LoopState } from '../train/checkpoint.js';
