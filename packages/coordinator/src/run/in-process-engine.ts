@@ -1,3 +1,4 @@
+import type { Kernels, MemoryRegion, WasmMemory } from '@shardgrad/core';
 import { createKernels, StepStatus, WorkerStep, type StepStatusValue } from '@shardgrad/worker';
 import type { EngineContext, StepEngine } from './step-engine.js';
 
@@ -18,9 +19,11 @@ export class InProcessEngine implements StepEngine {
 
   private constructor(readonly worker: WorkerStep) {}
 
-  static async create(ctx: EngineContext): Promise<InProcessEngine> {
+  /** `loadKernels`: where a bundler must see the .wasm files (the web demo), how to make the kernels over the memory. */
+  static async create(ctx: EngineContext, loadKernels?: (memory: WasmMemory, scratch: MemoryRegion) => Promise<Kernels>): Promise<InProcessEngine> {
     if (ctx.layout.W !== 1) throw new Error('the in-process engine runs a layout of one worker');
-    const { kernels } = await createKernels(ctx.kernel, ctx.memory, ctx.layout.workers[0].kernelScratch);
+    const scratch = ctx.layout.workers[0].kernelScratch;
+    const kernels = loadKernels ? await loadKernels(ctx.memory, scratch) : (await createKernels(ctx.kernel, ctx.memory, scratch)).kernels;
     return new InProcessEngine(new WorkerStep(ctx.layout, ctx.memory, 0, kernels, ctx.data));
   }
 
