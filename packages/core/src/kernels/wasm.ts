@@ -42,6 +42,8 @@ type WasmBytes = ArrayBuffer | ArrayBufferView;
 /** The exports of the compiled module (pointers and strides in bytes, sizes in elements). */
 interface KernelExports {
   heapBase(): number;
+  setPackBuffer(p: number): void;
+  packBytes(): number;
   gemmBias(v: number, y: number, W: number, b: number, m: number, k: number, n: number): void;
   gemmNT(dy: number, dv: number, W: number, m: number, n: number, k: number, scratch: number): void;
   gemmTNAcc(dW: number, db: number, y: number, dv: number, m: number, k: number, n: number): void;
@@ -210,8 +212,13 @@ export class WasmKernels implements Kernels {
     this.x = exports;
     this.name = `wasm-${flavor}`;
     this.buf = memory.buffer;
-    this.base = align(scratch ? scratch.byteOffset : exports.heapBase());
+    // the first bytes of the scratch: this instance's buffer for packing strips of B (see panel in assembly/index.ts)
+    const pack = align(scratch ? scratch.byteOffset : exports.heapBase());
+    this.base = align(pack + exports.packBytes());
     this.end = scratch ? scratch.byteOffset + scratch.bytes : undefined;
+    if (this.end !== undefined && this.base > this.end) throw new Error('wasm kernels: the scratch region is smaller than the packing buffer');
+    if (this.base > memory.buffer.byteLength) memory.grow(Math.ceil((this.base - memory.buffer.byteLength) / 65536));
+    exports.setPackBuffer(pack);
     this.heap = new Float32Array(memory.buffer);
     this.ints = new Int32Array(memory.buffer);
   }
