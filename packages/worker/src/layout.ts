@@ -1,4 +1,4 @@
-import { alignUp, Arena, createWasmMemory, createWorkspace, paramLayout, stateSlots, type MemoryRegion, type MLPSpec, type OptimizerConfig, type WasmMemory } from '@shardgrad/core';
+import { alignUp, Arena, createWasmMemory, createWorkspace, paramLayout, stateSlots, WASM_SCRATCH_RESERVED, type MemoryRegion, type MLPSpec, type OptimizerConfig, type WasmMemory } from '@shardgrad/core';
 import { planTree, workerShards, type TreePlan } from './tree.js';
 import { shardBound } from './shards.js';
 
@@ -72,7 +72,7 @@ export function layoutRun(shape: RunShape, plan: TreePlan = planTree(shape.V, sh
       slots: wp.slots,
       capacity,
       workspace: arena.region(wsBytes),
-      kernelScratch: arena.region(maxKN * 4 + 4096),
+      kernelScratch: arena.region(maxKN * 4 + 4096 + WASM_SCRATCH_RESERVED),
       leafScratch: arena.region((maxKN + maxN) * 4 + 64),
     };
   });

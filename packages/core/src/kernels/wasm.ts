@@ -139,6 +139,9 @@ async function readBytes(url: URL): Promise<ArrayBuffer | Uint8Array> {
   return res.arrayBuffer();
 }
 
+/** Bytes a wasm instance keeps of a given scratch region for itself (its B-strip packing buffer), besides what calls need. */
+export const WASM_SCRATCH_RESERVED = 16384;
+
 /** A region of a memory, in bytes. */
 export interface MemoryRegion {
   readonly byteOffset: number;
