@@ -9,6 +9,7 @@ const KC: i32 = 256;
 
 /** The first byte of memory the module does not use: the JavaScript side places operands from here. */
 export { gemmTNTree, addInto, finishUpdate } from './step';
+export { gemmTNLeaves } from './leaves';
 
 export function heapBase(): usize {
   return __heap_base;
