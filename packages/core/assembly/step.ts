@@ -59,7 +59,7 @@ const NESTEROV: i32 = 2;
  * The slice pass, over `len` parameters: r = root (+ other, the tree's last add, when other ≠ 0);
  * ḡ = f32(r·inv); then the optimizer exactly as optimizers.ts computes it (float64 arithmetic,
  * float32 stores at the same points), so the bits equal the JavaScript update. `state` has
- * `slots` rows of stride `P` floats. Returns 1 when ḡ and the new θ are all finite, else 0.
+ * up to two rows, `stride` bytes apart. Returns 1 when ḡ and the new θ are all finite, else 0.
  */
 export function finishUpdate(
   kind: i32,
@@ -80,8 +80,75 @@ export function finishUpdate(
   c1: f64,
   c2: f64,
 ): i32 {
-  let acc: f64 = 0;
-  for (let i = 0; i < len; i++) {
+  // four parameters at a time: float32 lanes, the arithmetic in two f64x2 halves (IEEE per lane,
+  // so the same bits as the scalar float64 code of optimizers.ts); then the last len mod 4 one by one
+  let bad = f32x4.splat(0);
+  const vinv = f64x2.splat(inv);
+  const vlr = f64x2.splat(lr);
+  const vwd = f64x2.splat(wd);
+  const vmu = f64x2.splat(mu);
+  const vb1 = f64x2.splat(b1);
+  const vb2 = f64x2.splat(b2);
+  const v1b1 = f64x2.splat(1 - b1);
+  const v1b2 = f64x2.splat(1 - b2);
+  const veps = f64x2.splat(eps);
+  const vc1 = f64x2.splat(c1);
+  const vc2 = f64x2.splat(c2);
+  let i = 0;
+  for (; i + 4 <= len; i += 4) {
+    const p = <usize>i << 2;
+    let r = v128.load(root + p);
+    if (other != 0) r = f32x4.add(r, v128.load(other + p));
+    const gLo = f64x2.promote_low_f32x4(r);
+    const gHi = f64x2.promote_low_f32x4(i32x4.shuffle(r, r, 2, 3, 0, 1));
+    const g32 = i32x4.shuffle(f32x4.demote_f64x2_zero(f64x2.mul(gLo, vinv)), f32x4.demote_f64x2_zero(f64x2.mul(gHi, vinv)), 0, 1, 4, 5);
+    v128.store(avg + p, g32);
+    const t32 = v128.load(theta + p);
+    const g0 = f64x2.promote_low_f32x4(g32);
+    const g1 = f64x2.promote_low_f32x4(i32x4.shuffle(g32, g32, 2, 3, 0, 1));
+    const th0 = f64x2.promote_low_f32x4(t32);
+    const th1 = f64x2.promote_low_f32x4(i32x4.shuffle(t32, t32, 2, 3, 0, 1));
+    let n0: v128, n1: v128;
+    if (kind == SGD) {
+      n0 = f64x2.sub(th0, f64x2.mul(vlr, f64x2.add(g0, f64x2.mul(vwd, th0))));
+      n1 = f64x2.sub(th1, f64x2.mul(vlr, f64x2.add(g1, f64x2.mul(vwd, th1))));
+    } else if (kind == MOMENTUM) {
+      const s32 = v128.load(state + p);
+      const u0 = f64x2.add(f64x2.add(f64x2.mul(vmu, f64x2.promote_low_f32x4(s32)), g0), f64x2.mul(vwd, th0));
+      const u1 = f64x2.add(f64x2.add(f64x2.mul(vmu, f64x2.promote_low_f32x4(i32x4.shuffle(s32, s32, 2, 3, 0, 1))), g1), f64x2.mul(vwd, th1));
+      v128.store(state + p, i32x4.shuffle(f32x4.demote_f64x2_zero(u0), f32x4.demote_f64x2_zero(u1), 0, 1, 4, 5));
+      n0 = f64x2.sub(th0, f64x2.mul(vlr, u0));
+      n1 = f64x2.sub(th1, f64x2.mul(vlr, u1));
+    } else if (kind == NESTEROV) {
+      const s32 = v128.load(state + p);
+      const gi0 = f64x2.add(g0, f64x2.mul(vwd, th0));
+      const gi1 = f64x2.add(g1, f64x2.mul(vwd, th1));
+      const u0 = f64x2.add(f64x2.mul(vmu, f64x2.promote_low_f32x4(s32)), gi0);
+      const u1 = f64x2.add(f64x2.mul(vmu, f64x2.promote_low_f32x4(i32x4.shuffle(s32, s32, 2, 3, 0, 1))), gi1);
+      v128.store(state + p, i32x4.shuffle(f32x4.demote_f64x2_zero(u0), f32x4.demote_f64x2_zero(u1), 0, 1, 4, 5));
+      n0 = f64x2.sub(th0, f64x2.mul(vlr, f64x2.add(gi0, f64x2.mul(vmu, u0))));
+      n1 = f64x2.sub(th1, f64x2.mul(vlr, f64x2.add(gi1, f64x2.mul(vmu, u1))));
+    } else {
+      const m32 = v128.load(state + p);
+      const s32 = v128.load(state + stride + p);
+      const gi0 = f64x2.add(g0, f64x2.mul(vwd, th0));
+      const gi1 = f64x2.add(g1, f64x2.mul(vwd, th1));
+      const m0 = f64x2.add(f64x2.mul(vb1, f64x2.promote_low_f32x4(m32)), f64x2.mul(v1b1, gi0));
+      const m1 = f64x2.add(f64x2.mul(vb1, f64x2.promote_low_f32x4(i32x4.shuffle(m32, m32, 2, 3, 0, 1))), f64x2.mul(v1b1, gi1));
+      const q0 = f64x2.add(f64x2.mul(vb2, f64x2.promote_low_f32x4(s32)), f64x2.mul(f64x2.mul(v1b2, gi0), gi0));
+      const q1 = f64x2.add(f64x2.mul(vb2, f64x2.promote_low_f32x4(i32x4.shuffle(s32, s32, 2, 3, 0, 1))), f64x2.mul(f64x2.mul(v1b2, gi1), gi1));
+      v128.store(state + p, i32x4.shuffle(f32x4.demote_f64x2_zero(m0), f32x4.demote_f64x2_zero(m1), 0, 1, 4, 5));
+      v128.store(state + stride + p, i32x4.shuffle(f32x4.demote_f64x2_zero(q0), f32x4.demote_f64x2_zero(q1), 0, 1, 4, 5));
+      n0 = f64x2.sub(th0, f64x2.div(f64x2.mul(vlr, f64x2.mul(m0, vc1)), f64x2.add(f64x2.sqrt(f64x2.mul(q0, vc2)), veps)));
+      n1 = f64x2.sub(th1, f64x2.div(f64x2.mul(vlr, f64x2.mul(m1, vc1)), f64x2.add(f64x2.sqrt(f64x2.mul(q1, vc2)), veps)));
+    }
+    const n32 = i32x4.shuffle(f32x4.demote_f64x2_zero(n0), f32x4.demote_f64x2_zero(n1), 0, 1, 4, 5);
+    v128.store(theta + p, n32);
+    // NaN and ±Inf survive x − x; finite values give 0
+    bad = f32x4.add(bad, f32x4.add(f32x4.sub(g32, g32), f32x4.sub(n32, n32)));
+  }
+  let acc: f64 = <f64>f32x4.extract_lane(bad, 0) + <f64>f32x4.extract_lane(bad, 1) + <f64>f32x4.extract_lane(bad, 2) + <f64>f32x4.extract_lane(bad, 3);
+  for (; i < len; i++) {
     const p = <usize>i << 2;
     let r = load<f32>(root + p);
     if (other != 0) r = r + load<f32>(other + p);
