@@ -8,4 +8,4 @@ export { writeFileAtomic } from './io/atomic-write.js';
 export { MAX_ATTEMPTS } from './engine/worker-pool.js';
 export * from './run/index.js';
 export { nodeEngine } from './engine/create-engine.js';
-export { benchmarkWorkers, type WorkerBenchOptions, type WorkerBenchRow, type Spread } from './bench/benchmark-workers.js';
+export { benchmarkLocal, benchmarkWorkers, type WorkerBenchOptions, type WorkerBenchRow, type Spread } from './bench/benchmark-workers.js';

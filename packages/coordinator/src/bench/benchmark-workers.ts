@@ -1,4 +1,4 @@
-import { loadKernels, optimizerConfig, Rng, type MLPSpec, type OptimizerConfig } from '@shardgrad/core';
+import { enableRelaxedSimd, loadKernels, loadResidentWasmKernels, localTrainFloats, optimizerConfig, referenceKernels, Rng, trainLocal, type Kernels, type MLPSpec, type OptimizerConfig } from '@shardgrad/core';
 import type { KernelChoice } from '@shardgrad/worker';
 import { sharedFloat32, type Dataset } from '../data/dataset.js';
 import { nodeEngine } from '../engine/create-engine.js';
@@ -94,4 +94,31 @@ export async function benchmarkWorkers(o: WorkerBenchOptions): Promise<WorkerBen
     rows.push({ workers, samplesPerSec, speedup, efficiency: speedup / Math.max(1, workers), stepMs: step, mathMs: spread(mathMs), overheadUs: spread(overheadUs) });
   }
   return rows;
+}
+
+/**
+ * The single-threaded loop without the engine (core's trainLocal, θ and its workspace resident in
+ * the kernels' memory) on the same data: the baseline the engine's speed-up is measured against.
+ * One untimed run, then `rounds` timed runs of `steps` batches each (setup included, about one
+ * step's worth); samples/s median and spread over the rounds.
+ */
+export async function benchmarkLocal(o: Omit<WorkerBenchOptions, 'workerCounts' | 'shards' | 'warmup'> & { readonly rounds?: number }): Promise<{ samplesPerSec: Spread }> {
+  const optimizer = o.optimizer ?? optimizerConfig('sgd');
+  const d = o.data ? { X: o.data.X, Y: o.data.Y, rows: o.data.trainRows } : randomData(o.spec, o.batch);
+  const rows = Math.min(d.rows.length, o.steps * o.batch);
+  const train = d.rows.subarray(0, rows - (rows % o.batch || 0));
+  const rates: number[] = [];
+  const rounds = o.rounds ?? 3;
+  for (let r = 0; r <= rounds; r++) {
+    let kernels: Kernels = referenceKernels;
+    let allocate: ((n: number) => Float32Array) | undefined;
+    if (o.kernel === 'wasm') {
+      await enableRelaxedSimd();
+      ({ kernels, allocate } = await loadResidentWasmKernels(localTrainFloats(o.spec, o.batch, optimizer), 1 << 20));
+    }
+    const t0 = performance.now();
+    trainLocal({ spec: o.spec, X: d.X, Y: d.Y, train, batch: o.batch, epochs: 1, lr: 1e-3, optimizer, seed: 1, kernels, ...(allocate ? { allocate } : {}) });
+    if (r > 0) rates.push(train.length / ((performance.now() - t0) / 1000));
+  }
+  return { samplesPerSec: spread(rates) };
 }
