@@ -5,8 +5,8 @@
 // A is yᵀ, so a tile's R rows are adjacent floats of one row of y: one pointer, constant offsets.
 import { madd } from './madd';
 
-/** One 3×8 tile of dW for every group of a worker: a leaf, or a pair of sibling leaves added in registers (fl(left + right)), each from zero over its rows; group g at buf + g·192 (row r at r·32). */
-export function groups3x8(buf: usize, a: usize, aps: usize, b: usize, ldb: usize, groups: usize, nGroups: i32): void {
+/** One 3×8 tile of dW for every group of a worker: a leaf, or a pair of sibling leaves added in registers (fl(left + right)), each from zero over its rows; group g at buf + g·gstride (row r at r·32). */
+export function groups3x8(buf: usize, gstride: usize, a: usize, aps: usize, b: usize, ldb: usize, groups: usize, nGroups: i32): void {
   for (let g = 0; g < nGroups; g++) {
     const KL = load<i32>(groups + (<usize>g << 3));
     const KR = load<i32>(groups + (<usize>g << 3), 4);
@@ -53,12 +53,12 @@ export function groups3x8(buf: usize, a: usize, aps: usize, b: usize, ldb: usize
       v128.store(buf, l20, 64);
       v128.store(buf, l21, 80);
     }
-    buf += 192;
+    buf += gstride;
   }
 }
 
-/** One 2×8 tile of dW for every group of a worker: a leaf, or a pair of sibling leaves added in registers (fl(left + right)), each from zero over its rows; group g at buf + g·192 (row r at r·32). */
-export function groups2x8(buf: usize, a: usize, aps: usize, b: usize, ldb: usize, groups: usize, nGroups: i32): void {
+/** One 2×8 tile of dW for every group of a worker: a leaf, or a pair of sibling leaves added in registers (fl(left + right)), each from zero over its rows; group g at buf + g·gstride (row r at r·32). */
+export function groups2x8(buf: usize, gstride: usize, a: usize, aps: usize, b: usize, ldb: usize, groups: usize, nGroups: i32): void {
   for (let g = 0; g < nGroups; g++) {
     const KL = load<i32>(groups + (<usize>g << 3));
     const KR = load<i32>(groups + (<usize>g << 3), 4);
@@ -95,12 +95,12 @@ export function groups2x8(buf: usize, a: usize, aps: usize, b: usize, ldb: usize
       v128.store(buf, l10, 32);
       v128.store(buf, l11, 48);
     }
-    buf += 192;
+    buf += gstride;
   }
 }
 
-/** One 1×8 tile of dW for every group of a worker: a leaf, or a pair of sibling leaves added in registers (fl(left + right)), each from zero over its rows; group g at buf + g·192 (row r at r·32). */
-export function groups1x8(buf: usize, a: usize, aps: usize, b: usize, ldb: usize, groups: usize, nGroups: i32): void {
+/** One 1×8 tile of dW for every group of a worker: a leaf, or a pair of sibling leaves added in registers (fl(left + right)), each from zero over its rows; group g at buf + g·gstride (row r at r·32). */
+export function groups1x8(buf: usize, gstride: usize, a: usize, aps: usize, b: usize, ldb: usize, groups: usize, nGroups: i32): void {
   for (let g = 0; g < nGroups; g++) {
     const KL = load<i32>(groups + (<usize>g << 3));
     const KR = load<i32>(groups + (<usize>g << 3), 4);
@@ -127,12 +127,12 @@ export function groups1x8(buf: usize, a: usize, aps: usize, b: usize, ldb: usize
       v128.store(buf, l00, 0);
       v128.store(buf, l01, 16);
     }
-    buf += 192;
+    buf += gstride;
   }
 }
 
-/** One 3×4 tile of dW for every group of a worker: a leaf, or a pair of sibling leaves added in registers (fl(left + right)), each from zero over its rows; group g at buf + g·192 (row r at r·32). */
-export function groups3x4(buf: usize, a: usize, aps: usize, b: usize, ldb: usize, groups: usize, nGroups: i32): void {
+/** One 3×4 tile of dW for every group of a worker: a leaf, or a pair of sibling leaves added in registers (fl(left + right)), each from zero over its rows; group g at buf + g·gstride (row r at r·32). */
+export function groups3x4(buf: usize, gstride: usize, a: usize, aps: usize, b: usize, ldb: usize, groups: usize, nGroups: i32): void {
   for (let g = 0; g < nGroups; g++) {
     const KL = load<i32>(groups + (<usize>g << 3));
     const KR = load<i32>(groups + (<usize>g << 3), 4);
@@ -167,12 +167,12 @@ export function groups3x4(buf: usize, a: usize, aps: usize, b: usize, ldb: usize
       v128.store(buf, l10, 32);
       v128.store(buf, l20, 64);
     }
-    buf += 192;
+    buf += gstride;
   }
 }
 
-/** One 2×4 tile of dW for every group of a worker: a leaf, or a pair of sibling leaves added in registers (fl(left + right)), each from zero over its rows; group g at buf + g·192 (row r at r·32). */
-export function groups2x4(buf: usize, a: usize, aps: usize, b: usize, ldb: usize, groups: usize, nGroups: i32): void {
+/** One 2×4 tile of dW for every group of a worker: a leaf, or a pair of sibling leaves added in registers (fl(left + right)), each from zero over its rows; group g at buf + g·gstride (row r at r·32). */
+export function groups2x4(buf: usize, gstride: usize, a: usize, aps: usize, b: usize, ldb: usize, groups: usize, nGroups: i32): void {
   for (let g = 0; g < nGroups; g++) {
     const KL = load<i32>(groups + (<usize>g << 3));
     const KR = load<i32>(groups + (<usize>g << 3), 4);
@@ -201,12 +201,12 @@ export function groups2x4(buf: usize, a: usize, aps: usize, b: usize, ldb: usize
       v128.store(buf, l00, 0);
       v128.store(buf, l10, 32);
     }
-    buf += 192;
+    buf += gstride;
   }
 }
 
-/** One 1×4 tile of dW for every group of a worker: a leaf, or a pair of sibling leaves added in registers (fl(left + right)), each from zero over its rows; group g at buf + g·192 (row r at r·32). */
-export function groups1x4(buf: usize, a: usize, aps: usize, b: usize, ldb: usize, groups: usize, nGroups: i32): void {
+/** One 1×4 tile of dW for every group of a worker: a leaf, or a pair of sibling leaves added in registers (fl(left + right)), each from zero over its rows; group g at buf + g·gstride (row r at r·32). */
+export function groups1x4(buf: usize, gstride: usize, a: usize, aps: usize, b: usize, ldb: usize, groups: usize, nGroups: i32): void {
   for (let g = 0; g < nGroups; g++) {
     const KL = load<i32>(groups + (<usize>g << 3));
     const KR = load<i32>(groups + (<usize>g << 3), 4);
@@ -229,6 +229,6 @@ export function groups1x4(buf: usize, a: usize, aps: usize, b: usize, ldb: usize
     } else {
       v128.store(buf, l00, 0);
     }
-    buf += 192;
+    buf += gstride;
   }
 }

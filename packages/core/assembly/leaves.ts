@@ -13,7 +13,7 @@ import { groups1x4, groups1x8, groups2x4, groups2x8, groups3x4, groups3x8 } from
  * those reach memory: a tile's pending levels live in `slots`, nSlots tiles of scratch in L1.
  *
  * dW0 / db0: this layer's W and b blocks in slot 0; slot s at + s·slotStride bytes. y: (rows, k),
- * dv: (rows, n). pack: rows·32 bytes of scratch; buf: nGroups·192 bytes; slots: nSlots·192 bytes.
+ * dv: (rows, n). pack: rows·32 bytes of scratch; buf: nGroups·BLOCK·32 bytes; slots: nSlots·BLOCK·32 bytes.
  */
 export function gemmTNLeaves(dW0: usize, db0: usize, slotStride: usize, y: usize, dv: usize, k: i32, n: i32, plan: usize, pack: usize, buf: usize, slots: usize): void {
   const nGroups = load<i32>(plan);
@@ -35,37 +35,11 @@ export function gemmTNLeaves(dW0: usize, db0: usize, slotStride: usize, y: usize
       v128.store(dst, v128.load(src));
       v128.store(dst, v128.load(src, 16), 16);
     }
-    let i = 0;
-    for (; i + 3 <= k; i += 3) {
-      groups3x8(buf, y + (<usize>i << 2), aps, pack, 32, groups, nGroups);
-      treePass(buf, slots, pubAt, dW0 + <usize>i * ldc + off, ldc, slotStride, 3, 2, ops, nGroups);
-    }
-    if (i + 2 <= k) {
-      groups2x8(buf, y + (<usize>i << 2), aps, pack, 32, groups, nGroups);
-      treePass(buf, slots, pubAt, dW0 + <usize>i * ldc + off, ldc, slotStride, 2, 2, ops, nGroups);
-      i += 2;
-    }
-    if (i < k) {
-      groups1x8(buf, y + (<usize>i << 2), aps, pack, 32, groups, nGroups);
-      treePass(buf, slots, pubAt, dW0 + <usize>i * ldc + off, ldc, slotStride, 1, 2, ops, nGroups);
-    }
+    strip(buf, slots, pubAt, dW0 + off, ldc, slotStride, y, aps, pack, 32, k, 2, groups, ops, nGroups);
   }
   if (j + 4 <= n) {
     const off = <usize>j << 2;
-    let i = 0;
-    for (; i + 3 <= k; i += 3) {
-      groups3x4(buf, y + (<usize>i << 2), aps, dv + off, ldc, groups, nGroups);
-      treePass(buf, slots, pubAt, dW0 + <usize>i * ldc + off, ldc, slotStride, 3, 1, ops, nGroups);
-    }
-    if (i + 2 <= k) {
-      groups2x4(buf, y + (<usize>i << 2), aps, dv + off, ldc, groups, nGroups);
-      treePass(buf, slots, pubAt, dW0 + <usize>i * ldc + off, ldc, slotStride, 2, 1, ops, nGroups);
-      i += 2;
-    }
-    if (i < k) {
-      groups1x4(buf, y + (<usize>i << 2), aps, dv + off, ldc, groups, nGroups);
-      treePass(buf, slots, pubAt, dW0 + <usize>i * ldc + off, ldc, slotStride, 1, 1, ops, nGroups);
-    }
+    strip(buf, slots, pubAt, dW0 + off, ldc, slotStride, y, aps, dv + off, ldc, k, 1, groups, ops, nGroups);
     j += 4;
   }
   // single tail columns: a fused multiply-add chain per leaf and element, like the tiles
@@ -128,30 +102,64 @@ export function gemmTNLeaves(dW0: usize, db0: usize, slotStride: usize, y: usize
   }
 }
 
+/** Rows of dW whose groups' tiles are reduced together: BLOCK·32 bytes a group (L1: 8 groups · 3 KB). */
+const BLOCK: i32 = 24;
+
 /**
- * One tile's tree: for each group, its R×(4·vectors) tile from buf with each pending level added
- * (innermost first) goes to its dst slot tile — all in the L1 scratch `slots`; then each published
- * slot's tile is stored at its place in memory (c0 + slot·slotStride).
+ * One strip of 8 (vectors = 2) or 4 (vectors = 1) columns of dW, over all k rows: blocks of BLOCK
+ * rows, each computed for every group in tiles of 3 (then 2, 1) rows, then reduced by treePass.
+ */
+function strip(buf: usize, slots: usize, pubAt: usize, c0: usize, ldc: usize, slotStride: usize, y: usize, aps: usize, b: usize, ldb: usize, k: i32, vectors: i32, groups: usize, ops: usize, nGroups: i32): void {
+  const gstride = <usize>BLOCK << 5;
+  for (let i0 = 0; i0 < k; i0 += BLOCK) {
+    const rows = min(BLOCK, k - i0);
+    let i = 0;
+    for (; i + 3 <= rows; i += 3) {
+      const a = y + (<usize>(i0 + i) << 2);
+      if (vectors == 2) groups3x8(buf + (<usize>i << 5), gstride, a, aps, b, ldb, groups, nGroups);
+      else groups3x4(buf + (<usize>i << 5), gstride, a, aps, b, ldb, groups, nGroups);
+    }
+    if (i + 2 <= rows) {
+      const a = y + (<usize>(i0 + i) << 2);
+      if (vectors == 2) groups2x8(buf + (<usize>i << 5), gstride, a, aps, b, ldb, groups, nGroups);
+      else groups2x4(buf + (<usize>i << 5), gstride, a, aps, b, ldb, groups, nGroups);
+      i += 2;
+    }
+    if (i < rows) {
+      const a = y + (<usize>(i0 + i) << 2);
+      if (vectors == 2) groups1x8(buf + (<usize>i << 5), gstride, a, aps, b, ldb, groups, nGroups);
+      else groups1x4(buf + (<usize>i << 5), gstride, a, aps, b, ldb, groups, nGroups);
+    }
+    treePass(buf, slots, pubAt, c0 + <usize>i0 * ldc, ldc, slotStride, rows, vectors, ops, nGroups);
+  }
+}
+
+/**
+ * One block's tree: for each group, its block of R rows × (4·vectors) columns from buf (group g at
+ * g·BLOCK·32, row r at r·32) with each pending level added (innermost first) goes to its dst slot's
+ * block — all in the L1 scratch `slots`; then each published slot's block is stored at its place in
+ * memory (c0 + slot·slotStride, row r at r·ldc).
  */
 function treePass(buf: usize, slots: usize, pubAt: usize, c0: usize, ldc: usize, slotStride: usize, R: i32, vectors: i32, ops: usize, nGroups: i32): void {
+  const gstride = <usize>BLOCK << 5;
+  const cells = R * 2; // a row is 32 bytes (two f32x4), the second unused for 4-wide strips
   let op = ops;
-  const cells = R * 2; // f32x4 cells of a tile row pair layout: row r, vector v at (r·2 + v)·16
   for (let s = 0; s < nGroups; s++) {
-    const dst = slots + <usize>load<i32>(op) * 192;
+    const dst = slots + <usize>load<i32>(op) * gstride;
     const count = load<i32>(op + 4);
     const adds = op + 8;
-    const from = buf + <usize>s * 192;
+    const from = buf + <usize>s * gstride;
     if (count == 0) {
-      for (let e = 0; e < cells; e++) v128.store(dst + (<usize>e << 4), v128.load(from + (<usize>e << 4)));
+      memory.copy(dst, from, <usize>cells << 4);
     } else if (count == 1) {
-      const p0 = slots + <usize>load<i32>(adds) * 192;
+      const p0 = slots + <usize>load<i32>(adds) * gstride;
       for (let e = 0; e < cells; e++) {
         const o = <usize>e << 4;
         v128.store(dst + o, f32x4.add(v128.load(p0 + o), v128.load(from + o)));
       }
     } else if (count == 2) {
-      const p0 = slots + <usize>load<i32>(adds) * 192;
-      const p1 = slots + <usize>load<i32>(adds, 4) * 192;
+      const p0 = slots + <usize>load<i32>(adds) * gstride;
+      const p1 = slots + <usize>load<i32>(adds, 4) * gstride;
       for (let e = 0; e < cells; e++) {
         const o = <usize>e << 4;
         v128.store(dst + o, f32x4.add(v128.load(p1 + o), f32x4.add(v128.load(p0 + o), v128.load(from + o))));
@@ -160,7 +168,7 @@ function treePass(buf: usize, slots: usize, pubAt: usize, c0: usize, ldc: usize,
       for (let e = 0; e < cells; e++) {
         const o = <usize>e << 4;
         let x = v128.load(from + o);
-        for (let c = 0; c < count; c++) x = f32x4.add(v128.load(slots + <usize>load<i32>(adds + (<usize>c << 2)) * 192 + o), x);
+        for (let c = 0; c < count; c++) x = f32x4.add(v128.load(slots + <usize>load<i32>(adds + (<usize>c << 2)) * gstride + o), x);
         v128.store(dst + o, x);
       }
     }
@@ -169,7 +177,7 @@ function treePass(buf: usize, slots: usize, pubAt: usize, c0: usize, ldc: usize,
   const nPub = load<i32>(pubAt);
   for (let q = 0; q < nPub; q++) {
     const slot = <usize>load<i32>(pubAt + 4 + (<usize>q << 2));
-    const from = slots + slot * 192;
+    const from = slots + slot * gstride;
     const to = c0 + slot * slotStride;
     for (let r = 0; r < R; r++) {
       v128.store(to + <usize>r * ldc, v128.load(from + (<usize>r << 5)));

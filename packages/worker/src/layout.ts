@@ -1,4 +1,4 @@
-import { alignUp, Arena, createWasmMemory, createWorkspace, paramLayout, stateSlots, WASM_SCRATCH_RESERVED, type MemoryRegion, type MLPSpec, type OptimizerConfig, type WasmMemory } from '@shardgrad/core';
+import { alignUp, Arena, createWasmMemory, createWorkspace, paramLayout, stateSlots, WASM_SCRATCH_RESERVED, LEAF_BLOCK_FLOATS, type MemoryRegion, type MLPSpec, type OptimizerConfig, type WasmMemory } from '@shardgrad/core';
 import { planTree, workerShards, type TreePlan } from './tree.js';
 import { shardBound } from './shards.js';
 
@@ -71,7 +71,7 @@ export function layoutRun(shape: RunShape, plan: TreePlan = planTree(shape.V, sh
     const wsBytes = Arena.measure((a) => createWorkspace(spec, capacity, (n) => a.floats(n)));
     const planWords = 3 + 3 * wp.leaves.length + wp.leaves.reduce((s, op) => s + op.adds.length, 0) + wp.published.length;
     // the kernels' per-call scratch: Wᵀ (max k·n), a packed strip of the rows (capacity·8), a tile per leaf (48 each)
-    const callScratch = Math.max(maxKN, capacity * 8 + (wp.leaves.length + wp.slots) * 48) * 4;
+    const callScratch = Math.max(maxKN, capacity * 8 + (wp.leaves.length + wp.slots) * LEAF_BLOCK_FLOATS) * 4;
     return {
       partials: arena.region(wp.slots * alignUp(P * 4)),
       slots: wp.slots,

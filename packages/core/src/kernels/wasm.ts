@@ -187,6 +187,8 @@ export async function loadWasmKernels(options: WasmLoadOptions = {}): Promise<Wa
 const VIEW_KEY = 2 ** 24;
 /** 16-byte alignment for operands placed in wasm memory (aligned f32x4 loads) */
 const ALIGN = 16;
+/** floats of one group's block in gemmTNLeaves (BLOCK rows × 8 columns, assembly/leaves.ts) */
+export const LEAF_BLOCK_FLOATS = 24 * 8;
 /** pending levels a tree store can carry (a tree over 2³⁰ shards) */
 const MAX_CHAIN = 30;
 
@@ -328,8 +330,8 @@ export class WasmKernels implements Kernels {
     for (let g = 0; g < nGroups; g++) rows += plan[2 + 2 * g] + Math.max(0, plan[3 + 2 * g]);
     this.begin();
     const pack = this.reserve(rows * 8); // a strip of dv: (rows, 8)
-    const buf = this.reserve(nGroups * 48); // each group's tile
-    const slots = this.reserve(plan[1] * 48); // each slot's 6×8 tile
+    const buf = this.reserve(nGroups * LEAF_BLOCK_FLOATS); // each group's block of tiles
+    const slots = this.reserve(plan[1] * LEAF_BLOCK_FLOATS); // each slot's block
     this.x.gemmTNLeaves(dW0.byteOffset, db0.byteOffset, slotStride, y.byteOffset, dv.byteOffset, k, n, plan.byteOffset, pack, buf, slots);
     return true;
   }
