@@ -5,6 +5,7 @@ import {
   createWorkspace,
   finishSlice,
   forward,
+  gatherRows,
   layerViews,
   mse_sum,
   softmax_cross_entropy_sum,
@@ -180,7 +181,7 @@ export class WorkerStep {
     }
     const L = ws.layout.layers.length;
     const nL = ws.layout.layers[L - 1].nOut;
-    gatherRows(ws, data, lo, rows, spec.sizes[0], nL);
+    gatherRows(ws, data.X, data.Y, data.order, lo, rows, spec.sizes[0], nL);
     forward(spec, ws, rows, kernels);
     for (let s = s0; s < s1; s++) {
       const i = s - s0;
@@ -292,15 +293,4 @@ export function restoreSlice(run: RunViews, layout: RunLayout, w: number): void 
   const P = layout.P;
   for (let i = p0; i < p1; i++) run.params[i] = run.backupParams[i];
   for (let off = 0; off < run.optState.length; off += P) for (let i = p0; i < p1; i++) run.optState[off + i] = run.backupState[off + i];
-}
-
-/** Copies rows order[lo .. lo+rows) of X (N, D) and Y (N, C) into ws.x and ws.t (plain loops: no views). */
-function gatherRows(ws: Workspace<Float32Array>, data: RunData, lo: number, rows: number, D: number, C: number): void {
-  const { X, Y, order } = data;
-  const { x, t } = ws;
-  for (let r = 0; r < rows; r++) {
-    const s = order[lo + r];
-    for (let j = 0, src = s * D, dst = r * D; j < D; j++) x[dst + j] = X[src + j];
-    for (let j = 0, src = s * C, dst = r * C; j < C; j++) t[dst + j] = Y[src + j];
-  }
 }
