@@ -26,8 +26,11 @@ export function gemm(c: usize, ldc: usize, a: usize, ars: usize, aps: usize, b: 
     panel(c, ldc, a, ars, aps, b, ldb, M, N, K, mode, bias);
     return;
   }
-  for (let p0 = 0; p0 < K; p0 += KC) {
-    const kc = min(KC, K - p0);
+  // K blocks of equal size (784 = 4 × 196, not 3 × 256 + 16: a 16-deep block is mostly tile entry and exit)
+  const blocks = (K + KC - 1) / KC;
+  const step = (K + blocks - 1) / blocks;
+  for (let p0 = 0; p0 < K; p0 += step) {
+    const kc = min(step, K - p0);
     // K blocks after the first add onto what the earlier blocks left in C
     panel(c, ldc, a + <usize>p0 * aps, ars, aps, b + <usize>p0 * ldb, ldb, M, N, kc, p0 == 0 ? mode : MODE_ACCUMULATE, bias);
   }
