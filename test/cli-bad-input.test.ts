@@ -137,7 +137,7 @@ describe('bad model and checkpoint files', () => {
   });
   it('a missing model file', async () => {
     const f = path.join(dir, 'missing.sgm');
-    expectOneLineError(await runCliAsync(['predict', '--model', f, '--input', '-'], { input: '1,2\n' }), `${f}: cannot read (no such file)`);
+    expectOneLineError(await runCliAsync(['predict', '--model', f, '--input', '-'], { input: '1,2\n' }), `${f}: no such file`);
   });
   it('a truncated checkpoint given to --resume', async () => {
     const f = file('checkpoint.sgm', makeGood().subarray(0, 40));

@@ -68,6 +68,6 @@ describe('shardgrad explain', () => {
     expect(r2.stderr).toMatch(/broken\.json: not valid JSON/);
     const r3 = run('explain', '--net', path.join(dir, 'missing.json'));
     expect(r3.status).toBe(2);
-    expect(r3.stderr).toContain('missing.json: cannot read (no such file)');
+    expect(r3.stderr).toContain('missing.json: no such file');
   });
 });

@@ -82,3 +82,25 @@ export function schedule(flag: string, v: unknown, totalSteps: number): Schedule
   }
   throw bad();
 }
+
+/**
+ * The yargs declaration of a numeric flag: no yargs type, so the value arrives as the text the user
+ * typed (main.ts turns off yargs' number parsing) and --help shows the default as a number.
+ */
+export function numberOption(describe?: string, defaultValue?: number): { describe?: string; default?: number } {
+  return { ...(describe !== undefined ? { describe } : {}), ...(defaultValue !== undefined ? { default: defaultValue } : {}) };
+}
+
+/** Worker threads per core beyond which a count is taken as a mistake (each worker holds its own memory). */
+export const MAX_WORKERS_PER_CORE = 4;
+
+/**
+ * A worker count: a positive integer, at most MAX_WORKERS_PER_CORE per core of this machine, so
+ * that `--workers 1000` on two cores is one line instead of minutes and gigabytes.
+ */
+export function workerCount(flag: string, v: unknown, cores: number): number {
+  const n = positiveInt(flag, v);
+  const most = MAX_WORKERS_PER_CORE * cores;
+  if (n > most) throw errors.badInput(flag, `${n} is far more than the ${cores} core${cores === 1 ? '' : 's'} of this machine (at most ${most}: ${MAX_WORKERS_PER_CORE} per core)`);
+  return n;
+}
