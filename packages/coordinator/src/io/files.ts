@@ -131,7 +131,8 @@ function probeFolder(flag: string, dir: string, shown: string): void {
     closeSync(openSync(probe, 'wx'));
     rmSync(probe, { force: true });
   } catch (e) {
-    throw errors.badInput(flag, `cannot write ${shown}: ${fsProblem(e)} (in ${dir})`);
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no file can be created there' : fsProblem(e);
+    throw errors.badInput(flag, `cannot write ${shown}: ${why} (in ${dir})`);
   }
 }
 

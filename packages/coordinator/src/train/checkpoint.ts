@@ -129,7 +129,7 @@ export function resumeNotes(path: string, c: Pick<TrainConfig, 'batch' | 'shards
     if (config[key] !== want[key]) throw bad(`written with ${flag} ${String(config[key])}, this run has ${flag} ${String(want[key])}`);
   if (!isCount(m.step) || !isCount(m.epoch)) throw bad('corrupt checkpoint metadata (step, epoch, position or history)');
   if (m.epoch >= c.epochs)
-    throw errors.badInput('--epochs', `${c.epochs}: ${path} has already finished ${m.epoch} epoch${m.epoch === 1 ? '' : 's'}; give a larger --epochs to train on`);
+    throw errors.badInput('--epochs', `${path} has already finished ${m.epoch} epoch${m.epoch === 1 ? '' : 's'}, and --epochs ${c.epochs} asks for no more; give a larger --epochs to train on`);
   const notes = [`resuming from ${path} at epoch ${m.epoch + 1}, step ${m.step} (${m.step} steps done)`];
   if (typeof config.lr === 'number' && config.lr !== c.lr) notes.push(`--lr ${c.lr} differs from the checkpoint's ${config.lr}: continuing with ${c.lr}`);
   if (typeof config.epochs === 'number' && config.epochs !== c.epochs) notes.push(`--epochs ${c.epochs} differs from the checkpoint's ${config.epochs}: training until epoch ${c.epochs}`);
