@@ -5,6 +5,11 @@ export const ExitCode = {
   badInput: 2,
   interrupted: 130,
   terminated: 143,
+  /**
+   * A worker thread that fault injection (SHARDGRAD_FAULT, for tests) makes exit mid-step; the
+   * trainer replaces the worker and recomputes the step, so no process ever ends with this code.
+   */
+  injectedWorkerExit: 70,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -28,8 +33,6 @@ export const errors = {
   badInput: (where: string, problem: string) => new ShardgradError(`${where}: ${problem}`, ExitCode.badInput),
   diverged: (step: number, what: string) =>
     new ShardgradError(`training diverged at step ${step}: ${what}`, ExitCode.trainingFailed),
-  interrupted: (signal: 'SIGINT' | 'SIGTERM', detail: string) =>
-    new ShardgradError(`interrupted by ${signal}: ${detail}`, signal === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated),
 };
 
 export function isShardgradError(e: unknown): e is ShardgradError {
