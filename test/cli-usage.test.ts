@@ -44,6 +44,14 @@ describe.concurrent('usage', () => {
     expectOneLineError(await runCliAsync(['train', '--data', 'xor:40', '--workers', String(most + 1)]), message);
     expectOneLineError(await runCliAsync(['bench', '--data', 'xor:40', '--workers', `1,${most + 1}`]), message);
   });
+
+  it('--workers 0 runs the step in the main thread, with the same model bytes as worker threads', async () => {
+    const dir = tempDir('workers0');
+    const run = (w: string) => runCliAsync(['train', '--data', 'xor:40', '--hidden', '4', '--epochs', '2', '--batch', '8', '--workers', w, '--out', path.join(dir, `w${w}.sgm`)]);
+    const [zero, two] = await Promise.all([run('0'), run('2')]);
+    expect([zero.status, two.status]).toEqual([0, 0]);
+    expect(readFileSync(path.join(dir, 'w0.sgm')).equals(readFileSync(path.join(dir, 'w2.sgm')))).toBe(true);
+  });
 });
 
 describe('relative paths under pnpm', () => {

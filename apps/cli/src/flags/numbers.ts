@@ -95,11 +95,12 @@ export function numberOption(describe?: string, defaultValue?: number): { descri
 export const MAX_WORKERS_PER_CORE = 4;
 
 /**
- * A worker count: a positive integer, at most MAX_WORKERS_PER_CORE per core of this machine, so
- * that `--workers 1000` on two cores is one line instead of minutes and gigabytes.
+ * A worker count: 0 (the step runs in the main thread) or a positive integer, at most
+ * MAX_WORKERS_PER_CORE per core of this machine, so that `--workers 1000` on two cores is one line
+ * instead of minutes and gigabytes.
  */
 export function workerCount(flag: string, v: unknown, cores: number): number {
-  const n = positiveInt(flag, v);
+  const n = nonNegativeInt(flag, v);
   const most = MAX_WORKERS_PER_CORE * cores;
   if (n > most) throw errors.badInput(flag, `${n} is far more than the ${cores} core${cores === 1 ? '' : 's'} of this machine (at most ${most}: ${MAX_WORKERS_PER_CORE} per core)`);
   return n;
