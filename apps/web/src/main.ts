@@ -1,4 +1,5 @@
 import { bindParams, createWorkspace, forward, isShardgradError, layerViews, type Kernels, type Workspace } from '@shardgrad/core';
+import { DATASET_DEFAULTS, stepDelayMs } from './app/defaults.js';
 import { parseSettings, type RawSettings, type Settings } from './app/settings.js';
 import { Throughput } from './app/throughput.js';
 import { PLANE_DATASETS, type DatasetName, type PlaneDataset, type WebDataset } from './data/dataset.js';
@@ -66,7 +67,15 @@ class App {
     $('play').addEventListener('click', () => (this.playing ? this.pause() : void this.play()));
     $('step').addEventListener('click', () => void this.singleStep());
     $('reset').addEventListener('click', () => void this.reset());
-    for (const id of ['dataset', 'hidden', 'activation', 'optimizer', 'workers']) $(id).addEventListener('change', () => void this.reset());
+    $('dataset').addEventListener('change', () => {
+      this.applyDefaults();
+      void this.reset();
+    });
+    for (const id of ['hidden', 'activation', 'optimizer', 'workers']) $(id).addEventListener('change', () => void this.reset());
+    const delay = $<HTMLInputElement>('delay');
+    const showDelay = () => ($('delay-value').textContent = `${stepDelayMs(delay.value)} ms`);
+    delay.addEventListener('input', showDelay);
+    showDelay();
     for (const id of ['lr', 'batch']) $(id).addEventListener('change', () => (this.live = this.readLive()));
     $('grad-layer').addEventListener('change', () => (this.dirty = true));
     $('sample').addEventListener('change', () => (this.dirty = true));
@@ -153,7 +162,15 @@ class App {
     $('play').textContent = '❚❚ pause';
     this.throughput.restart(performance.now());
     try {
-      while (this.playing && this.session === s) await this.trainStep(s);
+      while (this.playing && this.session === s) {
+        await this.trainStep(s);
+        // a step delay lets a class watch the boundary move step by step
+        const ms = stepDelayMs($<HTMLInputElement>('delay').value);
+        if (ms > 0 && this.playing) {
+          await this.evaluate(s, performance.now());
+          await new Promise((resolve) => setTimeout(resolve, ms));
+        }
+      }
     } catch (e) {
       if (this.session === s) this.fail((e as Error).message);
     }
@@ -288,6 +305,17 @@ class App {
         return bar;
       }),
     );
+  }
+
+  /** Puts the picked data set's own defaults into the form (layers, activation, optimizer, η, batch). */
+  private applyDefaults(): void {
+    const d = DATASET_DEFAULTS[$<HTMLSelectElement>('dataset').value as DatasetName];
+    if (!d) return;
+    $<HTMLInputElement>('hidden').value = d.hidden;
+    $<HTMLSelectElement>('activation').value = d.activation;
+    $<HTMLSelectElement>('optimizer').value = d.optimizer;
+    $<HTMLInputElement>('lr').value = String(d.lr);
+    $<HTMLInputElement>('batch').value = String(d.batch);
   }
 
   private rawSettings(): RawSettings {
