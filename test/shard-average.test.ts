@@ -1,5 +1,5 @@
 import { accumulateGradient, bindWorkspace, createWorkspace, initParams, mlpSpec, optimizerConfig, paramLayout, referenceKernels, Rng } from '@shardgrad/core';
-import { computeShardGradient, createWorkerContext, reduceAndUpdate, shardRange, type SharedTrainingBuffers } from '@shardgrad/worker';
+import { createRunMemory, layoutRun, partialView, runViews, shardRange, WorkerStep } from '@shardgrad/worker';
 import { describe, expect, it } from 'vitest';
 
 describe('virtual shards', () => {
@@ -32,31 +32,34 @@ describe('the teaching fact: the size-weighted average of shard gradients is the
     for (let i = 0; i < P; i++) full[i] = g[i] / N;
   }
 
-  it('for uneven shards of 3 and 5 samples, within 1e-6 relative', () => {
-    const V = 2;
-    const buffers: SharedTrainingBuffers = {
-      X, Y, order, params: Float32Array.from(params),
-      shardGrads: new Float32Array(V * P), avgGrad: new Float32Array(P), shardLoss: new Float64Array(V), optState: new Float32Array(0),
-    };
-    const ctx = createWorkerContext(spec, V, buffers, referenceKernels, optimizerConfig('sgd'), 4);
-    computeShardGradient(ctx, 0, 0, 3);
-    computeShardGradient(ctx, 1, 3, 8);
-    // each shard's mean gradient, weighted by its size: (3·ḡ₃ + 5·ḡ₅) / 8
+  it('for uneven shards of 3, 3 and 2 samples, within 1e-6 relative', () => {
+    // three workers, one virtual shard each: each worker publishes its shard's summed gradient G_s
+    const V = 3;
+    const layout = layoutRun({ spec, V, W: V, batch: N, optimizer: optimizerConfig('sgd') });
+    const memory = createRunMemory(layout, false);
+    const run = runViews(memory, layout);
+    run.params.set(params);
+    const data = { X, Y, order, shardLoss: new Float64Array(V) };
+    const steps = [0, 1, 2].map((w) => new WorkerStep(layout, memory, w, referenceKernels, data));
+    expect([0, 1, 2].map((s) => shardRange(0, N, V, s))).toEqual([[0, 3], [3, 6], [6, 8]]);
+    for (const s of steps) s.gradients(0, N);
+    const G = [0, 1, 2].map((w) => Float32Array.from(partialView(memory, layout, w, 0)));
+    // each shard's mean gradient, weighted by its size: (3·ḡ₀ + 3·ḡ₁ + 2·ḡ₂) / 8
     const weighted = new Float64Array(P);
-    for (let i = 0; i < P; i++) weighted[i] = (3 * (buffers.shardGrads[i] / 3) + 5 * (buffers.shardGrads[P + i] / 5)) / 8;
+    for (let i = 0; i < P; i++) weighted[i] = (3 * (G[0][i] / 3) + 3 * (G[1][i] / 3) + 2 * (G[2][i] / 2)) / 8;
     const lr = 0.5;
-    reduceAndUpdate(ctx, 0, P, 8, lr, 1);
+    for (const s of steps) s.update(N, lr, 1);
     let worst = 0;
     let worstUpdate = 0;
     for (let i = 0; i < P; i++) {
       worst = Math.max(worst, Math.abs(weighted[i] - full[i]) / Math.max(Math.abs(full[i]), 1e-4));
-      worst = Math.max(worst, Math.abs(buffers.avgGrad[i] - full[i]) / Math.max(Math.abs(full[i]), 1e-4));
-      worstUpdate = Math.max(worstUpdate, Math.abs(buffers.params[i] - (params[i] - lr * full[i])));
+      worst = Math.max(worst, Math.abs(run.avgGrad[i] - full[i]) / Math.max(Math.abs(full[i]), 1e-4));
+      worstUpdate = Math.max(worstUpdate, Math.abs(run.params[i] - (params[i] - lr * full[i])));
     }
     expect(worst).toBeLessThan(1e-6);
     expect(worstUpdate).toBeLessThan(1e-6);
-    // and it is not trivially true: a plain (unweighted) mean of the two shard means differs
-    const unweighted = (buffers.shardGrads[0] / 3 + buffers.shardGrads[P] / 5) / 2;
+    // and it is not trivially true: a plain (unweighted) mean of the three shard means differs
+    const unweighted = (G[0][0] / 3 + G[1][0] / 3 + G[2][0] / 2) / 3;
     expect(Math.abs(unweighted - full[0])).toBeGreaterThan(1e-4 * Math.abs(full[0]));
   });
 });

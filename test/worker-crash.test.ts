@@ -11,32 +11,22 @@ describe('a worker that fails mid-step is replaced and its shards recomputed', (
     delete process.env.SHARDGRAD_FAULT;
   });
 
-  it.each([
-    ['exit', 'barrier'],
-    ['throw', 'barrier'],
-    ['exit', 'tasks'],
-    ['throw', 'tasks'],
-  ] as const)('kind=%s at step 3 in worker 1 (step mode %s): same weights as the fault-free run, one retry', async (kind, stepMode) => {
-    const clean = await new Trainer({ ...config, stepMode }).run();
+  it.each(['exit', 'throw'] as const)('kind=%s at step 3 in worker 1: same weights as the fault-free run, one retry', async (kind) => {
+    const clean = await new Trainer(config).run();
     expect(clean.workerRetries).toBe(0);
-    // the runner computes the first of worker 1's shards, fills its gradient region with NaN, then fails
+    // the runner computes worker 1's shards, fills the partial sum it publishes with NaN, then fails
     process.env.SHARDGRAD_FAULT = `worker=1,step=3,kind=${kind}`;
-    const faulty = await new Trainer({ ...config, stepMode }).run();
+    const faulty = await new Trainer(config).run();
     expect(faulty.workerRetries).toBe(1);
     expect(faulty.steps).toBe(clean.steps);
     expect(same(faulty.params, clean.params)).toBe(true);
   });
 
-  it.each([
-    ['exit', 'barrier'],
-    ['throw', 'barrier'],
-    ['exit', 'tasks'],
-    ['throw', 'tasks'],
-  ] as const)('kind=%s half-way through worker 1\'s parameter update at step 3 (step mode %s): slice restored, same weights', async (kind, stepMode) => {
+  it.each(['exit', 'throw'] as const)('kind=%s half-way through worker 1\'s parameter update at step 3: slice restored, same weights', async (kind) => {
     // momentum: the optimizer state must be restored along with θ, or the retry would apply it twice
-    const clean = await new Trainer({ ...config, stepMode }).run();
+    const clean = await new Trainer(config).run();
     process.env.SHARDGRAD_FAULT = `worker=1,step=3,kind=${kind},phase=update`;
-    const faulty = await new Trainer({ ...config, stepMode }).run();
+    const faulty = await new Trainer(config).run();
     expect(faulty.workerRetries).toBe(1);
     expect(same(faulty.params, clean.params)).toBe(true);
   });
@@ -58,10 +48,10 @@ describe('a worker that keeps failing ends the run', () => {
     delete process.env.SHARDGRAD_FAULT;
   });
 
-  it.each(['barrier', 'tasks'] as const)('three failures of step 3 (step mode %s): one-line error, exit code 1, checkpoint of step 2 intact', async (stepMode) => {
+  it('three failures of step 3: one-line error, exit code 1, checkpoint of step 2 intact', async () => {
     process.env.SHARDGRAD_FAULT = 'worker=0,step=3,kind=throw,times=3';
     const dir = tempDir('keeps-failing');
-    const t = new Trainer(smallConfig({ workers: 2, epochs: 1, stepMode, checkpointDir: dir, checkpointEvery: 1 }));
+    const t = new Trainer(smallConfig({ workers: 2, epochs: 1, checkpointDir: dir, checkpointEvery: 1 }));
     await expect(t.run()).rejects.toThrow(
       expect.objectContaining({ message: 'a worker failed 3 times at step 3: injected fault (SHARDGRAD_FAULT)', exitCode: 1 }),
     );

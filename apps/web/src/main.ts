@@ -26,8 +26,8 @@ const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getEleme
 /** SharedArrayBuffer exists only in a cross-origin isolated page. */
 const SHARED = globalThis.crossOriginIsolated === true && typeof SharedArrayBuffer === 'function';
 const MAX_WORKERS = SHARED ? Math.max(1, Math.min(16, navigator.hardwareConcurrency || 1)) : 1;
-/** V: fixed, so the reduction order (and the weights) do not depend on the worker count */
-const VIRTUAL_SHARDS = Math.max(8, MAX_WORKERS);
+/** V: fixed (the CLI's default), so the reduction tree (and the weights) depend on neither the worker count nor the machine */
+const VIRTUAL_SHARDS = 16;
 const EVAL_EVERY_MS = 250;
 /** while training, the heavy panels redraw at most this often (less often for big networks) */
 const FULL_DRAW_MS = 200;
@@ -145,8 +145,8 @@ class App {
     this.val.clear();
     this.lossSum = this.lossCount = 0;
     $('setup-line').textContent =
-      `${s.W} worker${s.W > 1 ? 's' : ''}, ${s.V} virtual shards, ${s.P} parameters, ` +
-      `${this.data!.trainRows} training / ${this.data!.rows - this.data!.trainRows} validation rows, ${SHARED ? 'shared memory' : 'copies'}, ${this.kernels.name} kernels`;
+      `${SHARED ? `${s.W} worker${s.W > 1 ? 's' : ''}` : 'in the page'}, ${s.V} virtual shards, ${s.P} parameters, ` +
+      `${this.data!.trainRows} training / ${this.data!.rows - this.data!.trainRows} validation rows, ${SHARED ? 'shared memory' : 'no shared memory'}, ${this.kernels.name} kernels`;
     await this.evaluate(s, NaN);
     if (gen !== this.generation) return;
     this.dirty = true;
@@ -338,7 +338,7 @@ class App {
   private async dataset(name: DatasetName): Promise<WebDataset> {
     let d = this.cache.get(name);
     if (!d) {
-      d = name === 'mnist' ? await loadMnistDigits(300) : planeDataset(name, 600, name === 'spiral' ? 0.03 : 0.1, SEED);
+      d = name === 'mnist' ? await loadMnistDigits(300) : planeDataset(name, SEED);
       this.cache.set(name, d);
     }
     return d;

@@ -1,12 +1,12 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { PreviewServer, ViteDevServer } from 'vite';
-import { deriveSeed, initParams, mlpSpec, optimizerConfig, paramLayout, referenceKernels, Rng, shuffleInPlace } from '@shardgrad/core';
-import { computeShardGradient, createWorkerContext, reduceAndUpdate, shardRange } from '@shardgrad/worker';
+import { loadModel } from '@shardgrad/coordinator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planeDataset } from '../src/data/plane-datasets.js';
+import { planeDataset, planeExtent } from '../src/data/plane-datasets.js';
 import { fingerprint } from '../src/views/fingerprint.js';
 import { launchBrowser, numberOf, openDemo, startPreview, startServer, WEB_ROOT } from './browser-harness.js';
 
@@ -24,53 +24,34 @@ async function boundaryPixels(page: Page): Promise<number[]> {
 }
 
 /**
- * Plays for at least `ms` milliseconds and at least `minSteps` steps (a busy 2-core CI machine
- * runs fewer steps per second), then pauses. The default spiral run is deterministic by step: its
- * validation loss is 0.735 before training (the page) and, by a Node run of the same code, 0.702
- * after step 1, 0.807 at step 75, 0.612 at 150 and
- * 0.451 at 250 — so the loss tests ask for at least 250 steps.
+ * Plays until the page has done at least `minSteps` steps, then pauses: the test stops at a step,
+ * never after a fixed time (a busy 2-core CI machine runs fewer steps per second).
  */
-async function train(page: Page, ms: number, minSteps = 0): Promise<void> {
+async function train(page: Page, minSteps: number): Promise<void> {
+  const t0 = await numberOf(page, '#stat-step');
   await page.click('#play');
-  await page.waitForTimeout(ms);
-  await page.waitForFunction((n) => Number(document.getElementById('stat-step')?.textContent) >= n, minSteps, { timeout: 40_000 });
+  await page.waitForFunction((n) => Number(document.getElementById('stat-step')?.textContent) >= n, t0 + minSteps, { timeout: 60_000 });
   await page.click('#play');
 }
 
+const CLI = path.resolve(WEB_ROOT, '../cli/dist/main.js');
+
 /**
- * The page's default run (spiral, 600 points, noise 0.03, seed 42; 2-16-16-2 relu + softmax, Adam
- * η = 0.03, batch 32, V = 8) done in Node on one thread with the same core and worker step: the
- * independent reference for the browser's weights.
+ * `shardgrad train` with the page's default settings (spiral, seed 42, 2-16-16-2 relu + softmax, He
+ * init, Adam η = 0.03, batch 32, 16 virtual shards, no input scaling) for `epochs` epochs, in Node:
+ * the fingerprint of the weights it saves.
  */
-function nodeFingerprint(steps: number): string {
-  const ds = planeDataset('spiral', 600, 0.03, 42);
-  const spec = mlpSpec([2, 16, 16, 2], 'relu', 'softmax', 'ce');
-  const layout = paramLayout(spec.sizes);
-  const P = layout.total;
-  const V = 8;
-  const buffers = {
-    X: ds.X,
-    Y: ds.Y,
-    order: Uint32Array.from({ length: ds.trainRows }, (_, i) => i),
-    params: new Float32Array(P),
-    shardGrads: new Float32Array(V * P),
-    avgGrad: new Float32Array(P),
-    shardLoss: new Float64Array(V),
-    optState: new Float32Array(2 * P),
-  };
-  initParams(buffers.params, layout, 'he', deriveSeed(42, 0));
-  const ctx = createWorkerContext(spec, V, buffers, referenceKernels, optimizerConfig('adam'), 64);
-  const rng = new Rng(deriveSeed(42, 1));
-  let cursor = ds.trainRows;
-  for (let t = 1; t <= steps; t++) {
-    if (cursor >= ds.trainRows) ((cursor = 0), shuffleInPlace(buffers.order, rng));
-    const start = cursor;
-    const end = Math.min(start + 32, ds.trainRows);
-    cursor = end;
-    for (let s = 0; s < V; s++) computeShardGradient(ctx, s, ...shardRange(start, end, V, s));
-    reduceAndUpdate(ctx, 0, P, end - start, 0.03, t);
-  }
-  return fingerprint(buffers.params);
+function cliFingerprint(epochs: number, kernel: 'wasm' | 'reference'): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'shardgrad-web-cli-'));
+  const out = path.join(dir, 'm.sgm');
+  execFileSync(process.execPath, [
+    CLI, 'train', '--data', 'spiral', '--seed', '42', '--hidden', '16,16', '--activation', 'relu', '--init', 'he',
+    '--optimizer', 'adam', '--lr', '0.03', '--batch', '32', '--shards', '16', '--preprocess', 'none',
+    '--epochs', String(epochs), '--workers', '2', '--kernel', kernel, '--out', out,
+  ], { stdio: 'pipe' });
+  const params = loadModel(out).params;
+  rmSync(dir, { recursive: true, force: true });
+  return fingerprint(params);
 }
 
 let browser: Browser;
@@ -107,12 +88,12 @@ describe('cross-origin isolated page (vite dev server with COOP/COEP)', () => {
     await page.selectOption('#dataset', 'spiral');
     await page.selectOption('#workers', '2');
     await page.waitForSelector('body[data-ready="true"]');
-    expect(await page.textContent('#setup-line')).toMatch(/^2 workers, 8 virtual shards, 354 parameters/); // (2·16+16) + (16·16+16) + (16·2+2) = 48 + 272 + 34
+    expect(await page.textContent('#setup-line')).toMatch(/^2 workers, 16 virtual shards, 354 parameters/); // (2·16+16) + (16·16+16) + (16·2+2) = 48 + 272 + 34
     const loss0 = await numberOf(page, '#stat-val-loss');
     // an untrained 2-class softmax starts near ln 2 ≈ 0.693
     expect(loss0).toBeGreaterThan(0.5);
     const before = await boundaryPixels(page);
-    await train(page, 5000, 250);
+    await train(page, 250);
     const loss1 = await numberOf(page, '#stat-val-loss');
     expect(await numberOf(page, '#stat-step')).toBeGreaterThan(20);
     expect(loss1).toBeLessThan(loss0 * 0.9);
@@ -126,8 +107,8 @@ describe('cross-origin isolated page (vite dev server with COOP/COEP)', () => {
     expect(await page.locator('.grad-card[data-role="worker"]').count()).toBe(2);
     expect(await page.locator('.grad-card[data-role="average"]').count()).toBe(1);
     const labels = await page.locator('.grad-card[data-role="worker"] figcaption').allTextContents();
-    // V = 8 shards over 2 workers: 4 each; batch 32 → 16 samples, weight 0.5 each
-    expect(labels).toEqual(['worker 0: shards 0–3, 16 samples, weight 0.500', 'worker 1: shards 4–7, 16 samples, weight 0.500']);
+    // V = 16 shards over 2 workers: 8 each; batch 32 → 16 samples, weight 0.5 each
+    expect(labels).toEqual(['worker 0: shards 0–7, 16 samples, weight 0.500', 'worker 1: shards 8–15, 16 samples, weight 0.500']);
     const avg = (await page.textContent('.grad-card[data-role="average"] figcaption')) ?? '';
     const deviation = Number(/≤ ([-+.e\d]+)/.exec(avg)?.[1]);
     expect(deviation).toBeLessThan(1e-6);
@@ -143,20 +124,22 @@ describe('cross-origin isolated page (vite dev server with COOP/COEP)', () => {
     await page.dispatchEvent('#batch', 'change');
     await page.click('#step');
     await page.waitForFunction((t) => document.getElementById('stat-step')?.textContent === String(t + 1), t0);
-    // batch 20 over V = 8: shards of 3,3,3,3,2,2,2,2 → worker 0 has 12 samples, worker 1 has 8
+    // batch 20 over V = 16: shards of 2,2,2,2 then twelve of 1 → worker 0 (shards 0–7) has 12 samples, worker 1 has 8
     await page.waitForFunction(() => document.querySelector('.grad-card[data-role="worker"] figcaption')?.textContent?.includes('12 samples'));
     const labels = await page.locator('.grad-card[data-role="worker"] figcaption').allTextContents();
-    expect(labels).toEqual(['worker 0: shards 0–3, 12 samples, weight 0.600', 'worker 1: shards 4–7, 8 samples, weight 0.400']);
+    expect(labels).toEqual(['worker 0: shards 0–7, 12 samples, weight 0.600', 'worker 1: shards 8–15, 8 samples, weight 0.400']);
     expect(await page.textContent('.grad-card[data-role="update"] figcaption')).toContain(`step ${t0 + 1}`);
   });
 
   it('clicking a point of the boundary map makes it the sample the explain panel follows', async () => {
-    await page.click('#boundary', { position: { x: 240, y: 80 } }); // plane point (0.75, 0.75) on the 320-pixel map
-    const ds = planeDataset('spiral', 600, 0.03, 42);
+    const ds = planeDataset('spiral', 42);
+    // pixel (240, 80) of the 320-pixel map over [−e, e]² is the plane point (e/2, e/2)
+    const q = planeExtent(ds) / 2;
+    await page.click('#boundary', { position: { x: 240, y: 80 } });
     let best = -1;
     let bestD = Infinity;
     for (let i = ds.trainRows; i < ds.rows; i++) {
-      const d = Math.hypot(ds.X[2 * i] - 0.75, ds.X[2 * i + 1] - 0.75);
+      const d = Math.hypot(ds.X[2 * i] - q, ds.X[2 * i + 1] - q);
       if (d < bestD) ((bestD = d), (best = i));
     }
     expect(await page.inputValue('#sample')).toBe(String(best - ds.trainRows));
@@ -164,7 +147,7 @@ describe('cross-origin isolated page (vite dev server with COOP/COEP)', () => {
     await page.waitForFunction((want) => document.getElementById('explain')?.textContent?.includes(want), x);
   });
 
-  it('gives bit-identical weights with 1 and 2 workers, equal to a Node run of the same steps', async () => {
+  it('gives the weights of `shardgrad train` with the same settings and seed, with 1 and 2 workers, bit for bit', async () => {
     const fingerprintAfter = async (workers: string, steps: number) => {
       await page.selectOption('#workers', workers);
       await page.fill('#batch', '32');
@@ -176,19 +159,20 @@ describe('cross-origin isolated page (vite dev server with COOP/COEP)', () => {
       }
       return (await page.textContent('#stat-theta'))!.split(' ')[0];
     };
-    // 18 steps of 32 over 480 training rows cross an epoch boundary (a reshuffle) at step 16
-    // the default page runs the WebAssembly kernels: 1 and 2 workers agree bit for bit
-    expect(await page.textContent('#setup-line')).toContain('wasm');
-    const oneWasm = await fingerprintAfter('1', 18);
-    expect(await fingerprintAfter('2', 18)).toBe(oneWasm);
-    // the Node run uses core's reference kernels (other kernels round differently), so compare on those
+    // 480 training rows in batches of 32: 15 steps an epoch; 30 steps cross a reshuffle
+    const setup = (await page.textContent('#setup-line')) ?? '';
+    // Node runs the relaxed-SIMD (fused multiply-add) build: so must the page for the wasm comparison
+    expect(setup).toContain('wasm-relaxed kernels');
+    const oneWasm = await fingerprintAfter('1', 30);
+    expect(await fingerprintAfter('2', 30)).toBe(oneWasm);
+    expect(oneWasm).toBe(cliFingerprint(2, 'wasm'));
+    // and on core's reference kernels (other kernels round differently)
     await page.goto(`${url}?kernels=reference`);
     await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
     expect(await page.textContent('#setup-line')).toContain('reference kernels');
-    const one = await fingerprintAfter('1', 18);
-    const two = await fingerprintAfter('2', 18);
-    expect(two).toBe(one);
-    expect(one).toBe(nodeFingerprint(18));
+    const one = await fingerprintAfter('1', 30);
+    expect(await fingerprintAfter('2', 30)).toBe(one);
+    expect(one).toBe(cliFingerprint(2, 'reference'));
     expect(oneWasm).not.toBe(one); // the page really ran other kernels before
     await page.goto(url);
     await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
@@ -202,8 +186,12 @@ describe('cross-origin isolated page (vite dev server with COOP/COEP)', () => {
     expect(await page.textContent('#setup-line')).toContain('25450 parameters'); // (784·32+32) + (32·10+10) = 25120 + 330
     expect(await page.isHidden('#boundary')).toBe(true);
     expect(await page.isVisible('#digit-pad')).toBe(true);
-    await train(page, 3000, 40);
-    // 3000 digits, 2400 for training; 40 steps of 32 (half an epoch) of a 784-32-10 network reach well above chance (10 %)
+    await train(page, 75);
+    // one more single step: it evaluates right after it (while playing, the page evaluates every 250 ms)
+    const t = await numberOf(page, '#stat-step');
+    await page.click('#step');
+    await page.waitForFunction((n) => document.getElementById('stat-step')?.textContent === String(n + 1), t);
+    // 3000 digits, 2400 for training; 76 steps of 32 (one epoch) of a 784-32-10 network reach well above chance (10 %)
     expect(await numberOf(page, '#stat-acc')).toBeGreaterThan(50);
     const box = (await page.locator('#digit-pad').boundingBox())!;
     // a "1": one vertical stroke down the middle
@@ -234,14 +222,14 @@ describe('page without cross-origin isolation (no COOP/COEP headers)', () => {
     await server?.close();
   });
 
-  it('says so plainly and trains in one worker on copies', async () => {
+  it('says so plainly and trains in the page itself', async () => {
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(false);
     expect(await page.textContent('#notice')).toContain('not cross-origin isolated');
     expect(await page.textContent('#notice')).toContain('Cross-Origin-Embedder-Policy: require-corp');
     expect(await page.isDisabled('#workers')).toBe(true);
-    expect(await page.textContent('#setup-line')).toMatch(/^1 worker, .*copies, wasm\S* kernels$/);
+    expect(await page.textContent('#setup-line')).toMatch(/^in the page, 16 virtual shards, .*no shared memory, wasm\S* kernels$/);
     const loss0 = await numberOf(page, '#stat-val-loss');
-    await train(page, 3000, 250);
+    await train(page, 250);
     expect(await numberOf(page, '#stat-val-loss')).toBeLessThan(loss0 * 0.9);
     expect(await page.locator('.grad-card[data-role="worker"]').count()).toBe(1);
     expect(errors).toEqual([]);
@@ -278,7 +266,7 @@ describe('production build served by vite preview', () => {
     await page.selectOption('#workers', '2');
     await page.waitForSelector('body[data-ready="true"]');
     const loss0 = await numberOf(page, '#stat-val-loss');
-    await train(page, 2000, 250);
+    await train(page, 250);
     expect(await numberOf(page, '#stat-val-loss')).toBeLessThan(loss0 * 0.9);
     expect(errors).toEqual([]);
   });

@@ -6,23 +6,19 @@ import { gradientPanel } from '../src/views/gradient-panel-model.js';
 
 // Sizes [1, 2]: W⁰ is 1×2 at θ[0..2), b⁰ at θ[2..4), P = 4. V = 4 shards, W = 2 workers:
 // worker 0 has shards 0–1, worker 1 has shards 2–3. Batch B = 5 → shard sizes 2, 1, 1, 1.
-// Summed shard gradients of W⁰: G0 = (2, 4), G1 = (1, −1), G2 = (3, 2), G3 = (1, 4).
+// Summed shard gradients of W⁰: G0 = (2, 4), G1 = (1, −1), G2 = (3, 2), G3 = (1, 4); each worker
+// publishes the sum over its shards: worker 0 (3, 3), worker 1 (4, 6).
 // By hand: worker 0: 3 samples, mean ((2+1)/3, (4−1)/3) = (1, 1), weight 3/5 = 0.6;
 //          worker 1: 2 samples, mean ((3+1)/2, (2+4)/2) = (2, 3), weight 0.4;
 //          average 0.6·(1, 1) + 0.4·(2, 3) = (1.4, 1.8) = ΣG/B = (7/5, 9/5).
-function snapshot(avgW: [number, number]): StepSnapshot {
+function snapshot(avgW: [number, number], workers: number[][] = [[2 + 1, 4 - 1], [3 + 1, 2 + 4]]): StepSnapshot {
   const P = 4;
-  const shardGrads = new Float32Array(4 * P);
-  [
-    [2, 4],
-    [1, -1],
-    [3, 2],
-    [1, 4],
-  ].forEach(([a, b], s) => shardGrads.set([a, b, 9, 9], s * P));
+  const workerGrads = new Float32Array(workers.length * P);
+  workers.forEach(([a, b], w) => workerGrads.set([a, b, 9, 9], w * P));
   return {
     before: Float32Array.from([1, 1, 0, 0]),
     params: Float32Array.from([0.86, 0.82, 0, 0]),
-    shardGrads,
+    workerGrads,
     avgGrad: Float32Array.from([...avgW, 0, 0]),
     shardSizes: Uint32Array.from([2, 1, 1, 1]),
     t: 7,
@@ -58,7 +54,8 @@ describe('averaging panel model', () => {
 
   it('gives a worker without shards zero weight and a zero mean', () => {
     const three = planWorkers(2, layout.total, 3); // 2 shards over 3 workers: the last has none
-    const snap = { ...snapshot([1.4, 1.8]), shardSizes: Uint32Array.from([3, 2, 0, 0]) };
+    // 2 shards of 3 and 2 samples: G0 = (3, 3), G1 = (4, 6); the third worker publishes nothing
+    const snap = { ...snapshot([1.4, 1.8], [[3, 3], [4, 6], [0, 0]]), shardSizes: Uint32Array.from([3, 2, 0, 0]) };
     const p = gradientPanel(snap, three, layout, 0);
     expect(p.workers.map((w) => [w.shards, w.samples, w.weight])).toEqual([
       [[0], 3, 0.6],

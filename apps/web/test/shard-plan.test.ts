@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { planWorkers } from '../src/training/shard-plan.js';
 
 describe('worker plan', () => {
-  it('splits V shards and P parameters into contiguous balanced blocks', () => {
-    // V = 8 over 3: 3, 3, 2 shards; P = 10 over 3: 4, 3, 3 parameters
-    expect(planWorkers(8, 10, 3)).toEqual([
-      { s0: 0, s1: 3, p0: 0, p1: 4 },
-      { s0: 3, s1: 6, p0: 4, p1: 7 },
-      { s0: 6, s1: 8, p0: 7, p1: 10 },
+  it('splits V shards into contiguous balanced blocks and P parameters on 16-float cache lines', () => {
+    // V = 8 over 3: 3, 3, 2 shards; P = 100 is 7 lines of 16 (the last one short) over 3: 3, 2, 2 lines
+    expect(planWorkers(8, 100, 3)).toEqual([
+      { s0: 0, s1: 3, p0: 0, p1: 48 },
+      { s0: 3, s1: 6, p0: 48, p1: 80 },
+      { s0: 6, s1: 8, p0: 80, p1: 100 },
     ]);
   });
 

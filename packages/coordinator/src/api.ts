@@ -71,8 +71,6 @@ export interface TrainConfig {
   /** a checkpoint file to continue from */
   readonly resumeFrom?: string;
   readonly kernel: KernelChoice;
-  /** how pool workers are stepped (default 'barrier': one long task each, Atomics barrier; 'tasks': a message per phase) */
-  readonly stepMode?: 'barrier' | 'tasks';
 }
 
 export interface StepEvent {
@@ -81,6 +79,8 @@ export interface StepEvent {
   /** 1-based global step */
   readonly step: number;
   readonly stepsPerEpoch: number;
+  /** samples in this step's batch (the epoch's last batch may be short) */
+  readonly batchSize: number;
   /** mean loss of this batch */
   readonly loss: number;
   readonly samplesPerSec: number;

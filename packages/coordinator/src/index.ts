@@ -7,5 +7,6 @@ export { CHECKPOINT_FILE as DEFAULT_CHECKPOINT_NAME } from './train/trainer.js';
 export { saveModel, loadModel, readModelFile, type LoadedModel } from './io/model-io.js';
 export { checkFolderWritable, checkWritable, fsProblem, readFileOrFail, writeFileAtomic, writeTarget } from './io/files.js';
 export { MAX_ATTEMPTS } from './engine/worker-pool.js';
-export type { StepMode } from './engine/step-engine.js';
+export * from './run/index.js';
+export { nodeEngine } from './engine/create-engine.js';
 export { benchmarkWorkers, type WorkerBenchOptions, type WorkerBenchRow, type Spread } from './bench/benchmark-workers.js';

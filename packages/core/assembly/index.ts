@@ -1,13 +1,15 @@
 // The WebAssembly kernels of @shardgrad/core (see src/kernels/wasm.ts for the JavaScript side and
 // docs/kernels.md for the design). All matrices are row-major float32; every pointer and stride
 // given to `gemm` is in bytes, the entry points below take element counts like the Kernels interface.
-import { madd1, MODE_ACCUMULATE, MODE_BIAS, MODE_ZERO } from './madd';
+import { madd1, MODE_ACCUMULATE, MODE_BIAS, MODE_TREE, MODE_ZERO, put1 } from './madd';
 import { tile1x4, tile1x8, tile2x4, tile2x8, tile4x4, tile4x8, tile6x4, tile6x8 } from './tiles';
 
 /** K block: a KC×8 strip of B (8 KB) and six rows of A (6 KB) stay in the 48 KB L1 across tiles */
 const KC: i32 = 256;
 
 /** The first byte of memory the module does not use: the JavaScript side places operands from here. */
+export { gemmTNTree, addInto, finishUpdate } from './step';
+
 export function heapBase(): usize {
   return __heap_base;
 }
@@ -18,8 +20,9 @@ export function heapBase(): usize {
  * B and C are row-major with row strides ldb and ldc (bytes).
  */
 export function gemm(c: usize, ldc: usize, a: usize, ars: usize, aps: usize, b: usize, ldb: usize, M: i32, N: i32, K: i32, mode: i32, bias: usize): void {
-  if (K == 0) {
-    panel(c, ldc, a, ars, aps, b, ldb, M, N, 0, mode, bias);
+  if (K == 0 || mode == MODE_TREE) {
+    // a tree store needs the whole sum in registers: not blocked over K (a leaf is one shard's rows)
+    panel(c, ldc, a, ars, aps, b, ldb, M, N, K, mode, bias);
     return;
   }
   for (let p0 = 0; p0 < K; p0 += KC) {
@@ -73,7 +76,7 @@ function panel(c: usize, ldc: usize, a: usize, ars: usize, aps: usize, b: usize,
         ap += aps;
         bp += ldb;
       }
-      store<f32>(ci, s);
+      put1(ci, s, mode);
     }
   }
 }

@@ -6,6 +6,35 @@ export const MODE_ZERO: i32 = 0;
 export const MODE_BIAS: i32 = 1;
 /** the tile starts at what C already holds (C += A·B) */
 export const MODE_ACCUMULATE: i32 = 2;
+/**
+ * the tile starts at zero and stores a node of the reduction tree: the fresh sum s, then, for each
+ * pending buffer of the chain (innermost first), s = pending + s — see gemmTNTree in step.ts
+ */
+export const MODE_TREE: i32 = 3;
+
+/** MODE_TREE's chain: `treeCount` byte offsets (i32) at `treeDeltas`, each from C's buffer to a pending buffer */
+export let treeDeltas: usize = 0;
+export let treeCount: i32 = 0;
+
+/** Stores a tile's vector at address p, finishing the pending tree levels first in MODE_TREE. */
+// @ts-ignore: decorator
+@inline
+export function put(p: usize, v: v128, mode: i32): void {
+  if (mode == MODE_TREE) {
+    for (let i = 0; i < treeCount; i++) v = f32x4.add(v128.load(p + <usize>load<i32>(treeDeltas + (<usize>i << 2))), v);
+  }
+  v128.store(p, v);
+}
+
+/** The scalar form of put, for tail columns. */
+// @ts-ignore: decorator
+@inline
+export function put1(p: usize, v: f32, mode: i32): void {
+  if (mode == MODE_TREE) {
+    for (let i = 0; i < treeCount; i++) v = load<f32>(p + <usize>load<i32>(treeDeltas + (<usize>i << 2))) + v;
+  }
+  store<f32>(p, v);
+}
 
 /**
  * c + a·b lane-wise. The relaxed build (`--enable relaxed-simd`) uses f32x4.relaxed_madd, a fused

@@ -5,7 +5,7 @@
 // over (a virtual shard is often 16 or 4 rows), where a 1-row tile would leave the multiply-add
 // units waiting on a 2-long dependency chain. (Unrolling K by two was tried: V8 then spilled 7 of
 // the 12 accumulators, 1.5× slower.)
-import { madd, MODE_ACCUMULATE, MODE_BIAS } from './madd';
+import { madd, MODE_ACCUMULATE, MODE_BIAS, put } from './madd';
 
 /** C(6, 8) = init + A(6, K)·B(K, 8), with 12 accumulators held in registers. */
 export function tile6x8(c: usize, ldc: usize, a: usize, ars: usize, aps: usize, b: usize, ldb: usize, K: i32, mode: i32, bias: usize): void {
@@ -48,12 +48,12 @@ export function tile6x8(c: usize, ldc: usize, a: usize, ars: usize, aps: usize, 
     const x5 = v128.load32_splat(a5); c50 = madd(x5, b0, c50); c51 = madd(x5, b1, c51);
     a0 += aps; a1 += aps; a2 += aps; a3 += aps; a4 += aps; a5 += aps; b += ldb;
   }
-  v128.store(c + 0 * ldc, c00, 0); v128.store(c + 0 * ldc, c01, 16);
-  v128.store(c + 1 * ldc, c10, 0); v128.store(c + 1 * ldc, c11, 16);
-  v128.store(c + 2 * ldc, c20, 0); v128.store(c + 2 * ldc, c21, 16);
-  v128.store(c + 3 * ldc, c30, 0); v128.store(c + 3 * ldc, c31, 16);
-  v128.store(c + 4 * ldc, c40, 0); v128.store(c + 4 * ldc, c41, 16);
-  v128.store(c + 5 * ldc, c50, 0); v128.store(c + 5 * ldc, c51, 16);
+  put(c + 0 * ldc + 0, c00, mode); put(c + 0 * ldc + 16, c01, mode);
+  put(c + 1 * ldc + 0, c10, mode); put(c + 1 * ldc + 16, c11, mode);
+  put(c + 2 * ldc + 0, c20, mode); put(c + 2 * ldc + 16, c21, mode);
+  put(c + 3 * ldc + 0, c30, mode); put(c + 3 * ldc + 16, c31, mode);
+  put(c + 4 * ldc + 0, c40, mode); put(c + 4 * ldc + 16, c41, mode);
+  put(c + 5 * ldc + 0, c50, mode); put(c + 5 * ldc + 16, c51, mode);
 }
 
 /** C(4, 8) = init + A(4, K)·B(K, 8), with 8 accumulators held in registers. */
@@ -87,10 +87,10 @@ export function tile4x8(c: usize, ldc: usize, a: usize, ars: usize, aps: usize, 
     const x3 = v128.load32_splat(a3); c30 = madd(x3, b0, c30); c31 = madd(x3, b1, c31);
     a0 += aps; a1 += aps; a2 += aps; a3 += aps; b += ldb;
   }
-  v128.store(c + 0 * ldc, c00, 0); v128.store(c + 0 * ldc, c01, 16);
-  v128.store(c + 1 * ldc, c10, 0); v128.store(c + 1 * ldc, c11, 16);
-  v128.store(c + 2 * ldc, c20, 0); v128.store(c + 2 * ldc, c21, 16);
-  v128.store(c + 3 * ldc, c30, 0); v128.store(c + 3 * ldc, c31, 16);
+  put(c + 0 * ldc + 0, c00, mode); put(c + 0 * ldc + 16, c01, mode);
+  put(c + 1 * ldc + 0, c10, mode); put(c + 1 * ldc + 16, c11, mode);
+  put(c + 2 * ldc + 0, c20, mode); put(c + 2 * ldc + 16, c21, mode);
+  put(c + 3 * ldc + 0, c30, mode); put(c + 3 * ldc + 16, c31, mode);
 }
 
 /** C(2, 8) = init + A(2, K)·B(K, 8), with 4 accumulators held in registers. */
@@ -114,8 +114,8 @@ export function tile2x8(c: usize, ldc: usize, a: usize, ars: usize, aps: usize, 
     const x1 = v128.load32_splat(a1); c10 = madd(x1, b0, c10); c11 = madd(x1, b1, c11);
     a0 += aps; a1 += aps; b += ldb;
   }
-  v128.store(c + 0 * ldc, c00, 0); v128.store(c + 0 * ldc, c01, 16);
-  v128.store(c + 1 * ldc, c10, 0); v128.store(c + 1 * ldc, c11, 16);
+  put(c + 0 * ldc + 0, c00, mode); put(c + 0 * ldc + 16, c01, mode);
+  put(c + 1 * ldc + 0, c10, mode); put(c + 1 * ldc + 16, c11, mode);
 }
 
 /** C(1, 8) = init + A(1, K)·B(K, 8), with 2 accumulators held in registers. */
@@ -134,7 +134,7 @@ export function tile1x8(c: usize, ldc: usize, a: usize, ars: usize, aps: usize, 
     const x0 = v128.load32_splat(a0); c00 = madd(x0, b0, c00); c01 = madd(x0, b1, c01);
     a0 += aps; b += ldb;
   }
-  v128.store(c + 0 * ldc, c00, 0); v128.store(c + 0 * ldc, c01, 16);
+  put(c + 0 * ldc + 0, c00, mode); put(c + 0 * ldc + 16, c01, mode);
 }
 
 /** C(6, 4) = init + A(6, K)·B(K, 4), with 6 accumulators held in registers. */
@@ -178,12 +178,12 @@ export function tile6x4(c: usize, ldc: usize, a: usize, ars: usize, aps: usize, 
     const x5 = v128.load32_splat(a5); c50 = madd(x5, b0, c50);
     a0 += aps; a1 += aps; a2 += aps; a3 += aps; a4 += aps; a5 += aps; b += ldb;
   }
-  v128.store(c + 0 * ldc, c00, 0);
-  v128.store(c + 1 * ldc, c10, 0);
-  v128.store(c + 2 * ldc, c20, 0);
-  v128.store(c + 3 * ldc, c30, 0);
-  v128.store(c + 4 * ldc, c40, 0);
-  v128.store(c + 5 * ldc, c50, 0);
+  put(c + 0 * ldc + 0, c00, mode);
+  put(c + 1 * ldc + 0, c10, mode);
+  put(c + 2 * ldc + 0, c20, mode);
+  put(c + 3 * ldc + 0, c30, mode);
+  put(c + 4 * ldc + 0, c40, mode);
+  put(c + 5 * ldc + 0, c50, mode);
 }
 
 /** C(4, 4) = init + A(4, K)·B(K, 4), with 4 accumulators held in registers. */
@@ -217,10 +217,10 @@ export function tile4x4(c: usize, ldc: usize, a: usize, ars: usize, aps: usize, 
     const x3 = v128.load32_splat(a3); c30 = madd(x3, b0, c30);
     a0 += aps; a1 += aps; a2 += aps; a3 += aps; b += ldb;
   }
-  v128.store(c + 0 * ldc, c00, 0);
-  v128.store(c + 1 * ldc, c10, 0);
-  v128.store(c + 2 * ldc, c20, 0);
-  v128.store(c + 3 * ldc, c30, 0);
+  put(c + 0 * ldc + 0, c00, mode);
+  put(c + 1 * ldc + 0, c10, mode);
+  put(c + 2 * ldc + 0, c20, mode);
+  put(c + 3 * ldc + 0, c30, mode);
 }
 
 /** C(2, 4) = init + A(2, K)·B(K, 4), with 2 accumulators held in registers. */
@@ -244,8 +244,8 @@ export function tile2x4(c: usize, ldc: usize, a: usize, ars: usize, aps: usize, 
     const x1 = v128.load32_splat(a1); c10 = madd(x1, b0, c10);
     a0 += aps; a1 += aps; b += ldb;
   }
-  v128.store(c + 0 * ldc, c00, 0);
-  v128.store(c + 1 * ldc, c10, 0);
+  put(c + 0 * ldc + 0, c00, mode);
+  put(c + 1 * ldc + 0, c10, mode);
 }
 
 /** C(1, 4) = init + A(1, K)·B(K, 4), with 1 accumulators held in registers. */
@@ -264,5 +264,5 @@ export function tile1x4(c: usize, ldc: usize, a: usize, ars: usize, aps: usize, 
     const x0 = v128.load32_splat(a0); c00 = madd(x0, b0, c00);
     a0 += aps; b += ldb;
   }
-  v128.store(c + 0 * ldc, c00, 0);
+  put(c + 0 * ldc + 0, c00, mode);
 }

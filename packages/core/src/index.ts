@@ -3,6 +3,8 @@ export * from './errors.js';
 export * from './kernels/kernels.js';
 export * from './kernels/reference.js';
 export * from './kernels/wasm.js';
+export * from './kernels/arena.js';
+export * from './kernels/tree-ops.js';
 export * from './activations/activations.js';
 export * from './losses/losses.js';
 export * from './model/spec.js';

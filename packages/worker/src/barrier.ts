@@ -21,8 +21,6 @@ export const CTRL = {
   ABORT: 9,
   /** the last step whose barrier opened (after it, parameters may have changed) */
   PASSED: 10,
-  /** the next unclaimed virtual shard of the step: workers take shards one by one (Atomics.add) */
-  NEXT_SHARD: 11,
   /** STATUS + w: worker w's outcome of the step (StepStatus) */
   STATUS: 16,
 } as const;
@@ -37,9 +35,6 @@ export function backedIndex(W: number, w: number): number {
 
 export const PHASE = { step: 1, quit: 2 } as const;
 
-/** 0 = updated, 1 = the loss was not finite (nothing updated), 2 = ḡ or θ became non-finite. */
-export const StepStatus = { ok: 0, lossNotFinite: 1, notFinite: 2 } as const;
-export type StepStatusValue = (typeof StepStatus)[keyof typeof StepStatus];
 
 /** F64 slots: the step's learning rate, then per worker w its gradient and update math time (ms). */
 export const F64 = { LR: 0, timing: (w: number) => 1 + 2 * w } as const;

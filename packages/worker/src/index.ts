@@ -1,10 +1,12 @@
 /**
- * @shardgrad/worker — what runs inside one worker, written once against plain typed arrays and
- * driven by piscina in Node (see runner.ts) and by comlink in the browser.
+ * @shardgrad/worker — what runs inside one worker, written once against the run's memory and
+ * driven by piscina in Node (see runner.ts), by comlink in the browser and in-process alike.
  */
+export * from './shards.js';
+export * from './tree.js';
+export * from './layout.js';
 export * from './step.js';
 export * from './kernels.js';
 export * from './fault.js';
 export * from './messages.js';
 export * from './barrier.js';
-export * from './update-backup.js';

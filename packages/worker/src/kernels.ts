@@ -1,27 +1,25 @@
-import { enableRelaxedSimd, loadWasmKernels, referenceKernels, type Kernels } from '@shardgrad/core';
+import { enableRelaxedSimd, loadWasmKernels, referenceKernels, type Kernels, type MemoryRegion, type WasmMemory } from '@shardgrad/core';
 
 /** Which matrix kernels a run uses (the CLI's `--kernel`). */
 export type KernelChoice = 'wasm' | 'reference';
 
-/** Kernels plus where their scratch memory must live (a WebAssembly kernel needs its own memory). */
+/** Kernels for one worker, and what they are called. */
 export interface KernelBackend {
   readonly kernels: Kernels;
-  /** allocator for workspace buffers; undefined = plain Float32Arrays */
-  readonly allocate?: (length: number) => Float32Array;
 }
 
 /**
- * The one place a worker (or the in-process trainer) gets its kernels from. Every path that trains
- * goes through here, so switching to the WebAssembly kernels is a change to this function only.
- * 'wasm' turns on relaxed SIMD where the runtime can (Node 20: a process-wide V8 flag, which Node
- * will not take in a Worker's execArgv) and loads one instance of the kernels for this thread.
+ * The one place a worker (or the in-process engine) gets its kernels from. 'wasm' turns on relaxed
+ * SIMD where the runtime can (Node 20: a process-wide V8 flag, which Node will not take in a
+ * Worker's execArgv) and instantiates the kernels over the run's memory, with `scratch` as this
+ * worker's own scratch region; without a memory, over a private one of their own.
  */
-export async function createKernels(choice: KernelChoice): Promise<KernelBackend> {
+export async function createKernels(choice: KernelChoice, memory?: WasmMemory, scratch?: MemoryRegion): Promise<KernelBackend> {
   switch (choice) {
     case 'reference':
       return { kernels: referenceKernels };
     case 'wasm':
       await enableRelaxedSimd();
-      return { kernels: await loadWasmKernels() };
+      return { kernels: await loadWasmKernels(memory ? { memory, scratch } : {}) };
   }
 }

@@ -1,66 +1,36 @@
-import type { MLPSpec, OptimizerConfig } from '@shardgrad/core';
+import type { WasmMemory } from '@shardgrad/core';
 import type { ControlBlock } from './barrier.js';
 import type { KernelChoice } from './kernels.js';
-import type { SharedTrainingBuffers } from './step.js';
-import type { UpdateBackup } from './update-backup.js';
+import type { RunLayout } from './layout.js';
+import type { RunData } from './step.js';
 
-/** Given once to every pool worker (piscina's workerData): the shared buffers are shared, not copied. */
+/** Given once to every pool worker (piscina's workerData): the memory and the buffers are shared, not copied. */
 export interface RunnerInit {
-  readonly spec: MLPSpec;
-  readonly V: number;
-  readonly buffers: SharedTrainingBuffers;
-  readonly optimizer: OptimizerConfig;
-  /** rows per forward/backward chunk: fixed by the batch and V, never by the worker count */
-  readonly capacity: number;
+  readonly layout: RunLayout;
+  /** the run's shared WebAssembly.Memory: θ, the tree's partial sums, every workspace */
+  readonly memory: WasmMemory;
+  readonly data: RunData;
   readonly kernel: KernelChoice;
-  /** the barrier protocol's control block (LoopTask), and the backed-up flags (both modes) */
+  /** the barrier protocol's control block */
   readonly control: ControlBlock;
-  /** θ and optimizer state before the current update, written slice by slice by the workers */
-  readonly backup: UpdateBackup;
-}
-
-/** Phase 1 of a step for worker task w: the gradients of virtual shards [s0, s1) of batch [start, end). */
-export interface GradientTask {
-  readonly kind: 'gradient';
-  /** which worker slot this task is (for fault injection and reports), 1-based global step */
-  readonly w: number;
-  readonly step: number;
-  readonly attempt: number;
-  readonly s0: number;
-  readonly s1: number;
-  readonly start: number;
-  readonly end: number;
-}
-
-/** Phase 2 of a step for worker task w: reduce G and update the parameter slice [p0, p1). */
-export interface UpdateTask {
-  readonly kind: 'update';
-  readonly w: number;
-  readonly W: number;
-  readonly step: number;
-  readonly attempt: number;
-  readonly p0: number;
-  readonly p1: number;
-  readonly batchSize: number;
-  readonly lr: number;
+  /** a fault to inject (tests), from the caller — the worker reads no environment */
+  readonly fault?: import('./fault.js').FaultSpec;
 }
 
 /**
- * The barrier protocol: one long-running task per worker for the whole run. Worker w of W waits
- * for the control block's GEN to move past `gen`, runs the step it describes (its shard block,
- * the barrier, its parameter slice), reports DONE, and waits again until PHASE says quit.
+ * One long-running task per worker for the whole run. Worker w of W waits for the control block's
+ * GEN to move past `gen`, runs the step it describes (its shards, the barrier, its parameter slice),
+ * reports DONE, and waits again until PHASE says quit.
  */
 export interface LoopTask {
   readonly kind: 'loop';
   readonly w: number;
-  readonly W: number;
   readonly gen: number;
 }
 
-export type RunnerTask = GradientTask | UpdateTask | LoopTask;
+export type RunnerTask = LoopTask;
 
-/** What a task sends back: time spent in math (ms), and for updates whether the slice stayed finite. */
+/** What a loop task sends back when it ends. */
 export interface RunnerReply {
-  readonly mathMs: number;
   readonly finite: boolean;
 }

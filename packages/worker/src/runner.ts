@@ -1,103 +1,79 @@
 import { workerData } from 'piscina';
-import { arriveAndWait, backedIndex, CTRL, F64, PHASE, StepStatus } from './barrier.js';
-import { parseFaultSpec, FAULT_ENV } from './fault.js';
+import { arriveAndWait, backedIndex, CTRL, F64, PHASE } from './barrier.js';
 import { createKernels } from './kernels.js';
 import type { LoopTask, RunnerInit, RunnerReply, RunnerTask } from './messages.js';
-import { backupSlice } from './update-backup.js';
-import { computeShardGradient, createWorkerContext, paramSlice, reduceAndUpdate, shardBound, sliceIsFinite } from './step.js';
+import { StepStatus, WorkerStep } from './step.js';
 
 /**
- * The piscina worker entry: attaches once to the shared buffers in workerData, then runs step
- * tasks (one message per phase) or one long loop task stepped through the control block.
- * Everything it touches per step was allocated here, at start-up.
+ * The piscina worker entry: one long loop task per worker for the whole run, stepped through the
+ * control block. It attaches to the run's shared memory once per worker slot w (a thread that
+ * takes over another slot after a crash attaches to that one too); a step allocates nothing.
  */
 const init = workerData as RunnerInit;
-const fault = parseFaultSpec(process.env[FAULT_ENV]);
-const backend = await createKernels(init.kernel);
-const ctx = createWorkerContext(init.spec, init.V, init.buffers, backend.kernels, init.optimizer, init.capacity, backend.allocate);
+const fault = init.fault;
+const steps = new Map<number, WorkerStep>();
 
-/** Computes the shards [s0, s1) of batch [start, end) into G. */
-function gradients(s0: number, s1: number, start: number, end: number): void {
-  for (let s = s0; s < s1; s++) computeShardGradient(ctx, s, shardBound(start, end, init.V, s), shardBound(start, end, init.V, s + 1));
-}
-
-/**
- * The fault switch: on the first `times` attempts of the named step, the named worker fails after its
- * gradients, before reporting — leaving the last shard it wrote filled with NaN, as a crash half-way
- * through a write would. The recomputation must overwrite it.
- */
-function maybeFail(w: number, step: number, attempt: number, lastShard: number): void {
-  if (!faultApplies('gradient', w, step, attempt)) return;
-  if (lastShard >= 0) ctx.shardViews[lastShard].fill(Number.NaN);
-  fail();
+async function stepFor(w: number): Promise<WorkerStep> {
+  let step = steps.get(w);
+  if (!step) {
+    const { kernels } = await createKernels(init.kernel, init.memory, init.layout.workers[w].kernelScratch);
+    step = new WorkerStep(init.layout, init.memory, w, kernels, init.data);
+    steps.set(w, step);
+  }
+  return step;
 }
 
 function faultApplies(phase: 'gradient' | 'update', w: number, step: number, attempt: number): boolean {
   return fault !== undefined && fault.phase === phase && attempt < fault.times && w === fault.worker && step === fault.step;
 }
 
+/** Ends this thread as a crash would (exit code 1), or throws from the task. */
 function fail(): never {
-  if (fault!.kind === 'exit') process.exit(70);
-  throw new Error(`injected fault (${FAULT_ENV})`);
+  if (fault!.kind === 'exit') process.exit(1);
+  throw new Error('injected fault (SHARDGRAD_FAULT)');
 }
 
-/**
- * Phase 2 for the slice [p0, p1): back the slice up (then mark it backed up for `step`), reduce G
- * and update. With the fault switch on phase=update, fails with half the slice updated.
- */
-function update(w: number, W: number, step: number, attempt: number, p0: number, p1: number, batchSize: number, lr: number): boolean {
-  backupSlice(ctx, init.backup, p0, p1);
-  Atomics.store(init.control.ctrl, backedIndex(W, w), step);
-  if (faultApplies('update', w, step, attempt)) {
-    reduceAndUpdate(ctx, p0, (p0 + p1) >>> 1, batchSize, lr, step);
-    fail();
-  }
-  reduceAndUpdate(ctx, p0, p1, batchSize, lr, step);
-  return sliceIsFinite(ctx, p0, p1);
-}
-
-/**
- * Claims shards of the step one at a time until none is left: a worker slowed down by the OS (other
- * processes on a busy machine) simply computes fewer shards. Which worker computes a shard never
- * changes its G[s], so the result stays bit-identical.
- */
-function claimShards(ctrl: Int32Array, start: number, end: number): number {
-  let last = -1;
-  for (let s = Atomics.add(ctrl, CTRL.NEXT_SHARD, 1); s < init.V; s = Atomics.add(ctrl, CTRL.NEXT_SHARD, 1)) {
-    gradients(s, s + 1, start, end);
-    last = s;
-  }
-  return last;
-}
-
-function runLoop(task: LoopTask): RunnerReply {
+async function runLoop(task: LoopTask): Promise<RunnerReply> {
   const { ctrl, f64 } = init.control;
-  const { w, W } = task;
-  const [p0, p1] = paramSlice(ctx.P, W, w);
-  const { shardLoss } = init.buffers;
+  const { w } = task;
+  const W = init.layout.W;
+  const V = init.layout.V;
+  const step = await stepFor(w);
+  const { shardLoss } = init.data;
   let seen = task.gen;
   for (;;) {
     Atomics.wait(ctrl, CTRL.GEN, seen);
-    if (Atomics.load(ctrl, CTRL.ABORT) !== 0) return { mathMs: 0, finite: true };
+    if (Atomics.load(ctrl, CTRL.ABORT) !== 0) return { finite: true };
     const gen = Atomics.load(ctrl, CTRL.GEN);
     if (gen === seen) continue; // spurious wake-up
     seen = gen;
-    if (Atomics.load(ctrl, CTRL.PHASE) === PHASE.quit) return { mathMs: 0, finite: true };
-    const step = ctrl[CTRL.STEP];
+    if (Atomics.load(ctrl, CTRL.PHASE) === PHASE.quit) return { finite: true };
+    const t = ctrl[CTRL.STEP];
     const start = ctrl[CTRL.START];
     const end = ctrl[CTRL.END];
+    const attempt = ctrl[CTRL.ATTEMPT];
     const t0 = performance.now();
-    const last = claimShards(ctrl, start, end);
-    maybeFail(w, step, ctrl[CTRL.ATTEMPT], last);
+    step.gradients(start, end);
+    if (faultApplies('gradient', w, t, attempt)) {
+      // a crash half-way through a write leaves garbage behind: the recomputation must overwrite it
+      step.poisonSlot(step.mine.leaves[step.mine.leaves.length - 1].dst);
+      fail();
+    }
     f64[F64.timing(w)] = performance.now() - t0;
-    if (!arriveAndWait(ctrl, W, step)) return { mathMs: 0, finite: true };
+    if (!arriveAndWait(ctrl, W, t)) return { finite: true };
     const t1 = performance.now();
     // every worker sums the shard losses in the same order, so all take the same decision
     let loss = 0;
-    for (let s = 0; s < init.V; s++) loss += shardLoss[s];
+    for (let s = 0; s < V; s++) loss += shardLoss[s];
     let status: number = StepStatus.lossNotFinite;
     if (Number.isFinite(loss)) {
-      status = update(w, W, step, ctrl[CTRL.ATTEMPT], p0, p1, end - start, f64[F64.LR]) ? StepStatus.ok : StepStatus.notFinite;
+      step.backup();
+      Atomics.store(ctrl, backedIndex(W, w), t);
+      if (faultApplies('update', w, t, attempt)) {
+        step.update(end - start, f64[F64.LR], t, true);
+        fail();
+      }
+      status = step.update(end - start, f64[F64.LR], t) ? StepStatus.ok : StepStatus.notFinite;
     }
     f64[F64.timing(w) + 1] = performance.now() - t1;
     ctrl[CTRL.STATUS + w] = status;
@@ -106,17 +82,6 @@ function runLoop(task: LoopTask): RunnerReply {
   }
 }
 
-export default function runTask(task: RunnerTask): RunnerReply {
-  const t0 = performance.now();
-  switch (task.kind) {
-    case 'loop':
-      return runLoop(task);
-    case 'gradient':
-      gradients(task.s0, task.s1, task.start, task.end);
-      maybeFail(task.w, task.step, task.attempt, task.s1 - 1);
-      return { mathMs: performance.now() - t0, finite: true };
-    case 'update':
-      const finite = update(task.w, task.W, task.step, task.attempt, task.p0, task.p1, task.batchSize, task.lr);
-      return { mathMs: performance.now() - t0, finite };
-  }
+export default function runTask(task: RunnerTask): Promise<RunnerReply> {
+  return runLoop(task);
 }

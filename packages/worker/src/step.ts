@@ -1,143 +1,259 @@
 import {
-  accumulateGradient,
-  bindGradient,
-  bindParams,
+  Arena,
+  backward,
   createWorkspace,
+  finishSlice,
+  forward,
   layerViews,
-  optimizerStep,
-  paramLayout,
+  mse_sum,
+  softmax_cross_entropy_sum,
+  treeAdd,
+  treeLeaf,
+  type GradientSink,
   type Kernels,
   type LayerViews,
-  type MLPSpec,
-  type OptimizerConfig,
+  type WasmMemory,
   type Workspace,
 } from '@shardgrad/core';
+import { floatsOf, partialView, type RunLayout } from './layout.js';
+import { paramSlice, shardBound } from './shards.js';
+import { planTree, type BufferRef, type TreePlan, type WorkerTreePlan } from './tree.js';
 
 /**
- * The shared memory of one training run, created once by the coordinator (or the web page) and
- * viewed, never copied, by every worker. Shape letters: N rows, D inputs, C outputs,
- * P parameters, V virtual shards, B batch size.
+ * The data of a run, outside the run's memory: the data set and the epoch order (SharedArrayBuffers
+ * in Node and in an isolated page), and each virtual shard's summed loss. Shape letters: N rows,
+ * D inputs, C outputs, T training rows, V virtual shards.
  */
-export interface SharedTrainingBuffers {
-  /** X: (N, D) inputs of the whole dataset */
+export interface RunData {
+  /** X: (N, D) inputs of the whole data set */
   readonly X: Float32Array;
-  /** Y: (N, C) targets of the whole dataset */
+  /** Y: (N, C) targets */
   readonly Y: Float32Array;
-  /** the epoch's sample order; a batch is a contiguous range of it */
+  /** (T) the epoch's sample order; a batch is a contiguous range of it */
   readonly order: Uint32Array;
-  /** θ: (P) the parameters */
-  readonly params: Float32Array;
-  /** G: (V, P) summed gradient of each virtual shard, G[s] at s·P */
-  readonly shardGrads: Float32Array;
-  /** ḡ: (P) the averaged gradient of the last step */
-  readonly avgGrad: Float32Array;
-  /** (V) summed loss of each virtual shard */
+  /** (V) summed loss of each virtual shard of the last step */
   readonly shardLoss: Float64Array;
-  /** optimizer state, stateSlots × P */
-  readonly optState: Float32Array;
 }
 
-/** Everything a worker keeps between steps: views of the shared buffers and its own scratch. */
-export interface WorkerContext {
-  readonly spec: MLPSpec;
+/** 0 = updated, 1 = the loss was not finite (nothing updated), 2 = ḡ or θ became non-finite. */
+export const StepStatus = { ok: 0, lossNotFinite: 1, notFinite: 2 } as const;
+export type StepStatusValue = (typeof StepStatus)[keyof typeof StepStatus];
+
+/** The views of one batch size's shards inside the worker's rows, made once per distinct batch size. */
+interface ShardViews {
+  /** rows of each of the worker's shards, and their first row inside the worker's block */
+  readonly rows: Int32Array;
+  /** per shard, per layer: the layer's input rows and ∂L/∂v rows of that shard */
+  readonly below: Float32Array[][];
+  readonly dv: Float32Array[][];
+  /** per shard: the output layer's v and y rows, and the targets (for the shard's loss) */
+  readonly outV: Float32Array[];
+  readonly outY: Float32Array[];
+  readonly target: Float32Array[];
+}
+
+/**
+ * What one worker does in a step, in Node (piscina) and the browser (comlink) alike, over the run's
+ * memory: `gradients` computes its virtual shards — forward and ∂L/∂v below over all its rows at
+ * once (each row's result does not depend on which rows share the call), the weight gradient per
+ * shard as a leaf of the reduction tree — and publishes its subtree sums; after a barrier,
+ * `update` finishes the tree over its parameter slice, scales, applies the optimizer and checks
+ * finiteness in one pass. Everything is allocated here, once.
+ */
+export class WorkerStep {
   readonly P: number;
-  readonly V: number;
-  readonly buffers: SharedTrainingBuffers;
-  readonly kernels: Kernels;
-  readonly optimizer: OptimizerConfig;
-  /** scratch for forward/backward of up to `capacity` rows, allocated once */
   readonly ws: Workspace<Float32Array>;
-  /** one gradient view per virtual shard, made once so a step allocates nothing */
-  readonly shardViews: Float32Array[];
-  /** the per-layer views of each shard's gradient, made once */
-  readonly shardLayerViews: LayerViews<Float32Array>[];
-}
+  readonly plan: TreePlan;
+  readonly mine: WorkerTreePlan;
+  /** θ, ḡ, optimizer state and their backups, in this thread */
+  readonly run: RunViews;
+  /** every worker's partial slots (the top of the tree reads the others') */
+  private readonly partials: Float32Array[][];
+  /** this worker's slots by layer */
+  private readonly slotLayers: LayerViews<Float32Array>[];
+  /** per leaf op, per layer: the pending buffers to add, W and b blocks */
+  private readonly pendW: Float32Array[][][];
+  private readonly pendB: Float32Array[][][];
+  private readonly leafW: Float32Array;
+  private readonly leafB: Float32Array;
+  private readonly p0: number;
+  private readonly p1: number;
+  /** this worker's slice of θ and of each state slot, and of their backups (views made once) */
+  private readonly sliceViews: { from: Float32Array; to: Float32Array }[];
+  private readonly byBatch = new Map<number, ShardViews>();
+  private readonly sink: GradientSink<Float32Array>;
+  private views: ShardViews | undefined;
 
-/**
- * Builds a worker's context. `capacity` bounds the rows processed at once (a shard larger than it
- * is processed in chunks); the kernels decide where scratch memory lives.
- */
-export function createWorkerContext(
-  spec: MLPSpec,
-  V: number,
-  buffers: SharedTrainingBuffers,
-  kernels: Kernels,
-  optimizer: OptimizerConfig,
-  capacity: number,
-  allocate?: (n: number) => Float32Array,
-): WorkerContext {
-  const P = paramLayout(spec.sizes).total;
-  const ws = createWorkspace(spec, capacity, allocate);
-  bindParams(ws, layerViews(buffers.params, ws.layout));
-  const shardViews = Array.from({ length: V }, (_, s) => buffers.shardGrads.subarray(s * P, (s + 1) * P));
-  const shardLayerViews = shardViews.map((g) => layerViews(g, ws.layout));
-  return { spec, P, V, buffers, kernels, optimizer, ws, shardViews, shardLayerViews };
-}
-
-/**
- * Virtual shard s of a batch [start, end) of the epoch order: the batch is cut into V nearly equal
- * contiguous ranges (sizes differ by at most one; shards past the end are empty). Depends only on
- * the batch and V, never on the worker count — the root of bit-identical results.
- */
-export function shardRange(start: number, end: number, V: number, s: number): [number, number] {
-  return [shardBound(start, end, V, s), shardBound(start, end, V, s + 1)];
-}
-
-/**
- * Where virtual shard s of the batch [start, end) begins (s = V gives `end`): shard s is
- * [shardBound(s), shardBound(s + 1)). The allocation-free form of shardRange, for the step loop.
- */
-export function shardBound(start: number, end: number, V: number, s: number): number {
-  const B = end - start;
-  const base = Math.floor(B / V);
-  const extra = B % V;
-  return start + s * base + Math.min(s, extra);
-}
-
-/**
- * Step part 1, for virtual shard s covering order[lo..hi) (normally `shardRange(batch, V, s)`):
- * G[s] = Σ over the shard's samples of ∂L/∂θ (a sum, not a mean), and shardLoss[s] = Σ loss.
- * An empty shard writes zeros.
- */
-export function computeShardGradient(ctx: WorkerContext, s: number, lo: number, hi: number): void {
-  const { spec, ws, buffers, kernels } = ctx;
-  const g = ctx.shardViews[s];
-  g.fill(0);
-  bindGradient(ws, ctx.shardLayerViews[s]);
-  buffers.shardLoss[s] = hi > lo ? accumulateGradient(spec, ws, buffers.X, buffers.Y, buffers.order, lo, hi, kernels) : 0;
-}
-
-/**
- * Step part 2, for the parameter slice [p0, p1): ḡ = (G[0] + G[1] + … + G[V−1]) / B in that fixed
- * order — the size-weighted average of the shard means, i.e. exactly the batch's mean gradient —
- * then the optimizer updates θ[p0:p1) and its own slice of the optimizer state.
- * `t` is the 1-based step count, `lr` the step's learning rate.
- */
-export function reduceAndUpdate(ctx: WorkerContext, p0: number, p1: number, batchSize: number, lr: number, t: number): void {
-  const { V, P, buffers, shardViews } = ctx;
-  const avg = buffers.avgGrad;
-  const inv = 1 / batchSize;
-  for (let i = p0; i < p1; i++) {
-    let sum = 0;
-    for (let s = 0; s < V; s++) sum += shardViews[s][i];
-    avg[i] = sum * inv;
+  constructor(
+    readonly layout: RunLayout,
+    readonly memory: WasmMemory,
+    readonly w: number,
+    readonly kernels: Kernels,
+    readonly data: RunData,
+  ) {
+    const { spec, V, W, P } = layout;
+    this.P = P;
+    this.plan = planTree(V, W);
+    this.mine = this.plan.workers[w];
+    const regions = layout.workers[w];
+    const wsArena = new Arena(memory, regions.workspace.byteOffset, regions.workspace.byteOffset + regions.workspace.bytes);
+    this.ws = createWorkspace(spec, regions.capacity, (n) => wsArena.floats(n));
+    const run = (this.run = runViews(memory, layout));
+    const p = layerViews(run.params, this.ws.layout);
+    this.ws.W = p.W;
+    this.ws.b = p.b;
+    this.partials = layout.workers.map((r, ww) => Array.from({ length: r.slots }, (_, s) => partialView(memory, layout, ww, s)));
+    this.slotLayers = this.partials[w].map((g) => layerViews(g, this.ws.layout));
+    const L = this.ws.layout.layers.length;
+    this.pendW = this.mine.leaves.map((op) => Array.from({ length: L }, (_, l) => op.adds.map((s) => this.slotLayers[s].W[l])));
+    this.pendB = this.mine.leaves.map((op) => Array.from({ length: L }, (_, l) => op.adds.map((s) => this.slotLayers[s].b[l])));
+    const leaf = floatsOf(memory, regions.leafScratch);
+    const maxKN = Math.max(...this.ws.layout.layers.map((s) => s.nIn * s.nOut));
+    this.leafW = leaf.subarray(0, maxKN);
+    this.leafB = leaf.subarray(maxKN);
+    [this.p0, this.p1] = paramSlice(P, W, w);
+    const cut = (a: Float32Array, off: number) => a.subarray(off + this.p0, off + this.p1);
+    this.sliceViews = [{ from: cut(run.params, 0), to: cut(run.backupParams, 0) }];
+    for (let off = 0; off < run.optState.length; off += P) this.sliceViews.push({ from: cut(run.optState, off), to: cut(run.backupState, off) });
+    this.sink = { layer: (l, _below, _dv, _rows) => this.leavesOfLayer(l) };
   }
-  optimizerStep(ctx.optimizer, buffers.params, avg, buffers.optState, P, p0, p1, lr, t);
+
+  /** This worker's parameter slice [p0, p1). */
+  get slice(): [number, number] {
+    return [this.p0, this.p1];
+  }
+
+  /**
+   * Phase 1 for the batch order[start..end): every shard's loss into data.shardLoss, and this
+   * worker's published subtree sums of the gradient (sums over rows, not means).
+   */
+  gradients(start: number, end: number): void {
+    const { layout, ws, kernels, data } = this;
+    const { spec, V } = layout;
+    const { s0, s1 } = this.mine;
+    const lo = shardBound(start, end, V, s0);
+    const rows = shardBound(start, end, V, s1) - lo;
+    const views = (this.views = this.shardViews(end - start));
+    const L = ws.layout.layers.length;
+    const nL = ws.layout.layers[L - 1].nOut;
+    gatherRows(ws, data, lo, rows, spec.sizes[0], nL);
+    forward(spec, ws, rows, kernels);
+    for (let s = s0; s < s1; s++) {
+      const i = s - s0;
+      const m = views.rows[i];
+      data.shardLoss[s] = m === 0 ? 0 : spec.loss === 'ce' ? softmax_cross_entropy_sum(views.outV[i], views.target[i], m, nL) : mse_sum(views.outY[i], views.target[i], m, nL);
+    }
+    backward(spec, ws, rows, kernels, this.sink);
+  }
+
+  /** Layer l's leaves, in the plan's order: each shard's yᵀ·dv stored through its pending levels. */
+  private leavesOfLayer(l: number): void {
+    const views = this.views!;
+    const { nIn, nOut } = this.ws.layout.layers[l];
+    const leaves = this.mine.leaves;
+    for (let j = 0; j < leaves.length; j++) {
+      const op = leaves[j];
+      const i = op.shard - this.mine.s0;
+      const dst = this.slotLayers[op.dst];
+      treeLeaf(this.kernels, dst.W[l], dst.b[l], views.below[i][l], views.dv[i][l], views.rows[i], nIn, nOut, this.pendW[j][l], this.pendB[j][l], this.leafW, this.leafB);
+    }
+  }
+
+  /** Phase 2a: copies this worker's slice of θ and the optimizer state to the backup (a failed update can then be undone). */
+  backup(): void {
+    for (const v of this.sliceViews) v.to.set(v.from);
+  }
+
+  /**
+   * Phase 2b, after every worker's gradients and its own backup: over this worker's slice, finish
+   * the tree, ḡ = sum / B, the optimizer step at `lr` (t = 1-based step), and the finiteness check.
+   * Returns false when ḡ or θ is not finite. `stopHalfWay` (fault tests) updates half the slice.
+   */
+  update(batchSize: number, lr: number, t: number, stopHalfWay = false): boolean {
+    const { p0 } = this;
+    const p1 = stopHalfWay ? (this.p0 + this.p1) >>> 1 : this.p1;
+    for (const op of this.plan.top) treeAdd(this.kernels, this.buffer(op.a), this.buffer(op.b), p0, p1);
+    const other = this.plan.rootOther ? this.buffer(this.plan.rootOther) : undefined;
+    const { run } = this;
+    return finishSlice(this.kernels, this.layout.optimizer, this.buffer(this.plan.root), other, run.avgGrad, run.params, run.optState, this.P, p0, p1, 1 / batchSize, lr, t);
+  }
+
+  /** Fills this worker's slot `slot` with NaN: a crash half-way through a write, for fault tests. */
+  poisonSlot(slot: number): void {
+    this.partials[this.w][slot].fill(Number.NaN);
+  }
+
+  private buffer(ref: BufferRef): Float32Array {
+    return this.partials[ref.worker][ref.slot];
+  }
+
+  /** The shard views for batches of B rows (two sizes a run: the full batch and the epoch's last). */
+  private shardViews(B: number): ShardViews {
+    let v = this.byBatch.get(B);
+    if (v) return v;
+    const { V } = this.layout;
+    const { s0, s1 } = this.mine;
+    const { ws } = this;
+    const layers = ws.layout.layers;
+    const L = layers.length;
+    const nL = layers[L - 1].nOut;
+    const rows = new Int32Array(s1 - s0);
+    const below: Float32Array[][] = [];
+    const dv: Float32Array[][] = [];
+    const outV: Float32Array[] = [];
+    const outY: Float32Array[] = [];
+    const target: Float32Array[] = [];
+    const first = shardBound(0, B, V, s0);
+    for (let s = s0; s < s1; s++) {
+      const r0 = shardBound(0, B, V, s) - first;
+      const m = shardBound(0, B, V, s + 1) - first - r0;
+      rows[s - s0] = m;
+      below.push(layers.map((ly, l) => (l === 0 ? ws.x : ws.y[l - 1]).subarray(r0 * ly.nIn, (r0 + m) * ly.nIn)));
+      dv.push(layers.map((ly, l) => ws.dv[l].subarray(r0 * ly.nOut, (r0 + m) * ly.nOut)));
+      outV.push(ws.v[L - 1].subarray(r0 * nL, (r0 + m) * nL));
+      outY.push(ws.y[L - 1].subarray(r0 * nL, (r0 + m) * nL));
+      target.push(ws.t.subarray(r0 * nL, (r0 + m) * nL));
+    }
+    v = { rows, below, dv, outV, outY, target };
+    this.byBatch.set(B, v);
+    return v;
+  }
 }
 
-/** The slice [p0, p1) of P parameters that worker w of W reduces and updates (contiguous, balanced). */
-export function paramSlice(P: number, W: number, w: number): [number, number] {
-  return shardRange(0, P, W, w);
+/** θ, ḡ, the optimizer state and their update backups, as views in this thread. */
+export interface RunViews {
+  readonly params: Float32Array; // (P)
+  readonly avgGrad: Float32Array; // (P)
+  readonly optState: Float32Array; // (S, P)
+  readonly backupParams: Float32Array; // (P)
+  readonly backupState: Float32Array; // (S, P)
 }
 
-/**
- * Whether the averaged gradient and the parameters in [p0, p1) are all finite: the divergence check,
- * done by each worker on its own slice so the coordinator never loops over P.
- */
-export function sliceIsFinite(ctx: WorkerContext, p0: number, p1: number): boolean {
-  const { avgGrad, params } = ctx.buffers;
-  let acc = 0;
-  // NaN and ±Inf propagate through the sum (x − x is NaN for both), finite values give 0
-  for (let i = p0; i < p1; i++) acc += avgGrad[i] - avgGrad[i] + (params[i] - params[i]);
-  return acc === 0;
+export function runViews(memory: WasmMemory, layout: RunLayout): RunViews {
+  return {
+    params: floatsOf(memory, layout.params),
+    avgGrad: floatsOf(memory, layout.avgGrad),
+    optState: floatsOf(memory, layout.optState),
+    backupParams: floatsOf(memory, layout.backupParams),
+    backupState: floatsOf(memory, layout.backupState),
+  };
+}
+
+/** Puts θ and the optimizer state of worker w's slice back from the backup (after a failed update; O(P/W) once). */
+export function restoreSlice(run: RunViews, layout: RunLayout, w: number): void {
+  const [p0, p1] = paramSlice(layout.P, layout.W, w);
+  const P = layout.P;
+  for (let i = p0; i < p1; i++) run.params[i] = run.backupParams[i];
+  for (let off = 0; off < run.optState.length; off += P) for (let i = p0; i < p1; i++) run.optState[off + i] = run.backupState[off + i];
+}
+
+/** Copies rows order[lo .. lo+rows) of X (N, D) and Y (N, C) into ws.x and ws.t (plain loops: no views). */
+function gatherRows(ws: Workspace<Float32Array>, data: RunData, lo: number, rows: number, D: number, C: number): void {
+  const { X, Y, order } = data;
+  const { x, t } = ws;
+  for (let r = 0; r < rows; r++) {
+    const s = order[lo + r];
+    for (let j = 0, src = s * D, dst = r * D; j < D; j++) x[dst + j] = X[src + j];
+    for (let j = 0, src = s * C, dst = r * C; j < C; j++) t[dst + j] = Y[src + j];
+  }
 }

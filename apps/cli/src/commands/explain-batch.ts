@@ -10,7 +10,7 @@ import {
   Rng,
   type MLPSpec,
 } from '@shardgrad/core';
-import { computeShardGradient, createWorkerContext, reduceAndUpdate, shardRange, type SharedTrainingBuffers } from '@shardgrad/worker';
+import { createRunMemory, layoutRun, partialView, runViews, shardRange, treeExpression, WorkerStep } from '@shardgrad/worker';
 
 /** What `explain --batch` shows: one step's gradient computed by shards and by the whole batch. */
 export interface BatchTrace {
@@ -22,8 +22,10 @@ export interface BatchTrace {
   readonly inputs: number[][];
   readonly targets: number[][];
   readonly shards: { worker: number; samples: [number, number]; size: number; meanGradient: number[] }[];
-  /** ḡ = (G₁ + G₂ + …) / B, as the workers' reduce step computed it */
+  /** ḡ = (G₁ + G₂ + …) / B, as the workers' reduction tree computed it */
   readonly average: number[];
+  /** the order of the tree's additions over the shards, e.g. "((1+2)+3)" */
+  readonly tree: string;
   /** the gradient of the mean loss over the whole batch in one single-process pass */
   readonly fullBatch: number[];
   readonly maxAbsDifference: number;
@@ -31,8 +33,8 @@ export interface BatchTrace {
 
 /**
  * A tiny 2-3-2 network (tanh, softmax, cross-entropy) and `samples` random samples, cut into one
- * shard per worker exactly as training does; the worker step code computes each shard's summed
- * gradient and the reduce, and core's backprop computes the full-batch gradient for comparison.
+ * shard per worker exactly as training does; the engine's worker step computes each shard's summed
+ * gradient and the reduction tree, and core's backprop computes the full-batch gradient for comparison.
  */
 export function explainBatch(samples: number, workers: number, seed: number): BatchTrace {
   const spec = mlpSpec([2, 3, 2], 'tanh', 'softmax', 'ce');
@@ -48,27 +50,28 @@ export function explainBatch(samples: number, workers: number, seed: number): Ba
   const order = Uint32Array.from({ length: B }, (_, i) => i);
 
   const V = workers; // one shard per worker
-  const buffers: SharedTrainingBuffers = {
-    X, Y, order, params: Float32Array.from(params),
-    shardGrads: new Float32Array(V * P), avgGrad: new Float32Array(P), shardLoss: new Float64Array(V), optState: new Float32Array(0),
-  };
-  const ctx = createWorkerContext(spec, V, buffers, referenceKernels, optimizerConfig('sgd'), B);
+  const runLayout = layoutRun({ spec, V, W: V, batch: B, optimizer: optimizerConfig('sgd') });
+  const memory = createRunMemory(runLayout, false);
+  const run = runViews(memory, runLayout);
+  run.params.set(params);
+  const data = { X, Y, order, shardLoss: new Float64Array(V) };
+  const steps = Array.from({ length: V }, (_, w) => new WorkerStep(runLayout, memory, w, referenceKernels, data));
   const shards: BatchTrace['shards'] = [];
   for (let w = 0; w < V; w++) {
     const [lo, hi] = shardRange(0, B, V, w);
-    computeShardGradient(ctx, w, lo, hi);
+    steps[w].gradients(0, B);
     const size = hi - lo;
-    const G = buffers.shardGrads.subarray(w * P, (w + 1) * P);
+    const G = partialView(memory, runLayout, w, 0); // worker w's one shard: the leaf it publishes
     shards.push({ worker: w + 1, samples: [lo, hi], size, meanGradient: Array.from(G, (g) => (size ? g / size : 0)) });
   }
-  reduceAndUpdate(ctx, 0, P, B, 0, 1); // lr 0: only the average is wanted here
+  for (const step of steps) step.update(B, 0, 1); // lr 0: only the average is wanted here
 
   const full = new Float32Array(P);
   const ws = createWorkspace(spec, B);
   bindWorkspace(ws, params, full);
   accumulateGradient(spec, ws, X, Y, order, 0, B, referenceKernels);
   const fullBatch = Array.from(full, (g) => g / B);
-  const average = Array.from(buffers.avgGrad);
+  const average = Array.from(run.avgGrad);
   let maxAbsDifference = 0;
   for (let i = 0; i < P; i++) maxAbsDifference = Math.max(maxAbsDifference, Math.abs(average[i] - fullBatch[i]));
 
@@ -78,7 +81,8 @@ export function explainBatch(samples: number, workers: number, seed: number): Ba
     for (let j = 0; j < s.nOut; j++) names.push(`b${l + 1}[${j}]`);
   });
   const rowsOf = (a: Float32Array, n: number) => Array.from({ length: B }, (_, r) => Array.from(a.subarray(r * n, (r + 1) * n)));
-  return { spec, names, params: Array.from(params), inputs: rowsOf(X, 2), targets: rowsOf(Y, 2), shards, average, fullBatch, maxAbsDifference };
+  const tree = treeExpression(0, V).replace(/\d+/g, (s) => String(Number(s) + 1));
+  return { spec, names, params: Array.from(params), inputs: rowsOf(X, 2), targets: rowsOf(Y, 2), shards, average, tree, fullBatch, maxAbsDifference };
 }
 
 /** The trace as a table: one row per parameter, one column per worker, then average and full batch. */
@@ -94,7 +98,9 @@ export function formatBatchTrace(t: BatchTrace): string {
   const weights = t.shards.map((s) => `${s.size}/${B}·ḡ${s.worker}`).join(' + ');
   out.push('');
   out.push('Each worker computes the mean gradient ḡw of its own samples; the average weighted by shard size,');
-  out.push(`ḡ = ${weights}, is exactly the gradient of the whole batch's mean loss:`);
+  out.push(`ḡ = ${weights}, is exactly the gradient of the whole batch's mean loss.`);
+  out.push(`The workers add their summed gradients Gw in a fixed pairwise tree, ḡ = ${t.tree.replace(/\d+/g, 'G$&')} / ${B},`);
+  out.push('so the bits do not depend on how many workers share the shards:');
   out.push('');
   const head = t.shards.map((s) => `worker ${s.worker} (${s.size})`.padStart(13));
   out.push(`${'parameter'.padEnd(10)}${head.join('')}${'weighted avg'.padStart(14)}${'full batch'.padStart(13)}`);

@@ -1,24 +1,9 @@
-import { wrap, type Remote } from 'comlink';
-import {
-  deriveSeed,
-  initParams,
-  mlpSpec,
-  optimizerConfig,
-  paramLayout,
-  Rng,
-  shuffleInPlace,
-  stateSlots,
-  type Activation,
-  type MLPSpec,
-  type OptimizerKind,
-  type ParamLayout,
-} from '@shardgrad/core';
-import { shardRange } from '@shardgrad/worker';
-import { allocateBuffers, type WebTrainingBuffers } from './buffers.js';
-import { withTimeout } from './call-timeout.js';
+import { mlpSpec, optimizerConfig, paramLayout, type Activation, type Kernels, type MLPSpec, type OptimizerKind, type ParamLayout } from '@shardgrad/core';
+import { InProcessEngine, TrainingRun, type EngineContext, type StepEngine } from '@shardgrad/coordinator/run';
+import { partialView, planTree, shardRange, type TreePlan } from '@shardgrad/worker';
 import { planWorkers, type WorkerPlan } from './shard-plan.js';
-import type { KernelChoice } from './kernels.js';
-import type { StateCopy, TrainWorker } from './train-worker.js';
+import { createKernels, type KernelChoice } from './kernels.js';
+import { WebWorkerEngine } from './web-engine.js';
 import type { WebDataset } from '../data/dataset.js';
 
 export interface SessionConfig {
@@ -26,16 +11,19 @@ export interface SessionConfig {
   readonly hidden: readonly number[];
   readonly activation: Activation;
   readonly optimizer: OptimizerKind;
-  /** W, the number of Web Workers */
+  /** W, the number of Web Workers (a page without shared memory trains in the page itself) */
   readonly workers: number;
   /** V, the number of virtual shards a batch is cut into (fixed, ≥ W) */
   readonly virtualShards: number;
   readonly seed: number;
-  /** SharedArrayBuffers (cross-origin isolated page) or copies */
+  /** a cross-origin isolated page: one shared WebAssembly.Memory for the page and its workers */
   readonly shared: boolean;
   /** the kernels every worker runs */
   readonly kernels: KernelChoice;
 }
+
+/** The largest batch the page's slider allows: the run's memory is laid out for it. */
+export const MAX_BATCH = 1024;
 
 /**
  * One consistent step's state, copied on the page when a frame asks for it (at most once per
@@ -45,8 +33,8 @@ export interface StepSnapshot {
   /** θ before and after the step: (P) */
   readonly before: Float32Array;
   readonly params: Float32Array;
-  /** G: (V, P) each virtual shard's summed gradient */
-  readonly shardGrads: Float32Array;
+  /** each worker's summed gradient over its shards (the subtree sums it published, added): (W, P) */
+  readonly workerGrads: Float32Array;
   /** ḡ: (P) */
   readonly avgGrad: Float32Array;
   /** samples in each virtual shard of the step's batch: (V) */
@@ -57,13 +45,10 @@ export interface StepSnapshot {
   lr: number;
 }
 
-const CALL_MS = 15_000;
-const INIT_MS = 30_000;
-
 /**
- * The page's side of data-parallel training: it owns the buffers, the workers and the step
- * barrier (every worker answers before the next phase starts), shuffles each epoch and cuts
- * batches. The math runs in the workers, with @shardgrad/worker's step.
+ * The page's side of training: the same TrainingRun as `shardgrad train` (shuffles, init, seeds,
+ * the tree), on Web Workers sharing one WebAssembly.Memory, or, in a page without shared memory,
+ * in the page itself. It adds only what the views need: snapshots of a step.
  */
 export class TrainingSession {
   readonly spec: MLPSpec;
@@ -72,93 +57,77 @@ export class TrainingSession {
   readonly V: number;
   readonly W: number;
   readonly plan: readonly WorkerPlan[];
-  readonly buffers: WebTrainingBuffers;
   readonly snapshot: StepSnapshot;
-  /** epochs started and steps done */
-  epoch = 0;
-  t = 0;
-  private cursor: number;
-  private readonly rng: Rng;
+  private readonly tree: TreePlan;
   private snapshotWanted = true;
-  /** θ before the last step: (P) */
-  private readonly stepBefore: Float32Array;
-  private lastStart = 0;
-  private lastEnd = 0;
-  private lastLr = 0;
-  // kept referenced for the session's life: a collected comlink proxy can drop calls (comlink #692)
-  private readonly workers: Worker[];
-  private readonly remotes: Remote<TrainWorker>[];
+  private copyNow = false;
   private disposed = false;
 
-  private constructor(readonly config: SessionConfig, workers: Worker[]) {
-    const { dataset: ds } = config;
-    const output: Activation = 'softmax';
-    this.spec = mlpSpec([ds.inputs, ...config.hidden, ds.classes], config.activation, output, 'ce');
+  private constructor(
+    readonly config: SessionConfig,
+    readonly run: TrainingRun,
+    readonly kernels: Kernels,
+  ) {
+    this.spec = run.settings.spec;
     this.layout = paramLayout(this.spec.sizes);
     this.P = this.layout.total;
-    this.V = config.virtualShards;
-    this.W = config.shared ? config.workers : 1;
+    this.V = run.layout.V;
+    this.W = run.layout.W;
+    this.tree = planTree(this.V, this.W);
     this.plan = planWorkers(this.V, this.P, this.W);
-    this.buffers = allocateBuffers(
-      {
-        N: ds.rows,
-        D: ds.inputs,
-        C: ds.classes,
-        P: this.P,
-        V: this.V,
-        trainRows: ds.trainRows,
-        evalRows: ds.rows - ds.trainRows,
-        stateSlots: stateSlots(config.optimizer),
-      },
-      config.shared,
-    );
-    const b = this.buffers;
-    b.X.set(ds.X);
-    b.Y.set(ds.Y);
-    for (let i = 0; i < ds.trainRows; i++) b.order[i] = i;
-    for (let i = 0; i < b.evalRows.length; i++) b.evalRows[i] = ds.trainRows + i;
-    initParams(b.params, this.layout, config.activation === 'relu' ? 'he' : 'glorot', deriveSeed(config.seed, 0));
-    this.rng = new Rng(deriveSeed(config.seed, 1));
-    this.cursor = ds.trainRows; // the first step shuffles
-    this.stepBefore = b.params.slice();
+    const params = run.views.params;
     this.snapshot = {
-      before: b.params.slice(),
-      params: b.params.slice(),
-      shardGrads: new Float32Array(this.V * this.P),
+      before: params.slice(),
+      params: params.slice(),
+      workerGrads: new Float32Array(this.W * this.P),
       avgGrad: new Float32Array(this.P),
       shardSizes: new Uint32Array(this.V),
       t: 0,
       batchSize: 0,
       lr: 0,
     };
-    this.workers = workers;
-    this.remotes = workers.map((w) => wrap<TrainWorker>(w));
+    (run.engine as InProcessEngine | WebWorkerEngine).between = () => this.copyWorkerSums();
   }
 
-  /** Starts the workers and hands them the buffers (shared, or copied when not isolated). */
+  /** Builds the run, its memory and its workers. */
   static async start(config: SessionConfig, onError: (message: string) => void): Promise<TrainingSession> {
-    const W = config.shared ? config.workers : 1;
-    const workers = Array.from(
-      { length: W },
-      (_, w) => new Worker(new URL('./train-worker.ts', import.meta.url), { type: 'module', name: `shardgrad-worker-${w}` }),
-    );
-    for (const w of workers) w.addEventListener('error', (e) => onError(`worker failed: ${e.message || 'could not load'}`));
-    const session = new TrainingSession(config, workers);
-    const setup = {
-      spec: session.spec,
-      V: session.V,
+    const ds = config.dataset;
+    const spec = mlpSpec([ds.inputs, ...config.hidden, ds.classes], config.activation, 'softmax', 'ce');
+    const pageKernels = await createKernels(config.kernels);
+    const settings = {
+      spec,
       optimizer: optimizerConfig(config.optimizer),
-      capacity: 64,
-      buffers: session.buffers,
-      kernels: config.kernels,
+      lr: 0.03, // every step passes the slider's value
+      schedule: { kind: 'constant' as const },
+      batch: 32,
+      epochs: Number.MAX_SAFE_INTEGER,
+      shards: config.virtualShards,
+      seed: config.seed,
+      init: config.activation === 'relu' ? ('he' as const) : ('glorot' as const),
     };
-    try {
-      await Promise.all(session.remotes.map((r, w) => withTimeout(r.init(setup), INIT_MS, `worker ${w} init`)));
-    } catch (e) {
-      session.dispose();
-      throw e;
-    }
-    return session;
+    const iota = (n: number, from: number) => Uint32Array.from({ length: n }, (_, i) => from + i);
+    const rows = { X: ds.X, Y: ds.Y, train: iota(ds.trainRows, 0), val: iota(ds.rows - ds.trainRows, ds.trainRows) };
+    const engine = (ctx: EngineContext): Promise<StepEngine> =>
+      config.shared
+        ? WebWorkerEngine.create(ctx, config.kernels, onError)
+        : InProcessEngine.create(ctx, (memory, scratch) => createKernels(config.kernels, memory, scratch));
+    const run = await TrainingRun.create(settings, rows, {
+      workers: config.shared ? config.workers : 0,
+      kernel: config.kernels,
+      engine,
+      evalKernels: pageKernels,
+      maxBatch: MAX_BATCH,
+    });
+    return new TrainingSession(config, run, pageKernels);
+  }
+
+  /** epochs started and steps done */
+  get epoch(): number {
+    return this.run.state.epoch + (this.run.state.position > 0 ? 1 : 0);
+  }
+
+  get t(): number {
+    return this.run.state.step;
   }
 
   /** Asks the next step to copy its state for the views. */
@@ -167,79 +136,60 @@ export class TrainingSession {
   }
 
   /**
-   * One data-parallel step on the next `batchSize` samples of the epoch order: every worker
-   * computes its shards' gradients; barrier; every worker averages and updates its parameter
-   * slice; barrier. Returns the batch's mean loss and its sample count.
+   * One data-parallel step on the next `batchSize` samples of the epoch order. Returns the batch's
+   * mean loss and its sample count; a step whose loss or update is not finite throws.
    */
   async step(batchSize: number, lr: number): Promise<{ loss: number; samples: number }> {
-    const trainRows = this.config.dataset.trainRows;
-    if (this.cursor >= trainRows) await this.newEpoch();
-    const start = this.cursor;
-    const end = Math.min(start + batchSize, trainRows);
-    this.cursor = end;
-    const B = end - start;
-    const t = ++this.t;
     const snap = this.snapshotWanted;
-    // θ before the step, for the update the views show: a memcpy with shared memory, a round trip with copies
-    if (this.config.shared) this.stepBefore.set(this.buffers.params);
-    else if (snap) this.stepBefore.set(await withTimeout(this.remotes[0].pullParams(), CALL_MS, 'worker 0 params'));
-    const losses = await Promise.all(
-      this.remotes.map((r, w) => withTimeout(r.gradients(start, end, this.plan[w].s0, this.plan[w].s1), CALL_MS, `worker ${w} gradients`)),
-    );
-    await Promise.all(
-      this.remotes.map((r, w) => withTimeout(r.update(this.plan[w].p0, this.plan[w].p1, B, lr, t), CALL_MS, `worker ${w} update`)),
-    );
-    this.lastStart = start;
-    this.lastEnd = end;
-    this.lastLr = lr;
-    if (snap) await this.takeSnapshot();
-    let loss = 0;
-    for (const l of losses) loss += l;
-    return { loss: loss / B, samples: B };
+    if (snap) this.snapshot.before.set(this.run.views.params);
+    this.copyNow = snap;
+    const { step } = await this.run.step({ batch: batchSize, lr });
+    this.copyNow = false;
+    if (snap) this.finishSnapshot(step.step, step.batchSize, lr);
+    return { loss: step.loss, samples: step.batchSize };
   }
 
-  /**
-   * Brings the snapshot up to the last step once training pauses (with shared memory; with copies
-   * the views may stay one step behind until the next step).
-   */
-  syncSnapshot(): void {
-    if (this.config.shared && this.snapshot.t !== this.t) void this.takeSnapshot();
+  /** Mean loss and accuracy on the validation rows (in the page). */
+  async evaluate(): Promise<{ loss: number; accuracy: number }> {
+    return this.run.evaluate();
   }
 
-  /** Mean loss and accuracy on the validation rows (computed in worker 0). */
-  evaluate(): Promise<{ loss: number; accuracy: number }> {
-    return withTimeout(this.remotes[0].evaluate(), CALL_MS, 'worker 0 evaluate');
-  }
+  /** The snapshot is taken inside the step that asked for it; nothing to bring up to date. */
+  syncSnapshot(): void {}
 
-  /** Stops the workers; pending calls are rejected by their timeouts. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const w of this.workers) w.terminate();
+    void this.run.close();
   }
 
-  private async newEpoch(): Promise<void> {
-    const order = this.buffers.order;
-    shuffleInPlace(order, this.rng);
-    if (!this.config.shared) await withTimeout(this.remotes[0].setOrder(order), CALL_MS, 'worker 0 order');
-    this.cursor = 0;
-    this.epoch++;
+  /** Between the phases of a step: each worker's published subtree sums, added (the update then consumes them). */
+  private copyWorkerSums(): void {
+    if (!this.copyNow) return;
+    const { P } = this;
+    const out = this.snapshot.workerGrads;
+    this.tree.workers.forEach((wp, w) => {
+      const sum = out.subarray(w * P, (w + 1) * P);
+      wp.published.forEach((node, k) => {
+        const g = partialView(this.run.memory, this.run.layout, w, node.slot);
+        if (k === 0) sum.set(g);
+        else for (let i = 0; i < P; i++) sum[i] = Math.fround(sum[i] + g[i]);
+      });
+    });
   }
 
-  private async takeSnapshot(): Promise<void> {
+  private finishSnapshot(t: number, batchSize: number, lr: number): void {
     const s = this.snapshot;
-    const state: StateCopy = this.config.shared ? this.buffers : await withTimeout(this.remotes[0].pullState(), CALL_MS, 'worker 0 state');
-    s.before.set(this.stepBefore);
-    s.params.set(state.params);
-    s.shardGrads.set(state.shardGrads);
-    s.avgGrad.set(state.avgGrad);
+    s.params.set(this.run.views.params);
+    s.avgGrad.set(this.run.views.avgGrad);
+    const start = 0;
     for (let v = 0; v < this.V; v++) {
-      const [lo, hi] = shardRange(this.lastStart, this.lastEnd, this.V, v);
+      const [lo, hi] = shardRange(start, batchSize, this.V, v);
       s.shardSizes[v] = hi - lo;
     }
-    s.t = this.t;
-    s.batchSize = this.lastEnd - this.lastStart;
-    s.lr = this.lastLr;
+    s.t = t;
+    s.batchSize = batchSize;
+    s.lr = lr;
     this.snapshotWanted = false;
   }
 }

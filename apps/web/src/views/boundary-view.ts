@@ -1,5 +1,6 @@
 import { bindParams, createWorkspace, layerViews, type Kernels, type MLPSpec, type Workspace } from '@shardgrad/core';
 import type { WebDataset } from '../data/dataset.js';
+import { planeExtent } from '../data/plane-datasets.js';
 import { boundaryGrid, nearestRow, pixelToPlane, planeToPixel } from './boundary-model.js';
 import { divergingRgb } from './color-map.js';
 
@@ -10,6 +11,8 @@ export class BoundaryView {
   private readonly ws: Workspace<Float32Array>;
   private readonly probs = new Float32Array(RES * RES); // (RES, RES)
   private readonly grid: HTMLCanvasElement;
+  /** the map covers [−extent, extent]², fitted to the data */
+  readonly extent: number;
 
   constructor(
     private readonly canvas: HTMLCanvasElement,
@@ -23,18 +26,19 @@ export class BoundaryView {
     this.grid = document.createElement('canvas');
     this.grid.width = RES;
     this.grid.height = RES;
+    this.extent = planeExtent(data);
   }
 
   /** The validation row nearest to a click at (px, py) in CSS pixels of the canvas. */
   validationRowAt(px: number, py: number): number {
     const r = this.canvas.getBoundingClientRect();
-    const [x, y] = pixelToPlane(px, py, r.width, r.height);
+    const [x, y] = pixelToPlane(px, py, r.width, r.height, this.extent);
     return nearestRow(this.data.X, this.data.trainRows, this.data.rows, x, y);
   }
 
   /** Redraws the map and the points, ringing row `chosen` (the sample the network view follows). */
   draw(chosen: number): void {
-    boundaryGrid(this.spec, this.ws, this.kernels, RES, this.probs);
+    boundaryGrid(this.spec, this.ws, this.kernels, RES, this.probs, this.extent);
     const g = this.grid.getContext('2d');
     const ctx = this.canvas.getContext('2d');
     if (!g || !ctx) return;
@@ -50,7 +54,7 @@ export class BoundaryView {
     ctx.drawImage(this.grid, 0, 0, w, h);
     const { X, Y, rows, trainRows } = this.data;
     for (let i = 0; i < rows; i++) {
-      const [px, py] = planeToPixel(X[2 * i], X[2 * i + 1], w, h);
+      const [px, py] = planeToPixel(X[2 * i], X[2 * i + 1], w, h, this.extent);
       const c = [0, 0, 0];
       divergingRgb(Y[2 * i + 1] > 0.5 ? 1 : -1, c);
       ctx.beginPath();
@@ -61,7 +65,7 @@ export class BoundaryView {
       ctx.strokeStyle = i < trainRows ? '#fff' : '#222';
       ctx.stroke();
     }
-    const [cx, cy] = planeToPixel(X[2 * chosen], X[2 * chosen + 1], w, h);
+    const [cx, cy] = planeToPixel(X[2 * chosen], X[2 * chosen + 1], w, h, this.extent);
     ctx.beginPath();
     ctx.arc(cx, cy, 7, 0, 2 * Math.PI);
     ctx.lineWidth = 2;

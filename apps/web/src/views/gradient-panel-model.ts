@@ -10,7 +10,7 @@ export interface WorkerGradient {
   readonly samples: number;
   /** its share of the batch, n_w / B */
   readonly weight: number;
-  /** the mean gradient over its samples: Σ_{s of w} G[s] / n_w (zeros if it had none) */
+  /** the mean gradient over its samples: its summed gradient G_w / n_w (zeros if it had none) */
   readonly mean: Float32Array;
 }
 
@@ -48,9 +48,9 @@ export function gradientPanel(snap: StepSnapshot, plan: readonly WorkerPlan[], l
     for (let s = p.s0; s < p.s1; s++) {
       shards.push(s);
       samples += snap.shardSizes[s];
-      const base = s * P + slot.w;
-      for (let i = 0; i < n; i++) mean[i] += snap.shardGrads[base + i];
     }
+    const base = w * P + slot.w;
+    for (let i = 0; i < n; i++) mean[i] = snap.workerGrads[base + i];
     if (samples > 0) for (let i = 0; i < n; i++) mean[i] /= samples;
     const weight = B > 0 ? samples / B : 0;
     for (let i = 0; i < n; i++) average[i] += weight * mean[i];

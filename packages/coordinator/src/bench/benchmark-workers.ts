@@ -1,9 +1,8 @@
-import { initParams, optimizerConfig, paramLayout, Rng, type MLPSpec, type OptimizerConfig } from '@shardgrad/core';
+import { loadKernels, optimizerConfig, Rng, type MLPSpec, type OptimizerConfig } from '@shardgrad/core';
 import type { KernelChoice } from '@shardgrad/worker';
 import { sharedFloat32, type Dataset } from '../data/dataset.js';
-import { createEngine } from '../engine/create-engine.js';
-import { createSharedBuffers } from '../engine/shared-buffers.js';
-import type { StepMode } from '../engine/step-engine.js';
+import { nodeEngine } from '../engine/create-engine.js';
+import { TrainingRun } from '../run/training-run.js';
 
 export interface WorkerBenchOptions {
   readonly spec: MLPSpec;
@@ -18,7 +17,6 @@ export interface WorkerBenchOptions {
   readonly optimizer?: OptimizerConfig;
   /** rows to train on; default: `batch` rows of seeded random inputs and one-hot targets */
   readonly data?: Dataset;
-  readonly stepMode?: StepMode;
 }
 
 /** Median and spread of a sample. */
@@ -36,13 +34,13 @@ export interface WorkerBenchRow {
   readonly efficiency: number;
   /** wall time of one step, ms */
   readonly stepMs: Spread;
-  /** gradient + update math on the critical path of one step (slowest task of each phase), ms */
+  /** gradient + update math on the critical path of one step (slowest worker of each phase), ms */
   readonly mathMs: Spread;
-  /** time per step outside that math: messages, scheduling, the barriers, µs */
+  /** time per step outside that math: waking the workers, the barrier, waiting for the slowest, µs */
   readonly overheadUs: Spread;
 }
 
-function spread(xs: number[]): Spread {
+export function spread(xs: number[]): Spread {
   const s = [...xs].sort((a, b) => a - b);
   const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * (s.length - 1) + 0.5))];
   return { median: at(0.5), p10: at(0.1), p90: at(0.9) };
@@ -60,39 +58,35 @@ function randomData(spec: MLPSpec, rows: number): { X: Float32Array; Y: Float32A
 }
 
 /**
- * Times training steps (gradients, barrier, reduce + update, barrier) for each worker count on the
- * same data and parameters, and splits each step's wall time into math and overhead. What
- * `shardgrad bench` and `pnpm bench` report. Medians with 10th/90th percentiles.
+ * Times training steps (gradients, barrier, tree + update, barrier) of the TrainingRun for each
+ * worker count on the same data and parameters, and splits each step's wall time into math and
+ * overhead. What `shardgrad bench` and `pnpm bench` report. Medians with 10th/90th percentiles.
  */
 export async function benchmarkWorkers(o: WorkerBenchOptions): Promise<WorkerBenchRow[]> {
   const V = o.shards ?? 16;
   const warmup = o.warmup ?? 5;
   const optimizer = o.optimizer ?? optimizerConfig('sgd');
   const d = o.data ? { X: o.data.X, Y: o.data.Y, rows: o.data.trainRows } : randomData(o.spec, o.batch);
-  const layout = paramLayout(o.spec.sizes);
+  const evalKernels = await loadKernels(o.kernel === 'reference' ? 'reference' : 'wasm');
   const rows: WorkerBenchRow[] = [];
   for (const workers of o.workerCounts) {
-    const buffers = createSharedBuffers(o.spec, d.X, d.Y, d.rows.length, V, optimizer);
-    buffers.order.set(d.rows);
-    initParams(buffers.params, layout, 'glorot', 1);
-    const engine = await createEngine(workers, o.spec, V, buffers, optimizer, o.batch, o.kernel, o.stepMode);
+    const settings = { spec: o.spec, optimizer, lr: 1e-3, schedule: { kind: 'constant' as const }, batch: o.batch, epochs: 1e9, shards: V, seed: 1, init: 'glorot' as const };
+    const run = await TrainingRun.create(settings, { X: d.X, Y: d.Y, train: d.rows, val: new Uint32Array(0) }, { workers, kernel: o.kernel, engine: nodeEngine(workers), evalKernels });
     const stepMs: number[] = [];
     const mathMs: number[] = [];
     const overheadUs: number[] = [];
     try {
-      const batches = Math.max(1, Math.floor(d.rows.length / o.batch));
       for (let t = 1; t <= warmup + o.steps; t++) {
-        const start = ((t - 1) % batches) * o.batch;
         const t0 = performance.now();
-        await engine.step(t, start, start + o.batch, 1e-3);
+        await run.step();
         const wall = performance.now() - t0;
         if (t <= warmup) continue;
         stepMs.push(wall);
-        mathMs.push(engine.lastMathMs);
-        overheadUs.push(Math.max(0, wall - engine.lastMathMs) * 1000);
+        mathMs.push(run.engine.lastMathMs);
+        overheadUs.push(Math.max(0, wall - run.engine.lastMathMs) * 1000);
       }
     } finally {
-      await engine.close();
+      await run.close();
     }
     const step = spread(stepMs);
     const samplesPerSec = o.batch / (step.median / 1000);

@@ -26,9 +26,10 @@ export interface Dataset {
   readonly targetColumns?: readonly string[];
 }
 
-/** A float32 array of `length` over a fresh SharedArrayBuffer. */
+/** A float32 array of `length` over a fresh SharedArrayBuffer (a plain ArrayBuffer in a page that has none). */
 export function sharedFloat32(length: number): Float32Array {
-  return new Float32Array(new SharedArrayBuffer(length * Float32Array.BYTES_PER_ELEMENT));
+  const bytes = length * Float32Array.BYTES_PER_ELEMENT;
+  return new Float32Array(typeof SharedArrayBuffer === 'undefined' ? new ArrayBuffer(bytes) : new SharedArrayBuffer(bytes));
 }
 
 /** 0, 1, …, n−1 as a Uint32Array. */

@@ -1,25 +1,39 @@
 import { ExitCode, ShardgradError } from '@shardgrad/core';
-import { backedIndex, CTRL, F64, paramSlice, PHASE, restoreSlice, StepStatus, type RunnerInit, type RunnerReply, type RunnerTask, type StepStatusValue } from '@shardgrad/worker';
+import {
+  backedIndex,
+  createControlBlock,
+  CTRL,
+  F64,
+  PHASE,
+  restoreSlice,
+  runViews,
+  StepStatus,
+  type RunnerInit,
+  type RunnerReply,
+  type RunnerTask,
+  type StepStatusValue,
+} from '@shardgrad/worker';
 import type { Piscina } from 'piscina';
-import type { StepEngine } from './step-engine.js';
+import type { EngineContext, StepEngine } from '../run/step-engine.js';
 import { createWorkerPool, MAX_ATTEMPTS } from './worker-pool.js';
 
 /**
- * Step mode "barrier" (the default): each worker runs one long piscina task for the whole run and
- * is stepped through a small shared control block. Per step the coordinator writes the step
- * descriptor, bumps GEN and wakes the workers (Atomics.notify); they claim and compute virtual
- * shards one by one (so a worker slowed down by the OS does fewer of them), meet at a
- * barrier among themselves, reduce and update their slices, and count DONE, which the coordinator
- * awaits with Atomics.waitAsync — so its event loop stays free to notice a worker dying.
+ * Node worker threads: each worker runs one long piscina task for the whole run and is stepped
+ * through a small shared control block. Per step the coordinator writes the step descriptor, bumps
+ * GEN and wakes the workers (Atomics.notify); each computes its own contiguous range of virtual
+ * shards and publishes its subtree sums, they meet at a barrier among themselves, each finishes the
+ * tree and updates its parameter slice, and they count DONE, which the coordinator awaits with
+ * Atomics.waitAsync — so its event loop stays free to notice a worker dying.
  *
  * A worker that throws or exits: the others are told to leave (ABORT), piscina replaces the dead
  * thread, the loop tasks restart and the whole step is recomputed. Before the barrier θ was not
  * touched yet; after it, every slice whose backup was completed this step is restored first (a
- * slice without one was never updated). Every G[s] is overwritten, so the result is unchanged.
+ * slice without one was never updated). Every partial sum is written afresh, so the result is unchanged.
  */
 export class BarrierPoolEngine implements StepEngine {
   lastMathMs = 0;
   retries = 0;
+  readonly workers: number;
   private readonly pool: Piscina<RunnerTask, RunnerReply>;
   private readonly ctrl: Int32Array;
   private readonly f64: Float64Array;
@@ -27,19 +41,21 @@ export class BarrierPoolEngine implements StepEngine {
   /** rejects with the first loop task's failure */
   private failed: Promise<never> = new Promise(() => {});
 
-  constructor(
-    readonly workers: number,
-    private readonly init: RunnerInit,
-  ) {
-    this.pool = createWorkerPool(workers, init);
+  constructor(private readonly init: RunnerInit) {
+    this.workers = init.layout.W;
+    this.pool = createWorkerPool(this.workers, init);
     this.ctrl = init.control.ctrl;
     this.f64 = init.control.f64;
     this.startLoops();
   }
 
+  static async create(ctx: EngineContext): Promise<BarrierPoolEngine> {
+    return new BarrierPoolEngine({ ...ctx, control: createControlBlock(ctx.layout.W) });
+  }
+
   private startLoops(): void {
     const gen = Atomics.load(this.ctrl, CTRL.GEN);
-    this.loops = Array.from({ length: this.workers }, (_, w) => this.pool.run({ kind: 'loop', w, W: this.workers, gen }));
+    this.loops = Array.from({ length: this.workers }, (_, w) => this.pool.run({ kind: 'loop', w, gen }));
     this.failed = Promise.race(this.loops).then(
       () => Promise.reject(new Error('a worker loop ended unexpectedly')),
       (e: unknown) => Promise.reject(e),
@@ -73,11 +89,9 @@ export class BarrierPoolEngine implements StepEngine {
     await Promise.allSettled(this.loops);
     if (Atomics.load(ctrl, CTRL.PASSED) === t) {
       // the update had begun: put back θ_t and its optimizer state (failure path only: O(P) once)
-      const { params, optState } = this.init.buffers;
+      const views = runViews(this.init.memory, this.init.layout);
       for (let w = 0; w < this.workers; w++) {
-        if (Atomics.load(ctrl, backedIndex(this.workers, w)) !== t) continue;
-        const [p0, p1] = paramSlice(params.length, this.workers, w);
-        restoreSlice(params, optState, this.init.backup, params.length, p0, p1);
+        if (Atomics.load(ctrl, backedIndex(this.workers, w)) === t) restoreSlice(views, this.init.layout, w);
       }
     }
     Atomics.store(ctrl, CTRL.ABORT, 0);
@@ -93,7 +107,6 @@ export class BarrierPoolEngine implements StepEngine {
       ctrl[CTRL.END] = end;
       ctrl[CTRL.ATTEMPT] = attempt;
       ctrl[CTRL.PHASE] = PHASE.step;
-      ctrl[CTRL.NEXT_SHARD] = 0;
       f64[F64.LR] = lr;
       Atomics.store(ctrl, CTRL.DONE, 0);
       this.bump();

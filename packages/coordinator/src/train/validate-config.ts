@@ -29,7 +29,6 @@ export function validateConfig(c: TrainConfig): void {
   if (c.earlyStop !== undefined) positiveInt('--early-stop', c.earlyStop);
   if (c.checkpointEvery !== undefined) positiveInt('--checkpoint-every', c.checkpointEvery);
   if (c.kernel !== 'wasm' && c.kernel !== 'reference') throw errors.badInput('--kernel', `must be wasm or reference, got ${describe(c.kernel)}`);
-  if (c.stepMode !== undefined && c.stepMode !== 'barrier' && c.stepMode !== 'tasks') throw errors.badInput('--step-mode', `must be barrier or tasks, got ${describe(c.stepMode)}`);
   if (!OPTIMIZERS.includes(c.optimizer?.kind)) throw errors.badInput('--optimizer', `unknown optimizer ${describe(c.optimizer?.kind)}`);
   if (!INITIALIZERS.includes(c.init)) throw errors.badInput('--init', `unknown initializer ${describe(c.init)}`);
   if (!PREPROCESS_KINDS.includes(c.preprocess)) throw errors.badInput('--preprocess', `unknown preprocessing ${describe(c.preprocess)}`);
@@ -40,6 +39,6 @@ export function validateConfig(c: TrainConfig): void {
   const out = sizes[sizes.length - 1];
   if (out !== d.outputs) throw errors.badInput('--layers', `the output layer has ${out} units but the ${d.name} data has ${d.outputs} targets`);
   if (c.checkpointDir !== undefined && (typeof c.checkpointDir !== 'string' || c.checkpointDir === ''))
-    throw errors.badInput('--checkpoint-dir', 'must be a directory path');
+    throw errors.badInput('--checkpoint', 'must be a directory path');
   parseFaultSpec(process.env[FAULT_ENV]);
 }

@@ -5,6 +5,8 @@
  *
  * Shape letters: m = rows (samples), k = inputs of a layer, n = outputs of a layer.
  */
+import type { OptimizerConfig } from '../optim/optimizers.js';
+
 export type FloatArray = Float32Array | Float64Array;
 
 /** An activation name, as in activations.ts (kept as a string here so kernels import no layer code). */
@@ -30,4 +32,35 @@ export interface Kernels {
    * the caller then runs gemmNT and activation_backward.
    */
   denseBackwardInput?(dvBelow: FloatArray, dv: FloatArray, W: FloatArray, vBelow: FloatArray, m: number, n: number, k: number, act: ActivationName): boolean;
+
+  /**
+   * Optional: one leaf of the reduction tree (docs/design.md). dW(k,n) = yᵀ·dv and db(n) = Σ_rows dv,
+   * each element summed from zero over the m rows in order, then, for each pending buffer of
+   * pendW / pendB in turn (innermost level first), s = pending + s (float32 adds); the result is
+   * stored in dW / db, which may themselves be the last pending buffers. Returns false, having
+   * written nothing, where it cannot (the engine then computes the leaf with gemmTNAcc into scratch
+   * and adds the levels itself — the same bits).
+   */
+  gemmTNTree?(dW: FloatArray, db: FloatArray, y: FloatArray, dv: FloatArray, m: number, k: number, n: number, pendW: readonly FloatArray[], pendB: readonly FloatArray[]): boolean;
+  /** Optional: a[p0:p1) = a + b (float32), an inner node at the top of the tree. Returns false where it cannot. */
+  addInto?(a: FloatArray, b: FloatArray, p0: number, p1: number): boolean;
+  /**
+   * Optional: the slice pass of a step over [p0, p1): r = root (+ other), ḡ = r·inv into avg, then the
+   * optimizer on theta and state (stateSlots × P) exactly as optimizerStep computes it. Returns 1 when
+   * ḡ and θ stayed finite on the slice, 0 when not, and -1 (nothing written) where it cannot.
+   */
+  finishUpdate?(
+    cfg: OptimizerConfig,
+    root: FloatArray,
+    other: FloatArray | undefined,
+    avg: FloatArray,
+    theta: FloatArray,
+    state: FloatArray,
+    P: number,
+    p0: number,
+    p1: number,
+    inv: number,
+    lr: number,
+    t: number,
+  ): number;
 }

@@ -1,4 +1,5 @@
 import { errors } from '../errors.js';
+import type { OptimizerConfig } from '../optim/optimizers.js';
 import type { FloatArray, Kernels } from './kernels.js';
 import { referenceKernels } from './reference.js';
 
@@ -7,34 +8,54 @@ import { referenceKernels } from './reference.js';
  * dist/kernels/). Two builds of the same source: `relaxed` multiplies-and-adds with the fused
  * f32x4.relaxed_madd, `simd` with f32x4.mul + f32x4.add where a runtime lacks relaxed SIMD.
  *
- * Memory: the module's linear memory is private scratch. Each call copies the operands it reads
- * into it, runs, and copies its outputs back (copy-in/out; docs/kernels.md gives the measured cost
- * against operands already resident in wasm memory). Float64 operands (gradient checks) go to the
- * reference kernels.
+ * Memory: every build imports its linear memory. By default an instance gets a private, growable
+ * memory used as scratch: each call copies the operands it reads into it and its outputs back.
+ * Given a memory (`WasmLoadOptions.memory`, shared between threads or not), operands that already
+ * live in it are used in place — the engine keeps θ, the gradients and every workspace there, so a
+ * training step copies nothing. Float64 operands (gradient checks) go to the reference kernels.
  */
 export type WasmFlavor = 'relaxed' | 'simd';
 
 /** The few WebAssembly APIs used here (core compiles against ES2022 + Node types, without the DOM lib). */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
   grow(pages: number): number;
 }
 declare const WebAssembly: {
   validate(bytes: Uint8Array): boolean;
   instantiate(bytes: ArrayBuffer | ArrayBufferView, imports: object): Promise<{ instance: { exports: unknown } }>;
+  Memory: new (d: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
 };
+
+/** A WebAssembly.Memory of at least `bytes` bytes, shared between threads or private; it never needs to grow. */
+export function createWasmMemory(bytes: number, shared: boolean): WasmMemory {
+  const pages = Math.max(1, Math.ceil(bytes / 65536));
+  return shared ? new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }) : new WebAssembly.Memory({ initial: pages });
+}
+
+/** Whether a memory is shared (its buffer a SharedArrayBuffer; false where the page has none). */
+export function isSharedMemory(memory: WasmMemory): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+}
 type WasmBytes = ArrayBuffer | ArrayBufferView;
 
 /** The exports of the compiled module (pointers and strides in bytes, sizes in elements). */
 interface KernelExports {
-  readonly memory: WasmMemory;
   heapBase(): number;
   gemmBias(v: number, y: number, W: number, b: number, m: number, k: number, n: number): void;
   gemmNT(dy: number, dv: number, W: number, m: number, n: number, k: number, scratch: number): void;
   gemmTNAcc(dW: number, db: number, y: number, dv: number, m: number, k: number, n: number): void;
   denseForward(v: number, out: number, y: number, W: number, b: number, m: number, k: number, n: number, act: number): void;
   denseBackwardInput(dvBelow: number, dv: number, W: number, vBelow: number, m: number, n: number, k: number, act: number, scratch: number): void;
+  gemmTNTree(dW: number, db: number, y: number, dv: number, m: number, k: number, n: number, deltas: number, count: number): void;
+  addInto(a: number, b: number, len: number): void;
+  finishUpdate(
+    kind: number, root: number, other: number, avg: number, theta: number, state: number, stride: number, len: number,
+    inv: number, lr: number, wd: number, mu: number, b1: number, b2: number, eps: number, c1: number, c2: number,
+  ): number;
 }
+
+const OPTIMIZER_CODE = { sgd: 0, momentum: 1, nesterov: 2, adam: 3 } as const;
 
 /** The activations the module fuses, by the code it takes (assembly/index.ts); others return -1. */
 function fusedCode(act: string): number {
@@ -82,16 +103,20 @@ export async function enableRelaxedSimd(): Promise<boolean> {
   return relaxedSimdSupported();
 }
 
-/** The file name of a build, next to this module in dist/kernels/. */
-export function wasmFileName(flavor: WasmFlavor): string {
-  return `shardgrad-kernels-${flavor}.wasm`;
+/** The file name of a build: flavor, and whether it imports a shared memory. */
+export function wasmFileName(flavor: WasmFlavor, shared = false): string {
+  return `shardgrad-kernels-${flavor}${shared ? '-shared' : ''}.wasm`;
 }
 
 /**
- * Where a build lies next to this module. Written as two literal `new URL('./…', import.meta.url)`
+ * Where a build lies next to this module. Written as literal `new URL('./…', import.meta.url)`
  * so that bundlers (Vite) see the files and ship them with the app.
  */
-function defaultUrl(flavor: WasmFlavor): URL {
+function defaultUrl(flavor: WasmFlavor, shared: boolean): URL {
+  if (shared)
+    return flavor === 'relaxed'
+      ? new URL('./shardgrad-kernels-relaxed-shared.wasm', import.meta.url)
+      : new URL('./shardgrad-kernels-simd-shared.wasm', import.meta.url);
   return flavor === 'relaxed'
     ? new URL('./shardgrad-kernels-relaxed.wasm', import.meta.url)
     : new URL('./shardgrad-kernels-simd.wasm', import.meta.url);
@@ -112,17 +137,30 @@ async function readBytes(url: URL): Promise<ArrayBuffer | Uint8Array> {
   return res.arrayBuffer();
 }
 
+/** A region of a memory, in bytes. */
+export interface MemoryRegion {
+  readonly byteOffset: number;
+  readonly bytes: number;
+}
+
 export interface WasmLoadOptions {
-  /** the .wasm bytes, or where to get them; default: the build next to this module (import.meta.url) */
+  /** the .wasm bytes, or where to get them; default: the build next to this module (import.meta.url) matching flavor and memory */
   readonly source?: WasmBytes | URL | string;
   /** which build; default 'auto': relaxed where the runtime validates it, else simd */
   readonly flavor?: WasmFlavor | 'auto';
+  /**
+   * Run over this memory (shared between threads, or private) instead of a fresh private one:
+   * operands that live in it are used in place. Then `scratch` must say which region of it this
+   * instance may use for Wᵀ and for copies of operands that live elsewhere; it never grows.
+   */
+  readonly memory?: WasmMemory;
+  readonly scratch?: MemoryRegion;
 }
 
 /**
  * Loads and instantiates the WebAssembly kernels, in Node or a browser. With no source, the build
- * matching the runtime is read from next to this module (dist/kernels/shardgrad-kernels-*.wasm).
- * A given source must be the build of the chosen flavor.
+ * matching the runtime (and the memory: shared or not) is read from next to this module
+ * (dist/kernels/shardgrad-kernels-*.wasm). A given source must be the build of the chosen flavor.
  */
 export async function loadWasmKernels(options: WasmLoadOptions = {}): Promise<WasmKernels> {
   if (!simdSupported()) throw errors.badInput('kernels', 'this runtime has no WebAssembly SIMD; use the reference kernels');
@@ -130,44 +168,67 @@ export async function loadWasmKernels(options: WasmLoadOptions = {}): Promise<Wa
   const flavor: WasmFlavor = wanted === 'auto' ? (relaxedSimdSupported() ? 'relaxed' : 'simd') : wanted;
   if (flavor === 'relaxed' && !relaxedSimdSupported())
     throw errors.badInput('kernels', 'relaxed SIMD is not enabled in this runtime (Node 20: call enableRelaxedSimd() or pass --experimental-wasm-relaxed-simd)');
-  const src = options.source ?? defaultUrl(flavor);
+  if (options.memory && !options.scratch) throw new Error('loadWasmKernels: a given memory needs a scratch region');
+  const memory = options.memory ?? createWasmMemory(65536, false);
+  const shared = isSharedMemory(memory);
+  const src = options.source ?? defaultUrl(flavor, shared);
   const bytes = typeof src === 'string' || src instanceof URL ? await readBytes(new URL(src, import.meta.url)) : src;
-  const { instance } = await WebAssembly.instantiate(bytes, {});
-  return new WasmKernels(instance.exports as unknown as KernelExports, flavor);
+  const { instance } = await WebAssembly.instantiate(bytes, { env: { memory, abort: () => {} } });
+  return new WasmKernels(instance.exports as unknown as KernelExports, memory, flavor, options.memory ? options.scratch : undefined);
 }
 
 /** output views are cached under p·2²⁴ + length */
 const VIEW_KEY = 2 ** 24;
 /** 16-byte alignment for operands placed in wasm memory (aligned f32x4 loads) */
 const ALIGN = 16;
+/** pending levels a tree store can carry (a tree over 2³⁰ shards) */
+const MAX_CHAIN = 30;
 
 /** The Kernels interface over one instance of the wasm module; one per thread. */
 export class WasmKernels implements Kernels {
   readonly name: string;
   private readonly x: KernelExports;
+  /** the memory's buffer object in this thread: an operand whose .buffer is it is resident */
+  private readonly buf: ArrayBuffer | SharedArrayBuffer;
+  /** scratch region [base, end); `end` undefined: a private memory that grows as needed */
   private readonly base: number;
-  /** float view of the whole wasm memory, remade only when the memory grows */
+  private readonly end: number | undefined;
+  /** float view of the whole memory, remade only when a private memory grows */
   private heap: Float32Array;
+  private ints: Int32Array;
   /** next free byte of the scratch during one call */
   private top = 0;
   /** output views of the heap by (byte offset, length): made once per shape, so steady calls allocate nothing */
   private readonly views = new Map<number, Float32Array>();
 
-  constructor(exports: KernelExports, readonly flavor: WasmFlavor) {
+  constructor(
+    exports: KernelExports,
+    private readonly memory: WasmMemory,
+    readonly flavor: WasmFlavor,
+    scratch?: MemoryRegion,
+  ) {
     this.x = exports;
     this.name = `wasm-${flavor}`;
-    this.base = align(exports.heapBase());
-    this.heap = new Float32Array(exports.memory.buffer);
+    this.buf = memory.buffer;
+    this.base = align(scratch ? scratch.byteOffset : exports.heapBase());
+    this.end = scratch ? scratch.byteOffset + scratch.bytes : undefined;
+    this.heap = new Float32Array(memory.buffer);
+    this.ints = new Int32Array(memory.buffer);
+  }
+
+  /** Whether `a` lives in this instance's memory (then it is used in place). */
+  isResident(a: FloatArray): boolean {
+    return a.buffer === this.buf;
   }
 
   gemmBias(v: FloatArray, y: FloatArray, W: FloatArray, b: FloatArray, m: number, k: number, n: number): void {
     if (!(v instanceof Float32Array && y instanceof Float32Array && W instanceof Float32Array && b instanceof Float32Array))
       return referenceKernels.gemmBias(v, y, W, b, m, k, n);
-    this.begin(m * n + y.length + W.length + b.length);
-    const pv = this.reserve(m * n); // v: (m, n)
-    const py = this.copyIn(y); // y: (m, k)
-    const pW = this.copyIn(W); // W: (k, n)
-    const pb = this.copyIn(b); // b: (n)
+    this.begin();
+    const pv = this.output(v, m * n); // v: (m, n)
+    const py = this.input(y); // y: (m, k)
+    const pW = this.input(W); // W: (k, n)
+    const pb = this.input(b); // b: (n)
     this.x.gemmBias(pv, py, pW, pb, m, k, n);
     this.copyOut(v, pv, m * n);
   }
@@ -175,10 +236,10 @@ export class WasmKernels implements Kernels {
   gemmNT(dy: FloatArray, dv: FloatArray, W: FloatArray, m: number, n: number, k: number): void {
     if (!(dy instanceof Float32Array && dv instanceof Float32Array && W instanceof Float32Array))
       return referenceKernels.gemmNT(dy, dv, W, m, n, k);
-    this.begin(m * k + dv.length + W.length + n * k);
-    const pdy = this.reserve(m * k); // dy: (m, k)
-    const pdv = this.copyIn(dv); // dv: (m, n)
-    const pW = this.copyIn(W); // W: (k, n)
+    this.begin();
+    const pdy = this.output(dy, m * k); // dy: (m, k)
+    const pdv = this.input(dv); // dv: (m, n)
+    const pW = this.input(W); // W: (k, n)
     const pWt = this.reserve(n * k); // Wᵀ: (n, k), written by the kernel
     this.x.gemmNT(pdy, pdv, pW, m, n, k, pWt);
     this.copyOut(dy, pdy, m * k);
@@ -187,11 +248,11 @@ export class WasmKernels implements Kernels {
   gemmTNAcc(dW: FloatArray, db: FloatArray, y: FloatArray, dv: FloatArray, m: number, k: number, n: number): void {
     if (!(dW instanceof Float32Array && db instanceof Float32Array && y instanceof Float32Array && dv instanceof Float32Array))
       return referenceKernels.gemmTNAcc(dW, db, y, dv, m, k, n);
-    this.begin(dW.length + db.length + y.length + dv.length);
-    const pdW = this.copyIn(dW); // dW: (k, n), accumulated into
-    const pdb = this.copyIn(db); // db: (n)
-    const py = this.copyIn(y); // y: (m, k)
-    const pdv = this.copyIn(dv); // dv: (m, n)
+    this.begin();
+    const pdW = this.input(dW); // dW: (k, n), accumulated into
+    const pdb = this.input(db); // db: (n)
+    const py = this.input(y); // y: (m, k)
+    const pdv = this.input(dv); // dv: (m, n)
     this.x.gemmTNAcc(pdW, pdb, py, pdv, m, k, n);
     this.copyOut(dW, pdW, k * n);
     this.copyOut(db, pdb, n);
@@ -202,12 +263,12 @@ export class WasmKernels implements Kernels {
     if (code < 0) return false;
     if (!(v instanceof Float32Array && out instanceof Float32Array && y instanceof Float32Array && W instanceof Float32Array && b instanceof Float32Array))
       return false;
-    this.begin(2 * m * n + y.length + W.length + b.length);
-    const pv = this.reserve(m * n); // v: (m, n)
-    const pout = this.reserve(m * n); // g(v): (m, n)
-    const py = this.copyIn(y); // y: (m, k)
-    const pW = this.copyIn(W); // W: (k, n)
-    const pb = this.copyIn(b); // b: (n)
+    this.begin();
+    const pv = this.output(v, m * n); // v: (m, n)
+    const pout = this.output(out, m * n); // g(v): (m, n)
+    const py = this.input(y); // y: (m, k)
+    const pW = this.input(W); // W: (k, n)
+    const pb = this.input(b); // b: (n)
     this.x.denseForward(pv, pout, py, pW, pb, m, k, n, code);
     this.copyOut(v, pv, m * n);
     this.copyOut(out, pout, m * n);
@@ -218,45 +279,119 @@ export class WasmKernels implements Kernels {
     const code = fusedCode(act);
     if (code < 0) return false;
     if (!(dvBelow instanceof Float32Array && dv instanceof Float32Array && W instanceof Float32Array && vBelow instanceof Float32Array)) return false;
-    this.begin(m * k + dv.length + W.length + vBelow.length + n * k);
-    const pdvb = this.reserve(m * k); // dv below: (m, k)
-    const pdv = this.copyIn(dv); // dv: (m, n)
-    const pW = this.copyIn(W); // W: (k, n)
-    const pvb = this.copyIn(vBelow); // v below: (m, k)
+    this.begin();
+    const pdvb = this.output(dvBelow, m * k); // dv below: (m, k)
+    const pdv = this.input(dv); // dv: (m, n)
+    const pW = this.input(W); // W: (k, n)
+    const pvb = this.input(vBelow); // v below: (m, k)
     const pWt = this.reserve(n * k); // Wᵀ: (n, k), written by the kernel
     this.x.denseBackwardInput(pdvb, pdv, pW, pvb, m, n, k, code, pWt);
     this.copyOut(dvBelow, pdvb, m * k);
     return true;
   }
 
-  /** Starts a call's scratch at the heap base, growing the memory if `floats` (plus alignment) do not fit. */
-  private begin(floats: number): void {
-    this.top = this.base;
-    const need = this.base + floats * 4 + 8 * ALIGN;
-    const memory = this.x.memory;
-    if (need > memory.buffer.byteLength) {
-      memory.grow(Math.ceil((need - memory.buffer.byteLength) / 65536));
-      this.heap = new Float32Array(memory.buffer);
-      this.views.clear();
+  /** Resident operands only (the engine's): the pending buffers are passed as byte offsets from dW. */
+  gemmTNTree(dW: FloatArray, db: FloatArray, y: FloatArray, dv: FloatArray, m: number, k: number, n: number, pendW: readonly FloatArray[], pendB: readonly FloatArray[]): boolean {
+    const count = pendW.length;
+    if (count > MAX_CHAIN || pendB.length !== count) return false;
+    if (!(this.isResident(dW) && this.isResident(db) && this.isResident(y) && this.isResident(dv))) return false;
+    this.begin();
+    const pd = this.reserve(MAX_CHAIN);
+    for (let c = 0; c < count; c++) {
+      const w = pendW[c];
+      const b = pendB[c];
+      const delta = w.byteOffset - dW.byteOffset;
+      // one delta serves both blocks: the pending buffers must lie at the same distance from dW and db
+      if (!this.isResident(w) || !this.isResident(b) || b.byteOffset - db.byteOffset !== delta) return false;
+      this.ints[(pd >> 2) + c] = delta;
     }
+    this.x.gemmTNTree(dW.byteOffset, db.byteOffset, y.byteOffset, dv.byteOffset, m, k, n, pd, count);
+    return true;
   }
 
-  /** Claims `floats` of scratch; returns its byte offset. */
+  addInto(a: FloatArray, b: FloatArray, p0: number, p1: number): boolean {
+    if (!(this.isResident(a) && this.isResident(b))) return false;
+    this.x.addInto(a.byteOffset + p0 * 4, b.byteOffset + p0 * 4, p1 - p0);
+    return true;
+  }
+
+  finishUpdate(
+    cfg: OptimizerConfig,
+    root: FloatArray,
+    other: FloatArray | undefined,
+    avg: FloatArray,
+    theta: FloatArray,
+    state: FloatArray,
+    P: number,
+    p0: number,
+    p1: number,
+    inv: number,
+    lr: number,
+    t: number,
+  ): number {
+    if (!(this.isResident(root) && this.isResident(avg) && this.isResident(theta) && (other === undefined || this.isResident(other))))
+      return -1;
+    if (state.length > 0 && !this.isResident(state)) return -1;
+    const off = p0 * 4;
+    const c1 = 1 / (1 - Math.pow(cfg.beta1, t));
+    const c2 = 1 / (1 - Math.pow(cfg.beta2, t));
+    return this.x.finishUpdate(
+      OPTIMIZER_CODE[cfg.kind],
+      root.byteOffset + off,
+      other === undefined ? 0 : other.byteOffset + off,
+      avg.byteOffset + off,
+      theta.byteOffset + off,
+      state.length > 0 ? state.byteOffset + off : 0,
+      P * 4,
+      p1 - p0,
+      inv,
+      lr,
+      cfg.weightDecay,
+      cfg.momentum,
+      cfg.beta1,
+      cfg.beta2,
+      cfg.eps,
+      c1,
+      c2,
+    );
+  }
+
+  /** Starts a call's scratch at its base. */
+  private begin(): void {
+    this.top = this.base;
+  }
+
+  /** Claims `floats` of scratch (growing a private memory, or failing past a given region); returns its byte offset. */
   private reserve(floats: number): number {
     const p = this.top;
     this.top = align(p + floats * 4);
+    if (this.end !== undefined) {
+      if (this.top > this.end) throw new Error(`wasm kernels: scratch region of ${this.end - this.base} bytes is too small (${this.top - this.base} needed)`);
+    } else if (this.top > this.memory.buffer.byteLength) {
+      this.memory.grow(Math.ceil((this.top - this.memory.buffer.byteLength) / 65536));
+      this.heap = new Float32Array(this.memory.buffer);
+      this.ints = new Int32Array(this.memory.buffer);
+      this.views.clear();
+    }
     return p;
   }
 
-  /** Copies a whole array into scratch (one memcpy); returns its byte offset. */
-  private copyIn(a: Float32Array): number {
+  /** An operand read by the kernel: its own offset when resident, else a copy in scratch. */
+  private input(a: Float32Array): number {
+    if (this.isResident(a)) return a.byteOffset;
     const p = this.reserve(a.length);
     this.heap.set(a, p >> 2);
     return p;
   }
 
-  /** Copies `floats` values from scratch at byte offset p into the front of `a`. */
+  /** An operand the kernel writes `floats` of: its own offset when resident, else scratch (copied back by copyOut). */
+  private output(a: Float32Array, floats: number): number {
+    return this.isResident(a) ? a.byteOffset : this.reserve(floats);
+  }
+
+  /** Copies `floats` values from scratch at byte offset p into the front of `a` (nothing when `a` is resident). */
   private copyOut(a: Float32Array, p: number, floats: number): void {
+    if (this.isResident(a)) return;
     const key = p * VIEW_KEY + floats; // unique while floats < 2²⁴ and p < 2²⁹: exact in a double
     let view = this.views.get(key);
     if (view === undefined) {

@@ -31,10 +31,20 @@ export function lossSum<T extends FloatArray>(spec: MLPSpec, ws: Workspace<T>, r
 }
 
 /**
- * Backward pass after forward: the chain rule ∂L/∂W^l = (y^l)ᵀ · (∂L/∂y^{l+1} ⊙ g'(v^{l+1})),
- * *accumulated* (+=) into the gradient views ws.dW / ws.db as a sum over the rows (not a mean).
+ * Where backward puts each layer's weight gradient (yᵀ·dv, Σ dv over the rows). The default adds it
+ * to ws.dW / ws.db; the engine's worker instead stores each virtual shard's rows as a leaf of the
+ * reduction tree. Called once per layer, from the output layer down, before ∂L/∂v of the layer below.
  */
-export function backward<T extends FloatArray>(spec: MLPSpec, ws: Workspace<T>, rows: number, kernels: Kernels): void {
+export interface GradientSink<T extends FloatArray> {
+  layer(l: number, below: T, dv: T, rows: number): void;
+}
+
+/**
+ * Backward pass after forward: the chain rule ∂L/∂W^l = (y^l)ᵀ · (∂L/∂y^{l+1} ⊙ g'(v^{l+1})),
+ * *accumulated* (+=) into the gradient views ws.dW / ws.db as a sum over the rows (not a mean),
+ * or handed to `sink` layer by layer.
+ */
+export function backward<T extends FloatArray>(spec: MLPSpec, ws: Workspace<T>, rows: number, kernels: Kernels, sink?: GradientSink<T>): void {
   const layers = ws.layout.layers;
   const L = layers.length;
   const nOut = layers[L - 1].nOut;
@@ -48,7 +58,8 @@ export function backward<T extends FloatArray>(spec: MLPSpec, ws: Workspace<T>, 
   for (let l = L - 1; l >= 0; l--) {
     const { nIn, nOut: n } = layers[l];
     const below: T = l === 0 ? ws.x : ws.y[l - 1]; // y^l: (rows, nIn)
-    kernels.gemmTNAcc(ws.dW[l], ws.db[l], below, ws.dv[l], rows, nIn, n); // dW += yᵀ·dv, db += Σ dv
+    if (sink) sink.layer(l, below, ws.dv[l], rows);
+    else kernels.gemmTNAcc(ws.dW[l], ws.db[l], below, ws.dv[l], rows, nIn, n); // dW += yᵀ·dv, db += Σ dv
     // a kernel may fuse dv below = (dv·Wᵀ) ⊙ g'(v below), skipping ∂L/∂y; otherwise the two steps
     if (l > 0 && !kernels.denseBackwardInput?.(ws.dv[l - 1], ws.dv[l], ws.W[l], ws.v[l - 1], rows, n, nIn, spec.activations[l - 1])) {
       kernels.gemmNT(ws.dy[l - 1], ws.dv[l], ws.W[l], rows, n, nIn); // ∂L/∂y below = dv·Wᵀ

@@ -7,7 +7,8 @@ import { evaluate, type Evaluation } from '../model/evaluate.js';
 import { paramLayout } from '../model/layout.js';
 import type { MLPSpec } from '../model/spec.js';
 import { bindWorkspace, createWorkspace } from '../model/workspace.js';
-import { optimizerStep, stateSlots, type OptimizerConfig } from '../optim/optimizers.js';
+import { stateSlots, type OptimizerConfig } from '../optim/optimizers.js';
+import { finishSlice } from '../kernels/tree-ops.js';
 import { learningRate, type Schedule } from '../optim/schedules.js';
 
 /** Seed streams: one user seed, independent streams for init and for the epoch shuffles. */
@@ -28,6 +29,11 @@ export interface LocalTrainOptions {
   readonly seed: number;
   readonly init?: Initializer;
   readonly kernels?: Kernels;
+  /**
+   * Where θ, the gradient, the optimizer state and the workspace live: e.g. an arena in the
+   * kernels' own memory (loadResidentWasmKernels), so no kernel call copies. Default: plain arrays.
+   */
+  readonly allocate?: (length: number) => Float32Array;
   /** called after each epoch with the mean training loss of that epoch */
   readonly onEpoch?: (epoch: number, trainLoss: number, params: Float32Array) => void;
 }
@@ -41,11 +47,12 @@ export function trainLocal(o: LocalTrainOptions): { params: Float32Array; epochL
   const kernels = o.kernels ?? referenceKernels;
   const layout = paramLayout(o.spec.sizes);
   const P = layout.total;
-  const params = new Float32Array(P);
-  const grad = new Float32Array(P);
-  const state = new Float32Array(stateSlots(o.optimizer.kind) * P);
+  const allocate = o.allocate ?? ((n: number) => new Float32Array(n));
+  const params = allocate(P);
+  const grad = allocate(P);
+  const state = allocate(stateSlots(o.optimizer.kind) * P);
   initParams(params, layout, o.init ?? 'glorot', deriveSeed(o.seed, SEED_STREAM.init));
-  const ws = createWorkspace(o.spec, o.batch);
+  const ws = createWorkspace(o.spec, o.batch, allocate);
   bindWorkspace(ws, params, grad);
   const order = Uint32Array.from(o.train);
   const rng = new Rng(deriveSeed(o.seed, SEED_STREAM.shuffle));
@@ -59,15 +66,25 @@ export function trainLocal(o: LocalTrainOptions): { params: Float32Array; epochL
       const end = Math.min(start + o.batch, order.length);
       grad.fill(0);
       lossTotal += accumulateGradient(o.spec, ws, o.X, o.Y, order, start, end, kernels);
-      const inv = 1 / (end - start);
-      for (let i = 0; i < P; i++) grad[i] *= inv;
-      optimizerStep(o.optimizer, params, grad, state, P, 0, P, learningRate(schedule, o.lr, step), step + 1);
+      // ḡ = g·(1/B) in place, then the optimizer: the engine's slice pass over all of P
+      finishSlice(kernels, o.optimizer, grad, undefined, grad, params, state, P, 0, P, 1 / (end - start), learningRate(schedule, o.lr, step), step + 1);
       step++;
     }
     epochLosses.push(lossTotal / order.length);
     o.onEpoch?.(e, lossTotal / order.length, params);
   }
-  return { params, epochLosses };
+  return { params: Float32Array.from(params), epochLosses };
+}
+
+/** The floats trainLocal allocates (for sizing a resident arena): θ, gradient, optimizer state, workspace. */
+export function localTrainFloats(spec: MLPSpec, batch: number, optimizer: OptimizerConfig): number {
+  const P = paramLayout(spec.sizes).total;
+  let workspace = 0;
+  createWorkspace(spec, batch, (n) => {
+    workspace += n;
+    return new Float32Array(0);
+  });
+  return (2 + stateSlots(optimizer.kind)) * P + workspace;
 }
 
 /** Evaluates flat parameters on the given rows (allocates its own workspace: not for hot paths). */

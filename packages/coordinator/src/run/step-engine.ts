@@ -1,0 +1,36 @@
+import type { WasmMemory } from '@shardgrad/core';
+import type { FaultSpec, KernelChoice, RunData, RunLayout, StepStatusValue } from '@shardgrad/worker';
+
+/**
+ * Runs training steps over the run's memory: in-process, on Node worker threads, on browser Web
+ * Workers. Every engine computes the same virtual shards and the same reduction tree, so all give
+ * bit-identical parameters.
+ */
+export interface StepEngine {
+  /** worker threads taking part (0 = in-process) */
+  readonly workers: number;
+  /**
+   * One step t (1-based) on the batch order[start..end): every shard's loss into shardLoss and the
+   * tree's subtree sums; then, if Σ shardLoss is finite, ḡ = sum/B and the optimizer update at `lr`.
+   * Returns StepStatus: ok, lossNotFinite (θ untouched) or notFinite (ḡ or θ not finite).
+   */
+  step(t: number, start: number, end: number, lr: number): Promise<StepStatusValue>;
+  /** time spent in gradient and update math on the critical path of the last step (ms) */
+  readonly lastMathMs: number;
+  /** failed worker attempts that were run again (crashes, throws, injected faults) */
+  readonly retries: number;
+  close(): Promise<void>;
+}
+
+/** What an engine is built over: the run's memory and layout (layout.W workers), its data and kernels. */
+export interface EngineContext {
+  readonly layout: RunLayout;
+  readonly memory: WasmMemory;
+  readonly data: RunData;
+  readonly kernel: KernelChoice;
+  /** a fault to inject into the workers (tests) */
+  readonly fault?: FaultSpec;
+}
+
+/** Makes the engine of a run; `threads` = 0 asks for the in-process engine (layout.W is then 1). */
+export type EngineFactory = (ctx: EngineContext) => Promise<StepEngine>;

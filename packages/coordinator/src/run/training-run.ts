@@ -1,0 +1,242 @@
+import {
+  deriveSeed,
+  errors,
+  evaluateParams,
+  initParams,
+  isSharedMemory,
+  learningRate,
+  paramLayout,
+  Rng,
+  SEED_STREAM,
+  shuffleInPlace,
+  type Initializer,
+  type Kernels,
+  type MLPSpec,
+  type OptimizerConfig,
+  type Schedule,
+  type WasmMemory,
+} from '@shardgrad/core';
+import { createRunMemory, layoutRun, runViews, StepStatus, type FaultSpec, type KernelChoice, type RunData, type RunLayout, type RunViews } from '@shardgrad/worker';
+import type { EpochEvent, StepEvent } from '../api.js';
+import type { LoopState } from '../train/checkpoint.js';
+import type { EngineFactory, StepEngine } from './step-engine.js';
+
+/** The settings that define a run's arithmetic: the same settings and seed give the same θ everywhere. */
+export interface RunSettings {
+  readonly spec: MLPSpec;
+  readonly optimizer: OptimizerConfig;
+  readonly lr: number;
+  readonly schedule: Schedule;
+  readonly batch: number;
+  readonly epochs: number;
+  /** virtual shards per batch (the determinism setting; independent of workers) */
+  readonly shards: number;
+  readonly seed: number;
+  readonly init: Initializer;
+  /** stop when validation loss has not improved for this many epochs */
+  readonly earlyStop?: number;
+}
+
+/** The rows of a run. X, Y: SharedArrayBuffers where workers read them. Shape letters: N rows, D inputs, C outputs. */
+export interface RunRows {
+  readonly X: Float32Array; // (N, D)
+  readonly Y: Float32Array; // (N, C)
+  readonly train: Uint32Array;
+  readonly val: Uint32Array;
+}
+
+export interface RunOptions {
+  /** worker threads (0: in-process); more than `shards` run as `shards` */
+  readonly workers: number;
+  readonly kernel: KernelChoice;
+  readonly engine: EngineFactory;
+  /** kernels of this thread, for validation */
+  readonly evalKernels: Kernels;
+  /** the largest batch a step may be given (the web demo's batch slider); default settings.batch */
+  readonly maxBatch?: number;
+  /** continue from a checkpoint's θ, optimizer state and loop position */
+  readonly resume?: { readonly params: Float32Array; readonly optState: Float32Array; readonly state: LoopState };
+  readonly fault?: FaultSpec;
+}
+
+/** What one step produced: its event and, at an epoch's end, the epoch's. */
+export interface StepResult {
+  readonly step: StepEvent;
+  readonly epoch?: EpochEvent;
+}
+
+/**
+ * One training run, written once for Node and the browser: the epoch shuffles, initialization,
+ * schedule, the shard plan and the parameter slices (through the engine's layout), validation and
+ * early stopping, resume. It imports nothing of Node; files, checkpoints and the worker pool belong
+ * to the front ends (the Trainer in Node, the web demo), which drive it step by step.
+ *
+ * Seeds: one user seed, independent streams for initialization and the epoch shuffles (SEED_STREAM).
+ */
+export class TrainingRun {
+  readonly layout: RunLayout;
+  readonly memory: WasmMemory;
+  /** θ, ḡ and the optimizer state, in this thread */
+  readonly views: RunViews;
+  readonly data: RunData;
+  readonly state: LoopState;
+  /** why training ended before its epochs, if it did */
+  stoppedEarly = false;
+  private readonly rng: Rng;
+  private shuffledEpoch = -1;
+  private cursor: number;
+  private readonly t0 = performance.now();
+  /** the epoch's wall clock and samples so far, for its samples/s */
+  private epochT0 = performance.now();
+  private epochSamples = 0;
+
+  private constructor(
+    readonly settings: RunSettings,
+    readonly rows: RunRows,
+    private readonly options: RunOptions,
+    readonly engine: StepEngine,
+    parts: { layout: RunLayout; memory: WasmMemory; views: RunViews; data: RunData; state: LoopState; rng: Rng },
+  ) {
+    this.layout = parts.layout;
+    this.memory = parts.memory;
+    this.views = parts.views;
+    this.data = parts.data;
+    this.state = parts.state;
+    this.rng = parts.rng;
+    this.cursor = this.state.position * settings.batch;
+  }
+
+  static async create(settings: RunSettings, rows: RunRows, options: RunOptions): Promise<TrainingRun> {
+    const W = Math.max(1, Math.min(options.workers, settings.shards));
+    const shared = typeof SharedArrayBuffer !== 'undefined';
+    const layout = layoutRun({ spec: settings.spec, V: settings.shards, W, batch: options.maxBatch ?? settings.batch, optimizer: settings.optimizer });
+    const memory = createRunMemory(layout, shared);
+    const views = runViews(memory, layout);
+    const buffer = (bytes: number) => (isSharedMemory(memory) ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+    const data: RunData = {
+      X: rows.X,
+      Y: rows.Y,
+      order: new Uint32Array(buffer(rows.train.length * 4)),
+      shardLoss: new Float64Array(buffer(settings.shards * 8)),
+    };
+    const r = options.resume;
+    const state: LoopState = r
+      ? { ...r.state, history: [...r.state.history] }
+      : { step: 0, epoch: 0, position: 0, lossSum: 0, history: [], bestValLoss: Infinity, sinceBest: 0 };
+    if (r) {
+      views.params.set(r.params);
+      views.optState.set(r.optState);
+    } else {
+      initParams(views.params, paramLayout(settings.spec.sizes), settings.init, deriveSeed(settings.seed, SEED_STREAM.init));
+    }
+    // the epoch order is shuffled cumulatively: replay the finished epochs' shuffles
+    const rng = new Rng(deriveSeed(settings.seed, SEED_STREAM.shuffle));
+    data.order.set(rows.train);
+    for (let e = 0; e < state.epoch; e++) shuffleInPlace(data.order, rng);
+    const engine = await options.engine({ layout, memory, data, kernel: options.kernel, ...(options.fault ? { fault: options.fault } : {}) });
+    return new TrainingRun(settings, rows, options, engine, { layout, memory, views, data, state, rng });
+  }
+
+  /** Whether every epoch ran (or early stopping ended the run). */
+  get finished(): boolean {
+    return this.stoppedEarly || this.state.epoch >= this.settings.epochs;
+  }
+
+  get stepsPerEpoch(): number {
+    return Math.ceil(this.rows.train.length / this.settings.batch);
+  }
+
+  /**
+   * One step on the next batch of the epoch order. `live` overrides the batch size and learning
+   * rate for this step (the web demo's sliders; the CLI never does). At the epoch's end it also
+   * validates and returns the epoch's event. A NaN or infinite loss or update throws (exit code 1)
+   * naming the step, with θ as the step before left it when the loss was not finite.
+   */
+  async step(live?: { readonly batch?: number; readonly lr?: number }): Promise<StepResult> {
+    const { settings, state, data } = this;
+    const T = this.rows.train.length;
+    if (this.shuffledEpoch !== state.epoch) {
+      shuffleInPlace(data.order, this.rng);
+      this.shuffledEpoch = state.epoch;
+      this.epochT0 = performance.now();
+      this.epochSamples = 0;
+    }
+    const batch = Math.min(live?.batch ?? settings.batch, this.layout.batch);
+    const start = this.cursor;
+    const end = Math.min(start + batch, T);
+    const B = end - start;
+    const t = state.step + 1;
+    const lr = live?.lr ?? learningRate(settings.schedule, settings.lr, state.step);
+    const stepT0 = performance.now();
+    const status = await this.engine.step(t, start, end, lr);
+    if (status === StepStatus.lossNotFinite) throw errors.diverged(t, 'the loss is not finite');
+    if (status === StepStatus.notFinite) throw errors.diverged(t, 'the gradient or the parameters are not finite');
+    let loss = 0;
+    for (let s = 0; s < data.shardLoss.length; s++) loss += data.shardLoss[s];
+    state.step = t;
+    state.position++;
+    state.lossSum += loss;
+    this.cursor = end;
+    this.epochSamples += B;
+    const now = performance.now();
+    const step: StepEvent = {
+      type: 'step',
+      epoch: state.epoch + 1,
+      step: t,
+      stepsPerEpoch: this.stepsPerEpoch,
+      batchSize: B,
+      loss: loss / B,
+      samplesPerSec: B / ((now - stepT0) / 1000),
+      elapsedMs: now - this.t0,
+    };
+    if (end < T) return { step };
+    return { step, epoch: this.endEpoch() };
+  }
+
+  /** Validation loss and accuracy of the current θ (NaN without validation rows). */
+  evaluate(): { loss: number; accuracy: number } {
+    const { val, X, Y } = this.rows;
+    if (val.length === 0) return { loss: NaN, accuracy: NaN };
+    const e = evaluateParams(this.settings.spec, this.views.params, X, Y, val, this.options.evalKernels);
+    return { loss: e.loss, accuracy: e.accuracy };
+  }
+
+  private endEpoch(): EpochEvent {
+    const { state, settings } = this;
+    const v = this.evaluate();
+    const now = performance.now();
+    const T = this.rows.train.length;
+    const event: EpochEvent = {
+      type: 'epoch',
+      epoch: state.epoch + 1,
+      step: state.step,
+      trainLoss: state.lossSum / T,
+      valLoss: v.loss,
+      valAccuracy: v.accuracy,
+      samplesPerSec: this.epochSamples / ((now - this.epochT0) / 1000),
+      elapsedMs: now - this.t0,
+    };
+    state.history.push(event);
+    if (v.loss < state.bestValLoss) {
+      state.bestValLoss = v.loss;
+      state.sinceBest = 0;
+    } else if (Number.isFinite(v.loss)) {
+      state.sinceBest++;
+    }
+    state.epoch++;
+    state.position = 0;
+    state.lossSum = 0;
+    this.cursor = 0;
+    if (settings.earlyStop !== undefined && state.sinceBest >= settings.earlyStop) this.stoppedEarly = true;
+    return event;
+  }
+
+  /** A copy of θ. */
+  params(): Float32Array {
+    return Float32Array.from(this.views.params);
+  }
+
+  close(): Promise<void> {
+    return this.engine.close();
+  }
+}

@@ -1,0 +1,95 @@
+import { alignUp, Arena, createWasmMemory, createWorkspace, paramLayout, stateSlots, type MemoryRegion, type MLPSpec, type OptimizerConfig, type WasmMemory } from '@shardgrad/core';
+import { planTree, workerShards, type TreePlan } from './tree.js';
+import { shardBound } from './shards.js';
+
+/** What fixes a run's memory: the model, the shards, the workers, the largest batch, the optimizer. */
+export interface RunShape {
+  readonly spec: MLPSpec;
+  /** virtual shards per batch */
+  readonly V: number;
+  /** workers the tree is shared by (1 for the in-process engine); W ≤ V */
+  readonly W: number;
+  /** the largest batch (the others are the epoch's short last batch) */
+  readonly batch: number;
+  readonly optimizer: OptimizerConfig;
+}
+
+/** One worker's part of the memory. */
+export interface WorkerRegions {
+  /** its partial-gradient slots: (slots, P) */
+  readonly partials: MemoryRegion;
+  readonly slots: number;
+  /** rows its workspace holds: its shards' rows of the largest batch */
+  readonly capacity: number;
+  /** its forward/backward buffers (createWorkspace, replayed in this region) */
+  readonly workspace: MemoryRegion;
+  /** the kernels' scratch (Wᵀ, the tree chain) */
+  readonly kernelScratch: MemoryRegion;
+  /** a leaf's gradient for kernels without the fused tree store: (max k·n + max n) */
+  readonly leafScratch: MemoryRegion;
+}
+
+/**
+ * Where everything of a run lives in its one WebAssembly.Memory (byte offsets; plain numbers, so
+ * it can be posted to workers): θ, ḡ, the optimizer state and their update backups, then per
+ * worker its partial sums of the tree, its workspace and scratch. The data set stays in its own
+ * SharedArrayBuffer. Shape letters: P parameters, S optimizer slots.
+ */
+export interface RunLayout extends RunShape {
+  readonly P: number;
+  readonly bytes: number;
+  readonly params: MemoryRegion; // (P)
+  readonly avgGrad: MemoryRegion; // (P)
+  readonly optState: MemoryRegion; // (S, P)
+  readonly backupParams: MemoryRegion; // (P)
+  readonly backupState: MemoryRegion; // (S, P)
+  readonly workers: readonly WorkerRegions[];
+}
+
+/** Rows of the largest batch in worker w's shards. */
+export function workerCapacity(batch: number, V: number, W: number, w: number): number {
+  const [s0, s1] = workerShards(V, W, w);
+  return Math.max(1, shardBound(0, batch, V, s1) - shardBound(0, batch, V, s0));
+}
+
+export function layoutRun(shape: RunShape, plan: TreePlan = planTree(shape.V, shape.W)): RunLayout {
+  const { spec, V, W, batch } = shape;
+  const { layers, total: P } = paramLayout(spec.sizes);
+  const S = stateSlots(shape.optimizer.kind);
+  const maxKN = Math.max(...layers.map((s) => s.nIn * s.nOut));
+  const maxN = Math.max(...layers.map((s) => s.nOut));
+  const arena = new Arena({ buffer: new ArrayBuffer(0), grow: () => 0 }, 64, Infinity);
+  const params = arena.region(P * 4);
+  const avgGrad = arena.region(P * 4);
+  const optState = arena.region(S * P * 4);
+  const backupParams = arena.region(P * 4);
+  const backupState = arena.region(S * P * 4);
+  const workers = plan.workers.map((wp, w): WorkerRegions => {
+    const capacity = workerCapacity(batch, V, W, w);
+    const wsBytes = Arena.measure((a) => createWorkspace(spec, capacity, (n) => a.floats(n)));
+    return {
+      partials: arena.region(wp.slots * alignUp(P * 4)),
+      slots: wp.slots,
+      capacity,
+      workspace: arena.region(wsBytes),
+      kernelScratch: arena.region(maxKN * 4 + 4096),
+      leafScratch: arena.region((maxKN + maxN) * 4 + 64),
+    };
+  });
+  return { ...shape, P, bytes: arena.used, params, avgGrad, optState, backupParams, backupState, workers };
+}
+
+/** The run's memory: shared between threads where the runtime can (Node; a cross-origin isolated page). */
+export function createRunMemory(layout: RunLayout, shared: boolean): WasmMemory {
+  return createWasmMemory(layout.bytes, shared);
+}
+
+/** Slot `slot` of worker w's partial sums, as a view of P floats. */
+export function partialView(memory: WasmMemory, layout: RunLayout, w: number, slot: number): Float32Array {
+  return new Float32Array(memory.buffer, layout.workers[w].partials.byteOffset + slot * alignUp(layout.P * 4), layout.P);
+}
+
+/** A region as float32 view in this thread. */
+export function floatsOf(memory: WasmMemory, r: MemoryRegion): Float32Array {
+  return new Float32Array(memory.buffer, r.byteOffset, r.bytes / 4);
+}

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { planTree, splitPoint, treeExpression, workerShards } from '../src/tree.js';
+
+/** The tree written straight from its definition, evaluated with float32 adds: the oracle. */
+function treeSum(leaves: Float32Array[], lo: number, hi: number): Float32Array {
+  if (hi - lo === 1) return leaves[lo];
+  let half = 1;
+  while (half * 2 < hi - lo) half *= 2;
+  const a = treeSum(leaves, lo, lo + half);
+  const b = treeSum(leaves, lo + half, hi);
+  return a.map((x, i) => Math.fround(x + b[i]));
+}
+
+/** Runs a plan as the workers do — leaves through their pending slots, then the top in order — over small vectors. */
+function runPlan(V: number, W: number, leaves: Float32Array[]): Float32Array {
+  const plan = planTree(V, W);
+  const n = leaves[0].length;
+  const slots = plan.workers.map((wp) => Array.from({ length: wp.slots }, () => new Float32Array(n).fill(NaN)));
+  plan.workers.forEach((wp, w) => {
+    for (const op of wp.leaves) {
+      const out = new Float32Array(n);
+      for (let i = 0; i < n; i++) {
+        let s = leaves[op.shard][i];
+        for (const a of op.adds) s = Math.fround(slots[w][a][i] + s);
+        out[i] = s;
+      }
+      slots[w][op.dst].set(out);
+    }
+  });
+  const buf = (r: { worker: number; slot: number }) => slots[r.worker][r.slot];
+  for (const op of plan.top) {
+    const a = buf(op.a);
+    const b = buf(op.b);
+    for (let i = 0; i < n; i++) a[i] = Math.fround(a[i] + b[i]);
+  }
+  const root = buf(plan.root);
+  const other = plan.rootOther && buf(plan.rootOther);
+  return root.map((x, i) => (other ? Math.fround(x + other[i]) : x));
+}
+
+describe('the canonical reduction tree', () => {
+  it('splits every node at the largest power of two below its size (worked by hand)', () => {
+    expect(treeExpression(0, 1)).toBe('0');
+    expect(treeExpression(0, 5)).toBe('(((0+1)+(2+3))+4)');
+    expect(treeExpression(0, 6)).toBe('(((0+1)+(2+3))+(4+5))');
+    expect(treeExpression(0, 7)).toBe('(((0+1)+(2+3))+((4+5)+6))');
+    expect(treeExpression(0, 16)).toBe('((((0+1)+(2+3))+((4+5)+(6+7)))+(((8+9)+(10+11))+((12+13)+(14+15))))');
+    expect([splitPoint(0, 16), splitPoint(8, 16), splitPoint(0, 3), splitPoint(4, 5)]).toEqual([8, 12, 2, -1]);
+  });
+
+  it('gives workers contiguous, balanced shard ranges', () => {
+    expect([0, 1, 2].map((w) => workerShards(16, 3, w))).toEqual([[0, 6], [6, 11], [11, 16]]);
+  });
+
+  it('cuts a worker range into the largest tree nodes inside it: 16 shards over 3 workers (by hand)', () => {
+    const plan = planTree(16, 3);
+    expect(plan.workers.map((w) => w.published.map((n) => [n.lo, n.hi]))).toEqual([
+      [[0, 4], [4, 6]],
+      [[6, 8], [8, 10], [10, 11]],
+      [[11, 12], [12, 16]],
+    ]);
+  });
+
+  it('reduces a whole aligned subtree with log₂ + 1 partial buffers: 16 shards on one worker use 4', () => {
+    const p = planTree(16, 1).workers[0];
+    expect(p.slots).toBe(4);
+    // the last leaf finishes every pending level in one store: ((s0 + (s1 + (s2 + (s3 + leaf)))))
+    expect(p.leaves[15]).toEqual({ shard: 15, dst: 0, adds: [3, 2, 1, 0] });
+    expect(planTree(16, 16).workers.every((w) => w.slots === 1)).toBe(true);
+  });
+
+  it('gives the bits of the tree definition for every V ≤ 20 and every W ≤ V', () => {
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed / 2 ** 31);
+    for (let V = 1; V <= 20; V++) {
+      // values of mixed magnitudes, so the order of additions shows in the last bits
+      const leaves = Array.from({ length: V }, () => Float32Array.from({ length: 8 }, () => (rnd() - 0.5) * 10 ** Math.floor(rnd() * 6)));
+      const want = treeSum(leaves, 0, V);
+      for (let W = 1; W <= V; W++) expect(Array.from(runPlan(V, W, leaves)), `V=${V} W=${W}`).toEqual(Array.from(want));
+    }
+  });
+
+  it('a different association gives different bits on the same data (so the comparison above can fail)', () => {
+    const leaves = [1e8, 1, -1e8, 1].map((x) => Float32Array.of(x));
+    const sequential = Math.fround(Math.fround(Math.fround(leaves[0][0] + leaves[1][0]) + leaves[2][0]) + leaves[3][0]);
+    expect(runPlan(4, 2, leaves)[0]).not.toBe(sequential);
+  });
+});
