@@ -46,6 +46,17 @@ describe('--out never replaces a device, a FIFO or a symbolic link', () => {
     expect(existsSync(model)).toBe(false);
   });
 
+  it('a FIFO where the checkpoint file goes is refused before training too', async () => {
+    const ckpt = path.join(dir, 'fifo-ckpt');
+    mkdirSync(ckpt);
+    const fifo = path.join(ckpt, 'checkpoint.sgm');
+    expect(sh(`mkfifo ${fifo}`).status).toBe(0);
+    const r = await runCliAsync([...quick, '--json', '--out', path.join(dir, 'ck-model.sgm'), '--checkpoint', ckpt]);
+    expectOneLineError(r, `--checkpoint: cannot write ${fifo}: it is a FIFO (named pipe)`);
+    expect(r.stdout).toBe('');
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+  });
+
   it('a symbolic link is written through: the link stays, its target gets the model', async () => {
     const sub = path.join(dir, 'linked');
     mkdirSync(sub);

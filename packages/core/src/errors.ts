@@ -5,11 +5,6 @@ export const ExitCode = {
   badInput: 2,
   interrupted: 130,
   terminated: 143,
-  /**
-   * A worker thread that fault injection (SHARDGRAD_FAULT, for tests) makes exit mid-step; the
-   * trainer replaces the worker and recomputes the step, so no process ever ends with this code.
-   */
-  injectedWorkerExit: 70,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 

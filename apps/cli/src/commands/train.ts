@@ -143,6 +143,7 @@ function checkOutputs(f: TrainFlags): void {
   if (f.checkpoint !== undefined) {
     if (f.checkpoint.trim() === '') throw errors.badInput('--checkpoint', 'needs a folder name');
     checkFolderWritable('--checkpoint', f.checkpoint);
+    writeTarget(path.join(f.checkpoint, DEFAULT_CHECKPOINT_NAME), '--checkpoint'); // no device or FIFO in its place
   }
 }
 
