@@ -56,6 +56,9 @@ class App {
   private dirty = true;
   private generation = 0;
   private resetting: Promise<void> = Promise.resolve();
+  /** the play loop, until it has finished its last step */
+  private looping: Promise<void> = Promise.resolve();
+  private loopStepRunning = false;
   /** learning rate and batch size, read from the form when they change (not per step) */
   private live = { lr: 0.03, batch: 32 };
 
@@ -154,8 +157,15 @@ class App {
     document.body.dataset.ready = 'true';
   }
 
-  private async play(): Promise<void> {
+  private play(): Promise<void> {
+    const previous = this.looping;
+    this.looping = this.playLoop(previous);
+    return this.looping;
+  }
+
+  private async playLoop(previous: Promise<void>): Promise<void> {
     await this.resetting; // play pressed while a reset is under way starts the new session
+    await previous; // a loop that is still finishing its last step after a pause
     const s = this.session;
     if (!s || this.playing) return;
     this.playing = true;
@@ -163,7 +173,8 @@ class App {
     this.throughput.restart(performance.now());
     try {
       while (this.playing && this.session === s) {
-        await this.trainStep(s);
+        this.loopStepRunning = true;
+        await this.trainStep(s).finally(() => (this.loopStepRunning = false));
         // a step delay lets a class watch the boundary move step by step
         const ms = stepDelayMs($<HTMLInputElement>('delay').value);
         if (ms > 0 && this.playing) {
@@ -182,13 +193,22 @@ class App {
     $('play').textContent = '▶ play';
   }
 
+  /**
+   * One step, then an evaluation. Paused while the play loop's step was still under way: that
+   * step, not yet shown when the button was pressed, is the one step (never two steps at once).
+   */
   private async singleStep(): Promise<void> {
     await this.resetting;
+    if (this.playing) return;
+    const finishing = this.loopStepRunning;
+    await this.looping;
     const s = this.session;
     if (!s || this.playing) return;
-    s.requestSnapshot();
     try {
-      await this.trainStep(s);
+      if (!finishing) {
+        s.requestSnapshot();
+        await this.trainStep(s);
+      }
       await this.evaluate(s, performance.now());
     } catch (e) {
       this.fail((e as Error).message);

@@ -1,3 +1,4 @@
+import { isCsvNumber } from '@shardgrad/coordinator';
 import { errors, type Schedule } from '@shardgrad/core';
 
 /**
@@ -13,11 +14,11 @@ function single(flag: string, v: unknown): string {
   return v.trim();
 }
 
-/** A finite number, or an error quoting the text. */
+/** A finite number written as a plain decimal (the CSV rule: no hex, NaN or Infinity), or an error quoting the text. */
 export function finite(flag: string, v: unknown): number {
   const s = single(flag, v);
   const x = Number(s);
-  if (!Number.isFinite(x)) throw errors.badInput(flag, `must be a number, got "${s}"`);
+  if (!isCsvNumber(s) || !Number.isFinite(x)) throw errors.badInput(flag, `must be a number, got "${s}"`);
   return x;
 }
 
