@@ -15,12 +15,10 @@ const cases = [
 const out = { node: process.version, cpus: os.cpus().length, kernel: 'reference', shards: 16, cases: [] };
 for (const c of cases) {
   const round = (s) => ({ median: +s.median.toFixed(3), p10: +s.p10.toFixed(3), p90: +s.p90.toFixed(3) });
-  for (const stepMode of ['barrier', 'tasks']) {
-    const workerCounts = stepMode === 'barrier' ? [0, 1, 2, 8] : [1, 2, 8];
-    const rows = await benchmarkWorkers({ spec: c.spec, batch: c.batch, steps: c.steps, workerCounts, kernel: 'reference', stepMode });
+  {
+    const rows = await benchmarkWorkers({ spec: c.spec, batch: c.batch, steps: c.steps, workerCounts: [0, 1, 2, 8], kernel: 'reference' });
     out.cases.push({
       name: c.name,
-      stepMode,
       rows: rows.map((r) => ({ workers: r.workers, samplesPerSec: Math.round(r.samplesPerSec), speedup: +r.speedup.toFixed(2), stepMs: round(r.stepMs), mathMs: round(r.mathMs), overheadUs: round(r.overheadUs) })),
     });
   }

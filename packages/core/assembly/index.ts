@@ -1,7 +1,7 @@
 // The WebAssembly kernels of @shardgrad/core (see src/kernels/wasm.ts for the JavaScript side and
 // docs/kernels.md for the design). All matrices are row-major float32; every pointer and stride
 // given to `gemm` is in bytes, the entry points below take element counts like the Kernels interface.
-import { madd1, MODE_ACCUMULATE, MODE_BIAS, MODE_TREE, MODE_ZERO, put1 } from './madd';
+import { madd1, MODE_ACCUMULATE, MODE_BIAS, MODE_TREE, MODE_ZERO, put1, treeCount, treeDeltas } from './madd';
 import { tile1x4, tile1x8, tile2x4, tile2x8, tile4x4, tile4x8, tile6x4, tile6x8 } from './tiles';
 
 /** K block: a KC×8 strip of B (8 KB) and six rows of A (6 KB) stay in the 48 KB L1 across tiles */
@@ -9,6 +9,7 @@ const KC: i32 = 256;
 
 /** The first byte of memory the module does not use: the JavaScript side places operands from here. */
 export { gemmTNTree, addInto, finishUpdate } from './step';
+export { gemmTNLeaves } from './leaves';
 
 export function heapBase(): usize {
   return __heap_base;
@@ -32,36 +33,116 @@ export function gemm(c: usize, ldc: usize, a: usize, ars: usize, aps: usize, b: 
   }
 }
 
-/** One K block of gemm: 8-column strips of C (B strip reused down all rows; rows in tiles of 6, then 4, 2, 1), then 4, then single columns. */
+/** This instance's scratch (one per thread, set by the JavaScript side): a K×8 strip of packed B, a zero row, a tile buffer. */
+let packAt: usize = 0;
+let zeroAt: usize = 0;
+let tileAt: usize = 0;
+
+/** Gives this instance its scratch of packBytes() bytes. */
+export function setPackBuffer(p: usize): void {
+  packAt = p;
+  zeroAt = p + <usize>KC * 32;
+  tileAt = zeroAt + 64;
+  memory.fill(zeroAt, 0, 64);
+}
+
+/** Bytes of setPackBuffer's scratch: the packed strip, a 64-byte zero row, a 6×8 tile buffer. */
+export function packBytes(): i32 {
+  return KC * 32 + 64 + 6 * 32;
+}
+
+/**
+ * One register tile of R rows (6, 4, 2 or 1) and 8 or 4 columns at C address c. The accumulators
+ * start from C itself (accumulate), the bias row, or zero; in MODE_TREE the tile goes to the tile
+ * buffer first and treeStoreTile adds the pending levels on the way to C.
+ */
+function tile(R: i32, wide: bool, c: usize, ldc: usize, a: usize, ars: usize, aps: usize, b: usize, ldb: usize, K: i32, mode: i32, bias: usize): void {
+  let init = zeroAt;
+  let initStride: usize = 0;
+  if (mode == MODE_ACCUMULATE) {
+    init = c;
+    initStride = ldc;
+  } else if (mode == MODE_BIAS) {
+    init = bias;
+  }
+  const tree = mode == MODE_TREE;
+  const dst = tree ? tileAt : c;
+  const ld: usize = tree ? 32 : ldc;
+  if (wide) {
+    if (R == 6) tile6x8(dst, ld, a, ars, aps, b, ldb, K, init, initStride);
+    else if (R == 4) tile4x8(dst, ld, a, ars, aps, b, ldb, K, init, initStride);
+    else if (R == 2) tile2x8(dst, ld, a, ars, aps, b, ldb, K, init, initStride);
+    else tile1x8(dst, ld, a, ars, aps, b, ldb, K, init, initStride);
+  } else {
+    if (R == 6) tile6x4(dst, ld, a, ars, aps, b, ldb, K, init, initStride);
+    else if (R == 4) tile4x4(dst, ld, a, ars, aps, b, ldb, K, init, initStride);
+    else if (R == 2) tile2x4(dst, ld, a, ars, aps, b, ldb, K, init, initStride);
+    else tile1x4(dst, ld, a, ars, aps, b, ldb, K, init, initStride);
+  }
+  if (tree) treeStoreTile(c, ldc, R, wide ? 2 : 1);
+}
+
+/** C tile (R rows, `vectors` f32x4 per row) = the tile buffer with each pending level added, innermost first. */
+function treeStoreTile(c: usize, ldc: usize, R: i32, vectors: i32): void {
+  for (let r = 0; r < R; r++) {
+    for (let v = 0; v < vectors; v++) {
+      const p = c + <usize>r * ldc + (<usize>v << 4);
+      let x = v128.load(tileAt + (<usize>r << 5) + (<usize>v << 4));
+      for (let i = 0; i < treeCount; i++) x = f32x4.add(v128.load(p + <usize>load<i32>(treeDeltas + (<usize>i << 2))), x);
+      v128.store(p, x);
+    }
+  }
+}
+
+/**
+ * One K block of gemm: 8-column strips of C (B strip reused down all rows; rows in tiles of 6, then
+ * 4, 2, 1), then 4, then single columns. A strip of B that many row tiles will read is first copied
+ * into a contiguous K×8 buffer: read in place, its K rows lie one B row stride apart (1 KB for 256
+ * columns), which maps them onto a handful of L1 sets. Packing moves data only: the sums, and so
+ * the bits, are the same.
+ */
 function panel(c: usize, ldc: usize, a: usize, ars: usize, aps: usize, b: usize, ldb: usize, M: i32, N: i32, K: i32, mode: i32, bias: usize): void {
   let j = 0;
+  const pack = packAt != 0 && M >= 12 && K <= KC && ldb != 32;
   for (; j + 8 <= N; j += 8) {
     const off = <usize>j << 2;
+    let bs = b + off;
+    let lb = ldb;
+    if (pack) {
+      for (let p = 0; p < K; p++) {
+        const src = b + <usize>p * ldb + off;
+        const dst = packAt + (<usize>p << 5);
+        v128.store(dst, v128.load(src));
+        v128.store(dst, v128.load(src, 16), 16);
+      }
+      bs = packAt;
+      lb = 32;
+    }
     let i = 0;
-    for (; i + 6 <= M; i += 6) tile6x8(c + <usize>i * ldc + off, ldc, a + <usize>i * ars, ars, aps, b + off, ldb, K, mode, bias + off);
+    for (; i + 6 <= M; i += 6) tile(6, true, c + <usize>i * ldc + off, ldc, a + <usize>i * ars, ars, aps, bs, lb, K, mode, bias + off);
     if (i + 4 <= M) {
-      tile4x8(c + <usize>i * ldc + off, ldc, a + <usize>i * ars, ars, aps, b + off, ldb, K, mode, bias + off);
+      tile(4, true, c + <usize>i * ldc + off, ldc, a + <usize>i * ars, ars, aps, bs, lb, K, mode, bias + off);
       i += 4;
     }
     if (i + 2 <= M) {
-      tile2x8(c + <usize>i * ldc + off, ldc, a + <usize>i * ars, ars, aps, b + off, ldb, K, mode, bias + off);
+      tile(2, true, c + <usize>i * ldc + off, ldc, a + <usize>i * ars, ars, aps, bs, lb, K, mode, bias + off);
       i += 2;
     }
-    if (i < M) tile1x8(c + <usize>i * ldc + off, ldc, a + <usize>i * ars, ars, aps, b + off, ldb, K, mode, bias + off);
+    if (i < M) tile(1, true, c + <usize>i * ldc + off, ldc, a + <usize>i * ars, ars, aps, bs, lb, K, mode, bias + off);
   }
   if (j + 4 <= N) {
     const off = <usize>j << 2;
     let i = 0;
-    for (; i + 6 <= M; i += 6) tile6x4(c + <usize>i * ldc + off, ldc, a + <usize>i * ars, ars, aps, b + off, ldb, K, mode, bias + off);
+    for (; i + 6 <= M; i += 6) tile(6, false, c + <usize>i * ldc + off, ldc, a + <usize>i * ars, ars, aps, b + off, ldb, K, mode, bias + off);
     if (i + 4 <= M) {
-      tile4x4(c + <usize>i * ldc + off, ldc, a + <usize>i * ars, ars, aps, b + off, ldb, K, mode, bias + off);
+      tile(4, false, c + <usize>i * ldc + off, ldc, a + <usize>i * ars, ars, aps, b + off, ldb, K, mode, bias + off);
       i += 4;
     }
     if (i + 2 <= M) {
-      tile2x4(c + <usize>i * ldc + off, ldc, a + <usize>i * ars, ars, aps, b + off, ldb, K, mode, bias + off);
+      tile(2, false, c + <usize>i * ldc + off, ldc, a + <usize>i * ars, ars, aps, b + off, ldb, K, mode, bias + off);
       i += 2;
     }
-    if (i < M) tile1x4(c + <usize>i * ldc + off, ldc, a + <usize>i * ars, ars, aps, b + off, ldb, K, mode, bias + off);
+    if (i < M) tile(1, false, c + <usize>i * ldc + off, ldc, a + <usize>i * ars, ars, aps, b + off, ldb, K, mode, bias + off);
     j += 4;
   }
   for (; j < N; j++) {

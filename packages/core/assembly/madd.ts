@@ -16,16 +16,6 @@ export const MODE_TREE: i32 = 3;
 export let treeDeltas: usize = 0;
 export let treeCount: i32 = 0;
 
-/** Stores a tile's vector at address p, finishing the pending tree levels first in MODE_TREE. */
-// @ts-ignore: decorator
-@inline
-export function put(p: usize, v: v128, mode: i32): void {
-  if (mode == MODE_TREE) {
-    for (let i = 0; i < treeCount; i++) v = f32x4.add(v128.load(p + <usize>load<i32>(treeDeltas + (<usize>i << 2))), v);
-  }
-  v128.store(p, v);
-}
-
 /** The scalar form of put, for tail columns. */
 // @ts-ignore: decorator
 @inline

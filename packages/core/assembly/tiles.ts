@@ -1,37 +1,20 @@
 // The register tiles of index.ts, unrolled: tileRxN computes an R-row, N-column block of C over
-// one K block. All are one pattern written out for R ∈ {6, 4, 2, 1} and N ∈ {8, 4}. The 6×8 tile
-// is the workhorse: 12 f32x4 accumulators + 2 B vectors + 1 broadcast = 15 of the 16 xmm registers
-// V8 allocates, the most that fits without spilling. The 4- and 2-row tiles finish the rows left
-// over (a virtual shard is often 16 or 4 rows), where a 1-row tile would leave the multiply-add
-// units waiting on a 2-long dependency chain. (Unrolling K by two was tried: V8 then spilled 7 of
-// the 12 accumulators, 1.5× slower.)
-import { madd, MODE_ACCUMULATE, MODE_BIAS, put } from './madd';
+// one K block, for R ∈ {6, 4, 2, 1} and N ∈ {8, 4}. The 6×8 tile is the workhorse: 12 f32x4
+// accumulators + 2 B vectors + 1 broadcast. Two things keep V8 from spilling its accumulators
+// (measured on Zen 4: a 6×8 tile at 27 GFLOP/s with either, 55 — the machine's relaxed-SIMD peak —
+// without): the accumulators start from one pointer (`init`, row stride `initStride`: C itself, the
+// bias row with stride 0, or a zero row) instead of a branch per mode, and a tile only stores —
+// adding a tree's pending levels is a separate pass (treeStoreTile in index.ts).
+import { madd } from './madd';
 
-/** C(6, 8) = init + A(6, K)·B(K, 8), with 12 accumulators held in registers. */
-export function tile6x8(c: usize, ldc: usize, a: usize, ars: usize, aps: usize, b: usize, ldb: usize, K: i32, mode: i32, bias: usize): void {
-  let c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128, c40: v128, c41: v128, c50: v128, c51: v128;
-  if (mode == MODE_ACCUMULATE) {
-    c00 = v128.load(c + 0 * ldc, 0); c01 = v128.load(c + 0 * ldc, 16);
-    c10 = v128.load(c + 1 * ldc, 0); c11 = v128.load(c + 1 * ldc, 16);
-    c20 = v128.load(c + 2 * ldc, 0); c21 = v128.load(c + 2 * ldc, 16);
-    c30 = v128.load(c + 3 * ldc, 0); c31 = v128.load(c + 3 * ldc, 16);
-    c40 = v128.load(c + 4 * ldc, 0); c41 = v128.load(c + 4 * ldc, 16);
-    c50 = v128.load(c + 5 * ldc, 0); c51 = v128.load(c + 5 * ldc, 16);
-  } else if (mode == MODE_BIAS) {
-    c00 = v128.load(bias, 0); c01 = v128.load(bias, 16);
-    c10 = c00; c11 = c01;
-    c20 = c00; c21 = c01;
-    c30 = c00; c31 = c01;
-    c40 = c00; c41 = c01;
-    c50 = c00; c51 = c01;
-  } else {
-    c00 = f32x4.splat(0); c01 = f32x4.splat(0);
-    c10 = f32x4.splat(0); c11 = f32x4.splat(0);
-    c20 = f32x4.splat(0); c21 = f32x4.splat(0);
-    c30 = f32x4.splat(0); c31 = f32x4.splat(0);
-    c40 = f32x4.splat(0); c41 = f32x4.splat(0);
-    c50 = f32x4.splat(0); c51 = f32x4.splat(0);
-  }
+/** C(6, 8) = init + A(6, K)·B(K, 8), with 12 accumulators held in registers; init row r at init + r·initStride. */
+export function tile6x8(c: usize, ldc: usize, a: usize, ars: usize, aps: usize, b: usize, ldb: usize, K: i32, init: usize, initStride: usize): void {
+  let c00 = v128.load(init + 0 * initStride, 0); let c01 = v128.load(init + 0 * initStride, 16);
+  let c10 = v128.load(init + 1 * initStride, 0); let c11 = v128.load(init + 1 * initStride, 16);
+  let c20 = v128.load(init + 2 * initStride, 0); let c21 = v128.load(init + 2 * initStride, 16);
+  let c30 = v128.load(init + 3 * initStride, 0); let c31 = v128.load(init + 3 * initStride, 16);
+  let c40 = v128.load(init + 4 * initStride, 0); let c41 = v128.load(init + 4 * initStride, 16);
+  let c50 = v128.load(init + 5 * initStride, 0); let c51 = v128.load(init + 5 * initStride, 16);
   let a0 = a + 0 * ars;
   let a1 = a + 1 * ars;
   let a2 = a + 2 * ars;
@@ -48,33 +31,20 @@ export function tile6x8(c: usize, ldc: usize, a: usize, ars: usize, aps: usize, 
     const x5 = v128.load32_splat(a5); c50 = madd(x5, b0, c50); c51 = madd(x5, b1, c51);
     a0 += aps; a1 += aps; a2 += aps; a3 += aps; a4 += aps; a5 += aps; b += ldb;
   }
-  put(c + 0 * ldc + 0, c00, mode); put(c + 0 * ldc + 16, c01, mode);
-  put(c + 1 * ldc + 0, c10, mode); put(c + 1 * ldc + 16, c11, mode);
-  put(c + 2 * ldc + 0, c20, mode); put(c + 2 * ldc + 16, c21, mode);
-  put(c + 3 * ldc + 0, c30, mode); put(c + 3 * ldc + 16, c31, mode);
-  put(c + 4 * ldc + 0, c40, mode); put(c + 4 * ldc + 16, c41, mode);
-  put(c + 5 * ldc + 0, c50, mode); put(c + 5 * ldc + 16, c51, mode);
+  v128.store(c + 0 * ldc, c00, 0); v128.store(c + 0 * ldc, c01, 16);
+  v128.store(c + 1 * ldc, c10, 0); v128.store(c + 1 * ldc, c11, 16);
+  v128.store(c + 2 * ldc, c20, 0); v128.store(c + 2 * ldc, c21, 16);
+  v128.store(c + 3 * ldc, c30, 0); v128.store(c + 3 * ldc, c31, 16);
+  v128.store(c + 4 * ldc, c40, 0); v128.store(c + 4 * ldc, c41, 16);
+  v128.store(c + 5 * ldc, c50, 0); v128.store(c + 5 * ldc, c51, 16);
 }
 
-/** C(4, 8) = init + A(4, K)·B(K, 8), with 8 accumulators held in registers. */
-export function tile4x8(c: usize, ldc: usize, a: usize, ars: usize, aps: usize, b: usize, ldb: usize, K: i32, mode: i32, bias: usize): void {
-  let c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128;
-  if (mode == MODE_ACCUMULATE) {
-    c00 = v128.load(c + 0 * ldc, 0); c01 = v128.load(c + 0 * ldc, 16);
-    c10 = v128.load(c + 1 * ldc, 0); c11 = v128.load(c + 1 * ldc, 16);
-    c20 = v128.load(c + 2 * ldc, 0); c21 = v128.load(c + 2 * ldc, 16);
-    c30 = v128.load(c + 3 * ldc, 0); c31 = v128.load(c + 3 * ldc, 16);
-  } else if (mode == MODE_BIAS) {
-    c00 = v128.load(bias, 0); c01 = v128.load(bias, 16);
-    c10 = c00; c11 = c01;
-    c20 = c00; c21 = c01;
-    c30 = c00; c31 = c01;
-  } else {
-    c00 = f32x4.splat(0); c01 = f32x4.splat(0);
-    c10 = f32x4.splat(0); c11 = f32x4.splat(0);
-    c20 = f32x4.splat(0); c21 = f32x4.splat(0);
-    c30 = f32x4.splat(0); c31 = f32x4.splat(0);
-  }
+/** C(4, 8) = init + A(4, K)·B(K, 8), with 8 accumulators held in registers; init row r at init + r·initStride. */
+export function tile4x8(c: usize, ldc: usize, a: usize, ars: usize, aps: usize, b: usize, ldb: usize, K: i32, init: usize, initStride: usize): void {
+  let c00 = v128.load(init + 0 * initStride, 0); let c01 = v128.load(init + 0 * initStride, 16);
+  let c10 = v128.load(init + 1 * initStride, 0); let c11 = v128.load(init + 1 * initStride, 16);
+  let c20 = v128.load(init + 2 * initStride, 0); let c21 = v128.load(init + 2 * initStride, 16);
+  let c30 = v128.load(init + 3 * initStride, 0); let c31 = v128.load(init + 3 * initStride, 16);
   let a0 = a + 0 * ars;
   let a1 = a + 1 * ars;
   let a2 = a + 2 * ars;
@@ -87,25 +57,16 @@ export function tile4x8(c: usize, ldc: usize, a: usize, ars: usize, aps: usize, 
     const x3 = v128.load32_splat(a3); c30 = madd(x3, b0, c30); c31 = madd(x3, b1, c31);
     a0 += aps; a1 += aps; a2 += aps; a3 += aps; b += ldb;
   }
-  put(c + 0 * ldc + 0, c00, mode); put(c + 0 * ldc + 16, c01, mode);
-  put(c + 1 * ldc + 0, c10, mode); put(c + 1 * ldc + 16, c11, mode);
-  put(c + 2 * ldc + 0, c20, mode); put(c + 2 * ldc + 16, c21, mode);
-  put(c + 3 * ldc + 0, c30, mode); put(c + 3 * ldc + 16, c31, mode);
+  v128.store(c + 0 * ldc, c00, 0); v128.store(c + 0 * ldc, c01, 16);
+  v128.store(c + 1 * ldc, c10, 0); v128.store(c + 1 * ldc, c11, 16);
+  v128.store(c + 2 * ldc, c20, 0); v128.store(c + 2 * ldc, c21, 16);
+  v128.store(c + 3 * ldc, c30, 0); v128.store(c + 3 * ldc, c31, 16);
 }
 
-/** C(2, 8) = init + A(2, K)·B(K, 8), with 4 accumulators held in registers. */
-export function tile2x8(c: usize, ldc: usize, a: usize, ars: usize, aps: usize, b: usize, ldb: usize, K: i32, mode: i32, bias: usize): void {
-  let c00: v128, c01: v128, c10: v128, c11: v128;
-  if (mode == MODE_ACCUMULATE) {
-    c00 = v128.load(c + 0 * ldc, 0); c01 = v128.load(c + 0 * ldc, 16);
-    c10 = v128.load(c + 1 * ldc, 0); c11 = v128.load(c + 1 * ldc, 16);
-  } else if (mode == MODE_BIAS) {
-    c00 = v128.load(bias, 0); c01 = v128.load(bias, 16);
-    c10 = c00; c11 = c01;
-  } else {
-    c00 = f32x4.splat(0); c01 = f32x4.splat(0);
-    c10 = f32x4.splat(0); c11 = f32x4.splat(0);
-  }
+/** C(2, 8) = init + A(2, K)·B(K, 8), with 4 accumulators held in registers; init row r at init + r·initStride. */
+export function tile2x8(c: usize, ldc: usize, a: usize, ars: usize, aps: usize, b: usize, ldb: usize, K: i32, init: usize, initStride: usize): void {
+  let c00 = v128.load(init + 0 * initStride, 0); let c01 = v128.load(init + 0 * initStride, 16);
+  let c10 = v128.load(init + 1 * initStride, 0); let c11 = v128.load(init + 1 * initStride, 16);
   let a0 = a + 0 * ars;
   let a1 = a + 1 * ars;
   for (let p = 0; p < K; p++) {
@@ -114,54 +75,30 @@ export function tile2x8(c: usize, ldc: usize, a: usize, ars: usize, aps: usize, 
     const x1 = v128.load32_splat(a1); c10 = madd(x1, b0, c10); c11 = madd(x1, b1, c11);
     a0 += aps; a1 += aps; b += ldb;
   }
-  put(c + 0 * ldc + 0, c00, mode); put(c + 0 * ldc + 16, c01, mode);
-  put(c + 1 * ldc + 0, c10, mode); put(c + 1 * ldc + 16, c11, mode);
+  v128.store(c + 0 * ldc, c00, 0); v128.store(c + 0 * ldc, c01, 16);
+  v128.store(c + 1 * ldc, c10, 0); v128.store(c + 1 * ldc, c11, 16);
 }
 
-/** C(1, 8) = init + A(1, K)·B(K, 8), with 2 accumulators held in registers. */
-export function tile1x8(c: usize, ldc: usize, a: usize, ars: usize, aps: usize, b: usize, ldb: usize, K: i32, mode: i32, bias: usize): void {
-  let c00: v128, c01: v128;
-  if (mode == MODE_ACCUMULATE) {
-    c00 = v128.load(c + 0 * ldc, 0); c01 = v128.load(c + 0 * ldc, 16);
-  } else if (mode == MODE_BIAS) {
-    c00 = v128.load(bias, 0); c01 = v128.load(bias, 16);
-  } else {
-    c00 = f32x4.splat(0); c01 = f32x4.splat(0);
-  }
+/** C(1, 8) = init + A(1, K)·B(K, 8), with 2 accumulators held in registers; init row r at init + r·initStride. */
+export function tile1x8(c: usize, ldc: usize, a: usize, ars: usize, aps: usize, b: usize, ldb: usize, K: i32, init: usize, initStride: usize): void {
+  let c00 = v128.load(init + 0 * initStride, 0); let c01 = v128.load(init + 0 * initStride, 16);
   let a0 = a + 0 * ars;
   for (let p = 0; p < K; p++) {
     const b0 = v128.load(b, 0); const b1 = v128.load(b, 16);
     const x0 = v128.load32_splat(a0); c00 = madd(x0, b0, c00); c01 = madd(x0, b1, c01);
     a0 += aps; b += ldb;
   }
-  put(c + 0 * ldc + 0, c00, mode); put(c + 0 * ldc + 16, c01, mode);
+  v128.store(c + 0 * ldc, c00, 0); v128.store(c + 0 * ldc, c01, 16);
 }
 
-/** C(6, 4) = init + A(6, K)·B(K, 4), with 6 accumulators held in registers. */
-export function tile6x4(c: usize, ldc: usize, a: usize, ars: usize, aps: usize, b: usize, ldb: usize, K: i32, mode: i32, bias: usize): void {
-  let c00: v128, c10: v128, c20: v128, c30: v128, c40: v128, c50: v128;
-  if (mode == MODE_ACCUMULATE) {
-    c00 = v128.load(c + 0 * ldc, 0);
-    c10 = v128.load(c + 1 * ldc, 0);
-    c20 = v128.load(c + 2 * ldc, 0);
-    c30 = v128.load(c + 3 * ldc, 0);
-    c40 = v128.load(c + 4 * ldc, 0);
-    c50 = v128.load(c + 5 * ldc, 0);
-  } else if (mode == MODE_BIAS) {
-    c00 = v128.load(bias, 0);
-    c10 = c00;
-    c20 = c00;
-    c30 = c00;
-    c40 = c00;
-    c50 = c00;
-  } else {
-    c00 = f32x4.splat(0);
-    c10 = f32x4.splat(0);
-    c20 = f32x4.splat(0);
-    c30 = f32x4.splat(0);
-    c40 = f32x4.splat(0);
-    c50 = f32x4.splat(0);
-  }
+/** C(6, 4) = init + A(6, K)·B(K, 4), with 6 accumulators held in registers; init row r at init + r·initStride. */
+export function tile6x4(c: usize, ldc: usize, a: usize, ars: usize, aps: usize, b: usize, ldb: usize, K: i32, init: usize, initStride: usize): void {
+  let c00 = v128.load(init + 0 * initStride, 0);
+  let c10 = v128.load(init + 1 * initStride, 0);
+  let c20 = v128.load(init + 2 * initStride, 0);
+  let c30 = v128.load(init + 3 * initStride, 0);
+  let c40 = v128.load(init + 4 * initStride, 0);
+  let c50 = v128.load(init + 5 * initStride, 0);
   let a0 = a + 0 * ars;
   let a1 = a + 1 * ars;
   let a2 = a + 2 * ars;
@@ -178,33 +115,20 @@ export function tile6x4(c: usize, ldc: usize, a: usize, ars: usize, aps: usize, 
     const x5 = v128.load32_splat(a5); c50 = madd(x5, b0, c50);
     a0 += aps; a1 += aps; a2 += aps; a3 += aps; a4 += aps; a5 += aps; b += ldb;
   }
-  put(c + 0 * ldc + 0, c00, mode);
-  put(c + 1 * ldc + 0, c10, mode);
-  put(c + 2 * ldc + 0, c20, mode);
-  put(c + 3 * ldc + 0, c30, mode);
-  put(c + 4 * ldc + 0, c40, mode);
-  put(c + 5 * ldc + 0, c50, mode);
+  v128.store(c + 0 * ldc, c00, 0);
+  v128.store(c + 1 * ldc, c10, 0);
+  v128.store(c + 2 * ldc, c20, 0);
+  v128.store(c + 3 * ldc, c30, 0);
+  v128.store(c + 4 * ldc, c40, 0);
+  v128.store(c + 5 * ldc, c50, 0);
 }
 
-/** C(4, 4) = init + A(4, K)·B(K, 4), with 4 accumulators held in registers. */
-export function tile4x4(c: usize, ldc: usize, a: usize, ars: usize, aps: usize, b: usize, ldb: usize, K: i32, mode: i32, bias: usize): void {
-  let c00: v128, c10: v128, c20: v128, c30: v128;
-  if (mode == MODE_ACCUMULATE) {
-    c00 = v128.load(c + 0 * ldc, 0);
-    c10 = v128.load(c + 1 * ldc, 0);
-    c20 = v128.load(c + 2 * ldc, 0);
-    c30 = v128.load(c + 3 * ldc, 0);
-  } else if (mode == MODE_BIAS) {
-    c00 = v128.load(bias, 0);
-    c10 = c00;
-    c20 = c00;
-    c30 = c00;
-  } else {
-    c00 = f32x4.splat(0);
-    c10 = f32x4.splat(0);
-    c20 = f32x4.splat(0);
-    c30 = f32x4.splat(0);
-  }
+/** C(4, 4) = init + A(4, K)·B(K, 4), with 4 accumulators held in registers; init row r at init + r·initStride. */
+export function tile4x4(c: usize, ldc: usize, a: usize, ars: usize, aps: usize, b: usize, ldb: usize, K: i32, init: usize, initStride: usize): void {
+  let c00 = v128.load(init + 0 * initStride, 0);
+  let c10 = v128.load(init + 1 * initStride, 0);
+  let c20 = v128.load(init + 2 * initStride, 0);
+  let c30 = v128.load(init + 3 * initStride, 0);
   let a0 = a + 0 * ars;
   let a1 = a + 1 * ars;
   let a2 = a + 2 * ars;
@@ -217,25 +141,16 @@ export function tile4x4(c: usize, ldc: usize, a: usize, ars: usize, aps: usize, 
     const x3 = v128.load32_splat(a3); c30 = madd(x3, b0, c30);
     a0 += aps; a1 += aps; a2 += aps; a3 += aps; b += ldb;
   }
-  put(c + 0 * ldc + 0, c00, mode);
-  put(c + 1 * ldc + 0, c10, mode);
-  put(c + 2 * ldc + 0, c20, mode);
-  put(c + 3 * ldc + 0, c30, mode);
+  v128.store(c + 0 * ldc, c00, 0);
+  v128.store(c + 1 * ldc, c10, 0);
+  v128.store(c + 2 * ldc, c20, 0);
+  v128.store(c + 3 * ldc, c30, 0);
 }
 
-/** C(2, 4) = init + A(2, K)·B(K, 4), with 2 accumulators held in registers. */
-export function tile2x4(c: usize, ldc: usize, a: usize, ars: usize, aps: usize, b: usize, ldb: usize, K: i32, mode: i32, bias: usize): void {
-  let c00: v128, c10: v128;
-  if (mode == MODE_ACCUMULATE) {
-    c00 = v128.load(c + 0 * ldc, 0);
-    c10 = v128.load(c + 1 * ldc, 0);
-  } else if (mode == MODE_BIAS) {
-    c00 = v128.load(bias, 0);
-    c10 = c00;
-  } else {
-    c00 = f32x4.splat(0);
-    c10 = f32x4.splat(0);
-  }
+/** C(2, 4) = init + A(2, K)·B(K, 4), with 2 accumulators held in registers; init row r at init + r·initStride. */
+export function tile2x4(c: usize, ldc: usize, a: usize, ars: usize, aps: usize, b: usize, ldb: usize, K: i32, init: usize, initStride: usize): void {
+  let c00 = v128.load(init + 0 * initStride, 0);
+  let c10 = v128.load(init + 1 * initStride, 0);
   let a0 = a + 0 * ars;
   let a1 = a + 1 * ars;
   for (let p = 0; p < K; p++) {
@@ -244,25 +159,18 @@ export function tile2x4(c: usize, ldc: usize, a: usize, ars: usize, aps: usize, 
     const x1 = v128.load32_splat(a1); c10 = madd(x1, b0, c10);
     a0 += aps; a1 += aps; b += ldb;
   }
-  put(c + 0 * ldc + 0, c00, mode);
-  put(c + 1 * ldc + 0, c10, mode);
+  v128.store(c + 0 * ldc, c00, 0);
+  v128.store(c + 1 * ldc, c10, 0);
 }
 
-/** C(1, 4) = init + A(1, K)·B(K, 4), with 1 accumulators held in registers. */
-export function tile1x4(c: usize, ldc: usize, a: usize, ars: usize, aps: usize, b: usize, ldb: usize, K: i32, mode: i32, bias: usize): void {
-  let c00: v128;
-  if (mode == MODE_ACCUMULATE) {
-    c00 = v128.load(c + 0 * ldc, 0);
-  } else if (mode == MODE_BIAS) {
-    c00 = v128.load(bias, 0);
-  } else {
-    c00 = f32x4.splat(0);
-  }
+/** C(1, 4) = init + A(1, K)·B(K, 4), with 1 accumulators held in registers; init row r at init + r·initStride. */
+export function tile1x4(c: usize, ldc: usize, a: usize, ars: usize, aps: usize, b: usize, ldb: usize, K: i32, init: usize, initStride: usize): void {
+  let c00 = v128.load(init + 0 * initStride, 0);
   let a0 = a + 0 * ars;
   for (let p = 0; p < K; p++) {
     const b0 = v128.load(b, 0);
     const x0 = v128.load32_splat(a0); c00 = madd(x0, b0, c00);
     a0 += aps; b += ldb;
   }
-  put(c + 0 * ldc + 0, c00, mode);
+  v128.store(c + 0 * ldc, c00, 0);
 }

@@ -1,4 +1,4 @@
-import { alignUp, Arena, createWasmMemory, createWorkspace, paramLayout, stateSlots, type MemoryRegion, type MLPSpec, type OptimizerConfig, type WasmMemory } from '@shardgrad/core';
+import { alignUp, Arena, createWasmMemory, createWorkspace, paramLayout, stateSlots, WASM_SCRATCH_RESERVED, type MemoryRegion, type MLPSpec, type OptimizerConfig, type WasmMemory } from '@shardgrad/core';
 import { planTree, workerShards, type TreePlan } from './tree.js';
 import { shardBound } from './shards.js';
 
@@ -27,6 +27,8 @@ export interface WorkerRegions {
   readonly kernelScratch: MemoryRegion;
   /** a leaf's gradient for kernels without the fused tree store: (max k·n + max n) */
   readonly leafScratch: MemoryRegion;
+  /** the leaves' plan as i32 words (Kernels.gemmTNLeaves): nLeaves, nSlots, rows, dst, count, adds per leaf, nPub, pub */
+  readonly leafPlan: MemoryRegion;
 }
 
 /**
@@ -67,13 +69,17 @@ export function layoutRun(shape: RunShape, plan: TreePlan = planTree(shape.V, sh
   const workers = plan.workers.map((wp, w): WorkerRegions => {
     const capacity = workerCapacity(batch, V, W, w);
     const wsBytes = Arena.measure((a) => createWorkspace(spec, capacity, (n) => a.floats(n)));
+    const planWords = 3 + 3 * wp.leaves.length + wp.leaves.reduce((s, op) => s + op.adds.length, 0) + wp.published.length;
+    // the kernels' per-call scratch: Wᵀ (max k·n), a packed strip of the rows (capacity·8), a tile per leaf (48 each)
+    const callScratch = Math.max(maxKN, capacity * 8 + (wp.leaves.length + wp.slots) * 48) * 4;
     return {
       partials: arena.region(wp.slots * alignUp(P * 4)),
       slots: wp.slots,
       capacity,
       workspace: arena.region(wsBytes),
-      kernelScratch: arena.region(maxKN * 4 + 4096),
+      kernelScratch: arena.region(callScratch + 4096 + WASM_SCRATCH_RESERVED),
       leafScratch: arena.region((maxKN + maxN) * 4 + 64),
+      leafPlan: arena.region(planWords * 4),
     };
   });
   return { ...shape, P, bytes: arena.used, params, avgGrad, optState, backupParams, backupState, workers };

@@ -1,4 +1,5 @@
 import {
+  alignUp,
   Arena,
   backward,
   createWorkspace,
@@ -83,6 +84,12 @@ export class WorkerStep {
   private readonly byBatch = new Map<number, ShardViews>();
   private readonly sink: GradientSink<Float32Array>;
   private views: ShardViews | undefined;
+  /** the leaves' plan for Kernels.gemmTNLeaves (rows rewritten when the batch size changes) */
+  private readonly leafPlan: Int32Array;
+  private planBatch = -1;
+  /** the plan's groups: leaf indices (left, right or −1) */
+  private readonly groups: readonly (readonly [number, number])[];
+  private readonly slotStride: number;
 
   constructor(
     readonly layout: RunLayout,
@@ -115,7 +122,36 @@ export class WorkerStep {
     const cut = (a: Float32Array, off: number) => a.subarray(off + this.p0, off + this.p1);
     this.sliceViews = [{ from: cut(run.params, 0), to: cut(run.backupParams, 0) }];
     for (let off = 0; off < run.optState.length; off += P) this.sliceViews.push({ from: cut(run.optState, off), to: cut(run.backupState, off) });
-    this.sink = { layer: (l, _below, _dv, _rows) => this.leavesOfLayer(l) };
+    this.sink = { layer: (l, below, dv) => this.leavesOfLayer(l, below, dv) };
+    this.slotStride = alignUp(P * 4);
+    const pr = regions.leafPlan;
+    this.leafPlan = new Int32Array(memory.buffer, pr.byteOffset, pr.bytes / 4);
+    const leaves = this.mine.leaves;
+    if (leaves.some((op, j) => op.shard !== this.mine.s0 + j)) throw new Error('the tree plan lists a worker\'s leaves out of shard order');
+    // groups: two sibling leaves (the right one's innermost pending level is the left one) or one leaf
+    const groups: { left: number; right: number; dst: number; adds: readonly number[] }[] = [];
+    for (let j = 0; j < leaves.length; ) {
+      const l = leaves[j];
+      const r = leaves[j + 1];
+      if (l.adds.length === 0 && r !== undefined && r.adds[0] === l.dst) {
+        groups.push({ left: j, right: j + 1, dst: r.dst, adds: r.adds.slice(1) });
+        j += 2;
+      } else {
+        groups.push({ left: j, right: -1, dst: l.dst, adds: l.adds });
+        j += 1;
+      }
+    }
+    this.groups = groups.map((g) => [g.left, g.right] as const);
+    this.leafPlan[0] = groups.length;
+    this.leafPlan[1] = this.mine.slots;
+    let at = 2 + 2 * groups.length;
+    for (const g of groups) {
+      this.leafPlan[at++] = g.dst;
+      this.leafPlan[at++] = g.adds.length;
+      for (const a of g.adds) this.leafPlan[at++] = a;
+    }
+    this.leafPlan[at++] = this.mine.published.length;
+    for (const node of this.mine.published) this.leafPlan[at++] = node.slot;
   }
 
   /** This worker's parameter slice [p0, p1). */
@@ -134,6 +170,14 @@ export class WorkerStep {
     const lo = shardBound(start, end, V, s0);
     const rows = shardBound(start, end, V, s1) - lo;
     const views = (this.views = this.shardViews(end - start));
+    if (this.planBatch !== end - start) {
+      // leaf j is shard s0 + j; a group's rows are its leaves' rows
+      this.groups.forEach(([left, right], g) => {
+        this.leafPlan[2 + 2 * g] = views.rows[left];
+        this.leafPlan[3 + 2 * g] = right < 0 ? -1 : views.rows[right];
+      });
+      this.planBatch = end - start;
+    }
     const L = ws.layout.layers.length;
     const nL = ws.layout.layers[L - 1].nOut;
     gatherRows(ws, data, lo, rows, spec.sizes[0], nL);
@@ -147,10 +191,13 @@ export class WorkerStep {
   }
 
   /** Layer l's leaves, in the plan's order: each shard's yᵀ·dv stored through its pending levels. */
-  private leavesOfLayer(l: number): void {
+  private leavesOfLayer(l: number, below: Float32Array, dv: Float32Array): void {
     const views = this.views!;
     const { nIn, nOut } = this.ws.layout.layers[l];
     const leaves = this.mine.leaves;
+    // all of them in one call where the kernels can (same bits)
+    const slot0 = this.slotLayers[0];
+    if (this.kernels.gemmTNLeaves?.(slot0.W[l], slot0.b[l], this.slotStride, below, dv, nIn, nOut, this.leafPlan)) return;
     for (let j = 0; j < leaves.length; j++) {
       const op = leaves[j];
       const i = op.shard - this.mine.s0;

@@ -1,5 +1,5 @@
 import type { FloatArray } from './kernels.js';
-import { createWasmMemory, loadWasmKernels, type MemoryRegion, type WasmKernels, type WasmLoadOptions, type WasmMemory } from './wasm.js';
+import { createWasmMemory, loadWasmKernels, WASM_SCRATCH_RESERVED, type MemoryRegion, type WasmKernels, type WasmLoadOptions, type WasmMemory } from './wasm.js';
 
 /** Operands start on a cache line: no two threads' buffers share one, and f32x4 loads are aligned. */
 export const ARENA_ALIGN = 64;
@@ -70,10 +70,11 @@ export async function loadResidentWasmKernels(
   options: Omit<WasmLoadOptions, 'memory' | 'scratch'> = {},
 ): Promise<{ kernels: WasmKernels; allocate: (n: number) => Float32Array }> {
   // the allocator aligns each buffer to a cache line: allow for it on every one of up to 64 buffers
-  const bytes = alignUp(floats * 4) + 64 * ARENA_ALIGN + alignUp(scratchFloats * 4 + 1024) + ARENA_ALIGN;
+  const scratchBytes = scratchFloats * 4 + 1024 + WASM_SCRATCH_RESERVED;
+  const bytes = alignUp(floats * 4) + 64 * ARENA_ALIGN + alignUp(scratchBytes) + ARENA_ALIGN;
   const memory = createWasmMemory(bytes, typeof SharedArrayBuffer !== 'undefined');
   const arena = new Arena(memory, ARENA_ALIGN);
-  const scratch = arena.region(scratchFloats * 4 + 1024);
+  const scratch = arena.region(scratchBytes);
   const kernels = await loadWasmKernels({ ...options, memory, scratch });
   return { kernels, allocate: (n: number) => arena.floats(n) };
 }

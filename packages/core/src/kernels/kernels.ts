@@ -42,6 +42,16 @@ export interface Kernels {
    * and adds the levels itself — the same bits).
    */
   gemmTNTree?(dW: FloatArray, db: FloatArray, y: FloatArray, dv: FloatArray, m: number, k: number, n: number, pendW: readonly FloatArray[], pendB: readonly FloatArray[]): boolean;
+  /**
+   * Optional: every leaf of a worker's subtree for one layer in one call — gemmTNTree for each leaf
+   * in turn, with the same bits. dW0 / db0: the layer's blocks in the worker's slot 0 (slot s lies
+   * slotStride bytes further on); y (rows, k) and dv (rows, n): all the worker's rows, the leaves'
+   * rows one after the other; plan: i32 words nGroups, nSlots, per group (rowsL, rowsR) — two
+   * sibling leaves, their node fl(left + right) — or (rows, −1) — one leaf —, then per group dst,
+   * count, adds[count] (slot numbers), then nPub, pub[nPub]: only the published slots must hold
+   * their sums afterwards. Returns false, having written nothing, where it cannot.
+   */
+  gemmTNLeaves?(dW0: FloatArray, db0: FloatArray, slotStride: number, y: FloatArray, dv: FloatArray, k: number, n: number, plan: Int32Array): boolean;
   /** Optional: a[p0:p1) = a + b (float32), an inner node at the top of the tree. Returns false where it cannot. */
   addInto?(a: FloatArray, b: FloatArray, p0: number, p1: number): boolean;
   /**

@@ -42,6 +42,8 @@ type WasmBytes = ArrayBuffer | ArrayBufferView;
 /** The exports of the compiled module (pointers and strides in bytes, sizes in elements). */
 interface KernelExports {
   heapBase(): number;
+  setPackBuffer(p: number): void;
+  packBytes(): number;
   gemmBias(v: number, y: number, W: number, b: number, m: number, k: number, n: number): void;
   gemmNT(dy: number, dv: number, W: number, m: number, n: number, k: number, scratch: number): void;
   gemmTNAcc(dW: number, db: number, y: number, dv: number, m: number, k: number, n: number): void;
@@ -49,6 +51,7 @@ interface KernelExports {
   denseBackwardInput(dvBelow: number, dv: number, W: number, vBelow: number, m: number, n: number, k: number, act: number, scratch: number): void;
   gemmTNTree(dW: number, db: number, y: number, dv: number, m: number, k: number, n: number, deltas: number, count: number): void;
   addInto(a: number, b: number, len: number): void;
+  gemmTNLeaves(dW0: number, db0: number, slotStride: number, y: number, dv: number, k: number, n: number, plan: number, pack: number, buf: number, slots: number): void;
   finishUpdate(
     kind: number, root: number, other: number, avg: number, theta: number, state: number, stride: number, len: number,
     inv: number, lr: number, wd: number, mu: number, b1: number, b2: number, eps: number, c1: number, c2: number,
@@ -137,6 +140,9 @@ async function readBytes(url: URL): Promise<ArrayBuffer | Uint8Array> {
   return res.arrayBuffer();
 }
 
+/** Bytes a wasm instance keeps of a given scratch region for itself (its B-strip packing buffer), besides what calls need. */
+export const WASM_SCRATCH_RESERVED = 16384;
+
 /** A region of a memory, in bytes. */
 export interface MemoryRegion {
   readonly byteOffset: number;
@@ -210,8 +216,13 @@ export class WasmKernels implements Kernels {
     this.x = exports;
     this.name = `wasm-${flavor}`;
     this.buf = memory.buffer;
-    this.base = align(scratch ? scratch.byteOffset : exports.heapBase());
+    // the first bytes of the scratch: this instance's buffer for packing strips of B (see panel in assembly/index.ts)
+    const pack = align(scratch ? scratch.byteOffset : exports.heapBase());
+    this.base = align(pack + exports.packBytes());
     this.end = scratch ? scratch.byteOffset + scratch.bytes : undefined;
+    if (this.end !== undefined && this.base > this.end) throw new Error('wasm kernels: the scratch region is smaller than the packing buffer');
+    if (this.base > memory.buffer.byteLength) memory.grow(Math.ceil((this.base - memory.buffer.byteLength) / 65536));
+    exports.setPackBuffer(pack);
     this.heap = new Float32Array(memory.buffer);
     this.ints = new Int32Array(memory.buffer);
   }
@@ -306,6 +317,20 @@ export class WasmKernels implements Kernels {
       this.ints[(pd >> 2) + c] = delta;
     }
     this.x.gemmTNTree(dW.byteOffset, db.byteOffset, y.byteOffset, dv.byteOffset, m, k, n, pd, count);
+    return true;
+  }
+
+  /** Resident operands only (the engine's): see Kernels.gemmTNLeaves. */
+  gemmTNLeaves(dW0: FloatArray, db0: FloatArray, slotStride: number, y: FloatArray, dv: FloatArray, k: number, n: number, plan: Int32Array): boolean {
+    if (!(this.isResident(dW0) && this.isResident(db0) && this.isResident(y) && this.isResident(dv) && plan.buffer === this.buf)) return false;
+    const nGroups = plan[0];
+    let rows = 0;
+    for (let g = 0; g < nGroups; g++) rows += plan[2 + 2 * g] + Math.max(0, plan[3 + 2 * g]);
+    this.begin();
+    const pack = this.reserve(rows * 8); // a strip of dv: (rows, 8)
+    const buf = this.reserve(nGroups * 48); // each group's tile
+    const slots = this.reserve(plan[1] * 48); // each slot's 6×8 tile
+    this.x.gemmTNLeaves(dW0.byteOffset, db0.byteOffset, slotStride, y.byteOffset, dv.byteOffset, k, n, plan.byteOffset, pack, buf, slots);
     return true;
   }
 
