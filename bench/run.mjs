@@ -331,10 +331,20 @@ function benchTrain() {
 // ---------------------------------------------------------------------------------------------
 // anchors (bench/anchors.sh)
 
+/** The anchors' results, and the file's first line: when and where they were measured. */
 function readAnchors() {
   const file = new URL('./results/anchors.jsonl', import.meta.url);
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const shown = 'bench/results/anchors.jsonl';
+  if (!existsSync(file)) {
+    console.error(`anchors: no ${shown}, so no ratios (run bash bench/anchors.sh first, on this machine)`);
+    return { meta: null, results: [] };
+  }
+  const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const meta = lines.find((l) => l.bench === 'meta') ?? null;
+  const results = lines.filter((l) => l.bench !== 'meta');
+  const when = meta?.date ? `measured ${meta.date}${meta.note ? ` (${meta.note})` : ''}` : 'date unknown (no meta line)';
+  console.error(`anchors: comparing with ${shown}, ${when}, ${results.length} results; ratios mean something only if they ran in this sitting`);
+  return { meta, results };
 }
 
 const ARCH_NAME = { A: '784-128-10', B: '784-256-128-10' };
@@ -379,8 +389,9 @@ if (args.only !== 'kernels') {
     console.error('workers …');
     report.workers = benchWorkers();
   }
-  const anchors = readAnchors();
+  const { meta: anchorsMeta, results: anchors } = readAnchors();
   report.anchors = anchors;
+  report.anchorsMeta = anchorsMeta;
   const anchor = (system, arch, batch) => anchors.find((x) => x.bench === 'train' && x.system === system && x.arch === arch && x.batch === batch);
   const anchorRate = (x) => (x ? x.samplesPerSec?.median ?? x.samplesPerSec : undefined);
   const rows = [];

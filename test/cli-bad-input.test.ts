@@ -90,7 +90,8 @@ describe.concurrent('bad flags', () => {
     ['--batch', 'x', '--batch: must be a number, got "x"'],
     ['--epochs', '-1', '--epochs: must be a positive integer, got -1'],
     ['--epochs', 'ten', '--epochs: must be a number, got "ten"'],
-    ['--workers', '0', '--workers: must be a positive integer, got 0'],
+    ['--workers', '1.5', '--workers: must be a non-negative integer, got 1.5'],
+    ['--lr', '0x10', '--lr: must be a number, got "0x10"'],
     ['--workers', 'many', '--workers: must be a number, got "many"'],
     ['--val-split', '1', '--val-split: must be a fraction in [0, 1), got 1'],
     ['--lr-schedule', 'cosine:x', '--lr-schedule: must be constant, step:EVERY:GAMMA or cosine[:MIN_LR], got "cosine:x"'],
@@ -137,7 +138,7 @@ describe('bad model and checkpoint files', () => {
   });
   it('a missing model file', async () => {
     const f = path.join(dir, 'missing.sgm');
-    expectOneLineError(await runCliAsync(['predict', '--model', f, '--input', '-'], { input: '1,2\n' }), `${f}: cannot read (no such file)`);
+    expectOneLineError(await runCliAsync(['predict', '--model', f, '--input', '-'], { input: '1,2\n' }), `${f}: no such file`);
   });
   it('a truncated checkpoint given to --resume', async () => {
     const f = file('checkpoint.sgm', makeGood().subarray(0, 40));

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { readModelFile } from '@shardgrad/coordinator';
 import { describe, expect, it } from 'vitest';
-import { jsonLines, runCli, runCliAndSignal, tempDir } from './cli-helpers.js';
+import { expectOneLineError, jsonLines, runCli, runCliAndSignal, tempDir } from './cli-helpers.js';
 
 const dir = tempDir('interrupt');
 
@@ -23,6 +24,7 @@ describe('SIGINT during training, then --resume', () => {
     const stopped = await runCliAndSignal([...flags, '--out', resumed, '--checkpoint', ckpt, '--checkpoint-every', '5'], 'SIGINT', reachedStep(3));
     expect(stopped.signalled).toBe(true);
     expect(stopped.status, stopped.stderr).toBe(130);
+    expect(stopped.stderr.split('\n')[0]).toBe(`shardgrad: SIGINT: finishing the current step, then writing a checkpoint to ${path.join(ckpt, 'checkpoint.sgm')} (send it again to quit at once)`);
     const m = /interrupted by SIGINT at step (\d+): checkpoint (\S+) \(continue with --resume\)/.exec(stopped.stderr);
     expect(m, stopped.stderr).not.toBeNull();
     const stoppedAt = Number(m![1]);
@@ -36,6 +38,8 @@ describe('SIGINT during training, then --resume', () => {
 
     const again = runCli([...flags, '--out', resumed, '--checkpoint', ckpt, '--resume']);
     expect(again.status, again.stderr).toBe(0);
+    // 24 steps per epoch: step s is done in epoch ⌊s/24⌋ + 1
+    expect(again.stderr).toBe(`shardgrad: resuming from ${path.join(ckpt, 'checkpoint.sgm')} at epoch ${Math.floor(stoppedAt / 24) + 1}, step ${stoppedAt} (${stoppedAt} steps done)\n`);
     const steps = jsonLines(again.stdout).filter((l) => l.type === 'step').map((l) => l.step);
     expect(steps[0]).toBe(stoppedAt + 1);
     expect(steps[steps.length - 1]).toBe(48);
@@ -51,17 +55,24 @@ describe('SIGINT during training, then --resume', () => {
 });
 
 describe('shardgrad train with no flags at all', () => {
-  it('trains the default MNIST model (5 epochs, into model.sgm); SIGTERM stops it with exit 143 and writes no model', async () => {
+  it('trains the default MNIST model (5 epochs, into model.sgm); SIGTERM without --checkpoint writes the model so far and exits 143', async () => {
     const cwd = tempDir('default');
     const r = await runCliAndSignal(['train'], 'SIGTERM', (out) => /^epoch 1\/5 /m.test(out), cwd);
     expect(r.signalled).toBe(true);
     expect(r.status, r.stderr).toBe(143);
+    // one consistent story: the notice says what the end says
+    const lines = r.stderr.trim().split('\n');
+    expect(lines[0]).toBe('shardgrad: SIGTERM: finishing the current step, then writing the model so far to model.sgm (send it again to quit at once)');
     // 8000 training digits / batch 64 = 125 steps per epoch: the stop comes after epoch 1
-    const m = /interrupted by SIGTERM at step (\d+): no checkpoint \(pass --checkpoint DIR to keep progress\); model\.sgm not written/.exec(r.stderr);
+    const m = /^shardgrad: interrupted by SIGTERM at step (\d+): the model so far written to model\.sgm \(no --checkpoint, so it cannot be resumed\)$/.exec(lines[1]);
     expect(m, r.stderr).not.toBeNull();
-    expect(Number(m![1])).toBeGreaterThanOrEqual(125);
+    expect(lines).toHaveLength(2);
+    expect(r.stderr).not.toMatch(/checkpoint-dir/);
+    const stoppedAt = Number(m![1]);
+    expect(stoppedAt).toBeGreaterThanOrEqual(125);
     expect(r.stdout).toMatch(/^epoch 1\/5 {2}train loss \d\.\d{4} {2}val loss \d\.\d{4} {2}val accuracy \d+\.\d\d%/m);
-    expect(existsSync(path.join(cwd, 'model.sgm'))).toBe(false);
+    const model = readModelFile(path.join(cwd, 'model.sgm'));
+    expect([model.kind, model.meta.steps, model.meta.stoppedBy]).toEqual(['model', stoppedAt, 'SIGTERM']);
   });
 });
 
@@ -73,5 +84,30 @@ describe('a run that diverges', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^shardgrad: training diverged at step \d+: the (loss|gradient or the parameters) (is|are) not finite\n$/);
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('--resume says where it starts and what differs', () => {
+  // xor:40 → 32 training rows, batch 8: 4 steps per epoch; 2 epochs end at step 8
+  const ckpt = path.join(dir, 'notes-ckpt');
+  const base = ['train', '--data', 'xor:40', '--hidden', '2', '--batch', '8', '--workers', '1', '--checkpoint', ckpt, '--out', path.join(dir, 'notes.sgm')];
+  const file = path.join(ckpt, 'checkpoint.sgm');
+
+  it('names the epoch and step, a changed --lr and --epochs, and the summary covers only the resumed steps', () => {
+    expect(runCli([...base, '--epochs', '2']).status).toBe(0);
+    const r = runCli([...base, '--epochs', '4', '--lr', '0.05', '--resume']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      `shardgrad: resuming from ${file} at epoch 3, step 8 (8 steps done)`,
+      "shardgrad: --lr 0.05 differs from the checkpoint's 0.1: continuing with 0.05",
+      "shardgrad: --epochs 4 differs from the checkpoint's 2: training until epoch 4",
+    ]);
+    expect(r.stdout).toMatch(/^trained 2-2-2 on xor: 4 epochs, 16 steps; resumed after step 8, 8 steps in \d+\.\d s this run, /m);
+  });
+
+  it('a changed optimizer, and an --epochs already reached, are one line each', () => {
+    expectOneLineError(runCli([...base, '--epochs', '6', '--optimizer', 'adam', '--resume']), `${file}: checkpoint used sgd; --optimizer adam given`);
+    // the checkpoint now stands at epoch 4
+    expectOneLineError(runCli([...base, '--epochs', '4', '--resume']), `--epochs: ${file} has already finished 4 epochs, and --epochs 4 asks for no more`);
   });
 });

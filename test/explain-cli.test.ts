@@ -68,6 +68,32 @@ describe('shardgrad explain', () => {
     expect(r2.stderr).toMatch(/broken\.json: not valid JSON/);
     const r3 = run('explain', '--net', path.join(dir, 'missing.json'));
     expect(r3.status).toBe(2);
-    expect(r3.stderr).toContain('missing.json: cannot read (no such file)');
+    expect(r3.stderr).toContain('missing.json: no such file');
+  });
+});
+
+describe('explain --net with softmax and cross-entropy', () => {
+  // one layer 2 → 2, W = [[0.1, 0.2], [0.3, −0.4]], b = 0, x = (1, 2): v = (0.7, −0.6)
+  const net = (target: number[]) => ({ layers: [2, 2], output: 'softmax', weights: [[[0.1, 0.2], [0.3, -0.4]]], input: [1, 2], target, lr: 0.5 });
+  const dir = mkdtempSync(path.join(tmpdir(), 'sg-explain-ce-'));
+
+  it('a target that is not a class distribution is refused (ŷ − t would be the wrong gradient)', () => {
+    const file = path.join(dir, 'sum07.json');
+    writeFileSync(file, JSON.stringify(net([0.5, 0.2])));
+    const r = run('explain', '--net', file);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`shardgrad: ${file}: target: softmax with cross-entropy needs a class distribution (numbers ≥ 0 that sum to 1), got sum 0.7\n`);
+  });
+
+  it('a soft target that sums to 1 gets the true gradient, x_i·(ŷ_j − t_j), and the output activation is named', () => {
+    const file = path.join(dir, 'soft.json');
+    writeFileSync(file, JSON.stringify(net([0.3, 0.7])));
+    const out = JSON.parse(run('explain', '--net', file, '--json').stdout);
+    const e0 = Math.exp(0.7);
+    const e1 = Math.exp(-0.6);
+    const dv = [e0 / (e0 + e1) - 0.3, e1 / (e0 + e1) - 0.7];
+    expect(out.output).toBe('softmax');
+    out.gradients.weights[0].forEach((row: number[], i: number) => row.forEach((g, j) => expect(g).toBeCloseTo([1, 2][i] * dv[j], 9)));
+    expect(run('explain', '--net', file).stdout.split('\n')[0]).toBe('Network 2-2: output activation softmax, loss ce, η = 0.5');
   });
 });

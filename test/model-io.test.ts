@@ -26,7 +26,7 @@ describe('saveModel / loadModel', () => {
     const empty = path.join(dir, 'empty.sgm');
     writeFileSync(empty, '');
     expect(() => loadModel(empty)).toThrow(badInput(`${empty}: not a shardgrad model file (only 0 bytes)`));
-    expect(() => loadModel(dir)).toThrow(badInput(`${dir}: is a directory, not a model file`));
+    expect(() => loadModel(dir)).toThrow(badInput(`${dir}: is a directory, not a file`));
   });
 
   it('truncated and corrupt model files: one-line errors naming the file', async () => {
@@ -49,6 +49,6 @@ describe('saveModel / loadModel', () => {
   it('an unwritable destination is a one-line error and leaves no file behind', async () => {
     const r = await new Trainer(smallConfig({ epochs: 1 })).run();
     const file = path.join(tempDir('model-io-ro'), 'no-such-dir', 'm.sgm');
-    expect(() => saveModel(file, r)).toThrow(badInput(`${file}: cannot write (ENOENT)`));
+    expect(() => saveModel(file, r)).toThrow(badInput(`${file}: cannot write: folder ${path.dirname(file)} does not exist`));
   });
 });

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
+import { createRequire } from 'node:module';
 import { ExitCode, isShardgradError } from '@shardgrad/core';
-import yargs from 'yargs';
+import { closest, distance } from 'fastest-levenshtein';
+import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { registerBench } from './commands/bench.js';
 import { registerEval } from './commands/eval.js';
@@ -19,15 +21,44 @@ function fail(e: unknown): never {
   process.exit(ExitCode.trainingFailed);
 }
 
-/** yargs names an unknown kebab-case flag twice (learning-rate, learningRate): keep the spelling the user typed. */
-function usageMessage(msg: string): string {
+/** The closest known flag to a mistyped one, if it is close enough to be what was meant (--epoch → --epochs). */
+function didYouMean(name: string, known: readonly string[]): string {
+  if (known.length === 0) return '';
+  const best = closest(name, known as string[]);
+  return distance(name, best) <= Math.max(1, Math.floor(name.length / 3)) ? `; did you mean --${best}?` : '';
+}
+
+/**
+ * yargs names an unknown kebab-case flag twice (learning-rate, learningRate): keep the spelling the
+ * user typed, and suggest the closest flag the command knows.
+ */
+function usageMessage(msg: string, known: readonly string[]): string {
   const m = /^Unknown arguments?: (.*)$/s.exec(msg);
   if (!m) return msg;
   const names = m[1].split(', ');
   const camel = (n: string) => n.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
   const kept = names.filter((n) => !names.some((o) => o !== n && o.includes('-') && camel(o) === n));
-  return `Unknown argument${kept.length === 1 ? '' : 's'}: ${kept.join(', ')}`;
+  return `Unknown argument${kept.length === 1 ? '' : 's'}: ${kept.join(', ')}${kept.length === 1 ? didYouMean(kept[0], known) : ''}`;
 }
+
+/** The kebab-case flags of the command being parsed (yargs swaps in each command's options). */
+function knownFlags(y: Argv): string[] {
+  // getOptions is public on the instance but missing from @types/yargs
+  const options = (y as unknown as { getOptions(): { key: Record<string, unknown> } }).getOptions();
+  return Object.keys(options.key).filter((k) => !/[A-Z]/.test(k) && k.length > 1 && k !== '$0');
+}
+
+/**
+ * `pnpm shardgrad …` runs the root package's script from the repository root; INIT_CWD is where
+ * the user typed it. Relative paths (--out x.sgm, --data csv:iris.csv) mean that folder, as they
+ * do for `npx shardgrad` and `node apps/cli/dist/main.js`.
+ */
+function runFromCallersFolder(): void {
+  const { npm_lifecycle_event: script, INIT_CWD: callers } = process.env;
+  if (script === 'shardgrad' && callers) process.chdir(callers);
+}
+
+const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
 /** yargs reads a lone "-" as a positional; `--input -` (stdin) must stay the flag's value. */
 function keepStdinDash(args: string[]): string[] {
@@ -35,6 +66,7 @@ function keepStdinDash(args: string[]): string[] {
 }
 
 async function main(): Promise<void> {
+  runFromCallersFolder();
   let cli = yargs(keepStdinDash(hideBin(process.argv)))
     .scriptName('shardgrad')
     .usage('$0 <command> [options]\n\nData-parallel training of multilayer perceptrons on the cores of one machine.')
@@ -43,13 +75,14 @@ async function main(): Promise<void> {
     .recommendCommands()
     .help()
     .alias('h', 'help')
-    .version(false)
+    .version('version', 'Show the version', VERSION)
+    .parserConfiguration({ 'parse-numbers': false, 'parse-positional-numbers': false })
     .epilogue('Exit codes: 0 ok, 1 training failed (divergence), 2 bad input or usage, 130 interrupted (SIGINT), 143 terminated (SIGTERM).')
     .wrap(Math.min(110, process.stdout.columns ?? 110))
     .fail((msg, err) => {
       if (err) throw err;
       // usage errors from yargs itself: unknown flag, missing argument, bad choice
-      process.stderr.write(`shardgrad: ${usageMessage(msg).replace(/\s*\n\s*/g, ' ')} (see shardgrad --help)\n`);
+      process.stderr.write(`shardgrad: ${usageMessage(msg, knownFlags(cli)).replace(/\s*\n\s*/g, ' ')} (see shardgrad --help)\n`);
       process.exit(ExitCode.badInput);
     });
   cli = registerTrain(cli);

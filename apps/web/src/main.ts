@@ -1,4 +1,5 @@
 import { bindParams, createWorkspace, forward, isShardgradError, layerViews, type Kernels, type Workspace } from '@shardgrad/core';
+import { DATASET_DEFAULTS, stepDelayMs } from './app/defaults.js';
 import { parseSettings, type RawSettings, type Settings } from './app/settings.js';
 import { Throughput } from './app/throughput.js';
 import { PLANE_DATASETS, type DatasetName, type PlaneDataset, type WebDataset } from './data/dataset.js';
@@ -55,6 +56,9 @@ class App {
   private dirty = true;
   private generation = 0;
   private resetting: Promise<void> = Promise.resolve();
+  /** the play loop, until it has finished its last step */
+  private looping: Promise<void> = Promise.resolve();
+  private loopStepRunning = false;
   /** learning rate and batch size, read from the form when they change (not per step) */
   private live = { lr: 0.03, batch: 32 };
 
@@ -66,7 +70,15 @@ class App {
     $('play').addEventListener('click', () => (this.playing ? this.pause() : void this.play()));
     $('step').addEventListener('click', () => void this.singleStep());
     $('reset').addEventListener('click', () => void this.reset());
-    for (const id of ['dataset', 'hidden', 'activation', 'optimizer', 'workers']) $(id).addEventListener('change', () => void this.reset());
+    $('dataset').addEventListener('change', () => {
+      this.applyDefaults();
+      void this.reset();
+    });
+    for (const id of ['hidden', 'activation', 'optimizer', 'workers']) $(id).addEventListener('change', () => void this.reset());
+    const delay = $<HTMLInputElement>('delay');
+    const showDelay = () => ($('delay-value').textContent = `${stepDelayMs(delay.value)} ms`);
+    delay.addEventListener('input', showDelay);
+    showDelay();
     for (const id of ['lr', 'batch']) $(id).addEventListener('change', () => (this.live = this.readLive()));
     $('grad-layer').addEventListener('change', () => (this.dirty = true));
     $('sample').addEventListener('change', () => (this.dirty = true));
@@ -145,15 +157,31 @@ class App {
     document.body.dataset.ready = 'true';
   }
 
-  private async play(): Promise<void> {
+  private play(): Promise<void> {
+    const previous = this.looping;
+    this.looping = this.playLoop(previous);
+    return this.looping;
+  }
+
+  private async playLoop(previous: Promise<void>): Promise<void> {
     await this.resetting; // play pressed while a reset is under way starts the new session
+    await previous; // a loop that is still finishing its last step after a pause
     const s = this.session;
     if (!s || this.playing) return;
     this.playing = true;
     $('play').textContent = '❚❚ pause';
     this.throughput.restart(performance.now());
     try {
-      while (this.playing && this.session === s) await this.trainStep(s);
+      while (this.playing && this.session === s) {
+        this.loopStepRunning = true;
+        await this.trainStep(s).finally(() => (this.loopStepRunning = false));
+        // a step delay lets a class watch the boundary move step by step
+        const ms = stepDelayMs($<HTMLInputElement>('delay').value);
+        if (ms > 0 && this.playing) {
+          await this.evaluate(s, performance.now());
+          await new Promise((resolve) => setTimeout(resolve, ms));
+        }
+      }
     } catch (e) {
       if (this.session === s) this.fail((e as Error).message);
     }
@@ -165,13 +193,22 @@ class App {
     $('play').textContent = '▶ play';
   }
 
+  /**
+   * One step, then an evaluation. Paused while the play loop's step was still under way: that
+   * step, not yet shown when the button was pressed, is the one step (never two steps at once).
+   */
   private async singleStep(): Promise<void> {
     await this.resetting;
+    if (this.playing) return;
+    const finishing = this.loopStepRunning;
+    await this.looping;
     const s = this.session;
     if (!s || this.playing) return;
-    s.requestSnapshot();
     try {
-      await this.trainStep(s);
+      if (!finishing) {
+        s.requestSnapshot();
+        await this.trainStep(s);
+      }
       await this.evaluate(s, performance.now());
     } catch (e) {
       this.fail((e as Error).message);
@@ -288,6 +325,17 @@ class App {
         return bar;
       }),
     );
+  }
+
+  /** Puts the picked data set's own defaults into the form (layers, activation, optimizer, η, batch). */
+  private applyDefaults(): void {
+    const d = DATASET_DEFAULTS[$<HTMLSelectElement>('dataset').value as DatasetName];
+    if (!d) return;
+    $<HTMLInputElement>('hidden').value = d.hidden;
+    $<HTMLSelectElement>('activation').value = d.activation;
+    $<HTMLSelectElement>('optimizer').value = d.optimizer;
+    $<HTMLInputElement>('lr').value = String(d.lr);
+    $<HTMLInputElement>('batch').value = String(d.batch);
   }
 
   private rawSettings(): RawSettings {

@@ -19,6 +19,12 @@ export type DataSource =
       readonly task?: 'classification' | 'regression';
       /** whether the first row is a header (default: detected) */
       readonly header?: boolean;
+      /** a separate test file with the same columns: then every row of `path` trains */
+      readonly testPath?: string;
+      /** class names fixed by a trained model: labels must be among them, class k = classNames[k] */
+      readonly classNames?: readonly string[];
+      /** at least this many classes (a trained model's outputs), for files that lack the last ones */
+      readonly classCount?: number;
     }
   | {
       readonly kind: 'idx';

@@ -2,9 +2,10 @@
 export * from './data/index.js';
 export * from './api.js';
 export * from './train/trainer.js';
+export { resumeNotes } from './train/checkpoint.js';
 export { CHECKPOINT_FILE as DEFAULT_CHECKPOINT_NAME } from './train/trainer.js';
 export { saveModel, loadModel, readModelFile, type LoadedModel } from './io/model-io.js';
-export { writeFileAtomic } from './io/atomic-write.js';
+export { checkFolderWritable, checkWritable, fsProblem, readFileOrFail, writeFileAtomic, writeTarget } from './io/files.js';
 export { MAX_ATTEMPTS } from './engine/worker-pool.js';
 export * from './run/index.js';
 export { nodeEngine } from './engine/create-engine.js';

@@ -28,8 +28,6 @@ export const errors = {
   badInput: (where: string, problem: string) => new ShardgradError(`${where}: ${problem}`, ExitCode.badInput),
   diverged: (step: number, what: string) =>
     new ShardgradError(`training diverged at step ${step}: ${what}`, ExitCode.trainingFailed),
-  interrupted: (signal: 'SIGINT' | 'SIGTERM', detail: string) =>
-    new ShardgradError(`interrupted by ${signal}: ${detail}`, signal === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated),
 };
 
 export function isShardgradError(e: unknown): e is ShardgradError {

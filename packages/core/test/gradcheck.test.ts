@@ -40,10 +40,27 @@ describe('backprop agrees with central finite differences in float64', () => {
           const { X, T, params } = randomProblem(spec, 7, seed);
           const r = gradcheck(spec, params, X, T, 7);
           expect(r.maxRelativeError).toBeLessThan(1e-6);
-          // the check itself can fail: a wrong gradient must be caught
-          const broken = Float64Array.from(r.analytic);
-          broken[0] *= 1.01;
-          expect(Math.abs(broken[0] - r.numeric[0])).toBeGreaterThan(1e-6 * Math.abs(r.numeric[0]));
         }
       });
+});
+
+describe('gradcheck catches a wrong gradient', () => {
+  it('softmax + cross-entropy with targets that do not sum to 1, where the fused ∂L/∂v = ŷ − t is wrong', () => {
+    // one layer 2 → 2, the explain example of issue 13: W = [[0.1, 0.2], [0.3, −0.4]], b = 0,
+    // x = (1, 2), t = (0.5, 0.2). L = −Σ t·log ŷ has ∂L/∂v = ŷ·Σt − t, and ŷ − t differs from it by
+    // ŷ·(1 − Σt) = 0.3·ŷ: far above the tolerance
+    const spec: MLPSpec = { sizes: [2, 2], activations: ['softmax'], loss: 'ce' };
+    const params = Float64Array.from([0.1, 0.2, 0.3, -0.4, 0, 0]);
+    const r = gradcheck(spec, params, Float64Array.from([1, 2]), Float64Array.from([0.5, 0.2]), 1);
+    expect(r.maxRelativeError).toBeGreaterThan(0.1);
+    // the central differences give the true gradient, worked out by hand: v = (0.7, −0.6),
+    // ŷ = softmax(v), ∂L/∂W[i][j] = x_i·(ŷ_j·0.7 − t_j)
+    const e0 = Math.exp(0.7);
+    const e1 = Math.exp(-0.6);
+    const y = [e0 / (e0 + e1), e1 / (e0 + e1)];
+    const dv = [y[0] * 0.7 - 0.5, y[1] * 0.7 - 0.2];
+    const truth = [1 * dv[0], 1 * dv[1], 2 * dv[0], 2 * dv[1], dv[0], dv[1]];
+    truth.forEach((g, i) => expect(r.numeric[i]).toBeCloseTo(g, 8));
+    expect(truth[0]).toBeCloseTo(0.0501, 4); // the issue's figure
+  });
 });

@@ -2,9 +2,10 @@ import { availableParallelism } from 'node:os';
 import { benchmarkWorkers, type WorkerBenchRow } from '@shardgrad/coordinator';
 import { errors, optimizerConfig, OPTIMIZERS, type OptimizerKind } from '@shardgrad/core';
 import type { Argv } from 'yargs';
+import { print } from '../io/stdout.js';
 import { architectureOptions, specFromFlags, type ArchitectureFlags } from '../flags/architecture.js';
 import { dataOptions, dataSourceFromFlags, loadData, type CsvFlags } from '../flags/data.js';
-import { nonNegativeInt, positiveInt, positiveIntList } from '../flags/numbers.js';
+import { nonNegativeInt, numberOption, positiveInt, positiveIntList, workerCount } from '../flags/numbers.js';
 import { progressBar } from '../render/progress-bar.js';
 
 interface BenchFlags extends ArchitectureFlags, CsvFlags {
@@ -36,11 +37,11 @@ export function registerBench(y: Argv): Argv {
     (a) =>
       architectureOptions(dataOptions(a), '128')
         .option('workers', { type: 'string', describe: 'worker counts, comma separated; speed-up is relative to the first [default: 1,2,4,… up to the cores]' })
-        .option('steps', { type: 'string', default: '30', describe: 'timed steps per worker count' })
-        .option('warmup', { type: 'string', default: '5', describe: 'untimed steps first' })
-        .option('batch', { type: 'string', default: '256' })
-        .option('shards', { type: 'string', default: '16' })
-        .option('seed', { type: 'string', default: '1' })
+        .option('steps', numberOption('timed steps per worker count', 30))
+        .option('warmup', numberOption('untimed steps first', 5))
+        .option('batch', numberOption(undefined, 256))
+        .option('shards', numberOption(undefined, 16))
+        .option('seed', numberOption(undefined, 1))
         .option('optimizer', { choices: OPTIMIZERS, default: 'sgd' as OptimizerKind })
         .option('kernel', { choices: ['wasm', 'reference'] as const, default: 'wasm' as const })
         .option('json', { type: 'boolean', default: false, describe: 'one JSON object per worker count, one per line' })
@@ -51,7 +52,7 @@ export function registerBench(y: Argv): Argv {
 }
 
 async function bench(f: BenchFlags): Promise<void> {
-  const counts = f.workers === undefined ? defaultWorkerCounts() : positiveIntList('--workers', f.workers);
+  const counts = f.workers === undefined ? defaultWorkerCounts() : positiveIntList('--workers', f.workers).map((w) => workerCount('--workers', w, availableParallelism()));
   const steps = positiveInt('--steps', f.steps);
   const warmup = nonNegativeInt('--warmup', f.warmup);
   const batch = positiveInt('--batch', f.batch);
@@ -63,7 +64,7 @@ async function bench(f: BenchFlags): Promise<void> {
   const rows: WorkerBenchRow[] = [];
   if (!f.json) {
     const head = `${spec.sizes.join('-')} on ${data.name}, batch ${batch}, ${shards} shards, ${steps} timed steps per worker count (medians, 10th–90th percentile)`;
-    process.stdout.write(`${head}\n${'workers'.padStart(7)} ${'samples/s'.padStart(10)} ${'speed-up'.padStart(8)} ${'efficiency'.padStart(10)} ${'step ms'.padStart(18)} ${'overhead µs/step'.padStart(20)}\n`);
+    print(`${head}\n${'workers'.padStart(7)} ${'samples/s'.padStart(10)} ${'speed-up'.padStart(8)} ${'efficiency'.padStart(10)} ${'step ms'.padStart(18)} ${'overhead µs/step'.padStart(20)}\n`);
   }
   for (const workers of counts) {
     // one count at a time, so each row prints as soon as it is measured
@@ -72,7 +73,7 @@ async function bench(f: BenchFlags): Promise<void> {
     const r: WorkerBenchRow = { ...row, speedup, efficiency: (speedup * Math.max(1, counts[0])) / Math.max(1, workers) };
     rows.push(r);
     if (f.json) {
-      process.stdout.write(JSON.stringify({ type: 'bench', ...r, batch, shards, steps }) + '\n');
+      print(JSON.stringify({ type: 'bench', ...r, batch, shards, steps }) + '\n');
     } else {
       const s = r.stepMs;
       const o = r.overheadUs;
@@ -80,7 +81,7 @@ async function bench(f: BenchFlags): Promise<void> {
         `${String(workers).padStart(7)} ${Math.round(r.samplesPerSec).toString().padStart(10)} ${r.speedup.toFixed(2).padStart(8)} ${(100 * r.efficiency).toFixed(0).padStart(9)}% ` +
         `${`${s.median.toFixed(2)} [${s.p10.toFixed(2)}–${s.p90.toFixed(2)}]`.padStart(18)} ${`${o.median.toFixed(0)} [${o.p10.toFixed(0)}–${o.p90.toFixed(0)}]`.padStart(20)}`;
       if (bar) bar.log(line);
-      else process.stdout.write(line + '\n');
+      else print(line + '\n');
     }
     bar?.update(rows.length, {});
   }

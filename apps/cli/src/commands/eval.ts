@@ -1,8 +1,10 @@
 import { applyPreprocess, bindWorkspace, classCount, ConfusionMatrix, createWorkspace, errors, evaluate, referenceKernels } from '@shardgrad/core';
+import { withTestFraction } from '@shardgrad/coordinator';
 import type { Argv } from 'yargs';
-import { dataOptions, dataSourceFromFlags, loadData, type CsvFlags } from '../flags/data.js';
-import { nonNegativeInt, positiveInt } from '../flags/numbers.js';
-import { isClassifier, readModel } from '../io/model.js';
+import { print } from '../io/stdout.js';
+import { dataOptions, dataSourceFromFlags, loadData, testSplitFromFlags, type CsvFlags } from '../flags/data.js';
+import { nonNegativeInt, numberOption, positiveInt } from '../flags/numbers.js';
+import { classNamesOf, isClassifier, readModel } from '../io/model.js';
 import { formatConfusion } from '../render/confusion.js';
 import { progressBar } from '../render/progress-bar.js';
 
@@ -26,11 +28,12 @@ export function registerEval(y: Argv): Argv {
       dataOptions(a)
         .option('model', { type: 'string', demandOption: true, describe: 'model file written by shardgrad train' })
         .option('split', { choices: ['test', 'train', 'all'] as const, default: 'test' as const, describe: "which rows: the data's held-out test split, its training rows, or all" })
-        .option('limit', { type: 'string', describe: 'evaluate only the first N rows of the split' })
-        .option('seed', { type: 'string', default: '1', describe: 'seed of a built-in 2D set (use the one it was trained with)' })
-        .option('json', { type: 'boolean', default: false, describe: 'one JSON object: loss, accuracy, rows, confusion' })
+        .option('limit', numberOption('evaluate only the first N rows of the split'))
+        .option('seed', numberOption('seed of a built-in 2D set (use the one it was trained with)', 1))
+        .option('json', { type: 'boolean', default: false, describe: 'one JSON object: loss, accuracy, rows, confusion (and the class names, when the model has them)' })
         .example('$0 eval --model model.sgm', 'the default MNIST model on the held-out digits')
-        .example('$0 eval --model xor.sgm --data xor --json', 'a model trained on the xor set, as JSON'),
+        .example('$0 eval --model xor.sgm --data xor --json', 'a model trained on the xor set, as JSON')
+        .example('$0 eval --model iris.sgm --data csv:iris.csv', "a CSV model: task, columns, class names and test split come from the model file"),
     (argv) => run(argv as unknown as EvalFlags),
   );
 }
@@ -39,10 +42,14 @@ function run(f: EvalFlags): void {
   const model = readModel(f.model);
   const seed = nonNegativeInt('--seed', f.seed);
   const limit = f.limit === undefined ? undefined : positiveInt('--limit', f.limit);
-  const data = loadData(dataSourceFromFlags(f.data, f), seed);
   const { spec } = model;
   const n0 = spec.sizes[0];
   const nL = spec.sizes[spec.sizes.length - 1];
+  // the held-out share the model was trained with, unless told otherwise
+  const testSplit = testSplitFromFlags(f);
+  const loaded = loadData(dataSourceFromFlags(f.data, f, { ...(model.data ? { data: model.data } : {}), outputs: nL }), seed, undefined, testSplit);
+  const trainedSplit = model.meta.testSplit;
+  const data = testSplit === undefined && typeof trainedSplit === 'number' && !loaded.separateTest ? withTestFraction(loaded, trainedSplit) : loaded;
   if (data.inputs !== n0 || data.outputs !== nL)
     throw errors.badInput(f.model, `takes ${n0} inputs and gives ${nL} outputs, but ${data.name} has ${data.inputs} inputs and ${data.outputs} outputs`);
   // scale the inputs exactly as training did, with the statistics saved in the model
@@ -66,14 +73,23 @@ function run(f: EvalFlags): void {
   bar?.stop();
   const loss = rows.length ? lossSum / rows.length : 0;
   const classes = isClassifier(model);
+  const names = classNamesOf(model);
   const which = f.split === 'test' && !data.testRows.length ? 'all' : f.split;
   if (f.json) {
-    process.stdout.write(
-      JSON.stringify({ data: data.name, split: which, rows: rows.length, loss, accuracy: classes ? confusion.accuracy : null, confusion: classes ? confusion.toRows() : null }) + '\n',
+    print(
+      JSON.stringify({
+        data: data.name,
+        split: which,
+        rows: rows.length,
+        loss,
+        accuracy: classes ? confusion.accuracy : null,
+        confusion: classes ? confusion.toRows() : null,
+        ...(names ? { classes: names } : {}),
+      }) + '\n',
     );
     return;
   }
   const lines = [`${f.model} on ${rows.length} rows of ${data.name} (${which} split)`, `loss ${loss.toFixed(4)}`];
-  if (classes) lines.push(`accuracy ${(100 * confusion.accuracy).toFixed(2)}% (${confusion.correct}/${confusion.total})`, '', 'confusion matrix (rows: true class, columns: predicted)', formatConfusion(confusion));
-  process.stdout.write(lines.join('\n') + '\n');
+  if (classes) lines.push(`accuracy ${(100 * confusion.accuracy).toFixed(2)}% (${confusion.correct}/${confusion.total})`, '', 'confusion matrix (rows: true class, columns: predicted)', formatConfusion(confusion, names));
+  print(lines.join('\n') + '\n');
 }

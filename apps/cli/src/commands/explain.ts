@@ -1,8 +1,9 @@
 import { explain, LECTURE_EXAMPLE_1, parseExplainNet, type ExplainTrace } from '@shardgrad/core';
 import { errors } from '@shardgrad/core';
 import type { Argv } from 'yargs';
-import { readFileOrFail } from '../io/files.js';
-import { nonNegativeInt, positiveInt } from '../flags/numbers.js';
+import { print } from '../io/stdout.js';
+import { readFileOrFail } from '@shardgrad/coordinator';
+import { nonNegativeInt, numberOption, positiveInt } from '../flags/numbers.js';
 import { explainBatch, formatBatchTrace } from './explain-batch.js';
 
 const f = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(4));
@@ -14,7 +15,8 @@ export function formatTrace(t: ExplainTrace): string {
   const { spec } = t.net;
   const L = spec.sizes.length - 1;
   const out: string[] = [];
-  out.push(`Network ${spec.sizes.join('-')}, activations ${spec.activations.join(', ')}, loss ${spec.loss}, η = ${t.net.lr}`);
+  const hidden = L > 1 ? `hidden activation ${spec.activations[0]}, ` : '';
+  out.push(`Network ${spec.sizes.join('-')}: ${hidden}output activation ${spec.activations[L - 1]}, loss ${spec.loss}, η = ${t.net.lr}`);
   out.push(`Input x = y⁰ = ${vec(t.net.input)}, target y = ${vec(t.net.target)}`);
   out.push('', 'Forward: v = yW + b, y = g(v)');
   t.forward.forEach((l, i) => {
@@ -50,9 +52,9 @@ export function registerExplain(y: Argv): Argv {
         .option('net', { type: 'string', describe: 'network JSON file (layers, activation, output, loss, weights, biases, input, target, lr)' })
         .option('json', { type: 'boolean', default: false, describe: 'print one JSON object instead of text' })
         .option('batch', { type: 'boolean', describe: 'data-parallel mode: each worker\'s shard gradient, their size-weighted average and the full-batch gradient side by side' })
-        .option('samples', { type: 'string', default: '4', describe: 'with --batch: samples in the batch' })
-        .option('workers', { type: 'string', default: '2', describe: 'with --batch: workers (one shard each)' })
-        .option('seed', { type: 'string', default: '1', describe: 'with --batch: seed of the weights and samples' })
+        .option('samples', numberOption('with --batch: samples in the batch', 4))
+        .option('workers', numberOption('with --batch: workers (one shard each)', 2))
+        .option('seed', numberOption('with --batch: seed of the weights and samples', 1))
         .conflicts('batch', 'net')
         .example('$0 explain', "the lecture's Example 1: one sigmoid unit, x = (0.1, 0.5), target 1")
         .example('$0 explain --net net.json --json', 'a 2-2-2 network from a file, as JSON')
@@ -66,8 +68,8 @@ export function registerExplain(y: Argv): Argv {
         const t = explainBatch(samples, workers, nonNegativeInt('--seed', argv.seed));
         if (argv.json) {
           const { spec, ...rest } = t;
-          process.stdout.write(JSON.stringify({ layers: spec.sizes, activations: spec.activations, loss: spec.loss, ...rest }) + '\n');
-        } else process.stdout.write(formatBatchTrace(t) + '\n');
+          print(JSON.stringify({ layers: spec.sizes, activations: spec.activations, loss: spec.loss, ...rest }) + '\n');
+        } else print(formatBatchTrace(t) + '\n');
         return;
       }
       let net = LECTURE_EXAMPLE_1;
@@ -84,8 +86,9 @@ export function registerExplain(y: Argv): Argv {
       const t = explain(net);
       if (argv.json) {
         const { forward, loss, backward, gradients, updated } = t;
-        process.stdout.write(JSON.stringify({ forward, loss, backward, gradients, updated }) + '\n');
-      } else process.stdout.write(formatTrace(t) + '\n');
+        const output = t.net.spec.activations[t.net.spec.activations.length - 1];
+        print(JSON.stringify({ output, forward, loss, backward, gradients, updated }) + '\n');
+      } else print(formatTrace(t) + '\n');
     },
   );
 }

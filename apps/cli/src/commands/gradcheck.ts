@@ -1,6 +1,7 @@
 import { ACTIVATIONS, ExitCode, gradcheck, initParams, LOSSES, paramLayout, Rng, ShardgradError, validateSpec, type Activation, type Loss, type MLPSpec } from '@shardgrad/core';
 import type { Argv } from 'yargs';
-import { nonNegativeInt, positive, positiveInt, positiveIntList } from '../flags/numbers.js';
+import { print } from '../io/stdout.js';
+import { nonNegativeInt, numberOption, positive, positiveInt, positiveIntList } from '../flags/numbers.js';
 import { HIDDEN_CHOICES } from '../flags/architecture.js';
 
 interface GradcheckFlags {
@@ -25,10 +26,10 @@ export function registerGradcheck(y: Argv): Argv {
         .option('activation', { choices: [...HIDDEN_CHOICES, 'identity'], default: 'tanh', describe: 'hidden-layer activation' })
         .option('output', { choices: ACTIVATIONS, describe: 'output activation [default: softmax for ce, identity for mse]' })
         .option('loss', { choices: LOSSES, default: 'ce' })
-        .option('samples', { type: 'string', default: '8', describe: 'random samples in the batch' })
-        .option('seed', { type: 'string', default: '1' })
-        .option('tolerance', { type: 'string', default: '1e-4', describe: 'largest relative error that passes (exit 1 above it)' })
-        .option('floor', { type: 'string', default: '1e-6', describe: 'gradients smaller than this are compared absolutely (float64 rounding of the loss dominates them)' })
+        .option('samples', numberOption('random samples in the batch', 8))
+        .option('seed', numberOption(undefined, 1))
+        .option('tolerance', numberOption('largest relative error that passes (exit 1 above it)', 1e-4))
+        .option('floor', numberOption('gradients smaller than this are compared absolutely (float64 rounding of the loss dominates them)', 1e-6))
         .option('json', { type: 'boolean', default: false })
         .example('$0 gradcheck', 'a 4-5-3 tanh/softmax network on 8 random samples')
         .example('$0 gradcheck --layers 3,8,8,1 --activation relu --loss mse', 'a deeper ReLU regression network')
@@ -64,7 +65,7 @@ function run(f: GradcheckFlags): void {
   const result = gradcheck(spec, params, X, T, rows, { floor });
   const ok = result.maxRelativeError <= tolerance;
   if (f.json) {
-    process.stdout.write(JSON.stringify({ layers: sizes, activations: spec.activations, loss: spec.loss, samples: rows, perLayer: result.layers, maxRelativeError: result.maxRelativeError, tolerance, ok }) + '\n');
+    print(JSON.stringify({ layers: sizes, activations: spec.activations, loss: spec.loss, samples: rows, perLayer: result.layers, maxRelativeError: result.maxRelativeError, tolerance, ok }) + '\n');
   } else {
     const e = (x: number) => x.toExponential(2);
     const lines = [`gradcheck ${sizes.join('-')} (${spec.activations.join(', ')}; ${spec.loss}) on ${rows} random samples, float64, central differences h = 1e-5`];
@@ -73,7 +74,7 @@ function run(f: GradcheckFlags): void {
       lines.push(`  layer ${l.layer + 1} (W ${s.nIn}×${s.nOut}, b ${s.nOut}): largest relative error  W ${e(l.weights)}  b ${e(l.biases)}`);
     }
     lines.push(`largest relative error ${e(result.maxRelativeError)} — ${ok ? 'ok' : 'FAILED'} (tolerance ${e(tolerance)})`);
-    process.stdout.write(lines.join('\n') + '\n');
+    print(lines.join('\n') + '\n');
   }
   if (!ok) throw new ShardgradError(`gradcheck: largest relative error ${result.maxRelativeError.toExponential(2)} exceeds ${tolerance}`, ExitCode.trainingFailed);
 }

@@ -1,13 +1,28 @@
 import { availableParallelism } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_CHECKPOINT_NAME, saveModel, Trainer, type DataSource, type Dataset, type TrainConfig } from '@shardgrad/coordinator';
+import {
+  checkFolderWritable,
+  checkWritable,
+  DEFAULT_CHECKPOINT_NAME,
+  describeData,
+  fsProblem,
+  resumeNotes,
+  saveModel,
+  Trainer,
+  writeFileAtomic,
+  writeTarget,
+  type DataSource,
+  type Dataset,
+  type TrainConfig,
+  type TrainResult,
+} from '@shardgrad/coordinator';
 import { ExitCode, INITIALIZERS, OPTIMIZERS, optimizerConfig, PREPROCESS_KINDS, ShardgradError, errors, type Initializer, type OptimizerKind, type Preprocess } from '@shardgrad/core';
 import type { Argv } from 'yargs';
+import { print } from '../io/stdout.js';
 import { architectureOptions, specFromFlags, type ArchitectureFlags } from '../flags/architecture.js';
-import { dataOptions, dataSourceFromFlags, loadData, type CsvFlags } from '../flags/data.js';
-import { fraction, nonNegativeInt, positive, positiveInt, schedule } from '../flags/numbers.js';
-import { writeFileAtomic } from '../io/files.js';
-import { checkWritable } from '../io/output-path.js';
+import { dataOptions, dataSourceFromFlags, loadData, testSplitFromFlags, type CsvFlags } from '../flags/data.js';
+import { fraction, nonNegativeInt, numberOption, positive, positiveInt, schedule, workerCount } from '../flags/numbers.js';
 import { onStopSignals } from '../run/signals.js';
 import { formatSummary, throughput } from '../render/summary.js';
 import { svgPlot } from '../render/svg-plot.js';
@@ -21,7 +36,7 @@ interface TrainFlags extends ArchitectureFlags, CsvFlags {
   lrSchedule: unknown;
   batch: unknown;
   epochs: unknown;
-  workers: unknown;
+  workers?: unknown;
   shards: unknown;
   seed: unknown;
   valSplit: unknown;
@@ -38,6 +53,7 @@ interface TrainFlags extends ArchitectureFlags, CsvFlags {
 }
 
 export const DEFAULT_HIDDEN = '128';
+const MAX_WORKERS_HINT = '4 per core';
 
 export function registerTrain(y: Argv): Argv {
   return y.command(
@@ -45,20 +61,20 @@ export function registerTrain(y: Argv): Argv {
     'Train an MLP data-parallel over worker threads and save it (no flags: 784-128-10 on the MNIST digits)',
     (a) =>
       architectureOptions(dataOptions(a), DEFAULT_HIDDEN)
-        .option('limit', { type: 'string', describe: 'train on the first N training rows only (and at most N/4 validation rows): a quick run' })
+        .option('limit', numberOption('train on the first N training rows only (and at most N/4 validation rows): a quick run'))
         .option('optimizer', { choices: OPTIMIZERS, default: 'sgd' as OptimizerKind })
-        .option('lr', { type: 'string', default: '0.1', describe: 'learning rate η' })
+        .option('lr', numberOption('learning rate η', 0.1))
         .option('lr-schedule', { type: 'string', default: 'constant', describe: 'constant, step:EVERY:GAMMA (η·γ^⌊step/EVERY⌋) or cosine[:MIN_LR] over the whole run' })
-        .option('batch', { type: 'string', default: '64', describe: 'mini-batch size' })
-        .option('epochs', { type: 'string', default: '5' })
-        .option('workers', { type: 'string', default: String(availableParallelism()), describe: 'worker threads [default: the number of cores]' })
-        .option('shards', { type: 'string', default: '16', describe: 'virtual shards per batch; fixes the summation order, so any --workers gives the same weights' })
-        .option('seed', { type: 'string', default: '1', describe: 'seed of the weights, the shuffles and the built-in 2D sets' })
-        .option('val-split', { type: 'string', default: '0', describe: "fraction of the training rows held out for validation (0: validate on the data's test split)" })
-        .option('early-stop', { type: 'string', describe: 'stop when the validation loss has not improved for N epochs' })
-        .option('out', { type: 'string', default: 'model.sgm', describe: 'model file to write' })
+        .option('batch', numberOption('mini-batch size', 64))
+        .option('epochs', numberOption(undefined, 5))
+        .option('workers', numberOption(`worker threads, at most ${MAX_WORKERS_HINT}; 0 runs the step in the main thread [default: the number of cores, ${availableParallelism()} here]`))
+        .option('shards', numberOption('virtual shards per batch; fixes the summation order, so any --workers gives the same weights', 16))
+        .option('seed', numberOption('seed of the weights, the shuffles and the built-in 2D sets', 1))
+        .option('val-split', numberOption("fraction of the training rows held out for validation (0: validate on the data's test split)", 0))
+        .option('early-stop', numberOption('stop when the validation loss has not improved for N epochs'))
+        .option('out', { type: 'string', default: 'model.sgm', describe: 'model file to write (also on Ctrl-C without --checkpoint: the model so far)' })
         .option('checkpoint', { type: 'string', describe: `folder for checkpoints (${DEFAULT_CHECKPOINT_NAME}, written at each epoch end and on SIGINT/SIGTERM)` })
-        .option('checkpoint-every', { type: 'string', describe: 'also checkpoint every N steps (needs --checkpoint)' })
+        .option('checkpoint-every', numberOption('also checkpoint every N steps (needs --checkpoint)'))
         .option('resume', { type: 'string', describe: `continue from a checkpoint file, or with no value from --checkpoint DIR/${DEFAULT_CHECKPOINT_NAME}` })
         .option('json', { type: 'boolean', default: false, describe: 'one JSON object per line (type, epoch, step, loss, accuracy, samplesPerSec, elapsed) instead of the progress bar' })
         .option('plot', { type: 'string', describe: 'write the loss and accuracy curves as an SVG file' })
@@ -94,22 +110,41 @@ function settingsFromFlags(f: TrainFlags) {
   const checkpointEvery = f.checkpointEvery === undefined ? undefined : positiveInt('--checkpoint-every', f.checkpointEvery);
   if (checkpointEvery !== undefined && f.checkpoint === undefined) throw errors.badInput('--checkpoint-every', 'needs --checkpoint DIR');
   schedule('--lr-schedule', f.lrSchedule, 1); // the form now; the step count once the data is known
+  const cores = availableParallelism();
   const settings = {
     seed,
     limit: f.limit === undefined ? undefined : positiveInt('--limit', f.limit),
     lr: positive('--lr', f.lr),
     batch: positiveInt('--batch', f.batch),
     epochs: positiveInt('--epochs', f.epochs),
-    workers: positiveInt('--workers', f.workers),
+    workers: f.workers === undefined ? cores : workerCount('--workers', f.workers, cores),
     shards: positiveInt('--shards', f.shards),
     valSplit: fraction('--val-split', f.valSplit),
+    testSplit: testSplitFromFlags(f),
     earlyStop: f.earlyStop === undefined ? undefined : positiveInt('--early-stop', f.earlyStop),
     checkpointEvery,
     resumeFrom: resumePath(f),
   };
-  checkWritable('--out', f.out);
-  if (f.plot !== undefined) checkWritable('--plot', f.plot);
+  checkOutputs(f);
   return settings;
+}
+
+/**
+ * Every output path, checked before any work so a long run does not end in a write error: the
+ * model and plot files must be writable regular files (or new ones), and the checkpoint folder
+ * must exist or be creatable, and accept files.
+ */
+function checkOutputs(f: TrainFlags): void {
+  checkWritable('--out', f.out);
+  if (f.plot !== undefined) {
+    checkWritable('--plot', f.plot);
+    if (writeTarget(f.plot, '--plot') === writeTarget(f.out, '--out')) throw errors.badInput('--plot', `${f.plot} is also the --out model file`);
+  }
+  if (f.checkpoint !== undefined) {
+    if (f.checkpoint.trim() === '') throw errors.badInput('--checkpoint', 'needs a folder name');
+    checkFolderWritable('--checkpoint', f.checkpoint);
+    writeTarget(path.join(f.checkpoint, DEFAULT_CHECKPOINT_NAME), '--checkpoint'); // no device or FIFO in its place
+  }
 }
 
 /** The TrainConfig for the loaded data; the network flags are checked against its sizes here. */
@@ -139,35 +174,52 @@ function configFor(f: TrainFlags, s: ReturnType<typeof settingsFromFlags>, data:
   };
 }
 
+/** Creates the checkpoint folder (checked writable up front) so the run can write into it. */
+function makeCheckpointFolder(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw errors.badInput('--checkpoint', `cannot create the folder ${dir}: ${fsProblem(e)}`);
+  }
+}
+
 /**
- * Validates all flags before loading anything big, trains with progress reporting, forwards
- * SIGINT/SIGTERM to the trainer (checkpoint, exit 130/143), then saves the model and the plot
- * atomically and prints the summary.
+ * Validates all flags and output paths before loading anything big, trains with progress
+ * reporting, forwards SIGINT/SIGTERM to the trainer, then saves the model (then the plot) atomically
+ * and prints the summary. Interrupted: with --checkpoint the checkpoint is the result (resume it);
+ * without, the model so far is written to --out. Exit 130/143 either way.
  */
 async function train(f: TrainFlags): Promise<void> {
   const settings = settingsFromFlags(f);
   const source = dataSourceFromFlags(f.data, f);
-  const data = loadData(source, settings.seed, settings.limit);
+  const data = loadData(source, settings.seed, settings.limit, settings.testSplit);
   const config = configFor(f, settings, data, source);
   const trainer = new Trainer(config);
+  const say = (line: string) => process.stderr.write(`shardgrad: ${line}\n`);
+  const resumed = config.resumeFrom !== undefined ? resumeNotes(config.resumeFrom, config) : [];
+  resumed.forEach(say);
+  if (config.checkpointDir !== undefined) makeCheckpointFolder(config.checkpointDir);
 
   const nTrain = data.trainRows.length - Math.round(data.trainRows.length * config.valSplit);
   const stepsPerEpoch = Math.ceil(nTrain / config.batch);
   const classification = data.task === 'classification';
   const report = new TrainReport(reportMode(f.json), config.epochs, stepsPerEpoch, classification);
   let samples = 0;
+  let firstStep = 0;
   trainer.on((e) => {
     if (e.type === 'step') {
+      firstStep ||= e.step;
       samples += samplesInStep(e.step, stepsPerEpoch, nTrain, config.batch);
       report.step(e, samples);
     } else if (e.type === 'epoch') report.epoch(e);
     else report.checkpoint(e);
   });
+  const afterStop = config.checkpointDir !== undefined ? `writing a checkpoint to ${path.join(config.checkpointDir, DEFAULT_CHECKPOINT_NAME)}` : `writing the model so far to ${f.out}`;
   const removeSignals = onStopSignals(
     (signal) => trainer.requestStop(signal),
-    (line) => process.stderr.write(`shardgrad: ${line}\n`),
+    (signal) => report.announce(`shardgrad: ${signal}: finishing the current step, then ${afterStop} (send it again to quit at once)`),
   );
-  let result;
+  let result: TrainResult;
   try {
     result = await trainer.run();
   } finally {
@@ -175,29 +227,55 @@ async function train(f: TrainFlags): Promise<void> {
     report.stop();
   }
 
-  if (f.plot !== undefined && result.history.length > 0) writeFileAtomic(f.plot, svgPlot(result.history, classification));
-  if (result.stoppedBy === 'SIGINT' || result.stoppedBy === 'SIGTERM') {
-    const where = result.lastCheckpoint ? `checkpoint ${result.lastCheckpoint} (continue with --resume)` : 'no checkpoint (pass --checkpoint DIR to keep progress)';
-    throw new ShardgradError(
-      `interrupted by ${result.stoppedBy} at step ${result.steps}: ${where}; ${f.out} not written`,
-      result.stoppedBy === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated,
+  const interrupted = result.stoppedBy === 'SIGINT' || result.stoppedBy === 'SIGTERM';
+  const modelWritten = !interrupted || result.lastCheckpoint === undefined;
+  if (modelWritten)
+    saveModel(
+      f.out,
+      result,
+      {
+        data: data.name,
+        optimizer: config.optimizer.kind,
+        lr: config.lr,
+        schedule: config.schedule,
+        batch: config.batch,
+        shards: config.shards,
+        seed: config.seed,
+        valSplit: config.valSplit,
+        testSplit: settings.testSplit ?? null,
+        ...(result.stoppedBy ? { stoppedBy: result.stoppedBy } : {}),
+      },
+      describeData(data),
     );
+  if (f.plot !== undefined && result.history.length > 0) {
+    try {
+      writeFileAtomic(f.plot, svgPlot(result.history, classification));
+    } catch (e) {
+      const kept = modelWritten ? `; the model was written to ${f.out}` : '';
+      throw errors.badInput('--plot', `${(e as Error).message}${kept}`);
+    }
   }
-  saveModel(f.out, result, {
-    task: data.task,
-    data: data.name,
-    optimizer: config.optimizer.kind,
-    lr: config.lr,
-    schedule: config.schedule,
-    batch: config.batch,
-    shards: config.shards,
-    seed: config.seed,
-    valSplit: config.valSplit,
-  });
-  const facts = { result, classification, dataName: data.name, samples, workers: config.workers, modelPath: f.out, stepLosses: report.recordedLosses(), ...(f.plot ? { plotPath: f.plot } : {}) };
+  if (interrupted) {
+    const where = result.lastCheckpoint
+      ? `checkpoint ${result.lastCheckpoint} (continue with --resume); ${f.out} not written`
+      : `the model so far written to ${f.out} (no --checkpoint, so it cannot be resumed)`;
+    throw new ShardgradError(`interrupted by ${result.stoppedBy} at step ${result.steps}: ${where}`, result.stoppedBy === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated);
+  }
+  const resumedAt = firstStep > 0 ? firstStep - 1 : result.steps;
+  const facts = {
+    result,
+    classification,
+    dataName: data.name,
+    samples,
+    workers: config.workers,
+    modelPath: f.out,
+    stepLosses: report.recordedLosses(),
+    ...(config.resumeFrom !== undefined ? { resumedAtStep: resumedAt } : {}),
+    ...(f.plot ? { plotPath: f.plot } : {}),
+  };
   const last = result.history[result.history.length - 1];
   if (f.json) {
-    process.stdout.write(
+    print(
       JSON.stringify({
         type: 'summary',
         epochs: result.history.length,
@@ -210,7 +288,8 @@ async function train(f: TrainFlags): Promise<void> {
         workers: config.workers,
         model: f.out,
         stoppedBy: result.stoppedBy ?? null,
+        ...(config.resumeFrom !== undefined ? { resumedAtStep: resumedAt } : {}),
       }) + '\n',
     );
-  } else process.stdout.write(formatSummary(facts) + '\n');
+  } else print(formatSummary(facts) + '\n');
 }

@@ -1,4 +1,4 @@
-import { errors, HIDDEN_ACTIVATIONS, LOSSES, mlpSpec, type Activation, type Loss, type MLPSpec } from '@shardgrad/core';
+import { ACTIVATIONS, errors, HIDDEN_ACTIVATIONS, LOSSES, mlpSpec, type Activation, type Loss, type MLPSpec } from '@shardgrad/core';
 import type { Argv } from 'yargs';
 import { positiveIntList } from './numbers.js';
 
@@ -7,25 +7,31 @@ export interface ArchitectureFlags {
   hidden?: string;
   layers?: string;
   activation: string;
+  output?: string;
   loss?: string;
 }
 
 export const HIDDEN_CHOICES = HIDDEN_ACTIVATIONS.filter((a) => a !== 'identity');
 
-/** Adds --hidden | --layers, --activation and --loss to a command. */
+/** The output activations a trained network may have (every activation can be the last). */
+export const OUTPUT_CHOICES = ACTIVATIONS;
+
+/** Adds --hidden | --layers, --activation, --output and --loss to a command. */
 export function architectureOptions(a: Argv, defaultHidden: string): Argv {
   return a
     .option('hidden', { type: 'string', describe: `hidden layer sizes, comma separated (input and output sizes come from the data) [default: ${defaultHidden}]` })
     .option('layers', { type: 'string', describe: 'all layer sizes, input to output, e.g. 784,128,10 (instead of --hidden)' })
     .conflicts('hidden', 'layers')
     .option('activation', { choices: HIDDEN_CHOICES, default: 'relu', describe: 'hidden-layer activation' })
-    .option('loss', { choices: LOSSES, describe: 'ce (softmax cross-entropy) or mse [default: ce for classes, mse for regression]' });
+    .option('output', { choices: OUTPUT_CHOICES, describe: 'output activation [default: softmax with ce; with mse, sigmoid for classes and identity for regression]' })
+    .option('loss', { choices: LOSSES, describe: 'ce (softmax cross-entropy) or mse [default: ce for classes (mse with a --output other than softmax), mse for regression]' });
 }
 
 /**
- * The network for data with `inputs` inputs and `outputs` outputs. Cross-entropy gets a softmax
- * output; MSE gets a sigmoid output for classes (targets in [0, 1]) and identity for regression.
- * `--layers` must start and end with the data's sizes.
+ * The network for data with `inputs` inputs and `outputs` outputs. `--output` picks the output
+ * activation; without it cross-entropy gets a softmax output, and MSE a sigmoid output for classes
+ * (targets in [0, 1]) and identity for regression. A non-softmax --output implies MSE, softmax
+ * implies cross-entropy. `--layers` must start and end with the data's sizes.
  */
 export function specFromFlags(
   f: ArchitectureFlags,
@@ -44,9 +50,12 @@ export function specFromFlags(
     const hidden = f.hidden === '' || f.hidden === '0' ? [] : positiveIntList('--hidden', f.hidden ?? defaultHidden);
     sizes = [data.inputs, ...hidden, data.outputs];
   }
-  const loss = (f.loss ?? (data.task === 'classification' ? 'ce' : 'mse')) as Loss;
+  const given = f.output as Activation | undefined;
+  const loss = (f.loss ?? (given === 'softmax' ? 'ce' : given !== undefined ? 'mse' : data.task === 'classification' ? 'ce' : 'mse')) as Loss;
   if (loss === 'ce' && data.task === 'regression') throw errors.badInput('--loss', `ce needs class labels, ${data.name} has regression targets`);
   if (loss === 'ce' && data.outputs < 2) throw errors.badInput('--loss', `ce needs at least 2 classes, ${data.name} has ${data.outputs} output`);
-  const output: Activation = loss === 'ce' ? 'softmax' : data.task === 'classification' ? 'sigmoid' : 'identity';
+  if (given === 'softmax' && loss !== 'ce') throw errors.badInput('--output', 'softmax is trained with the cross-entropy loss: use --loss ce (or leave --loss out)');
+  if (given !== undefined && given !== 'softmax' && loss === 'ce') throw errors.badInput('--output', `${given} cannot be trained with --loss ce (cross-entropy needs a softmax output): use --loss mse`);
+  const output: Activation = given ?? (loss === 'ce' ? 'softmax' : data.task === 'classification' ? 'sigmoid' : 'identity');
   return mlpSpec(sizes, f.activation as Activation, output, loss);
 }

@@ -1,3 +1,4 @@
+import { isCsvNumber } from '@shardgrad/coordinator';
 import { errors, type Schedule } from '@shardgrad/core';
 
 /**
@@ -13,11 +14,11 @@ function single(flag: string, v: unknown): string {
   return v.trim();
 }
 
-/** A finite number, or an error quoting the text. */
+/** A finite number written as a plain decimal (the CSV rule: no hex, NaN or Infinity), or an error quoting the text. */
 export function finite(flag: string, v: unknown): number {
   const s = single(flag, v);
   const x = Number(s);
-  if (!Number.isFinite(x)) throw errors.badInput(flag, `must be a number, got "${s}"`);
+  if (!isCsvNumber(s) || !Number.isFinite(x)) throw errors.badInput(flag, `must be a number, got "${s}"`);
   return x;
 }
 
@@ -81,4 +82,27 @@ export function schedule(flag: string, v: unknown, totalSteps: number): Schedule
     return { kind: 'cosine', total: totalSteps, minLr };
   }
   throw bad();
+}
+
+/**
+ * The yargs declaration of a numeric flag: no yargs type, so the value arrives as the text the user
+ * typed (main.ts turns off yargs' number parsing) and --help shows the default as a number.
+ */
+export function numberOption(describe?: string, defaultValue?: number): { describe?: string; default?: number } {
+  return { ...(describe !== undefined ? { describe } : {}), ...(defaultValue !== undefined ? { default: defaultValue } : {}) };
+}
+
+/** Worker threads per core beyond which a count is taken as a mistake (each worker holds its own memory). */
+export const MAX_WORKERS_PER_CORE = 4;
+
+/**
+ * A worker count: 0 (the step runs in the main thread) or a positive integer, at most
+ * MAX_WORKERS_PER_CORE per core of this machine, so that `--workers 1000` on two cores is one line
+ * instead of minutes and gigabytes.
+ */
+export function workerCount(flag: string, v: unknown, cores: number): number {
+  const n = nonNegativeInt(flag, v);
+  const most = MAX_WORKERS_PER_CORE * cores;
+  if (n > most) throw errors.badInput(flag, `${n} is far more than the ${cores} core${cores === 1 ? '' : 's'} of this machine (at most ${most}: ${MAX_WORKERS_PER_CORE} per core)`);
+  return n;
 }

@@ -1,15 +1,23 @@
-import { decodeModelFile, type ModelFileContents } from '@shardgrad/core';
-import { readFileOrFail } from './files.js';
+import { readModelFile } from '@shardgrad/coordinator';
+import type { ModelFileContents } from '@shardgrad/core';
 
 /** Reads and validates a model (or checkpoint) file; every problem is one line naming the file. */
-export function readModel(file: string): ModelFileContents {
-  const bytes = readFileOrFail(file);
-  return decodeModelFile(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file);
+export const readModel: (file: string) => ModelFileContents = readModelFile;
+
+/** The model's task: from its data description, else (older files) from its metadata. */
+function taskOf(m: ModelFileContents): unknown {
+  return m.data?.task ?? m.meta.task;
 }
 
 /** Whether a model predicts classes (softmax, or a sigmoid output trained on class targets). */
 export function isClassifier(m: ModelFileContents): boolean {
-  if (m.meta.task === 'classification') return true;
-  if (m.meta.task === 'regression') return false;
+  const task = taskOf(m);
+  if (task === 'classification') return true;
+  if (task === 'regression') return false;
   return m.spec.loss === 'ce' || m.spec.activations[m.spec.activations.length - 1] === 'sigmoid';
+}
+
+/** The class names saved with the model (class k = names[k]), or undefined for class indices. */
+export function classNamesOf(m: ModelFileContents): readonly string[] | undefined {
+  return m.data?.classes;
 }

@@ -12,6 +12,8 @@ export interface SummaryFacts {
   readonly plotPath?: string;
   readonly stepLosses: readonly number[];
   readonly classification: boolean;
+  /** the step a resumed run started after: its time and samples/s cover only the steps after it */
+  readonly resumedAtStep?: number;
 }
 
 /** Samples per second this process trained, over its wall time. */
@@ -25,8 +27,11 @@ export function formatSummary(f: SummaryFacts): string {
   const last = r.history[r.history.length - 1];
   const lines: string[] = [];
   const why = r.stoppedBy === 'early-stop' ? ' (stopped early: validation loss stopped improving)' : '';
+  const time = `${(r.wallMs / 1000).toFixed(1)} s`;
+  const steps =
+    f.resumedAtStep === undefined ? `${r.steps} steps in ${time}` : `${r.steps} steps; resumed after step ${f.resumedAtStep}, ${r.steps - f.resumedAtStep} steps in ${time} this run`;
   lines.push(
-    `trained ${r.spec.sizes.join('-')} on ${f.dataName}: ${r.history.length} epochs, ${r.steps} steps in ${(r.wallMs / 1000).toFixed(1)} s, ` +
+    `trained ${r.spec.sizes.join('-')} on ${f.dataName}: ${r.history.length} epochs, ${steps}, ` +
       `${Math.round(throughput(f))} samples/s with ${f.workers} worker${f.workers === 1 ? '' : 's'}${why}`,
   );
   if (last && f.classification && Number.isFinite(last.valAccuracy))

@@ -1,4 +1,5 @@
 import type { CheckpointEvent, EpochEvent, StepEvent } from '@shardgrad/coordinator';
+import { print as printToStdout } from '../io/stdout.js';
 import { progressBar, type ProgressBar } from './progress-bar.js';
 
 /** How training reports itself: a bar on a terminal, plain epoch lines in a pipe, JSON lines for scripts. */
@@ -28,7 +29,7 @@ export class TrainReport {
     private readonly stepsPerEpoch: number,
     /** regression runs have no accuracy to show */
     private readonly classification: boolean = true,
-    private readonly out: NodeJS.WritableStream = process.stdout,
+    private readonly print: (text: string) => void = printToStdout,
   ) {
     this.stepLoss = new Float64Array(epochs * stepsPerEpoch).fill(NaN);
     this.bar =
@@ -68,18 +69,17 @@ export class TrainReport {
       : `val loss ${e.valLoss.toFixed(4)}  ${this.classification ? `val accuracy ${pct(e.valAccuracy)}  ` : ''}`;
     const text = `epoch ${e.epoch}/${this.epochs}  train loss ${e.trainLoss.toFixed(4)}  ${validation}${Math.round(e.samplesPerSec)} samples/s  ${(e.elapsedMs / 1000).toFixed(1)} s`;
     if (this.bar) this.bar.log(text);
-    else this.out.write(text + '\n');
+    else this.print(text + '\n');
   }
 
   checkpoint(e: CheckpointEvent): void {
     if (this.mode === 'json') this.line({ type: 'checkpoint', step: e.step, path: e.path });
   }
 
-  /** A line of text (or, in JSON mode, an object) outside the event stream. */
-  note(text: string, json: Record<string, unknown>): void {
-    if (this.mode === 'json') this.line(json);
-    else if (this.bar) this.bar.log(text);
-    else this.out.write(text + '\n');
+  /** A line on stderr (a signal's notice): the bar's line is cleared first, so the two never share a line. */
+  announce(line: string, err: NodeJS.WritableStream = process.stderr): void {
+    if (this.bar) this.bar.interject(() => err.write(line + '\n'));
+    else err.write(line + '\n');
   }
 
   stop(): void {
@@ -92,6 +92,6 @@ export class TrainReport {
   }
 
   private line(o: Record<string, unknown>): void {
-    this.out.write(JSON.stringify(o) + '\n');
+    this.print(JSON.stringify(o) + '\n');
   }
 }

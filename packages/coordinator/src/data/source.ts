@@ -55,7 +55,8 @@ export function parseDataFlag(flag: string): DataSource {
     syntheticSettings(head, options); // range errors now, not after the run has started
     return { kind: 'synthetic', name: head, ...options };
   }
-  throw errors.badInput('--data', `unknown data source "${flag}" (expected ${FORMS})`);
+  const hint = /\.(csv|tsv|txt)$/i.test(value) ? `; did you mean csv:${value}?` : /ubyte(\.gz)?$/i.test(value) ? '; did you mean idx:IMAGES,LABELS?' : '';
+  throw errors.badInput('--data', `unknown data source "${flag}" (expected ${FORMS}${hint})`);
 }
 
 /**

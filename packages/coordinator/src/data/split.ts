@@ -1,5 +1,5 @@
-import { Rng, shuffleInPlace } from '@shardgrad/core';
-import { iota } from './dataset.js';
+import { errors, Rng, shuffleInPlace } from '@shardgrad/core';
+import { iota, type Dataset } from './dataset.js';
 
 /**
  * The fixed held-out split used by every file loader: rows are placed in one seeded order that
@@ -17,8 +17,19 @@ export function shuffledRowOf(n: number, seed: number = SPLIT.seed): Uint32Array
   return rowOf;
 }
 
-/** Rows [0, n − round(n/5)) train, the rest test. */
-export function lastFifthSplit(n: number): { trainRows: Uint32Array; testRows: Uint32Array } {
-  const nTest = Math.round(n * SPLIT.testFraction);
+/** Rows [0, n − round(n·fraction)) train, the rest test (by default the last fifth). */
+export function heldOutSplit(n: number, fraction: number = SPLIT.testFraction): { trainRows: Uint32Array; testRows: Uint32Array } {
+  const nTest = Math.round(n * fraction);
   return { trainRows: iota(n - nTest), testRows: iota(nTest, n - nTest) };
+}
+
+/**
+ * The dataset with `fraction` of its rows held out instead of its loader's share (`--test-split`).
+ * Every loader places a single source's rows in one seeded order with the held-out rows last, so
+ * this keeps that order and moves the cut. Data whose test rows come from a separate file cannot be
+ * re-split.
+ */
+export function withTestFraction(data: Dataset, fraction: number): Dataset {
+  if (data.separateTest) throw errors.badInput('--test-split', `does not apply: the test rows of ${data.name} come from a separate file`);
+  return { ...data, ...heldOutSplit(data.rows, fraction) };
 }

@@ -1,6 +1,6 @@
 import { deriveSeed, errors, Rng, SEED_STREAM } from '@shardgrad/core';
 import { sharedFloat32, type Dataset } from './dataset.js';
-import { lastFifthSplit, shuffledRowOf } from './split.js';
+import { heldOutSplit, shuffledRowOf } from './split.js';
 
 export const SYNTHETIC_NAMES = ['xor', 'circles', 'spiral', 'blobs'] as const;
 export type SyntheticName = (typeof SYNTHETIC_NAMES)[number];
@@ -82,5 +82,5 @@ export function makeSynthetic(name: SyntheticName, seed: number, options: Synthe
     X[row * 2 + 1] = y;
     Y[row * C + k] = 1;
   }
-  return { name, task: 'classification', X, Y, rows: N, inputs: 2, outputs: C, ...lastFifthSplit(N) };
+  return { name, task: 'classification', X, Y, rows: N, inputs: 2, outputs: C, ...heldOutSplit(N) };
 }

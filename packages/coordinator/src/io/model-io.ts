@@ -1,27 +1,19 @@
-import { readFileSync } from 'node:fs';
-import { decodeModelFile, encodeModelFile, errors, type MLPSpec, type ModelFileContents, type Preprocess } from '@shardgrad/core';
+import { decodeModelFile, encodeModelFile, type DataDescription, type MLPSpec, type ModelFileContents, type Preprocess } from '@shardgrad/core';
 import type { TrainResult } from '../api.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { readFileOrFail, writeFileAtomic } from './files.js';
 
 /** Reads a model or checkpoint file; missing, unreadable, corrupt or truncated files throw a one-line error naming it. */
 export function readModelFile(path: string): ModelFileContents {
-  let bytes: Uint8Array;
-  try {
-    const buf = readFileSync(path);
-    // a plain Uint8Array view of the file (older decodeModelFile versions mis-read a Buffer)
-    bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw errors.badInput(path, code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a model file' : `cannot read (${code})`);
-  }
-  return decodeModelFile(bytes, path);
+  const buf = readFileOrFail(path);
+  return decodeModelFile(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path);
 }
 
-/** Saves a trained model (kind "model": spec, params, preprocessing, a little metadata), atomically. */
+/** Saves a trained model (kind "model": spec, params, preprocessing, what the data was, a little metadata), atomically. */
 export function saveModel(
   path: string,
   result: Pick<TrainResult, 'spec' | 'params' | 'preprocess' | 'steps' | 'history'>,
   meta: Record<string, unknown> = {},
+  data?: DataDescription,
 ): void {
   writeFileAtomic(
     path,
@@ -31,6 +23,7 @@ export function saveModel(
       tensors: new Map([['params', Float32Array.from(result.params)]]),
       preprocess: result.preprocess,
       meta: { steps: result.steps, epochs: result.history.length, ...meta },
+      ...(data ? { data } : {}),
     }),
   );
 }

@@ -1,6 +1,7 @@
 import { encodeModelFile, errors, type MLPSpec, type Preprocess } from '@shardgrad/core';
 import type { EpochEvent, TrainConfig } from '../api.js';
-import { writeFileAtomic } from '../io/atomic-write.js';
+import { describeData } from '../data/dataset.js';
+import { writeFileAtomic } from '../io/files.js';
 import { readModelFile } from '../io/model-io.js';
 
 /** Where the training loop stands: everything besides θ and the optimizer state a resume needs. */
@@ -27,7 +28,7 @@ const PINNED = [
   ['preprocess', '--preprocess'],
 ] as const;
 
-function pinned(c: TrainConfig): Record<string, unknown> {
+function pinned(c: Pick<TrainConfig, 'batch' | 'shards' | 'seed' | 'valSplit' | 'preprocess' | 'optimizer'>): Record<string, unknown> {
   return { batch: c.batch, shards: c.shards, seed: c.seed, valSplit: c.valSplit, preprocess: c.preprocess, optimizer: c.optimizer.kind };
 }
 
@@ -60,6 +61,7 @@ export function writeCheckpoint(
         history: s.history,
         config: { ...pinned(c), lr: c.lr, epochs: c.epochs, optimizerConfig: c.optimizer, schedule: c.schedule, init: c.init },
       },
+      data: describeData(c.data),
     }),
   );
 }
@@ -83,12 +85,12 @@ export function readCheckpoint(path: string, c: TrainConfig, spec: MLPSpec, stat
   if (file.kind !== 'checkpoint') throw bad('is a model file, not a checkpoint (resume needs a checkpoint)');
   if (file.spec.sizes.join('-') !== spec.sizes.join('-') || file.spec.activations.join() !== spec.activations.join() || file.spec.loss !== spec.loss)
     throw bad(`checkpoint is for layers ${file.spec.sizes.join('-')} (${file.spec.activations.join(',')}), not ${spec.sizes.join('-')} (${spec.activations.join(',')})`);
-  const optState = file.tensors.get('optimizer') ?? new Float32Array(0);
-  if (optState.length !== stateLength) throw bad(`optimizer state holds ${optState.length} floats, --optimizer ${c.optimizer.kind} needs ${stateLength}`);
   const m = file.meta as Record<string, unknown>;
   const config = (m.config ?? {}) as Record<string, unknown>;
   const want = pinned(c);
-  if (config.optimizer !== want.optimizer) throw bad(`written with --optimizer ${String(config.optimizer)}, this run has --optimizer ${c.optimizer.kind}`);
+  if (config.optimizer !== want.optimizer) throw bad(`checkpoint used ${String(config.optimizer)}; --optimizer ${c.optimizer.kind} given`);
+  const optState = file.tensors.get('optimizer') ?? new Float32Array(0);
+  if (optState.length !== stateLength) throw bad(`corrupt checkpoint: the ${c.optimizer.kind} state holds ${optState.length} floats, ${stateLength} expected`);
   for (const [key, flag] of PINNED)
     if (config[key] !== want[key]) throw bad(`written with ${flag} ${String(config[key])}, this run has ${flag} ${String(want[key])}`);
   if (!isCount(m.step) || !isCount(m.epoch) || !isCount(m.position) || typeof m.lossSum !== 'number' || !Array.isArray(m.history) || !isCount(m.sinceBest))
@@ -107,4 +109,29 @@ export function readCheckpoint(path: string, c: TrainConfig, spec: MLPSpec, stat
       sinceBest: m.sinceBest,
     },
   };
+}
+
+/**
+ * What a front end says before resuming `c` from the checkpoint at `path`: where the run stands, and
+ * the settings that differ from the checkpoint's run (the learning rate and the epoch count may
+ * change; they are used as given). Throws a one-line error naming the file when the checkpoint
+ * cannot be resumed with these settings, or when it has no epoch left to train.
+ */
+export function resumeNotes(path: string, c: Pick<TrainConfig, 'batch' | 'shards' | 'seed' | 'valSplit' | 'preprocess' | 'optimizer' | 'lr' | 'epochs'>): string[] {
+  const file = readModelFile(path);
+  const bad = (problem: string) => errors.badInput(path, problem);
+  if (file.kind !== 'checkpoint') throw bad('is a model file, not a checkpoint (resume needs a checkpoint)');
+  const m = file.meta as Record<string, unknown>;
+  const config = (m.config ?? {}) as Record<string, unknown>;
+  const want = pinned(c);
+  if (config.optimizer !== want.optimizer) throw bad(`checkpoint used ${String(config.optimizer)}; --optimizer ${c.optimizer.kind} given`);
+  for (const [key, flag] of PINNED)
+    if (config[key] !== want[key]) throw bad(`written with ${flag} ${String(config[key])}, this run has ${flag} ${String(want[key])}`);
+  if (!isCount(m.step) || !isCount(m.epoch)) throw bad('corrupt checkpoint metadata (step, epoch, position or history)');
+  if (m.epoch >= c.epochs)
+    throw errors.badInput('--epochs', `${path} has already finished ${m.epoch} epoch${m.epoch === 1 ? '' : 's'}, and --epochs ${c.epochs} asks for no more; give a larger --epochs to train on`);
+  const notes = [`resuming from ${path} at epoch ${m.epoch + 1}, step ${m.step} (${m.step} steps done)`];
+  if (typeof config.lr === 'number' && config.lr !== c.lr) notes.push(`--lr ${c.lr} differs from the checkpoint's ${config.lr}: continuing with ${c.lr}`);
+  if (typeof config.epochs === 'number' && config.epochs !== c.epochs) notes.push(`--epochs ${c.epochs} differs from the checkpoint's ${config.epochs}: training until epoch ${c.epochs}`);
+  return notes;
 }

@@ -87,6 +87,12 @@ export function parseExplainNet(json: unknown, source: string): ExplainNet {
   for (let l = 0; l < L; l++) if (!isNumberArray(biases[l], sizes[l + 1])) throw bad(`biases[${l}]`, `expected ${sizes[l + 1]} finite numbers`);
   if (!isNumberArray(o.input, sizes[0])) throw bad('input', `expected ${sizes[0]} finite numbers`);
   if (!isNumberArray(o.target, sizes[L])) throw bad('target', `expected ${sizes[L]} finite numbers`);
+  if (loss === 'ce') {
+    // softmax with cross-entropy gives ∂L/∂v = ŷ − y only for a class distribution (Σy = 1, y ≥ 0)
+    const sum = o.target.reduce((a, b) => a + b, 0);
+    if (o.target.some((t) => t < 0) || Math.abs(sum - 1) > 1e-9)
+      throw bad('target', `softmax with cross-entropy needs a class distribution (numbers ≥ 0 that sum to 1), got sum ${sum}`);
+  }
   const lr = o.lr ?? 0.5;
   if (typeof lr !== 'number' || !Number.isFinite(lr) || lr <= 0) throw bad('lr', 'expected a positive number');
   return { spec, weights: weights as number[][][], biases: biases as number[][], input: o.input, target: o.target, lr };

@@ -8,13 +8,6 @@ export class Rng {
   constructor(seed: number) {
     this.state = seed >>> 0;
   }
-  /** The internal state, for checkpoints. */
-  get seedState(): number {
-    return this.state;
-  }
-  set seedState(s: number) {
-    this.state = s >>> 0;
-  }
   /** Uniform 32-bit unsigned integer. */
   nextU32(): number {
     let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);

@@ -15,8 +15,11 @@ import { validateSpec, type MLPSpec } from '../model/spec.js';
  *   payload       the tensors named in header.tensors, in that order, float32 little-endian
  *
  * The header holds {format:"shardgrad", version:1, kind, layers, activations, loss, dtype:"float32",
- * tensors:[{name,length}], checksum:{algorithm:"crc32", value}, preprocess, meta}. The checksum is the
- * CRC-32 of the payload bytes. Tensor "params" is the flat parameter vector (see model/layout.ts).
+ * tensors:[{name,length}], checksum:{algorithm:"crc32", value}, preprocess, meta} and, in files
+ * written since the field was added, data:{task, classes?, inputColumns?, targetColumns?} (readers
+ * ignore fields they do not know, so the version stays 1 both ways). The checksum is the CRC-32 of
+ * the payload bytes. Tensor "params" is the flat parameter vector (see model/layout.ts); the last
+ * entry of activations is the output activation.
  */
 export const MODEL_FORMAT_VERSION = 1;
 const MAGIC = 'SHRDGRAD';
@@ -27,8 +30,36 @@ export interface ModelFileContents {
   /** named float32 tensors; "params" is required */
   readonly tensors: ReadonlyMap<string, Float32Array>;
   readonly preprocess: Preprocess;
-  /** free-form JSON-safe metadata (training settings, step counters, data description) */
+  /** free-form JSON-safe metadata (training settings, step counters) */
   readonly meta: Record<string, unknown>;
+  /** what the outputs mean and which columns were inputs (absent in older files) */
+  readonly data?: DataDescription;
+}
+
+/** What a model's outputs mean and which columns of a CSV it reads. */
+export interface DataDescription {
+  readonly task: 'classification' | 'regression';
+  /** class names: output k (class k) is classes[k]; absent when the labels were class indices */
+  readonly classes?: readonly string[];
+  /** header names of the input columns, in order, when the training file had a header */
+  readonly inputColumns?: readonly string[];
+  /** header names of the label or target columns, when the training file had a header */
+  readonly targetColumns?: readonly string[];
+}
+
+const isStringList = (a: unknown): a is string[] => Array.isArray(a) && a.every((x) => typeof x === 'string');
+
+/** Checks a header's data description; a malformed one is an error naming the file. */
+function readDataDescription(d: unknown, outputs: number, inputs: number, bad: (problem: string) => Error): DataDescription | undefined {
+  if (d === undefined) return undefined;
+  const o = d as Record<string, unknown>;
+  if (typeof o !== 'object' || o === null || (o.task !== 'classification' && o.task !== 'regression')) throw bad('header has a malformed data description');
+  for (const key of ['classes', 'inputColumns', 'targetColumns'] as const)
+    if (o[key] !== undefined && !isStringList(o[key])) throw bad(`header: data.${key} is not a list of names`);
+  const classes = o.classes as string[] | undefined;
+  if (classes && classes.length !== (outputs === 1 ? 2 : outputs)) throw bad(`header names ${classes.length} classes for ${outputs} outputs`);
+  if (o.inputColumns !== undefined && (o.inputColumns as string[]).length !== inputs) throw bad(`header names ${(o.inputColumns as string[]).length} input columns for ${inputs} inputs`);
+  return o as unknown as DataDescription;
 }
 
 interface Header {
@@ -43,6 +74,7 @@ interface Header {
   checksum: { algorithm: 'crc32'; value: number };
   preprocess: Preprocess;
   meta: Record<string, unknown>;
+  data?: DataDescription;
 }
 
 const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
@@ -74,6 +106,7 @@ export function encodeModelFile(c: ModelFileContents): Uint8Array {
     checksum: { algorithm: 'crc32', value: CRC32.buf(payloadBytes) >>> 0 },
     preprocess: c.preprocess,
     meta: c.meta,
+    ...(c.data ? { data: c.data } : {}),
   };
   let json = JSON.stringify(header);
   while ((12 + new TextEncoder().encode(json).length) % 4 !== 0) json += ' ';
@@ -135,5 +168,6 @@ export function decodeModelFile(bytes: Uint8Array, source: string): ModelFileCon
   const params = tensors.get('params');
   if (!params) throw bad('no "params" tensor');
   if (params.length !== P) throw bad(`layers ${spec.sizes.join('-')} need ${P} parameters, the file holds ${params.length}`);
-  return { kind: header.kind, spec, tensors, preprocess: header.preprocess ?? { kind: 'none' }, meta: header.meta ?? {} };
+  const data = readDataDescription(header.data, spec.sizes[spec.sizes.length - 1], spec.sizes[0], bad);
+  return { kind: header.kind, spec, tensors, preprocess: header.preprocess ?? { kind: 'none' }, meta: header.meta ?? {}, ...(data ? { data } : {}) };
 }

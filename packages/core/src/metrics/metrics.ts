@@ -59,10 +59,3 @@ export class ConfusionMatrix {
     return Array.from({ length: this.classes }, (_, k) => Array.from(this.counts.subarray(k * this.classes, (k + 1) * this.classes)));
   }
 }
-
-/** Fraction of rows whose argmax output matches the argmax target. */
-export function accuracy(outputs: FloatArray, targets: FloatArray, rows: number, width: number): number {
-  let ok = 0;
-  for (let r = 0; r < rows; r++) if (classOf(outputs, r * width, width) === classOf(targets, r * width, width)) ok++;
-  return rows === 0 ? 0 : ok / rows;
-}
