@@ -2,7 +2,6 @@ import type { FloatArray } from '../kernels/kernels.js';
 import type { MLPSpec } from './spec.js';
 import { paramLayout, weightView, biasView, type ParamLayout } from './layout.js';
 
-type FloatCtor = Float32ArrayConstructor | Float64ArrayConstructor;
 /** How a workspace gets its memory: a plain typed array, or a kernel's own (e.g. WebAssembly) memory. */
 export type Allocate<T extends FloatArray> = (length: number) => T;
 
@@ -92,4 +91,3 @@ export function bindGradient<T extends FloatArray>(ws: Workspace<T>, v: LayerVie
   ws.db = v.b;
 }
 
-export type { FloatCtor };
