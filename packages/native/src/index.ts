@@ -1,0 +1,160 @@
+/**
+ * @shardgrad/native: core's Kernels interface over the N-API addon built from
+ * src/shardgrad_native.c at install (scripts/build-addon.mjs). The products work in place on the
+ * caller's Float32Arrays — plain or over a SharedArrayBuffer / shared WebAssembly.Memory — with no
+ * copies and no allocation per call. Anything the addon does not do (float64 operands, an
+ * activation it does not fuse, any Kernels method it does not implement) goes to a fallback
+ * Kernels, normally the WebAssembly one, which gives the same bits (docs/kernels.md).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { errors, type FloatArray, type Kernels } from '@shardgrad/core';
+
+/** The instruction sets the addon has a variant for, fastest first. */
+export type NativeIsa = 'avx512' | 'avx2';
+
+/** One variant's entry points (sizes in elements; act 0 = identity, 1 = ReLU). */
+interface AddonKernels {
+  readonly isa: NativeIsa;
+  gemmBias(v: Float32Array, y: Float32Array, W: Float32Array, b: Float32Array, m: number, k: number, n: number): void;
+  gemmNT(dy: Float32Array, dv: Float32Array, W: Float32Array, m: number, n: number, k: number): void;
+  gemmTNAcc(dW: Float32Array, db: Float32Array, y: Float32Array, dv: Float32Array, m: number, k: number, n: number): void;
+  denseForward(v: Float32Array, out: Float32Array, y: Float32Array, W: Float32Array, b: Float32Array, m: number, k: number, n: number, act: number): void;
+  denseBackwardInput(dvBelow: Float32Array, dv: Float32Array, W: Float32Array, vBelow: Float32Array, m: number, n: number, k: number, act: number): void;
+}
+
+interface Addon {
+  /** the variants this CPU runs, fastest first */
+  readonly isas: readonly NativeIsa[];
+  kernels(isa: NativeIsa): AddonKernels;
+}
+
+/** Where the addon is: $SHARDGRAD_NATIVE_ADDON, else build/shardgrad-native.node in this package. */
+export function nativeAddonPath(): string {
+  return process.env.SHARDGRAD_NATIVE_ADDON || fileURLToPath(new URL('../build/shardgrad-native.node', import.meta.url));
+}
+
+let cached: { addon: Addon } | { reason: string } | undefined;
+
+/** The addon, loaded once per thread, or why it is not there (the install's one line, from build/status.json). */
+export function loadAddon(): { addon: Addon } | { reason: string } {
+  if (cached) return cached;
+  const file = nativeAddonPath();
+  if (!existsSync(file)) {
+    let reason = `not built (${file} is missing; run \`pnpm --filter @shardgrad/native build:native\`)`;
+    try {
+      const status = JSON.parse(readFileSync(file.replace(/[^/\\]*$/, 'status.json'), 'utf8')) as { ok: boolean; reason?: string };
+      if (!status.ok && status.reason) reason = status.reason;
+    } catch {
+      // no status file: the generic reason stands
+    }
+    return (cached = { reason });
+  }
+  try {
+    const addon = createRequire(import.meta.url)(file) as Addon;
+    if (addon.isas.length === 0) return (cached = { reason: 'this CPU has neither AVX-512 nor AVX2 with FMA' });
+    return (cached = { addon });
+  } catch (e) {
+    return (cached = { reason: `${file} does not load (${String((e as Error).message).split('\n')[0]})` });
+  }
+}
+
+/** Why native kernels cannot be used in this process, or undefined when they can. */
+export function nativeUnavailableReason(): string | undefined {
+  const r = loadAddon();
+  return 'reason' in r ? r.reason : undefined;
+}
+
+/** The fused activations, by the code the addon takes; others are declined (-1). */
+function fusedCode(act: string): number {
+  return act === 'identity' ? 0 : act === 'relu' ? 1 : -1;
+}
+
+const F32 = Float32Array;
+
+/**
+ * The Kernels interface over one variant of the addon. Float64 operands go to `fallback`, and so
+ * does every method of `fallback` this class does not define (copied onto the instance at
+ * construction, so later optional Kernels methods work unchanged until native versions exist).
+ */
+export class NativeKernels implements Kernels {
+  readonly name: string;
+
+  constructor(
+    private readonly x: AddonKernels,
+    readonly fallback: Kernels,
+  ) {
+    this.name = `native-${x.isa}`;
+    delegateMissing(this, fallback);
+  }
+
+  get isa(): NativeIsa {
+    return this.x.isa;
+  }
+
+  gemmBias(v: FloatArray, y: FloatArray, W: FloatArray, b: FloatArray, m: number, k: number, n: number): void {
+    if (v instanceof F32 && y instanceof F32 && W instanceof F32 && b instanceof F32) this.x.gemmBias(v, y, W, b, m, k, n);
+    else this.fallback.gemmBias(v, y, W, b, m, k, n);
+  }
+
+  gemmNT(dy: FloatArray, dv: FloatArray, W: FloatArray, m: number, n: number, k: number): void {
+    if (dy instanceof F32 && dv instanceof F32 && W instanceof F32) this.x.gemmNT(dy, dv, W, m, n, k);
+    else this.fallback.gemmNT(dy, dv, W, m, n, k);
+  }
+
+  gemmTNAcc(dW: FloatArray, db: FloatArray, y: FloatArray, dv: FloatArray, m: number, k: number, n: number): void {
+    if (dW instanceof F32 && db instanceof F32 && y instanceof F32 && dv instanceof F32) this.x.gemmTNAcc(dW, db, y, dv, m, k, n);
+    else this.fallback.gemmTNAcc(dW, db, y, dv, m, k, n);
+  }
+
+  denseForward(v: FloatArray, out: FloatArray, y: FloatArray, W: FloatArray, b: FloatArray, m: number, k: number, n: number, act: string): boolean {
+    const code = fusedCode(act);
+    if (code < 0 || !(v instanceof F32 && out instanceof F32 && y instanceof F32 && W instanceof F32 && b instanceof F32)) return false;
+    this.x.denseForward(v, out, y, W, b, m, k, n, code);
+    return true;
+  }
+
+  denseBackwardInput(dvBelow: FloatArray, dv: FloatArray, W: FloatArray, vBelow: FloatArray, m: number, n: number, k: number, act: string): boolean {
+    const code = fusedCode(act);
+    if (code < 0 || !(dvBelow instanceof F32 && dv instanceof F32 && W instanceof F32 && vBelow instanceof F32)) return false;
+    this.x.denseBackwardInput(dvBelow, dv, W, vBelow, m, n, k, code);
+    return true;
+  }
+}
+
+/** Gives `target` every method of `source` (own or inherited) that `target` lacks, bound to `source`. */
+function delegateMissing(target: object, source: object): void {
+  for (let o: object | null = source; o !== null && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
+    for (const key of Object.getOwnPropertyNames(o)) {
+      if (key === 'constructor' || key in target) continue;
+      const value = (source as Record<string, unknown>)[key];
+      if (typeof value === 'function') Object.defineProperty(target, key, { value: value.bind(source), enumerable: false });
+    }
+  }
+}
+
+export interface NativeLoadOptions {
+  /** which variant; default $SHARDGRAD_NATIVE_ISA, else the fastest this CPU runs */
+  readonly isa?: NativeIsa;
+}
+
+/**
+ * The native kernels for this thread, delegating to `fallback` where they do not apply. Throws a
+ * ShardgradError naming `--kernel` and the reason when the addon is unavailable or the CPU lacks
+ * the requested variant.
+ */
+export function loadNativeKernels(fallback: Kernels, options: NativeLoadOptions = {}): NativeKernels {
+  const r = loadAddon();
+  if ('reason' in r) throw errors.badInput('--kernel', `native kernels unavailable: ${r.reason}`);
+  const wanted = options.isa ?? (process.env.SHARDGRAD_NATIVE_ISA as NativeIsa | undefined) ?? r.addon.isas[0];
+  if (!r.addon.isas.includes(wanted))
+    throw errors.badInput('--kernel', `native kernels unavailable: this CPU runs ${r.addon.isas.join(', ')}, not ${String(wanted)}`);
+  return new NativeKernels(r.addon.kernels(wanted), fallback);
+}
+
+/** The variants the addon offers on this CPU (empty where it is unavailable). */
+export function nativeIsas(): readonly NativeIsa[] {
+  const r = loadAddon();
+  return 'addon' in r ? r.addon.isas : [];
+}

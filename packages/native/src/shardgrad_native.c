@@ -1,0 +1,515 @@
+// The native kernels of shardgrad: core's Kernels interface (packages/core/src/kernels/kernels.ts)
+// as an N-API addon, with an AVX-512 and an AVX2+FMA variant chosen at run time. See
+// docs/kernels.md ("Native kernels"). Shape letters as in kernels.ts: m rows, k inputs, n outputs.
+//
+// The bit rule: every output element is ONE chain of fused multiply-adds over the reduction index
+// in increasing order, starting from its initial value (bias, zero, or what C holds) — exactly
+// what the WebAssembly relaxed build computes, so both train to identical weights. Vectors run
+// across output columns only (never across the reduction), the fmas are written explicitly, and
+// the file is compiled with -ffp-contract=off so the compiler adds no contractions of its own.
+// Blocking the reduction (KC) stores a partial sum as float32 and reloads it: that changes nothing.
+//
+// This file includes itself once per instruction set (SG_ISA below): the generic GEMM is written
+// once, over a handful of vector helpers that each variant defines.
+#ifndef SG_ISA
+
+#define NAPI_VERSION 8
+#include <node_api.h>
+#include <immintrin.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/** how a tile's accumulators start */
+enum { MODE_ZERO = 0, MODE_BIAS = 1, MODE_ACCUMULATE = 2 };
+/** activation codes of the fused entry points (as packages/core/assembly/index.ts) */
+enum { ACT_IDENTITY = 0, ACT_RELU = 1 };
+
+/** K block: a KC×NR strip of packed B stays in L1 while every row tile of C passes over it. */
+#define KC 256
+
+/** What the last K block does besides storing C: mask it by g'(vBelow), or also write g(C). */
+typedef struct {
+  const float *mask; /* (rows, cols) like C: C = mask > 0 ? C : 0 (ReLU'), or NULL */
+  float *out;        /* (rows, cols) like C: out = relu ? max(C, 0) : C, or NULL */
+  int relu;
+} Epilogue;
+
+/** Per-thread (per N-API environment) scratch for packed B: grown rarely, never per call. */
+typedef struct {
+  float *buf;
+  size_t floats;
+} Scratch;
+
+static float *scratch_floats(Scratch *s, size_t floats) {
+  if (floats <= s->floats) return s->buf;
+  size_t want = floats + floats / 2;
+  want = (want + 15) & ~(size_t)15;
+  float *p = aligned_alloc(64, want * sizeof(float));
+  if (p == NULL) return NULL;
+  free(s->buf);
+  s->buf = p;
+  s->floats = want;
+  return p;
+}
+
+#define SG_CAT2(a, b) a##_##b
+#define SG_CAT(a, b) SG_CAT2(a, b)
+#define SG_NAME(x) SG_CAT(SG_ISA, x)
+
+// ---- AVX-512: 16 floats a vector, tiles of 8 rows × 32 columns (16 accumulators of 32 zmm) ----
+#define SG_ISA avx512
+#define SG_TARGET "avx512f"
+#define VW 16
+#define MR 8
+typedef __m512 avx512_vec;
+#define SG_HELPER static inline __attribute__((always_inline, target(SG_TARGET)))
+SG_HELPER __mmask16 avx512_mask(int valid) { return valid >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << valid) - 1u); }
+SG_HELPER __m512 avx512_zero(void) { return _mm512_setzero_ps(); }
+SG_HELPER __m512 avx512_set1(float x) { return _mm512_set1_ps(x); }
+SG_HELPER __m512 avx512_fma(__m512 a, __m512 b, __m512 c) { return _mm512_fmadd_ps(a, b, c); }
+SG_HELPER __m512 avx512_add(__m512 a, __m512 b) { return _mm512_add_ps(a, b); }
+SG_HELPER __m512 avx512_load_aligned(const float *p) { return _mm512_load_ps(p); }
+SG_HELPER __m512 avx512_loadn(const float *p, int valid) { return valid >= 16 ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(avx512_mask(valid), p); }
+SG_HELPER void avx512_storen(float *p, __m512 v, int valid) {
+  if (valid >= 16) _mm512_storeu_ps(p, v);
+  else _mm512_mask_storeu_ps(p, avx512_mask(valid), v);
+}
+/** select > 0 ? x : +0 (also +0 where select is NaN): ReLU when select is x, ReLU' ⊙ x otherwise */
+SG_HELPER __m512 avx512_where_positive(__m512 select, __m512 x) { return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(select, _mm512_setzero_ps(), _CMP_GT_OQ), x); }
+#include "shardgrad_native.c"
+#undef SG_ISA
+#undef SG_TARGET
+#undef VW
+#undef MR
+#undef SG_HELPER
+
+// ---- AVX2 + FMA: 8 floats a vector, tiles of 6 rows × 16 columns (12 accumulators of 16 ymm) ----
+#define SG_ISA avx2
+#define SG_TARGET "avx2,fma"
+#define VW 8
+#define MR 6
+typedef __m256 avx2_vec;
+#define SG_HELPER static inline __attribute__((always_inline, target(SG_TARGET)))
+static const int32_t avx2_mask_table[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+SG_HELPER __m256i avx2_mask(int valid) { return _mm256_loadu_si256((const __m256i *)(avx2_mask_table + 8 - valid)); }
+SG_HELPER __m256 avx2_zero(void) { return _mm256_setzero_ps(); }
+SG_HELPER __m256 avx2_set1(float x) { return _mm256_set1_ps(x); }
+SG_HELPER __m256 avx2_fma(__m256 a, __m256 b, __m256 c) { return _mm256_fmadd_ps(a, b, c); }
+SG_HELPER __m256 avx2_add(__m256 a, __m256 b) { return _mm256_add_ps(a, b); }
+SG_HELPER __m256 avx2_load_aligned(const float *p) { return _mm256_load_ps(p); }
+SG_HELPER __m256 avx2_loadn(const float *p, int valid) { return valid >= 8 ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, avx2_mask(valid)); }
+SG_HELPER void avx2_storen(float *p, __m256 v, int valid) {
+  if (valid >= 8) _mm256_storeu_ps(p, v);
+  else _mm256_maskstore_ps(p, avx2_mask(valid), v);
+}
+SG_HELPER __m256 avx2_where_positive(__m256 select, __m256 x) { return _mm256_and_ps(x, _mm256_cmp_ps(select, _mm256_setzero_ps(), _CMP_GT_OQ)); }
+#include "shardgrad_native.c"
+#undef SG_ISA
+#undef SG_TARGET
+#undef VW
+#undef MR
+#undef SG_HELPER
+
+// ---- the N-API side ----
+
+/** One instruction set's entry points; an exported function carries a pointer to one as its data. */
+typedef struct {
+  const char *name;
+  int (*gemm_bias)(Scratch *, float *, const float *, const float *, const float *, size_t, size_t, size_t, const Epilogue *);
+  int (*gemm_nt)(Scratch *, float *, const float *, const float *, size_t, size_t, size_t, const Epilogue *);
+  int (*gemm_tn_acc)(Scratch *, float *, float *, const float *, const float *, size_t, size_t, size_t);
+} Isa;
+
+static const Isa ISA_AVX512 = {"avx512", avx512_gemm_bias, avx512_gemm_nt, avx512_gemm_tn_acc};
+static const Isa ISA_AVX2 = {"avx2", avx2_gemm_bias, avx2_gemm_nt, avx2_gemm_tn_acc};
+
+static int has_avx512(void) { return __builtin_cpu_supports("avx512f"); }
+static int has_avx2(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
+
+#define MAX_ARGS 9
+
+typedef struct {
+  napi_env env;
+  napi_value argv[MAX_ARGS];
+  const Isa *isa;
+  Scratch *scratch;
+  int ok;
+} Call;
+
+static int call_begin(napi_env env, napi_callback_info info, Call *c, size_t want) {
+  size_t argc = MAX_ARGS;
+  void *data;
+  c->env = env;
+  c->ok = 0;
+  if (napi_get_cb_info(env, info, &argc, c->argv, NULL, &data) != napi_ok) return 0;
+  if (argc < want) {
+    napi_throw_type_error(env, NULL, "shardgrad native: too few arguments");
+    return 0;
+  }
+  c->isa = (const Isa *)data;
+  if (napi_get_instance_data(env, (void **)&c->scratch) != napi_ok || c->scratch == NULL) {
+    napi_throw_error(env, NULL, "shardgrad native: no per-thread scratch");
+    return 0;
+  }
+  c->ok = 1;
+  return 1;
+}
+
+/** argument i as a Float32Array of at least `need` elements: its data pointer, in place (byteOffset honoured). */
+static float *arg_f32(Call *c, int i, size_t need, const char *what) {
+  if (!c->ok) return NULL;
+  napi_typedarray_type type;
+  size_t length, offset;
+  void *data;
+  napi_value buffer;
+  if (napi_get_typedarray_info(c->env, c->argv[i], &type, &length, &data, &buffer, &offset) != napi_ok || type != napi_float32_array) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "shardgrad native: %s must be a Float32Array", what);
+    napi_throw_type_error(c->env, NULL, msg);
+    c->ok = 0;
+    return NULL;
+  }
+  if (length < need) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "shardgrad native: %s has %zu elements, the shape needs %zu", what, length, need);
+    napi_throw_range_error(c->env, NULL, msg);
+    c->ok = 0;
+    return NULL;
+  }
+  return (float *)data;
+}
+
+static size_t arg_size(Call *c, int i, const char *what) {
+  if (!c->ok) return 0;
+  int32_t x;
+  if (napi_get_value_int32(c->env, c->argv[i], &x) != napi_ok || x < 0) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "shardgrad native: %s must be a non-negative integer", what);
+    napi_throw_type_error(c->env, NULL, msg);
+    c->ok = 0;
+    return 0;
+  }
+  return (size_t)x;
+}
+
+static int arg_act(Call *c, int i) {
+  size_t act = arg_size(c, i, "act");
+  if (c->ok && act != ACT_IDENTITY && act != ACT_RELU) {
+    napi_throw_range_error(c->env, NULL, "shardgrad native: act must be 0 (identity) or 1 (relu)");
+    c->ok = 0;
+  }
+  return (int)act;
+}
+
+static napi_value out_of_memory(napi_env env) {
+  napi_throw_error(env, NULL, "shardgrad native: out of memory for packing scratch");
+  return NULL;
+}
+
+/** gemmBias(v, y, W, b, m, k, n): v(m,n) = y(m,k)·W(k,n) + b(n) */
+static napi_value js_gemm_bias(napi_env env, napi_callback_info info) {
+  Call c;
+  if (!call_begin(env, info, &c, 7)) return NULL;
+  size_t m = arg_size(&c, 4, "m"), k = arg_size(&c, 5, "k"), n = arg_size(&c, 6, "n");
+  float *v = arg_f32(&c, 0, m * n, "v");
+  const float *y = arg_f32(&c, 1, m * k, "y"), *W = arg_f32(&c, 2, k * n, "W"), *b = arg_f32(&c, 3, n, "b");
+  if (!c.ok) return NULL;
+  Epilogue none = {NULL, NULL, 0};
+  if (!c.isa->gemm_bias(c.scratch, v, y, W, b, m, k, n, &none)) return out_of_memory(env);
+  return NULL;
+}
+
+/** gemmNT(dy, dv, W, m, n, k): dy(m,k) = dv(m,n)·W(k,n)ᵀ */
+static napi_value js_gemm_nt(napi_env env, napi_callback_info info) {
+  Call c;
+  if (!call_begin(env, info, &c, 6)) return NULL;
+  size_t m = arg_size(&c, 3, "m"), n = arg_size(&c, 4, "n"), k = arg_size(&c, 5, "k");
+  float *dy = arg_f32(&c, 0, m * k, "dy");
+  const float *dv = arg_f32(&c, 1, m * n, "dv"), *W = arg_f32(&c, 2, k * n, "W");
+  if (!c.ok) return NULL;
+  Epilogue none = {NULL, NULL, 0};
+  if (!c.isa->gemm_nt(c.scratch, dy, dv, W, m, n, k, &none)) return out_of_memory(env);
+  return NULL;
+}
+
+/** gemmTNAcc(dW, db, y, dv, m, k, n): dW(k,n) += y(m,k)ᵀ·dv(m,n), db(n) += Σ rows of dv */
+static napi_value js_gemm_tn_acc(napi_env env, napi_callback_info info) {
+  Call c;
+  if (!call_begin(env, info, &c, 7)) return NULL;
+  size_t m = arg_size(&c, 4, "m"), k = arg_size(&c, 5, "k"), n = arg_size(&c, 6, "n");
+  float *dW = arg_f32(&c, 0, k * n, "dW"), *db = arg_f32(&c, 1, n, "db");
+  const float *y = arg_f32(&c, 2, m * k, "y"), *dv = arg_f32(&c, 3, m * n, "dv");
+  if (!c.ok) return NULL;
+  if (!c.isa->gemm_tn_acc(c.scratch, dW, db, y, dv, m, k, n)) return out_of_memory(env);
+  return NULL;
+}
+
+/** denseForward(v, out, y, W, b, m, k, n, act): v = y·W + b, out = g(v), g = identity (0) or ReLU (1) */
+static napi_value js_dense_forward(napi_env env, napi_callback_info info) {
+  Call c;
+  if (!call_begin(env, info, &c, 9)) return NULL;
+  size_t m = arg_size(&c, 5, "m"), k = arg_size(&c, 6, "k"), n = arg_size(&c, 7, "n");
+  int act = arg_act(&c, 8);
+  float *v = arg_f32(&c, 0, m * n, "v"), *out = arg_f32(&c, 1, m * n, "out");
+  const float *y = arg_f32(&c, 2, m * k, "y"), *W = arg_f32(&c, 3, k * n, "W"), *b = arg_f32(&c, 4, n, "b");
+  if (!c.ok) return NULL;
+  Epilogue e = {NULL, out, act == ACT_RELU};
+  if (!c.isa->gemm_bias(c.scratch, v, y, W, b, m, k, n, &e)) return out_of_memory(env);
+  return NULL;
+}
+
+/** denseBackwardInput(dvBelow, dv, W, vBelow, m, n, k, act): dvBelow = (dv·Wᵀ) ⊙ g'(vBelow) */
+static napi_value js_dense_backward_input(napi_env env, napi_callback_info info) {
+  Call c;
+  if (!call_begin(env, info, &c, 8)) return NULL;
+  size_t m = arg_size(&c, 4, "m"), n = arg_size(&c, 5, "n"), k = arg_size(&c, 6, "k");
+  int act = arg_act(&c, 7);
+  float *dvb = arg_f32(&c, 0, m * k, "dvBelow");
+  const float *dv = arg_f32(&c, 1, m * n, "dv"), *W = arg_f32(&c, 2, k * n, "W"), *vb = arg_f32(&c, 3, m * k, "vBelow");
+  if (!c.ok) return NULL;
+  Epilogue e = {act == ACT_RELU ? vb : NULL, NULL, 0};
+  if (!c.isa->gemm_nt(c.scratch, dvb, dv, W, m, n, k, &e)) return out_of_memory(env);
+  return NULL;
+}
+
+/** kernels(isa): an object of the five entry points for "avx512" or "avx2" (one this CPU has). */
+static napi_value js_kernels(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value arg;
+  char name[16] = "";
+  size_t len;
+  napi_get_cb_info(env, info, &argc, &arg, NULL, NULL);
+  if (argc < 1 || napi_get_value_string_utf8(env, arg, name, sizeof name, &len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "shardgrad native: kernels(isa) takes \"avx512\" or \"avx2\"");
+    return NULL;
+  }
+  const Isa *isa = NULL;
+  if (strcmp(name, "avx512") == 0 && has_avx512()) isa = &ISA_AVX512;
+  if (strcmp(name, "avx2") == 0 && has_avx2()) isa = &ISA_AVX2;
+  if (isa == NULL) {
+    napi_throw_range_error(env, NULL, "shardgrad native: this CPU does not run that instruction set");
+    return NULL;
+  }
+  static const struct {
+    const char *name;
+    napi_callback cb;
+  } fns[] = {{"gemmBias", js_gemm_bias}, {"gemmNT", js_gemm_nt}, {"gemmTNAcc", js_gemm_tn_acc}, {"denseForward", js_dense_forward}, {"denseBackwardInput", js_dense_backward_input}};
+  napi_value obj, fn, str;
+  napi_create_object(env, &obj);
+  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+    napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].cb, (void *)isa, &fn);
+    napi_set_named_property(env, obj, fns[i].name, fn);
+  }
+  napi_create_string_utf8(env, isa->name, NAPI_AUTO_LENGTH, &str);
+  napi_set_named_property(env, obj, "isa", str);
+  return obj;
+}
+
+static void scratch_finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  Scratch *s = data;
+  free(s->buf);
+  free(s);
+}
+
+/** Module init, once per environment (main thread and each worker): isas (best first) and kernels(). */
+NAPI_MODULE_INIT() {
+  Scratch *s = calloc(1, sizeof(Scratch));
+  if (s == NULL || napi_set_instance_data(env, s, scratch_finalize, NULL) != napi_ok) {
+    free(s);
+    napi_throw_error(env, NULL, "shardgrad native: cannot set up per-thread scratch");
+    return NULL;
+  }
+  napi_value isas, str, fn;
+  napi_create_array(env, &isas);
+  uint32_t count = 0;
+  if (has_avx512()) {
+    napi_create_string_utf8(env, "avx512", NAPI_AUTO_LENGTH, &str);
+    napi_set_element(env, isas, count++, str);
+  }
+  if (has_avx2()) {
+    napi_create_string_utf8(env, "avx2", NAPI_AUTO_LENGTH, &str);
+    napi_set_element(env, isas, count++, str);
+  }
+  napi_set_named_property(env, exports, "isas", isas);
+  napi_create_function(env, "kernels", NAPI_AUTO_LENGTH, js_kernels, NULL, &fn);
+  napi_set_named_property(env, exports, "kernels", fn);
+  return exports;
+}
+
+#else // ---- the generic GEMM, once per instruction set (SG_ISA, SG_TARGET, VW, MR, helpers) ----
+
+#define VEC SG_NAME(vec)
+#define NR (2 * VW)
+#define SG_FN static __attribute__((target(SG_TARGET)))
+
+/**
+ * One register tile: C(mr, up to NR) = init + A(mr, kc)·Bp(kc, NR), mr ≤ MR and nv ∈ {1, 2} vectors
+ * of columns, both constants where this is inlined so the accumulators live in registers.
+ * A(r, p) is read at a[r·ars + p·aps] (so A may be stored transposed); Bp is packed, NR floats a
+ * row, zero-padded. `cols` of the NR columns are real; `last` is the epilogue on the final K block.
+ */
+SG_HELPER void SG_NAME(tile)(const int mr, const int nv, size_t kc, const float *a, ptrdiff_t ars, ptrdiff_t aps, const float *bp, float *c, ptrdiff_t ldc,
+                            int cols, int mode, const float *bias, const Epilogue *last, ptrdiff_t off) {
+  VEC acc[MR][2];
+  const int valid0 = cols < VW ? cols : VW;
+  const int valid1 = cols - VW;
+  for (int r = 0; r < mr; r++) {
+    for (int v = 0; v < nv; v++) {
+      const int valid = v == 0 ? valid0 : valid1;
+      if (mode == MODE_ACCUMULATE) acc[r][v] = SG_NAME(loadn)(c + r * ldc + v * VW, valid);
+      else if (mode == MODE_BIAS) acc[r][v] = SG_NAME(loadn)(bias + v * VW, valid);
+      else acc[r][v] = SG_NAME(zero)();
+    }
+  }
+  for (size_t p = 0; p < kc; p++) {
+    const VEC b0 = SG_NAME(load_aligned)(bp);
+    const VEC b1 = nv > 1 ? SG_NAME(load_aligned)(bp + VW) : b0;
+    const float *ap = a + (ptrdiff_t)p * aps;
+    for (int r = 0; r < mr; r++) {
+      const VEC x = SG_NAME(set1)(ap[r * ars]);
+      acc[r][0] = SG_NAME(fma)(x, b0, acc[r][0]);
+      if (nv > 1) acc[r][1] = SG_NAME(fma)(x, b1, acc[r][1]);
+    }
+    bp += NR;
+  }
+  for (int r = 0; r < mr; r++) {
+    for (int v = 0; v < nv; v++) {
+      const int valid = v == 0 ? valid0 : valid1;
+      const ptrdiff_t at = r * ldc + v * VW;
+      VEC x = acc[r][v];
+      if (last && last->mask) x = SG_NAME(where_positive)(SG_NAME(loadn)(last->mask + off + at, valid), x);
+      SG_NAME(storen)(c + at, x, valid);
+      if (last && last->out) SG_NAME(storen)(last->out + off + at, last->relu ? SG_NAME(where_positive)(x, x) : x, valid);
+    }
+  }
+}
+
+/** The tile for a run-time row count and column-vector count, each case with constants. */
+SG_FN void SG_NAME(tile_any)(int mr, int nv, size_t kc, const float *a, ptrdiff_t ars, ptrdiff_t aps, const float *bp, float *c, ptrdiff_t ldc, int cols,
+                             int mode, const float *bias, const Epilogue *last, ptrdiff_t off) {
+#define SG_TILE(R, V) SG_NAME(tile)(R, V, kc, a, ars, aps, bp, c, ldc, cols, mode, bias, last, off)
+  if (nv == 2) {
+    switch (mr) {
+      case MR: SG_TILE(MR, 2); return;
+      case 1: SG_TILE(1, 2); return;
+      case 2: SG_TILE(2, 2); return;
+      case 3: SG_TILE(3, 2); return;
+      case 4: SG_TILE(4, 2); return;
+      case 5: SG_TILE(5, 2); return;
+#if MR > 6
+      case 6: SG_TILE(6, 2); return;
+      case 7: SG_TILE(7, 2); return;
+#endif
+    }
+  } else {
+    switch (mr) {
+      case MR: SG_TILE(MR, 1); return;
+      case 1: SG_TILE(1, 1); return;
+      case 2: SG_TILE(2, 1); return;
+      case 3: SG_TILE(3, 1); return;
+      case 4: SG_TILE(4, 1); return;
+      case 5: SG_TILE(5, 1); return;
+#if MR > 6
+      case 6: SG_TILE(6, 1); return;
+      case 7: SG_TILE(7, 1); return;
+#endif
+    }
+  }
+#undef SG_TILE
+}
+
+/**
+ * Packs rows p0..p0+kc of B(K, N) into panels of NR columns (panel j: kc rows of NR floats,
+ * zero-padded past N). B(p, j) is read at b[p·brs + j·bcs]: row-major W, or Wᵀ read in place.
+ */
+SG_FN void SG_NAME(pack_b)(float *dst, const float *b, ptrdiff_t brs, ptrdiff_t bcs, size_t p0, size_t kc, size_t N) {
+  for (size_t j0 = 0; j0 < N; j0 += NR) {
+    const size_t cols = N - j0 < NR ? N - j0 : NR;
+    if (bcs == 1) {
+      for (size_t p = 0; p < kc; p++) {
+        const float *src = b + (ptrdiff_t)(p0 + p) * brs + (ptrdiff_t)j0;
+        const int c0 = cols < VW ? (int)cols : VW;
+        _Static_assert(NR == 2 * VW, "two vectors a panel row");
+        SG_NAME(storen)(dst + p * NR, SG_NAME(loadn)(src, c0), VW);
+        SG_NAME(storen)(dst + p * NR + VW, cols > VW ? SG_NAME(loadn)(src + VW, (int)cols - VW) : SG_NAME(zero)(), VW);
+      }
+    } else {
+      // transposed source: read each column's run of kc floats contiguously
+      for (size_t j = 0; j < NR; j++) {
+        float *d = dst + j;
+        if (j < cols) {
+          const float *src = b + (ptrdiff_t)(j0 + j) * bcs + (ptrdiff_t)p0 * brs;
+          for (size_t p = 0; p < kc; p++) d[p * NR] = src[(ptrdiff_t)p * brs];
+        } else {
+          for (size_t p = 0; p < kc; p++) d[p * NR] = 0.0f;
+        }
+      }
+    }
+    dst += kc * NR;
+  }
+}
+
+/**
+ * C(M, N) = init + A(M, K)·B(K, N) with init by `mode` and the epilogue on the last K block.
+ * K in blocks of KC (B packed per block), then NR-column panels, then MR-row tiles down all of M.
+ */
+SG_FN int SG_NAME(gemm)(Scratch *s, float *c, ptrdiff_t ldc, const float *a, ptrdiff_t ars, ptrdiff_t aps, const float *b, ptrdiff_t brs, ptrdiff_t bcs,
+                         size_t M, size_t N, size_t K, int mode, const float *bias, const Epilogue *epi) {
+  if (M == 0 || N == 0) return 1;
+  const size_t panels = (N + NR - 1) / NR;
+  const size_t kcMax = K < KC ? K : KC;
+  float *packed = scratch_floats(s, (kcMax > 0 ? kcMax : 1) * panels * NR);
+  if (packed == NULL) return 0;
+  size_t p0 = 0;
+  do {
+    const size_t kc = K - p0 < KC ? K - p0 : KC;
+    const int blockMode = p0 == 0 ? mode : MODE_ACCUMULATE;
+    const Epilogue *last = p0 + kc >= K ? epi : NULL;
+    SG_NAME(pack_b)(packed, b, brs, bcs, p0, kc, N);
+    for (size_t jp = 0; jp < panels; jp++) {
+      const size_t j0 = jp * NR;
+      const int cols = (int)(N - j0 < NR ? N - j0 : NR);
+      const int nv = cols > VW ? 2 : 1;
+      const float *bp = packed + jp * kc * NR;
+      for (size_t i0 = 0; i0 < M; i0 += MR) {
+        const int mr = (int)(M - i0 < MR ? M - i0 : MR);
+        const ptrdiff_t off = (ptrdiff_t)i0 * ldc + (ptrdiff_t)j0;
+        SG_NAME(tile_any)(mr, nv, kc, a + (ptrdiff_t)i0 * ars + (ptrdiff_t)p0 * aps, ars, aps, bp, c + off, ldc, cols, blockMode, bias ? bias + j0 : NULL, last, off);
+      }
+    }
+    p0 += kc;
+  } while (p0 < K);
+  return 1;
+}
+
+/** v(m, n) = y(m, k)·W(k, n) + b(n) */
+SG_FN int SG_NAME(gemm_bias)(Scratch *s, float *v, const float *y, const float *W, const float *b, size_t m, size_t k, size_t n, const Epilogue *epi) {
+  return SG_NAME(gemm)(s, v, (ptrdiff_t)n, y, (ptrdiff_t)k, 1, W, (ptrdiff_t)n, 1, m, n, k, MODE_BIAS, b, epi);
+}
+
+/** dy(m, k) = dv(m, n)·W(k, n)ᵀ: B(j, p) = W[p·n + j], packed from W in place */
+SG_FN int SG_NAME(gemm_nt)(Scratch *s, float *dy, const float *dv, const float *W, size_t m, size_t n, size_t k, const Epilogue *epi) {
+  return SG_NAME(gemm)(s, dy, (ptrdiff_t)k, dv, (ptrdiff_t)n, 1, W, 1, (ptrdiff_t)n, m, k, n, MODE_ZERO, NULL, epi);
+}
+
+/** dW(k, n) += y(m, k)ᵀ·dv(m, n) (A(p, i) = y[i·k + p], read in place) and db(n) += Σ_i dv(i, ·) in row order */
+SG_FN int SG_NAME(gemm_tn_acc)(Scratch *s, float *dW, float *db, const float *y, const float *dv, size_t m, size_t k, size_t n) {
+  if (!SG_NAME(gemm)(s, dW, (ptrdiff_t)n, y, 1, (ptrdiff_t)k, dv, (ptrdiff_t)n, 1, k, n, m, MODE_ACCUMULATE, NULL, NULL)) return 0;
+  for (size_t j = 0; j < n; j += VW) {
+    const int valid = (int)(n - j < VW ? n - j : VW);
+    VEC sum = SG_NAME(loadn)(db + j, valid);
+    for (size_t i = 0; i < m; i++) sum = SG_NAME(add)(sum, SG_NAME(loadn)(dv + i * n + j, valid));
+    SG_NAME(storen)(db + j, sum, valid);
+  }
+  return 1;
+}
+
+#undef VEC
+#undef NR
+#undef SG_FN
+#endif
