@@ -27,8 +27,10 @@ enum { MODE_ZERO = 0, MODE_BIAS = 1, MODE_ACCUMULATE = 2 };
 /** activation codes of the fused entry points (as packages/core/assembly/index.ts) */
 enum { ACT_IDENTITY = 0, ACT_RELU = 1 };
 
-/** K block: a KC×NR strip of packed B stays in L1 while every row tile of C passes over it. */
+/** Cache blocks (floats): a KC×NR panel of packed B stays in L1, an MC×KC block of A in L2. */
 #define KC 256
+#define MC 128
+#define NC 1024
 
 /** What the last K block does besides storing C: mask it by g'(vBelow), or also write g(C). */
 typedef struct {
@@ -424,31 +426,43 @@ SG_FN void SG_NAME(tile_any)(int mr, int nv, size_t kc, const float *a, ptrdiff_
 }
 
 /**
- * Packs rows p0..p0+kc of B(K, N) into panels of NR columns (panel j: kc rows of NR floats,
- * zero-padded past N). B(p, j) is read at b[p·brs + j·bcs]: row-major W, or Wᵀ read in place.
+ * Packs rows p0..p0+kc of B(·, nc) into panels of NR columns (panel j: kc rows of NR floats,
+ * zero-padded past nc). B(p, j) is read at b[p·brs + j·bcs]: row-major W, or Wᵀ read in place.
  */
-SG_FN void SG_NAME(pack_b)(float *dst, const float *b, ptrdiff_t brs, ptrdiff_t bcs, size_t p0, size_t kc, size_t N) {
-  for (size_t j0 = 0; j0 < N; j0 += NR) {
-    const size_t cols = N - j0 < NR ? N - j0 : NR;
+SG_FN void SG_NAME(pack_b)(float *dst, const float *b, ptrdiff_t brs, ptrdiff_t bcs, size_t p0, size_t kc, size_t nc) {
+  _Static_assert(NR == 2 * VW, "two vectors a panel row");
+  for (size_t j0 = 0; j0 < nc; j0 += NR) {
+    const size_t cols = nc - j0 < NR ? nc - j0 : NR;
     if (bcs == 1) {
       for (size_t p = 0; p < kc; p++) {
         const float *src = b + (ptrdiff_t)(p0 + p) * brs + (ptrdiff_t)j0;
         const int c0 = cols < VW ? (int)cols : VW;
-        _Static_assert(NR == 2 * VW, "two vectors a panel row");
         SG_NAME(storen)(dst + p * NR, SG_NAME(loadn)(src, c0), VW);
         SG_NAME(storen)(dst + p * NR + VW, cols > VW ? SG_NAME(loadn)(src + VW, (int)cols - VW) : SG_NAME(zero)(), VW);
       }
     } else {
-      // transposed source: read each column's run of kc floats contiguously
-      for (size_t j = 0; j < NR; j++) {
-        float *d = dst + j;
-        if (j < cols) {
-          const float *src = b + (ptrdiff_t)(j0 + j) * bcs + (ptrdiff_t)p0 * brs;
-          for (size_t p = 0; p < kc; p++) d[p * NR] = src[(ptrdiff_t)p * brs];
-        } else {
-          for (size_t p = 0; p < kc; p++) d[p * NR] = 0.0f;
+      // transposed source (brs == 1): column j is a contiguous run of W; 4×4 blocks transposed in registers
+      size_t j = 0;
+      for (; j + 4 <= cols; j += 4) {
+        const float *s0 = b + (ptrdiff_t)(j0 + j) * bcs + (ptrdiff_t)p0;
+        size_t p = 0;
+        for (; p + 4 <= kc; p += 4) {
+          __m128 r0 = _mm_loadu_ps(s0 + p), r1 = _mm_loadu_ps(s0 + bcs + p), r2 = _mm_loadu_ps(s0 + 2 * bcs + p), r3 = _mm_loadu_ps(s0 + 3 * bcs + p);
+          _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+          _mm_store_ps(dst + p * NR + j, r0);
+          _mm_store_ps(dst + (p + 1) * NR + j, r1);
+          _mm_store_ps(dst + (p + 2) * NR + j, r2);
+          _mm_store_ps(dst + (p + 3) * NR + j, r3);
         }
+        for (; p < kc; p++)
+          for (size_t q = 0; q < 4; q++) dst[p * NR + j + q] = s0[(ptrdiff_t)q * bcs + (ptrdiff_t)p];
       }
+      for (; j < cols; j++) {
+        const float *src = b + (ptrdiff_t)(j0 + j) * bcs + (ptrdiff_t)p0;
+        for (size_t p = 0; p < kc; p++) dst[p * NR + j] = src[p];
+      }
+      for (; j < NR; j++)
+        for (size_t p = 0; p < kc; p++) dst[p * NR + j] = 0.0f;
     }
     dst += kc * NR;
   }
@@ -456,30 +470,38 @@ SG_FN void SG_NAME(pack_b)(float *dst, const float *b, ptrdiff_t brs, ptrdiff_t 
 
 /**
  * C(M, N) = init + A(M, K)·B(K, N) with init by `mode` and the epilogue on the last K block.
- * K in blocks of KC (B packed per block), then NR-column panels, then MR-row tiles down all of M.
+ * Loops, outermost first: K blocks of KC, column blocks of NC (B packed: the KC×NR panel in use
+ * stays in L1), row blocks of MC (that block of A stays in L2 across the panels), NR-column panels,
+ * MR-row tiles. A is read in place: packing it too was measured slower here (docs/kernels.md).
  */
 SG_FN int SG_NAME(gemm)(Scratch *s, float *c, ptrdiff_t ldc, const float *a, ptrdiff_t ars, ptrdiff_t aps, const float *b, ptrdiff_t brs, ptrdiff_t bcs,
                          size_t M, size_t N, size_t K, int mode, const float *bias, const Epilogue *epi) {
   if (M == 0 || N == 0) return 1;
-  const size_t panels = (N + NR - 1) / NR;
-  const size_t kcMax = K < KC ? K : KC;
-  float *packed = scratch_floats(s, (kcMax > 0 ? kcMax : 1) * panels * NR);
-  if (packed == NULL) return 0;
+  const size_t kcMax = K == 0 ? 1 : K < KC ? K : KC;
+  const size_t ncMax = N < NC ? (N + NR - 1) / NR * NR : NC;
+  float *packedB = scratch_floats(s, kcMax * ncMax);
+  if (packedB == NULL) return 0;
   size_t p0 = 0;
   do {
     const size_t kc = K - p0 < KC ? K - p0 : KC;
     const int blockMode = p0 == 0 ? mode : MODE_ACCUMULATE;
     const Epilogue *last = p0 + kc >= K ? epi : NULL;
-    SG_NAME(pack_b)(packed, b, brs, bcs, p0, kc, N);
-    for (size_t jp = 0; jp < panels; jp++) {
-      const size_t j0 = jp * NR;
-      const int cols = (int)(N - j0 < NR ? N - j0 : NR);
-      const int nv = cols > VW ? 2 : 1;
-      const float *bp = packed + jp * kc * NR;
-      for (size_t i0 = 0; i0 < M; i0 += MR) {
-        const int mr = (int)(M - i0 < MR ? M - i0 : MR);
-        const ptrdiff_t off = (ptrdiff_t)i0 * ldc + (ptrdiff_t)j0;
-        SG_NAME(tile_any)(mr, nv, kc, a + (ptrdiff_t)i0 * ars + (ptrdiff_t)p0 * aps, ars, aps, bp, c + off, ldc, cols, blockMode, bias ? bias + j0 : NULL, last, off);
+    for (size_t j0 = 0; j0 < N; j0 += NC) {
+      const size_t nc = N - j0 < NC ? N - j0 : NC;
+      SG_NAME(pack_b)(packedB, b + (ptrdiff_t)j0 * bcs, brs, bcs, p0, kc, nc);
+      for (size_t i0 = 0; i0 < M; i0 += MC) {
+        const size_t mc = M - i0 < MC ? M - i0 : MC;
+        const float *ablock = a + (ptrdiff_t)i0 * ars + (ptrdiff_t)p0 * aps;
+        for (size_t jp = 0; jp < nc; jp += NR) {
+          const int cols = (int)(nc - jp < NR ? nc - jp : NR);
+          const int nv = cols > VW ? 2 : 1;
+          const float *bp = packedB + jp * kc;
+          for (size_t ir = 0; ir < mc; ir += MR) {
+            const int mr = (int)(mc - ir < MR ? mc - ir : MR);
+            const ptrdiff_t off = (ptrdiff_t)(i0 + ir) * ldc + (ptrdiff_t)(j0 + jp);
+            SG_NAME(tile_any)(mr, nv, kc, ablock + (ptrdiff_t)ir * ars, ars, aps, bp, c + off, ldc, cols, blockMode, bias ? bias + j0 + jp : NULL, last, off);
+          }
+        }
       }
     }
     p0 += kc;
