@@ -43,7 +43,7 @@ export type DataSource =
       readonly classes?: number;
     };
 
-export type KernelChoice = 'wasm' | 'reference';
+export type KernelChoice = 'auto' | 'native' | 'wasm' | 'reference';
 
 /** Everything one training run needs. Validated by the trainer; bad values throw ShardgradError naming the flag. */
 export interface TrainConfig {
@@ -120,4 +120,6 @@ export interface TrainResult {
   readonly lastCheckpoint?: string;
   /** worker tasks that failed (crash or throw) and were recomputed on a fresh or the same worker */
   readonly workerRetries: number;
+  /** the kernels in use (Kernels.name: native-avx512, wasm-relaxed, …), --kernel auto resolved */
+  readonly kernel: string;
 }

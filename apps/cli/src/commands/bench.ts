@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { benchmarkWorkers, type WorkerBenchRow } from '@shardgrad/coordinator';
+import { benchmarkWorkers, type KernelChoice, type WorkerBenchRow } from '@shardgrad/coordinator';
 import { errors, optimizerConfig, OPTIMIZERS, type OptimizerKind } from '@shardgrad/core';
 import type { Argv } from 'yargs';
 import { print } from '../io/stdout.js';
@@ -7,6 +7,7 @@ import { architectureOptions, specFromFlags, type ArchitectureFlags } from '../f
 import { dataOptions, dataSourceFromFlags, loadData, type CsvFlags } from '../flags/data.js';
 import { nonNegativeInt, numberOption, positiveInt, positiveIntList, workerCount } from '../flags/numbers.js';
 import { progressBar } from '../render/progress-bar.js';
+import { KERNEL_CHOICES } from './train.js';
 
 interface BenchFlags extends ArchitectureFlags, CsvFlags {
   data: string;
@@ -17,7 +18,7 @@ interface BenchFlags extends ArchitectureFlags, CsvFlags {
   shards: unknown;
   seed: unknown;
   optimizer: OptimizerKind;
-  kernel: 'wasm' | 'reference';
+  kernel: KernelChoice;
   json: boolean;
 }
 
@@ -43,7 +44,7 @@ export function registerBench(y: Argv): Argv {
         .option('shards', numberOption(undefined, 16))
         .option('seed', numberOption(undefined, 1))
         .option('optimizer', { choices: OPTIMIZERS, default: 'sgd' as OptimizerKind })
-        .option('kernel', { choices: ['wasm', 'reference'] as const, default: 'wasm' as const })
+        .option('kernel', { choices: KERNEL_CHOICES, default: 'auto' as KernelChoice, describe: 'matrix kernels: auto = native where available, else wasm' })
         .option('json', { type: 'boolean', default: false, describe: 'one JSON object per worker count, one per line' })
         .example('$0 bench', '784-128-10 on MNIST, batch 256, for 1, 2, … workers')
         .example('$0 bench --workers 1,2 --batch 64 --steps 50 --json', 'small batches, where per-step overhead shows, as JSON lines'),
@@ -62,10 +63,10 @@ async function bench(f: BenchFlags): Promise<void> {
   const spec = specFromFlags(f, '128', data);
   const bar = f.json ? null : progressBar(counts.length, 'benchmarking {bar} {value}/{total} worker counts | ETA {eta_formatted}');
   const rows: WorkerBenchRow[] = [];
-  if (!f.json) {
-    const head = `${spec.sizes.join('-')} on ${data.name}, batch ${batch}, ${shards} shards, ${steps} timed steps per worker count (medians, 10th–90th percentile)`;
-    print(`${head}\n${'workers'.padStart(7)} ${'samples/s'.padStart(10)} ${'speed-up'.padStart(8)} ${'efficiency'.padStart(10)} ${'step ms'.padStart(18)} ${'overhead µs/step'.padStart(20)}\n`);
-  }
+  // the header names the kernels in use, known once the first count has run (--kernel auto resolved)
+  const head = (kernel: string) =>
+    `${spec.sizes.join('-')} on ${data.name}, batch ${batch}, ${shards} shards, ${kernel} kernels, ${steps} timed steps per worker count (medians, 10th–90th percentile)\n` +
+    `${'workers'.padStart(7)} ${'samples/s'.padStart(10)} ${'speed-up'.padStart(8)} ${'efficiency'.padStart(10)} ${'step ms'.padStart(18)} ${'overhead µs/step'.padStart(20)}`;
   for (const workers of counts) {
     // one count at a time, so each row prints as soon as it is measured
     const [row] = await benchmarkWorkers({ spec, batch, steps, warmup, workerCounts: [workers], kernel: f.kernel, shards, data, optimizer: optimizerConfig(f.optimizer) });
@@ -75,6 +76,10 @@ async function bench(f: BenchFlags): Promise<void> {
     if (f.json) {
       print(JSON.stringify({ type: 'bench', ...r, batch, shards, steps }) + '\n');
     } else {
+      if (rows.length === 1) {
+        if (bar) bar.log(head(r.kernel));
+        else print(head(r.kernel) + '\n');
+      }
       const s = r.stepMs;
       const o = r.overheadUs;
       const line =

@@ -14,6 +14,7 @@ import {
   writeTarget,
   type DataSource,
   type Dataset,
+  type KernelChoice,
   type TrainConfig,
   type TrainResult,
 } from '@shardgrad/coordinator';
@@ -49,11 +50,13 @@ interface TrainFlags extends ArchitectureFlags, CsvFlags {
   plot?: string;
   init?: Initializer;
   preprocess?: Preprocess['kind'];
-  kernel: 'wasm' | 'reference';
+  kernel: KernelChoice;
 }
 
 export const DEFAULT_HIDDEN = '128';
 const MAX_WORKERS_HINT = '4 per core';
+/** the --kernel choices of train and bench */
+export const KERNEL_CHOICES: readonly KernelChoice[] = ['auto', 'native', 'wasm', 'reference'];
 
 export function registerTrain(y: Argv): Argv {
   return y.command(
@@ -80,7 +83,7 @@ export function registerTrain(y: Argv): Argv {
         .option('plot', { type: 'string', describe: 'write the loss and accuracy curves as an SVG file' })
         .option('init', { choices: INITIALIZERS, default: 'glorot' as Initializer, describe: 'weight initializer' })
         .option('preprocess', { choices: PREPROCESS_KINDS, describe: 'input scaling fitted on the training rows [default: none for mnist/idx, standardize otherwise]' })
-        .option('kernel', { choices: ['wasm', 'reference'] as const, default: 'wasm' as const, describe: 'matrix kernels' })
+        .option('kernel', { choices: KERNEL_CHOICES, default: 'auto' as KernelChoice, describe: 'matrix kernels: auto = native (AVX-512/AVX2, built at install) where available, else wasm' })
         .example('$0 train', 'the default: 784-128-10 (relu, softmax + cross-entropy) on MNIST, SGD η 0.1, batch 64, 5 epochs → model.sgm')
         .example('$0 train --data xor --hidden 8 --lr 0.3 --epochs 40 --out xor.sgm', 'a small network on the built-in xor set')
         .example('$0 train --workers 2 --checkpoint ckpt --plot curves.svg', 'checkpoint every epoch; Ctrl-C stops cleanly; curves as SVG')
@@ -286,6 +289,7 @@ async function train(f: TrainFlags): Promise<void> {
         samplesPerSec: throughput(facts),
         elapsed: Math.round(result.wallMs) / 1000,
         workers: config.workers,
+        kernel: result.kernel,
         model: f.out,
         stoppedBy: result.stoppedBy ?? null,
         ...(config.resumeFrom !== undefined ? { resumedAtStep: resumedAt } : {}),

@@ -32,7 +32,7 @@ export function formatSummary(f: SummaryFacts): string {
     f.resumedAtStep === undefined ? `${r.steps} steps in ${time}` : `${r.steps} steps; resumed after step ${f.resumedAtStep}, ${r.steps - f.resumedAtStep} steps in ${time} this run`;
   lines.push(
     `trained ${r.spec.sizes.join('-')} on ${f.dataName}: ${r.history.length} epochs, ${steps}, ` +
-      `${Math.round(throughput(f))} samples/s with ${f.workers} worker${f.workers === 1 ? '' : 's'}${why}`,
+      `${Math.round(throughput(f))} samples/s with ${f.workers} worker${f.workers === 1 ? '' : 's'}, ${r.kernel} kernels${why}`,
   );
   if (last && f.classification && Number.isFinite(last.valAccuracy))
     lines.push(`final validation accuracy ${(100 * last.valAccuracy).toFixed(2)}% (validation loss ${last.valLoss.toFixed(4)})`);

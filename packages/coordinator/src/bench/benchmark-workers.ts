@@ -1,5 +1,5 @@
-import { enableRelaxedSimd, loadKernels, loadResidentWasmKernels, localTrainFloats, optimizerConfig, referenceKernels, Rng, trainLocal, type Kernels, type MLPSpec, type OptimizerConfig } from '@shardgrad/core';
-import type { KernelChoice } from '@shardgrad/worker';
+import { enableRelaxedSimd, loadResidentWasmKernels, localTrainFloats, optimizerConfig, referenceKernels, Rng, trainLocal, type Kernels, type MLPSpec, type OptimizerConfig } from '@shardgrad/core';
+import { createKernels, withNativeKernels, type KernelChoice } from '@shardgrad/worker';
 import { sharedFloat32, type Dataset } from '../data/dataset.js';
 import { nodeEngine } from '../engine/create-engine.js';
 import { TrainingRun } from '../run/training-run.js';
@@ -38,6 +38,8 @@ export interface WorkerBenchRow {
   readonly mathMs: Spread;
   /** time per step outside that math: waking the workers, the barrier, waiting for the slowest, µs */
   readonly overheadUs: Spread;
+  /** the kernels in use (Kernels.name), --kernel auto resolved */
+  readonly kernel: string;
 }
 
 export function spread(xs: number[]): Spread {
@@ -67,7 +69,8 @@ export async function benchmarkWorkers(o: WorkerBenchOptions): Promise<WorkerBen
   const warmup = o.warmup ?? 5;
   const optimizer = o.optimizer ?? optimizerConfig('sgd');
   const d = o.data ? { X: o.data.X, Y: o.data.Y, rows: o.data.trainRows } : randomData(o.spec, o.batch);
-  const evalKernels = await loadKernels(o.kernel === 'reference' ? 'reference' : 'wasm');
+  // evaluation kernels of this choice: their name is the row's, and a bad --kernel fails here, in one line
+  const { kernels: evalKernels } = await createKernels(o.kernel);
   const rows: WorkerBenchRow[] = [];
   for (const workers of o.workerCounts) {
     const settings = { spec: o.spec, optimizer, lr: 1e-3, schedule: { kind: 'constant' as const }, batch: o.batch, epochs: 1e9, shards: V, seed: 1, init: 'glorot' as const };
@@ -91,7 +94,7 @@ export async function benchmarkWorkers(o: WorkerBenchOptions): Promise<WorkerBen
     const step = spread(stepMs);
     const samplesPerSec = o.batch / (step.median / 1000);
     const speedup = rows.length ? samplesPerSec / rows[0].samplesPerSec : 1;
-    rows.push({ workers, samplesPerSec, speedup, efficiency: speedup / Math.max(1, workers), stepMs: step, mathMs: spread(mathMs), overheadUs: spread(overheadUs) });
+    rows.push({ workers, samplesPerSec, speedup, efficiency: speedup / Math.max(1, workers), stepMs: step, mathMs: spread(mathMs), overheadUs: spread(overheadUs), kernel: evalKernels.name });
   }
   return rows;
 }
@@ -112,9 +115,10 @@ export async function benchmarkLocal(o: Omit<WorkerBenchOptions, 'workerCounts' 
   for (let r = 0; r <= rounds; r++) {
     let kernels: Kernels = referenceKernels;
     let allocate: ((n: number) => Float32Array) | undefined;
-    if (o.kernel === 'wasm') {
+    if (o.kernel !== 'reference') {
       await enableRelaxedSimd();
       ({ kernels, allocate } = await loadResidentWasmKernels(localTrainFloats(o.spec, o.batch, optimizer), 1 << 20));
+      if (o.kernel !== 'wasm') kernels = await withNativeKernels(o.kernel, kernels); // native / auto: over the resident wasm
     }
     const t0 = performance.now();
     trainLocal({ spec: o.spec, X: d.X, Y: d.Y, train, batch: o.batch, epochs: 1, lr: 1e-3, optimizer, seed: 1, kernels, ...(allocate ? { allocate } : {}) });

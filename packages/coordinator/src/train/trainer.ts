@@ -138,6 +138,7 @@ export class Trainer {
       history: run.state.history,
       steps: run.state.step,
       workerRetries,
+      kernel: evalKernels.name,
       wallMs: performance.now() - t0,
       ...(stoppedBy ? { stoppedBy } : {}),
       ...(lastCheckpoint ? { lastCheckpoint } : {}),

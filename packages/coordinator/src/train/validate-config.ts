@@ -28,7 +28,7 @@ export function validateConfig(c: TrainConfig): void {
     throw errors.badInput('--val-split', `must be a fraction in [0, 1), got ${describe(c.valSplit)}`);
   if (c.earlyStop !== undefined) positiveInt('--early-stop', c.earlyStop);
   if (c.checkpointEvery !== undefined) positiveInt('--checkpoint-every', c.checkpointEvery);
-  if (c.kernel !== 'wasm' && c.kernel !== 'reference') throw errors.badInput('--kernel', `must be wasm or reference, got ${describe(c.kernel)}`);
+  if (!['auto', 'native', 'wasm', 'reference'].includes(c.kernel)) throw errors.badInput('--kernel', `must be auto, native, wasm or reference, got ${describe(c.kernel)}`);
   if (!OPTIMIZERS.includes(c.optimizer?.kind)) throw errors.badInput('--optimizer', `unknown optimizer ${describe(c.optimizer?.kind)}`);
   if (!INITIALIZERS.includes(c.init)) throw errors.badInput('--init', `unknown initializer ${describe(c.init)}`);
   if (!PREPROCESS_KINDS.includes(c.preprocess)) throw errors.badInput('--preprocess', `unknown preprocessing ${describe(c.preprocess)}`);
