@@ -110,12 +110,27 @@ const PRODUCTS = [
   { id: 'gemmTNAcc', what: 'dW += yᵀ·dv' },
 ];
 
+/** The native kernels (each instruction set this CPU runs) where the install built them; none otherwise. */
+async function nativeImpls() {
+  const native = await import('../packages/native/dist/index.js');
+  const fallback = await core.loadWasmKernels({ flavor: 'relaxed' });
+  return native.nativeIsas().map((isa) => ({ name: `native-${isa}`, kernels: native.loadNativeKernels(fallback, { isa }) }));
+}
+
+/** The native kernels named by --kernel (native, native-avx512, native-avx2) over `fallback`. */
+async function nativeOver(kernel, fallback) {
+  const native = await import('../packages/native/dist/index.js');
+  const isa = kernel === 'native' ? undefined : kernel.slice('native-'.length);
+  return native.loadNativeKernels(fallback, isa ? { isa } : {});
+}
+
 async function benchKernels() {
   await core.enableRelaxedSimd();
   const impls = [
     { name: 'reference', kernels: core.referenceKernels },
     { name: 'wasm-simd', kernels: await core.loadWasmKernels({ flavor: 'simd' }) },
     { name: 'wasm-relaxed', kernels: await core.loadWasmKernels({ flavor: 'relaxed' }) },
+    ...(await nativeImpls()),
   ];
   const resident = [
     { name: 'wasm-simd resident', mod: await residentModule('simd') },
@@ -210,10 +225,16 @@ async function trainChild(a) {
   /** trainLocal's buffers in the kernels' own memory (no copies per call), made afresh for each run */
   let resident = () => ({});
   if (a.kernel !== 'reference') {
-    if (a.kernel === 'wasm-relaxed' && !(await core.enableRelaxedSimd())) throw new Error('relaxed SIMD unavailable');
-    const flavor = a.kernel === 'wasm-relaxed' ? 'relaxed' : 'simd';
+    // native, native-avx512, native-avx2: the addon over resident relaxed wasm (which runs the slice pass)
+    const native = a.kernel.startsWith('native');
+    if ((a.kernel === 'wasm-relaxed' || native) && !(await core.enableRelaxedSimd())) throw new Error('relaxed SIMD unavailable');
+    const flavor = a.kernel === 'wasm-simd' ? 'simd' : 'relaxed';
     const floats = core.localTrainFloats(spec, a.batch, core.optimizerConfig('sgd'));
-    const runs = [await core.loadResidentWasmKernels(floats, 1 << 20, { flavor }), await core.loadResidentWasmKernels(floats, 1 << 20, { flavor })];
+    const load = async () => {
+      const r = await core.loadResidentWasmKernels(floats, 1 << 20, { flavor });
+      return native ? { kernels: await nativeOver(a.kernel, r.kernels), allocate: r.allocate } : r;
+    };
+    const runs = [await load(), await load()];
     kernels = runs[0].kernels;
     resident = () => {
       const r = runs.shift();
