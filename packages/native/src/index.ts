@@ -20,6 +20,7 @@ interface AddonKernels {
   gemmBias(v: Float32Array, y: Float32Array, W: Float32Array, b: Float32Array, m: number, k: number, n: number): void;
   gemmNT(dy: Float32Array, dv: Float32Array, W: Float32Array, m: number, n: number, k: number): void;
   gemmTNAcc(dW: Float32Array, db: Float32Array, y: Float32Array, dv: Float32Array, m: number, k: number, n: number): void;
+  gemmTNTree(dW: Float32Array, db: Float32Array, y: Float32Array, dv: Float32Array, m: number, k: number, n: number, pendW: readonly FloatArray[], pendB: readonly FloatArray[]): void;
   denseForward(v: Float32Array, out: Float32Array, y: Float32Array, W: Float32Array, b: Float32Array, m: number, k: number, n: number, act: number): void;
   denseBackwardInput(dvBelow: Float32Array, dv: Float32Array, W: Float32Array, vBelow: Float32Array, m: number, n: number, k: number, act: number): void;
 }
@@ -72,6 +73,13 @@ function fusedCode(act: string): number {
 }
 
 const F32 = Float32Array;
+/** the most pending tree levels the addon finishes in one leaf store (MAX_PENDING in the C source) */
+const MAX_PENDING = 32;
+
+function allF32(xs: readonly FloatArray[]): boolean {
+  for (let i = 0; i < xs.length; i++) if (!(xs[i] instanceof F32)) return false;
+  return true;
+}
 
 /**
  * The Kernels interface over one variant of the addon. Float64 operands go to `fallback`, and so
@@ -106,6 +114,14 @@ export class NativeKernels implements Kernels {
   gemmTNAcc(dW: FloatArray, db: FloatArray, y: FloatArray, dv: FloatArray, m: number, k: number, n: number): void {
     if (dW instanceof F32 && db instanceof F32 && y instanceof F32 && dv instanceof F32) this.x.gemmTNAcc(dW, db, y, dv, m, k, n);
     else this.fallback.gemmTNAcc(dW, db, y, dv, m, k, n);
+  }
+
+  /** One leaf of the reduction tree, its pending levels finished in the same store (Kernels.gemmTNTree). */
+  gemmTNTree(dW: FloatArray, db: FloatArray, y: FloatArray, dv: FloatArray, m: number, k: number, n: number, pendW: readonly FloatArray[], pendB: readonly FloatArray[]): boolean {
+    if (pendW.length !== pendB.length || pendW.length > MAX_PENDING) return false;
+    if (!(dW instanceof F32 && db instanceof F32 && y instanceof F32 && dv instanceof F32 && allF32(pendW) && allF32(pendB))) return false;
+    this.x.gemmTNTree(dW, db, y, dv, m, k, n, pendW, pendB);
+    return true;
   }
 
   denseForward(v: FloatArray, out: FloatArray, y: FloatArray, W: FloatArray, b: FloatArray, m: number, k: number, n: number, act: string): boolean {

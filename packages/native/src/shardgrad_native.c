@@ -37,7 +37,15 @@ typedef struct {
   const float *mask; /* (rows, cols) like C: C = mask > 0 ? C : 0 (ReLU'), or NULL */
   float *out;        /* (rows, cols) like C: out = relu ? max(C, 0) : C, or NULL */
   int relu;
+  /* a reduction-tree store: C = pend[npend-1] + (… + (pend[0] + C)), the pending buffers shaped
+     like C, innermost level first (C itself may be the last). Then K is not blocked: the whole sum
+     stays in registers until the tree levels are added. NULL: a plain store. */
+  const float *const *pend;
+  int npend;
 } Epilogue;
+
+/** The most pending tree levels one leaf store finishes (a tree over 2^32 shards has fewer). */
+#define MAX_PENDING 32
 
 /** Per-thread (per N-API environment) scratch for packed B: grown rarely, never per call. */
 typedef struct {
@@ -123,10 +131,11 @@ typedef struct {
   int (*gemm_bias)(Scratch *, float *, const float *, const float *, const float *, size_t, size_t, size_t, const Epilogue *);
   int (*gemm_nt)(Scratch *, float *, const float *, const float *, size_t, size_t, size_t, const Epilogue *);
   int (*gemm_tn_acc)(Scratch *, float *, float *, const float *, const float *, size_t, size_t, size_t);
+  int (*gemm_tn_tree)(Scratch *, float *, float *, const float *, const float *, size_t, size_t, size_t, const float *const *, const float *const *, int);
 } Isa;
 
-static const Isa ISA_AVX512 = {"avx512", avx512_gemm_bias, avx512_gemm_nt, avx512_gemm_tn_acc};
-static const Isa ISA_AVX2 = {"avx2", avx2_gemm_bias, avx2_gemm_nt, avx2_gemm_tn_acc};
+static const Isa ISA_AVX512 = {"avx512", avx512_gemm_bias, avx512_gemm_nt, avx512_gemm_tn_acc, avx512_gemm_tn_tree};
+static const Isa ISA_AVX2 = {"avx2", avx2_gemm_bias, avx2_gemm_nt, avx2_gemm_tn_acc, avx2_gemm_tn_tree};
 
 static int has_avx512(void) { return __builtin_cpu_supports("avx512f"); }
 static int has_avx2(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
@@ -160,14 +169,14 @@ static int call_begin(napi_env env, napi_callback_info info, Call *c, size_t wan
   return 1;
 }
 
-/** argument i as a Float32Array of at least `need` elements: its data pointer, in place (byteOffset honoured). */
-static float *arg_f32(Call *c, int i, size_t need, const char *what) {
+/** `value` as a Float32Array of at least `need` elements: its data pointer, in place (byteOffset honoured). */
+static float *f32_of(Call *c, napi_value value, size_t need, const char *what) {
   if (!c->ok) return NULL;
   napi_typedarray_type type;
   size_t length, offset;
   void *data;
   napi_value buffer;
-  if (napi_get_typedarray_info(c->env, c->argv[i], &type, &length, &data, &buffer, &offset) != napi_ok || type != napi_float32_array) {
+  if (napi_get_typedarray_info(c->env, value, &type, &length, &data, &buffer, &offset) != napi_ok || type != napi_float32_array) {
     char msg[96];
     snprintf(msg, sizeof msg, "shardgrad native: %s must be a Float32Array", what);
     napi_throw_type_error(c->env, NULL, msg);
@@ -183,6 +192,8 @@ static float *arg_f32(Call *c, int i, size_t need, const char *what) {
   }
   return (float *)data;
 }
+
+static float *arg_f32(Call *c, int i, size_t need, const char *what) { return f32_of(c, c->argv[i], need, what); }
 
 static size_t arg_size(Call *c, int i, const char *what) {
   if (!c->ok) return 0;
@@ -219,7 +230,7 @@ static napi_value js_gemm_bias(napi_env env, napi_callback_info info) {
   float *v = arg_f32(&c, 0, m * n, "v");
   const float *y = arg_f32(&c, 1, m * k, "y"), *W = arg_f32(&c, 2, k * n, "W"), *b = arg_f32(&c, 3, n, "b");
   if (!c.ok) return NULL;
-  Epilogue none = {NULL, NULL, 0};
+  Epilogue none = {NULL, NULL, 0, NULL, 0};
   if (!c.isa->gemm_bias(c.scratch, v, y, W, b, m, k, n, &none)) return out_of_memory(env);
   return NULL;
 }
@@ -232,7 +243,7 @@ static napi_value js_gemm_nt(napi_env env, napi_callback_info info) {
   float *dy = arg_f32(&c, 0, m * k, "dy");
   const float *dv = arg_f32(&c, 1, m * n, "dv"), *W = arg_f32(&c, 2, k * n, "W");
   if (!c.ok) return NULL;
-  Epilogue none = {NULL, NULL, 0};
+  Epilogue none = {NULL, NULL, 0, NULL, 0};
   if (!c.isa->gemm_nt(c.scratch, dy, dv, W, m, n, k, &none)) return out_of_memory(env);
   return NULL;
 }
@@ -249,6 +260,34 @@ static napi_value js_gemm_tn_acc(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/**
+ * gemmTNTree(dW, db, y, dv, m, k, n, pendW, pendB): one leaf of the reduction tree, finishing the
+ * pending levels (arrays of Float32Arrays shaped like dW / db, innermost first) in the same store.
+ */
+static napi_value js_gemm_tn_tree(napi_env env, napi_callback_info info) {
+  Call c;
+  if (!call_begin(env, info, &c, 9)) return NULL;
+  size_t m = arg_size(&c, 4, "m"), k = arg_size(&c, 5, "k"), n = arg_size(&c, 6, "n");
+  float *dW = arg_f32(&c, 0, k * n, "dW"), *db = arg_f32(&c, 1, n, "db");
+  const float *y = arg_f32(&c, 2, m * k, "y"), *dv = arg_f32(&c, 3, m * n, "dv");
+  if (!c.ok) return NULL;
+  uint32_t count = 0, countB = 0;
+  if (napi_get_array_length(env, c.argv[7], &count) != napi_ok || napi_get_array_length(env, c.argv[8], &countB) != napi_ok || count != countB || count > MAX_PENDING) {
+    napi_throw_range_error(env, NULL, "shardgrad native: pendW and pendB must be arrays of the same length (at most 32)");
+    return NULL;
+  }
+  const float *pendW[MAX_PENDING], *pendB[MAX_PENDING];
+  for (uint32_t l = 0; l < count; l++) {
+    napi_value w, b;
+    if (napi_get_element(env, c.argv[7], l, &w) != napi_ok || napi_get_element(env, c.argv[8], l, &b) != napi_ok) return NULL;
+    pendW[l] = f32_of(&c, w, k * n, "a pending dW level");
+    pendB[l] = f32_of(&c, b, n, "a pending db level");
+    if (!c.ok) return NULL;
+  }
+  if (!c.isa->gemm_tn_tree(c.scratch, dW, db, y, dv, m, k, n, pendW, pendB, (int)count)) return out_of_memory(env);
+  return NULL;
+}
+
 /** denseForward(v, out, y, W, b, m, k, n, act): v = y·W + b, out = g(v), g = identity (0) or ReLU (1) */
 static napi_value js_dense_forward(napi_env env, napi_callback_info info) {
   Call c;
@@ -258,7 +297,7 @@ static napi_value js_dense_forward(napi_env env, napi_callback_info info) {
   float *v = arg_f32(&c, 0, m * n, "v"), *out = arg_f32(&c, 1, m * n, "out");
   const float *y = arg_f32(&c, 2, m * k, "y"), *W = arg_f32(&c, 3, k * n, "W"), *b = arg_f32(&c, 4, n, "b");
   if (!c.ok) return NULL;
-  Epilogue e = {NULL, out, act == ACT_RELU};
+  Epilogue e = {NULL, out, act == ACT_RELU, NULL, 0};
   if (!c.isa->gemm_bias(c.scratch, v, y, W, b, m, k, n, &e)) return out_of_memory(env);
   return NULL;
 }
@@ -272,7 +311,7 @@ static napi_value js_dense_backward_input(napi_env env, napi_callback_info info)
   float *dvb = arg_f32(&c, 0, m * k, "dvBelow");
   const float *dv = arg_f32(&c, 1, m * n, "dv"), *W = arg_f32(&c, 2, k * n, "W"), *vb = arg_f32(&c, 3, m * k, "vBelow");
   if (!c.ok) return NULL;
-  Epilogue e = {act == ACT_RELU ? vb : NULL, NULL, 0};
+  Epilogue e = {act == ACT_RELU ? vb : NULL, NULL, 0, NULL, 0};
   if (!c.isa->gemm_nt(c.scratch, dvb, dv, W, m, n, k, &e)) return out_of_memory(env);
   return NULL;
 }
@@ -298,7 +337,7 @@ static napi_value js_kernels(napi_env env, napi_callback_info info) {
   static const struct {
     const char *name;
     napi_callback cb;
-  } fns[] = {{"gemmBias", js_gemm_bias}, {"gemmNT", js_gemm_nt}, {"gemmTNAcc", js_gemm_tn_acc}, {"denseForward", js_dense_forward}, {"denseBackwardInput", js_dense_backward_input}};
+  } fns[] = {{"gemmBias", js_gemm_bias}, {"gemmNT", js_gemm_nt}, {"gemmTNAcc", js_gemm_tn_acc}, {"gemmTNTree", js_gemm_tn_tree}, {"denseForward", js_dense_forward}, {"denseBackwardInput", js_dense_backward_input}};
   napi_value obj, fn, str;
   napi_create_object(env, &obj);
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
@@ -385,6 +424,8 @@ SG_HELPER void SG_NAME(tile)(const int mr, const int nv, size_t kc, const float 
       const ptrdiff_t at = r * ldc + v * VW;
       VEC x = acc[r][v];
       if (last && last->mask) x = SG_NAME(where_positive)(SG_NAME(loadn)(last->mask + off + at, valid), x);
+      if (last && last->pend)
+        for (int l = 0; l < last->npend; l++) x = SG_NAME(add)(SG_NAME(loadn)(last->pend[l] + off + at, valid), x);
       SG_NAME(storen)(c + at, x, valid);
       if (last && last->out) SG_NAME(storen)(last->out + off + at, last->relu ? SG_NAME(where_positive)(x, x) : x, valid);
     }
@@ -477,13 +518,14 @@ SG_FN void SG_NAME(pack_b)(float *dst, const float *b, ptrdiff_t brs, ptrdiff_t 
 SG_FN int SG_NAME(gemm)(Scratch *s, float *c, ptrdiff_t ldc, const float *a, ptrdiff_t ars, ptrdiff_t aps, const float *b, ptrdiff_t brs, ptrdiff_t bcs,
                          size_t M, size_t N, size_t K, int mode, const float *bias, const Epilogue *epi) {
   if (M == 0 || N == 0) return 1;
-  const size_t kcMax = K == 0 ? 1 : K < KC ? K : KC;
+  const size_t kcBlock = epi && epi->pend ? (K > 0 ? K : 1) : KC; // a tree store needs the whole sum
+  const size_t kcMax = K == 0 ? 1 : K < kcBlock ? K : kcBlock;
   const size_t ncMax = N < NC ? (N + NR - 1) / NR * NR : NC;
   float *packedB = scratch_floats(s, kcMax * ncMax);
   if (packedB == NULL) return 0;
   size_t p0 = 0;
   do {
-    const size_t kc = K - p0 < KC ? K - p0 : KC;
+    const size_t kc = K - p0 < kcBlock ? K - p0 : kcBlock;
     const int blockMode = p0 == 0 ? mode : MODE_ACCUMULATE;
     const Epilogue *last = p0 + kc >= K ? epi : NULL;
     for (size_t j0 = 0; j0 < N; j0 += NC) {
@@ -526,6 +568,24 @@ SG_FN int SG_NAME(gemm_tn_acc)(Scratch *s, float *dW, float *db, const float *y,
     const int valid = (int)(n - j < VW ? n - j : VW);
     VEC sum = SG_NAME(loadn)(db + j, valid);
     for (size_t i = 0; i < m; i++) sum = SG_NAME(add)(sum, SG_NAME(loadn)(dv + i * n + j, valid));
+    SG_NAME(storen)(db + j, sum, valid);
+  }
+  return 1;
+}
+
+/**
+ * One leaf of the reduction tree: dW(k, n) = yᵀ·dv and db(n) = Σ_i dv(i, ·), each from zero over the
+ * rows in order, then s = pending + s for each pending level (innermost first), stored in dW / db.
+ */
+SG_FN int SG_NAME(gemm_tn_tree)(Scratch *s, float *dW, float *db, const float *y, const float *dv, size_t m, size_t k, size_t n, const float *const *pendW,
+                                const float *const *pendB, int npend) {
+  const Epilogue tree = {NULL, NULL, 0, pendW, npend};
+  if (!SG_NAME(gemm)(s, dW, (ptrdiff_t)n, y, 1, (ptrdiff_t)k, dv, (ptrdiff_t)n, 1, k, n, m, MODE_ZERO, NULL, &tree)) return 0;
+  for (size_t j = 0; j < n; j += VW) {
+    const int valid = (int)(n - j < VW ? n - j : VW);
+    VEC sum = SG_NAME(zero)();
+    for (size_t i = 0; i < m; i++) sum = SG_NAME(add)(sum, SG_NAME(loadn)(dv + i * n + j, valid));
+    for (int l = 0; l < npend; l++) sum = SG_NAME(add)(SG_NAME(loadn)(pendB[l] + j, valid), sum);
     SG_NAME(storen)(db + j, sum, valid);
   }
   return 1;
