@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { enableRelaxedSimd, loadWasmKernels, referenceKernels, Rng, type Kernels } from '@shardgrad/core';
+import { enableRelaxedSimd, loadResidentWasmKernels, loadWasmKernels, referenceKernels, Rng, type Kernels } from '@shardgrad/core';
 import { loadNativeKernels, nativeIsas, nativeUnavailableReason } from '../src/index.js';
 import { kernelSuite, rand } from '../../core/test/kernels-suite.js';
 
@@ -106,6 +106,30 @@ for (const isa of isas) {
       expect(Array.from(a.out.slice(0, 6))).toEqual([0, 0, 0, Infinity, 0, 1e-45].map(Math.fround));
       expect(Object.is(a.out[0], 0)).toBe(true); // +0, not -0
     });
+  });
+
+  it(`${native.name}: reduction-tree leaves through 0–4 pending levels (the destination one of them) give wasm's bits`, async () => {
+    // wasm's tree leaf works on operands resident in its memory, the pending buffers at equal distances from dW and db
+    const { kernels: wasm, allocate } = await loadResidentWasmKernels(6_000_000, 1_000_000, { flavor: 'relaxed' });
+    const rng = new Rng(15);
+    const fill = (a: Float32Array) => (a.set(rand(a.length, rng)), a);
+    for (const [m, k, n] of [[1, 1, 1], [16, 784, 256], [3, 17, 5], [9, 33, 47], [0, 4, 8], [300, 9, 10], [513, 20, 40]]) {
+      const y = fill(allocate(m * k));
+      const dv = fill(allocate(m * n));
+      for (let levels = 0; levels <= 4; levels++) {
+        const slots = Array.from({ length: levels + 1 }, () => fill(allocate(k * n + n)));
+        const copies = slots.map((x) => Float32Array.from(x));
+        const run = (kernels: Kernels, s: Float32Array[]) => {
+          const pend = s.slice(1).reverse(); // innermost first; the outermost is the destination
+          const dst = levels === 0 ? s[0] : s[1];
+          return kernels.gemmTNTree!(dst.subarray(0, k * n), dst.subarray(k * n), y, dv, m, k, n, pend.map((x) => x.subarray(0, k * n)), pend.map((x) => x.subarray(k * n)));
+        };
+        expect(run(wasm, slots)).toBe(true);
+        const mine = copies.map((x) => new Float32Array(x));
+        expect(run(native, mine)).toBe(true);
+        for (let i = 0; i < slots.length; i++) expectSameBits(mine[i], slots[i], `tree leaf m=${m} k=${k} n=${n} levels ${levels} slot ${i}`);
+      }
+    }
   });
 
   describe(`${native.name} works in place, delegates what it does not do`, () => {

@@ -14,6 +14,8 @@ async function wasmKernels(memory?: WasmMemory, scratch?: MemoryRegion): Promise
   return loadWasmKernels(memory ? { memory, scratch } : {});
 }
 
+const NATIVE_PACKAGE: string = '@shardgrad/native';
+
 /**
  * The native kernels over `fallback`, or a ShardgradError naming --kernel and why they are
  * unavailable. The package is imported dynamically, so a missing or broken addon breaks nothing else.
@@ -21,7 +23,8 @@ async function wasmKernels(memory?: WasmMemory, scratch?: MemoryRegion): Promise
 async function nativeKernels(fallback: Kernels): Promise<Kernels> {
   let native: typeof import('@shardgrad/native');
   try {
-    native = await import('@shardgrad/native');
+    // a specifier bundlers leave alone: the browser build never sees the Node addon
+    native = (await import(/* @vite-ignore */ NATIVE_PACKAGE)) as typeof import('@shardgrad/native');
   } catch (e) {
     throw errors.badInput('--kernel', `native kernels unavailable: @shardgrad/native does not load (${String((e as Error).message).split('\n')[0]})`);
   }
