@@ -214,6 +214,8 @@ function timedKernels(K, acc) {
       acc.gemmNT += performance.now() - t;
       return done;
     }),
+    // the slice pass (optimizer) stays with the kernels that have one; it counts as "rest"
+    finishUpdate: K.finishUpdate && ((...a) => K.finishUpdate(...a)),
   };
 }
 

@@ -222,41 +222,68 @@ static napi_value out_of_memory(napi_env env) {
   return NULL;
 }
 
-/** gemmBias(v, y, W, b, m, k, n): v(m,n) = y(m,k)·W(k,n) + b(n) */
-static napi_value js_gemm_bias(napi_env env, napi_callback_info info) {
+/**
+ * gemmBias(v, y, W, b, m, k, n): v(m,n) = y(m,k)·W(k,n) + b(n); fused, denseForward(v, out, y, W, b,
+ * m, k, n, act) also writes out = g(v), g = identity (0) or ReLU (1), in the same store.
+ */
+static napi_value forward(napi_env env, napi_callback_info info, int fused) {
   Call c;
-  if (!call_begin(env, info, &c, 7)) return NULL;
-  size_t m = arg_size(&c, 4, "m"), k = arg_size(&c, 5, "k"), n = arg_size(&c, 6, "n");
-  float *v = arg_f32(&c, 0, m * n, "v");
-  const float *y = arg_f32(&c, 1, m * k, "y"), *W = arg_f32(&c, 2, k * n, "W"), *b = arg_f32(&c, 3, n, "b");
+  if (!call_begin(env, info, &c, fused ? 9 : 7)) return NULL;
+  const int o = fused; // arguments after v shift by one where `out` is given
+  size_t m = arg_size(&c, 4 + o, "m"), k = arg_size(&c, 5 + o, "k"), n = arg_size(&c, 6 + o, "n");
+  int act = fused ? arg_act(&c, 8) : ACT_IDENTITY;
+  float *v = arg_f32(&c, 0, m * n, "v"), *out = fused ? arg_f32(&c, 1, m * n, "out") : NULL;
+  const float *y = arg_f32(&c, 1 + o, m * k, "y"), *W = arg_f32(&c, 2 + o, k * n, "W"), *b = arg_f32(&c, 3 + o, n, "b");
   if (!c.ok) return NULL;
-  Epilogue none = {NULL, NULL, 0, NULL, 0};
-  if (!c.isa->gemm_bias(c.scratch, v, y, W, b, m, k, n, &none)) return out_of_memory(env);
+  Epilogue e = {NULL, out, act == ACT_RELU, NULL, 0};
+  if (!c.isa->gemm_bias(c.scratch, v, y, W, b, m, k, n, &e)) return out_of_memory(env);
   return NULL;
 }
 
-/** gemmNT(dy, dv, W, m, n, k): dy(m,k) = dv(m,n)·W(k,n)ᵀ */
-static napi_value js_gemm_nt(napi_env env, napi_callback_info info) {
+/**
+ * gemmNT(dy, dv, W, m, n, k): dy(m,k) = dv(m,n)·W(k,n)ᵀ; fused, denseBackwardInput(dvBelow, dv, W,
+ * vBelow, m, n, k, act) masks it by g'(vBelow) (ReLU: 1 where vBelow > 0) in the same store.
+ */
+static napi_value backward_input(napi_env env, napi_callback_info info, int fused) {
   Call c;
-  if (!call_begin(env, info, &c, 6)) return NULL;
-  size_t m = arg_size(&c, 3, "m"), n = arg_size(&c, 4, "n"), k = arg_size(&c, 5, "k");
-  float *dy = arg_f32(&c, 0, m * k, "dy");
+  if (!call_begin(env, info, &c, fused ? 8 : 6)) return NULL;
+  const int o = fused; // m, n, k shift by one where vBelow is given
+  size_t m = arg_size(&c, 3 + o, "m"), n = arg_size(&c, 4 + o, "n"), k = arg_size(&c, 5 + o, "k");
+  int act = fused ? arg_act(&c, 7) : ACT_IDENTITY;
+  float *dy = arg_f32(&c, 0, m * k, fused ? "dvBelow" : "dy");
   const float *dv = arg_f32(&c, 1, m * n, "dv"), *W = arg_f32(&c, 2, k * n, "W");
+  const float *vb = fused ? arg_f32(&c, 3, m * k, "vBelow") : NULL;
   if (!c.ok) return NULL;
-  Epilogue none = {NULL, NULL, 0, NULL, 0};
-  if (!c.isa->gemm_nt(c.scratch, dy, dv, W, m, n, k, &none)) return out_of_memory(env);
+  Epilogue e = {act == ACT_RELU ? vb : NULL, NULL, 0, NULL, 0};
+  if (!c.isa->gemm_nt(c.scratch, dy, dv, W, m, n, k, &e)) return out_of_memory(env);
   return NULL;
+}
+
+static napi_value js_gemm_bias(napi_env env, napi_callback_info info) { return forward(env, info, 0); }
+static napi_value js_dense_forward(napi_env env, napi_callback_info info) { return forward(env, info, 1); }
+static napi_value js_gemm_nt(napi_env env, napi_callback_info info) { return backward_input(env, info, 0); }
+static napi_value js_dense_backward_input(napi_env env, napi_callback_info info) { return backward_input(env, info, 1); }
+
+/** The operands (dW, db, y, dv, m, k, n) that lead gemmTNAcc's and gemmTNTree's arguments. */
+typedef struct {
+  float *dW, *db;
+  const float *y, *dv;
+  size_t m, k, n;
+} WeightGradient;
+
+static int weight_gradient_args(Call *c, WeightGradient *g) {
+  g->m = arg_size(c, 4, "m"), g->k = arg_size(c, 5, "k"), g->n = arg_size(c, 6, "n");
+  g->dW = arg_f32(c, 0, g->k * g->n, "dW"), g->db = arg_f32(c, 1, g->n, "db");
+  g->y = arg_f32(c, 2, g->m * g->k, "y"), g->dv = arg_f32(c, 3, g->m * g->n, "dv");
+  return c->ok;
 }
 
 /** gemmTNAcc(dW, db, y, dv, m, k, n): dW(k,n) += y(m,k)ᵀ·dv(m,n), db(n) += Σ rows of dv */
 static napi_value js_gemm_tn_acc(napi_env env, napi_callback_info info) {
   Call c;
-  if (!call_begin(env, info, &c, 7)) return NULL;
-  size_t m = arg_size(&c, 4, "m"), k = arg_size(&c, 5, "k"), n = arg_size(&c, 6, "n");
-  float *dW = arg_f32(&c, 0, k * n, "dW"), *db = arg_f32(&c, 1, n, "db");
-  const float *y = arg_f32(&c, 2, m * k, "y"), *dv = arg_f32(&c, 3, m * n, "dv");
-  if (!c.ok) return NULL;
-  if (!c.isa->gemm_tn_acc(c.scratch, dW, db, y, dv, m, k, n)) return out_of_memory(env);
+  WeightGradient g;
+  if (!call_begin(env, info, &c, 7) || !weight_gradient_args(&c, &g)) return NULL;
+  if (!c.isa->gemm_tn_acc(c.scratch, g.dW, g.db, g.y, g.dv, g.m, g.k, g.n)) return out_of_memory(env);
   return NULL;
 }
 
@@ -266,11 +293,8 @@ static napi_value js_gemm_tn_acc(napi_env env, napi_callback_info info) {
  */
 static napi_value js_gemm_tn_tree(napi_env env, napi_callback_info info) {
   Call c;
-  if (!call_begin(env, info, &c, 9)) return NULL;
-  size_t m = arg_size(&c, 4, "m"), k = arg_size(&c, 5, "k"), n = arg_size(&c, 6, "n");
-  float *dW = arg_f32(&c, 0, k * n, "dW"), *db = arg_f32(&c, 1, n, "db");
-  const float *y = arg_f32(&c, 2, m * k, "y"), *dv = arg_f32(&c, 3, m * n, "dv");
-  if (!c.ok) return NULL;
+  WeightGradient g;
+  if (!call_begin(env, info, &c, 9) || !weight_gradient_args(&c, &g)) return NULL;
   uint32_t count = 0, countB = 0;
   if (napi_get_array_length(env, c.argv[7], &count) != napi_ok || napi_get_array_length(env, c.argv[8], &countB) != napi_ok || count != countB || count > MAX_PENDING) {
     napi_throw_range_error(env, NULL, "shardgrad native: pendW and pendB must be arrays of the same length (at most 32)");
@@ -280,39 +304,11 @@ static napi_value js_gemm_tn_tree(napi_env env, napi_callback_info info) {
   for (uint32_t l = 0; l < count; l++) {
     napi_value w, b;
     if (napi_get_element(env, c.argv[7], l, &w) != napi_ok || napi_get_element(env, c.argv[8], l, &b) != napi_ok) return NULL;
-    pendW[l] = f32_of(&c, w, k * n, "a pending dW level");
-    pendB[l] = f32_of(&c, b, n, "a pending db level");
+    pendW[l] = f32_of(&c, w, g.k * g.n, "a pending dW level");
+    pendB[l] = f32_of(&c, b, g.n, "a pending db level");
     if (!c.ok) return NULL;
   }
-  if (!c.isa->gemm_tn_tree(c.scratch, dW, db, y, dv, m, k, n, pendW, pendB, (int)count)) return out_of_memory(env);
-  return NULL;
-}
-
-/** denseForward(v, out, y, W, b, m, k, n, act): v = y·W + b, out = g(v), g = identity (0) or ReLU (1) */
-static napi_value js_dense_forward(napi_env env, napi_callback_info info) {
-  Call c;
-  if (!call_begin(env, info, &c, 9)) return NULL;
-  size_t m = arg_size(&c, 5, "m"), k = arg_size(&c, 6, "k"), n = arg_size(&c, 7, "n");
-  int act = arg_act(&c, 8);
-  float *v = arg_f32(&c, 0, m * n, "v"), *out = arg_f32(&c, 1, m * n, "out");
-  const float *y = arg_f32(&c, 2, m * k, "y"), *W = arg_f32(&c, 3, k * n, "W"), *b = arg_f32(&c, 4, n, "b");
-  if (!c.ok) return NULL;
-  Epilogue e = {NULL, out, act == ACT_RELU, NULL, 0};
-  if (!c.isa->gemm_bias(c.scratch, v, y, W, b, m, k, n, &e)) return out_of_memory(env);
-  return NULL;
-}
-
-/** denseBackwardInput(dvBelow, dv, W, vBelow, m, n, k, act): dvBelow = (dv·Wᵀ) ⊙ g'(vBelow) */
-static napi_value js_dense_backward_input(napi_env env, napi_callback_info info) {
-  Call c;
-  if (!call_begin(env, info, &c, 8)) return NULL;
-  size_t m = arg_size(&c, 4, "m"), n = arg_size(&c, 5, "n"), k = arg_size(&c, 6, "k");
-  int act = arg_act(&c, 7);
-  float *dvb = arg_f32(&c, 0, m * k, "dvBelow");
-  const float *dv = arg_f32(&c, 1, m * n, "dv"), *W = arg_f32(&c, 2, k * n, "W"), *vb = arg_f32(&c, 3, m * k, "vBelow");
-  if (!c.ok) return NULL;
-  Epilogue e = {act == ACT_RELU ? vb : NULL, NULL, 0, NULL, 0};
-  if (!c.isa->gemm_nt(c.scratch, dvb, dv, W, m, n, k, &e)) return out_of_memory(env);
+  if (!c.isa->gemm_tn_tree(c.scratch, g.dW, g.db, g.y, g.dv, g.m, g.k, g.n, pendW, pendB, (int)count)) return out_of_memory(env);
   return NULL;
 }
 
@@ -436,33 +432,18 @@ SG_HELPER void SG_NAME(tile)(const int mr, const int nv, size_t kc, const float 
 SG_FN void SG_NAME(tile_any)(int mr, int nv, size_t kc, const float *a, ptrdiff_t ars, ptrdiff_t aps, const float *bp, float *c, ptrdiff_t ldc, int cols,
                              int mode, const float *bias, const Epilogue *last, ptrdiff_t off) {
 #define SG_TILE(R, V) SG_NAME(tile)(R, V, kc, a, ars, aps, bp, c, ldc, cols, mode, bias, last, off)
-  if (nv == 2) {
-    switch (mr) {
-      case MR: SG_TILE(MR, 2); return;
-      case 1: SG_TILE(1, 2); return;
-      case 2: SG_TILE(2, 2); return;
-      case 3: SG_TILE(3, 2); return;
-      case 4: SG_TILE(4, 2); return;
-      case 5: SG_TILE(5, 2); return;
+#define SG_ROWS(R)                 \
+  case R:                          \
+    if (nv == 2) SG_TILE(R, 2);    \
+    else SG_TILE(R, 1);            \
+    return;
+  switch (mr) {
+    SG_ROWS(1) SG_ROWS(2) SG_ROWS(3) SG_ROWS(4) SG_ROWS(5) SG_ROWS(6)
 #if MR > 6
-      case 6: SG_TILE(6, 2); return;
-      case 7: SG_TILE(7, 2); return;
+    SG_ROWS(7) SG_ROWS(8)
 #endif
-    }
-  } else {
-    switch (mr) {
-      case MR: SG_TILE(MR, 1); return;
-      case 1: SG_TILE(1, 1); return;
-      case 2: SG_TILE(2, 1); return;
-      case 3: SG_TILE(3, 1); return;
-      case 4: SG_TILE(4, 1); return;
-      case 5: SG_TILE(5, 1); return;
-#if MR > 6
-      case 6: SG_TILE(6, 1); return;
-      case 7: SG_TILE(7, 1); return;
-#endif
-    }
   }
+#undef SG_ROWS
 #undef SG_TILE
 }
 
