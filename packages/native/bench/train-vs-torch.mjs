@@ -1,11 +1,14 @@
 // One-thread training speed, native kernels vs PyTorch + OpenBLAS (one thread, SkylakeX kernels),
 // alternating in the same sitting: per round, for each model, `bench/run.mjs --child train`
 // (trainLocal on the 8,000 training digits, SGD, batch 256) with native and wasm-relaxed kernels,
-// then the anchors' `run-torch.py train` (10,000 digits). Writes
-// bench/results/native-train-<time>.json: every epoch's samples/s, medians, min–max, load averages.
+// then the anchors' `run-torch.py train` (10,000 digits). With --two-workers, also 784-256-128-10
+// b256 on two cores: `shardgrad bench --workers 1,2 --kernel native` (16 and 4 virtual shards)
+// against PyTorch with 2 intra-op threads, DistributedDataParallel over 2 processes, and 1 thread.
+// Writes bench/results/native-train-<time>.json: every epoch's (step's) samples/s, medians,
+// min–max, load averages.
 //
 //   bash ../shared/anchors/setup.sh   # once
-//   node packages/native/bench/train-vs-torch.mjs [--rounds 3] [--anchors /tmp/anchors-work]
+//   node packages/native/bench/train-vs-torch.mjs [--rounds 3] [--two-workers] [--anchors /tmp/anchors-work]
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -17,6 +20,8 @@ const opt = (name, dflt) => (argv.includes(`--${name}`) ? argv[argv.indexOf(`--$
 const ROUNDS = Number(opt('rounds', 3));
 const ANCHORS = opt('anchors', '/tmp/anchors-work');
 const RUN = fileURLToPath(new URL('../../../bench/run.mjs', import.meta.url));
+const CLI = fileURLToPath(new URL('../../../apps/cli/dist/main.js', import.meta.url));
+const TWO = argv.includes('--two-workers');
 const ARCHS = { A: '784-128-10', B: '784-256-128-10' };
 const BATCH = 256;
 const KERNELS = ['native', 'wasm-relaxed'];
@@ -28,15 +33,22 @@ function shardgrad(arch, kernel) {
   return { system: x.kernel, perEpoch: x.epochSeconds.map((t) => x.rows / t), breakdown: x.breakdown };
 }
 
-function torch(arch) {
-  const r = spawnSync('/usr/bin/python3', [path.join(ANCHORS, 'run-torch.py'), 'train', '--arch', arch, '--batch', String(BATCH), '--threads', '1', '--epochs', '3'], {
+/** shardgrad bench on MNIST, native kernels: one result per worker count (samples/s of the median step). */
+function shardgradWorkers(shards) {
+  const r = spawnSync(process.execPath, [CLI, 'bench', '--workers', '1,2', '--kernel', 'native', '--hidden', '256,128', '--batch', String(BATCH), '--steps', '40', '--shards', String(shards), '--json'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`shardgrad bench failed: ${r.stderr}`);
+  return r.stdout.trim().split('\n').map((l) => JSON.parse(l)).map((x) => ({ system: `shardgrad-${x.kernel}-${x.workers}w-${shards}shards`, perEpoch: [x.samplesPerSec] }));
+}
+
+function torch(arch, mode = 'train', threads = 1) {
+  const r = spawnSync('/usr/bin/python3', [path.join(ANCHORS, 'run-torch.py'), mode, '--arch', arch, '--batch', String(BATCH), '--threads', String(threads), '--epochs', '3'], {
     encoding: 'utf8',
     cwd: ANCHORS,
     env: { ...process.env, OPENBLAS_CORETYPE: 'SkylakeX', OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' },
   });
   if (r.status !== 0) throw new Error(`run-torch.py failed: ${r.stderr}`);
   const x = JSON.parse(r.stdout.split('\n').find((l) => l.startsWith('RESULT ')).slice('RESULT '.length));
-  return { system: 'pytorch-1thread', perEpoch: x.epochTimes.map((t) => 10000 / t) };
+  return { system: mode === 'ddp' ? 'pytorch-ddp-2proc' : `pytorch-${threads}thread`, perEpoch: x.epochTimes?.map((t) => 10000 / t) ?? x.times.map((t) => 10000 / t) };
 }
 
 const samples = {};
@@ -51,6 +63,13 @@ for (let round = 0; round < ROUNDS; round++) {
       if (res.breakdown) samples[key].breakdowns.push(res.breakdown);
     }
   }
+  if (TWO) {
+    const runs = [() => shardgradWorkers(16), () => [torch('B', 'train', 2)], () => shardgradWorkers(4), () => [torch('B', 'ddp')]];
+    for (const run of runs) {
+      loads.push(os.loadavg()[0]);
+      for (const res of run()) (samples[`B2|${res.system}`] ??= { arch: 'B', twoCores: true, system: res.system, perEpoch: [] }).perEpoch.push(...res.perEpoch);
+    }
+  }
   console.error(`round ${round + 1}/${ROUNDS} (load ${os.loadavg()[0].toFixed(2)})`);
 }
 const stat = (xs) => {
@@ -61,10 +80,14 @@ const stat = (xs) => {
 const results = Object.values(samples).map((x) => ({ ...x, samplesPerSec: stat(x.perEpoch) }));
 for (const arch of Object.keys(ARCHS)) {
   const torchRate = results.find((r) => r.arch === arch && r.system === 'pytorch-1thread').samplesPerSec.median;
-  for (const r of results.filter((x) => x.arch === arch)) {
+  for (const r of results.filter((x) => x.arch === arch && !x.twoCores)) {
     const s = r.samplesPerSec;
     console.log(`${ARCHS[arch]} b${BATCH} ${r.system.padEnd(16)} ${s.median.toFixed(0).padStart(7)} (${s.min.toFixed(0)}–${s.max.toFixed(0)}) samples/s  ${(s.median / torchRate).toFixed(2)}× PyTorch`);
   }
+}
+for (const r of results.filter((x) => x.twoCores)) {
+  const s = r.samplesPerSec;
+  console.log(`${ARCHS.B} b${BATCH} two cores ${r.system.padEnd(34)} ${s.median.toFixed(0).padStart(7)} (${s.min.toFixed(0)}–${s.max.toFixed(0)}) samples/s`);
 }
 const when = new Date().toISOString();
 const dir = fileURLToPath(new URL('../../../bench/results/', import.meta.url));
