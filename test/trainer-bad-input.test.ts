@@ -26,7 +26,7 @@ describe('bad settings: one-line error naming the flag, exit code 2, thrown befo
     ['workers', 1.5, '--workers: must be a non-negative integer (0 = no worker threads), got 1.5'],
     ['shards', 0, '--shards: must be a positive integer, got 0'],
     ['valSplit', 1, '--val-split: must be a fraction in [0, 1), got 1'],
-    ['kernel', 'gpu', '--kernel: must be wasm or reference, got "gpu"'],
+    ['kernel', 'gpu', '--kernel: must be auto, native, wasm or reference, got "gpu"'],
   ] as const)('%s = %s', (field, value, message) => {
     expect(() => new Trainer(withField(field, value))).toThrow(badInput(message));
   });
