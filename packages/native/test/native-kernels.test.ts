@@ -172,6 +172,20 @@ for (const isa of isas) {
       expect(k.gemmBias).toBe(native.gemmBias); // its own products are not replaced
     });
 
+    it("leaves of 8+ rows are declined (the engine then runs the native tree leaf per shard), smaller ones go to the fallback's all-leaves kernel", () => {
+      const calls: Int32Array[] = [];
+      const fallback = Object.assign(Object.create(referenceKernels) as Kernels, { name: 'fb', gemmTNLeaves: (...a: unknown[]) => (calls.push(a[7] as Int32Array), true) });
+      const k = loadNativeKernels(fallback, { isa });
+      const x = new Float32Array(4);
+      // plan: nGroups, nSlots, then per group (rowsL, rowsR), rowsR = -1 for a lone leaf (the rest is not read here)
+      const big = Int32Array.from([2, 1, 16, 16, 8, -1]); // 40 rows in 3 leaves
+      const small = Int32Array.from([2, 1, 4, 4, 4, 4]); // 16 rows in 4 leaves
+      expect(k.gemmTNLeaves(x, x, 0, x, x, 1, 1, big)).toBe(false);
+      expect(calls).toEqual([]);
+      expect(k.gemmTNLeaves(x, x, 0, x, x, 1, 1, small)).toBe(true);
+      expect(calls).toEqual([small]);
+    });
+
     it('rejects operands shorter than the shape with an error, writing nothing', () => {
       const v = new Float32Array(6).fill(9);
       expect(() => native.gemmBias(v, new Float32Array(5), new Float32Array(6), new Float32Array(2), 3, 2, 2)).toThrow(/y has 5 elements, the shape needs 6/);
