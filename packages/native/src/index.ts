@@ -21,6 +21,7 @@ interface AddonKernels {
   gemmNT(dy: Float32Array, dv: Float32Array, W: Float32Array, m: number, n: number, k: number): void;
   gemmTNAcc(dW: Float32Array, db: Float32Array, y: Float32Array, dv: Float32Array, m: number, k: number, n: number): void;
   gemmTNTree(dW: Float32Array, db: Float32Array, y: Float32Array, dv: Float32Array, m: number, k: number, n: number, pendW: readonly FloatArray[], pendB: readonly FloatArray[]): void;
+  gemmTNLeaves(dW0: Float32Array, db0: Float32Array, slotStride: number, y: Float32Array, dv: Float32Array, k: number, n: number, plan: Int32Array, bytesW: number, bytesB: number): void;
   denseForward(v: Float32Array, out: Float32Array, y: Float32Array, W: Float32Array, b: Float32Array, m: number, k: number, n: number, act: number): void;
   denseBackwardInput(dvBelow: Float32Array, dv: Float32Array, W: Float32Array, vBelow: Float32Array, m: number, n: number, k: number, act: number): void;
 }
@@ -76,14 +77,6 @@ const F32 = Float32Array;
 /** the most pending tree levels the addon finishes in one leaf store (MAX_PENDING in the C source) */
 const MAX_PENDING = 32;
 
-/**
- * Leaves of at least this many rows on average go through the addon one by one (gemmTNLeaves
- * declines them); smaller ones to the fallback's all-leaves kernel. Measured with `shardgrad bench`
- * (784-256-128-10, 1 worker): per-leaf native 1.5–2× faster than wasm's all-leaves kernel at 16- and
- * 64-row leaves, even with it at 4-row leaves, where wasm keeps the pending levels in L1.
- */
-const MIN_NATIVE_LEAF_ROWS = 8;
-
 function allF32(xs: readonly FloatArray[]): boolean {
   for (let i = 0; i < xs.length; i++) if (!(xs[i] instanceof F32)) return false;
   return true;
@@ -132,21 +125,11 @@ export class NativeKernels implements Kernels {
     return true;
   }
 
-  /**
-   * Kernels.gemmTNLeaves: false for leaves of MIN_NATIVE_LEAF_ROWS rows or more, so the engine runs
-   * gemmTNTree (native) per leaf; smaller leaves go to the fallback's all-leaves kernel. Same bits.
-   */
+  /** Every leaf of a worker's subtree for one layer, the pending levels in L1 (Kernels.gemmTNLeaves). */
   gemmTNLeaves(dW0: FloatArray, db0: FloatArray, slotStride: number, y: FloatArray, dv: FloatArray, k: number, n: number, plan: Int32Array): boolean {
-    const groups = plan[0]; // then nSlots, then per group (rowsL, rowsR), rowsR = -1 for a lone leaf
-    let rows = 0;
-    let leaves = 0;
-    for (let g = 0; g < groups; g++) {
-      const right = plan[3 + 2 * g];
-      rows += plan[2 + 2 * g] + Math.max(0, right);
-      leaves += right >= 0 ? 2 : 1;
-    }
-    if (rows >= MIN_NATIVE_LEAF_ROWS * leaves) return false;
-    return this.fallback.gemmTNLeaves?.(dW0, db0, slotStride, y, dv, k, n, plan) ?? false;
+    if (!(dW0 instanceof F32 && db0 instanceof F32 && y instanceof F32 && dv instanceof F32)) return false;
+    this.x.gemmTNLeaves(dW0, db0, slotStride, y, dv, k, n, plan, dW0.buffer.byteLength - dW0.byteOffset, db0.buffer.byteLength - db0.byteOffset);
+    return true;
   }
 
   denseForward(v: FloatArray, out: FloatArray, y: FloatArray, W: FloatArray, b: FloatArray, m: number, k: number, n: number, act: string): boolean {

@@ -47,6 +47,19 @@ typedef struct {
 /** The most pending tree levels one leaf store finishes (a tree over 2^32 shards has fewer). */
 #define MAX_PENDING 32
 
+/** The most groups and slots of one gemmTNLeaves plan (a worker's shards of one batch). */
+#define MAX_GROUPS 1024
+
+/** A gemmTNLeaves plan, read and checked (packages/worker/src/step.ts writes it; Kernels.gemmTNLeaves). */
+typedef struct {
+  int groups, slots, published;
+  size_t rows;                          /* all groups' rows, one after the other in y and dv */
+  int32_t rowsL[MAX_GROUPS], rowsR[MAX_GROUPS]; /* per group: rows of the (left) leaf; of the right one, or -1 */
+  int32_t dst[MAX_GROUPS], count[MAX_GROUPS];
+  const int32_t *adds[MAX_GROUPS];      /* count[g] slot numbers, innermost first */
+  const int32_t *pub;                   /* published slot numbers */
+} Leaves;
+
 /** Per-thread (per N-API environment) scratch for packed B: grown rarely, never per call. */
 typedef struct {
   float *buf;
@@ -132,15 +145,16 @@ typedef struct {
   int (*gemm_nt)(Scratch *, float *, const float *, const float *, size_t, size_t, size_t, const Epilogue *);
   int (*gemm_tn_acc)(Scratch *, float *, float *, const float *, const float *, size_t, size_t, size_t);
   int (*gemm_tn_tree)(Scratch *, float *, float *, const float *, const float *, size_t, size_t, size_t, const float *const *, const float *const *, int);
+  int (*gemm_tn_leaves)(Scratch *, float *, float *, size_t, const float *, const float *, size_t, size_t, const Leaves *);
 } Isa;
 
-static const Isa ISA_AVX512 = {"avx512", avx512_gemm_bias, avx512_gemm_nt, avx512_gemm_tn_acc, avx512_gemm_tn_tree};
-static const Isa ISA_AVX2 = {"avx2", avx2_gemm_bias, avx2_gemm_nt, avx2_gemm_tn_acc, avx2_gemm_tn_tree};
+static const Isa ISA_AVX512 = {"avx512", avx512_gemm_bias, avx512_gemm_nt, avx512_gemm_tn_acc, avx512_gemm_tn_tree, avx512_gemm_tn_leaves};
+static const Isa ISA_AVX2 = {"avx2", avx2_gemm_bias, avx2_gemm_nt, avx2_gemm_tn_acc, avx2_gemm_tn_tree, avx2_gemm_tn_leaves};
 
 static int has_avx512(void) { return __builtin_cpu_supports("avx512f"); }
 static int has_avx2(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 
-#define MAX_ARGS 9
+#define MAX_ARGS 10
 
 typedef struct {
   napi_env env;
@@ -197,10 +211,11 @@ static float *arg_f32(Call *c, int i, size_t need, const char *what) { return f3
 
 static size_t arg_size(Call *c, int i, const char *what) {
   if (!c->ok) return 0;
-  int32_t x;
-  if (napi_get_value_int32(c->env, c->argv[i], &x) != napi_ok || x < 0) {
+  int64_t x;
+  // below 2^32, so a product of two sizes cannot wrap
+  if (napi_get_value_int64(c->env, c->argv[i], &x) != napi_ok || x < 0 || x > (int64_t)UINT32_MAX) {
     char msg[96];
-    snprintf(msg, sizeof msg, "shardgrad native: %s must be a non-negative integer", what);
+    snprintf(msg, sizeof msg, "shardgrad native: %s must be an integer in [0, 2^32)", what);
     napi_throw_type_error(c->env, NULL, msg);
     c->ok = 0;
     return 0;
@@ -312,6 +327,74 @@ static napi_value js_gemm_tn_tree(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/** Reads and checks a gemmTNLeaves plan of `len` words; 0 (with a RangeError thrown) when it is malformed. */
+static int read_leaves(napi_env env, const int32_t *plan, size_t len, Leaves *L) {
+  size_t at = 2;
+  L->rows = 0;
+  if (len < 2 || plan[0] < 0 || plan[0] > MAX_GROUPS || plan[1] < 0 || plan[1] > MAX_GROUPS || len < 2 + 2 * (size_t)plan[0]) goto bad;
+  L->groups = plan[0];
+  L->slots = plan[1];
+  for (int g = 0; g < L->groups; g++, at += 2) {
+    L->rowsL[g] = plan[at];
+    L->rowsR[g] = plan[at + 1];
+    if (L->rowsL[g] < 0 || L->rowsR[g] < -1) goto bad;
+    L->rows += (size_t)L->rowsL[g] + (size_t)(L->rowsR[g] > 0 ? L->rowsR[g] : 0);
+  }
+  if (L->rows > INT32_MAX) goto bad;
+  for (int g = 0; g < L->groups; g++) {
+    if (at + 2 > len) goto bad;
+    L->dst[g] = plan[at];
+    L->count[g] = plan[at + 1];
+    L->adds[g] = plan + at + 2;
+    if (L->dst[g] < 0 || L->dst[g] >= L->slots || L->count[g] < 0 || L->count[g] > MAX_PENDING || at + 2 + (size_t)L->count[g] > len) goto bad;
+    for (int c = 0; c < L->count[g]; c++)
+      if (L->adds[g][c] < 0 || L->adds[g][c] >= L->slots) goto bad;
+    at += 2 + (size_t)L->count[g];
+  }
+  if (at + 1 > len || plan[at] < 0 || at + 1 + (size_t)plan[at] > len) goto bad;
+  L->published = plan[at];
+  L->pub = plan + at + 1;
+  for (int q = 0; q < L->published; q++)
+    if (L->pub[q] < 0 || L->pub[q] >= L->slots) goto bad;
+  return 1;
+bad:
+  napi_throw_range_error(env, NULL, "shardgrad native: a malformed gemmTNLeaves plan");
+  return 0;
+}
+
+/**
+ * gemmTNLeaves(dW0, db0, slotStride, y, dv, k, n, plan, bytesW, bytesB): every leaf of a worker's
+ * subtree for one layer (Kernels.gemmTNLeaves); slot s of dW / db lies s·slotStride bytes after
+ * dW0 / db0, and bytesW / bytesB bytes are addressable from them (checked against the plan).
+ */
+static napi_value js_gemm_tn_leaves(napi_env env, napi_callback_info info) {
+  Call c;
+  if (!call_begin(env, info, &c, 10)) return NULL;
+  size_t strideBytes = arg_size(&c, 2, "slotStride"), k = arg_size(&c, 5, "k"), n = arg_size(&c, 6, "n");
+  size_t bytesW = arg_size(&c, 8, "bytesW"), bytesB = arg_size(&c, 9, "bytesB");
+  if (!c.ok) return NULL;
+  napi_typedarray_type type;
+  size_t len, offset;
+  void *data;
+  napi_value buffer;
+  if (napi_get_typedarray_info(env, c.argv[7], &type, &len, &data, &buffer, &offset) != napi_ok || type != napi_int32_array) {
+    napi_throw_type_error(env, NULL, "shardgrad native: plan must be an Int32Array");
+    return NULL;
+  }
+  static __thread Leaves L; /* 24 KB: per thread, off the stack */
+  if (!read_leaves(env, (const int32_t *)data, len, &L)) return NULL;
+  const size_t stride = strideBytes / 4, last = L.slots > 0 ? (size_t)L.slots - 1 : 0;
+  if (strideBytes % 4 != 0 || (L.slots > 0 && (last * strideBytes + k * n * 4 > bytesW || last * strideBytes + n * 4 > bytesB))) {
+    napi_throw_range_error(env, NULL, "shardgrad native: the plan's slots reach past the memory of dW0 / db0");
+    return NULL;
+  }
+  float *dW0 = arg_f32(&c, 0, k * n, "dW0"), *db0 = arg_f32(&c, 1, n, "db0");
+  const float *y = arg_f32(&c, 3, L.rows * k, "y"), *dv = arg_f32(&c, 4, L.rows * n, "dv");
+  if (!c.ok) return NULL;
+  if (!c.isa->gemm_tn_leaves(c.scratch, dW0, db0, stride, y, dv, k, n, &L)) return out_of_memory(env);
+  return NULL;
+}
+
 /** kernels(isa): an object of the five entry points for "avx512" or "avx2" (one this CPU has). */
 static napi_value js_kernels(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -333,7 +416,7 @@ static napi_value js_kernels(napi_env env, napi_callback_info info) {
   static const struct {
     const char *name;
     napi_callback cb;
-  } fns[] = {{"gemmBias", js_gemm_bias}, {"gemmNT", js_gemm_nt}, {"gemmTNAcc", js_gemm_tn_acc}, {"gemmTNTree", js_gemm_tn_tree}, {"denseForward", js_dense_forward}, {"denseBackwardInput", js_dense_backward_input}};
+  } fns[] = {{"gemmBias", js_gemm_bias}, {"gemmNT", js_gemm_nt}, {"gemmTNAcc", js_gemm_tn_acc}, {"gemmTNTree", js_gemm_tn_tree}, {"gemmTNLeaves", js_gemm_tn_leaves}, {"denseForward", js_dense_forward}, {"denseBackwardInput", js_dense_backward_input}};
   napi_value obj, fn, str;
   napi_create_object(env, &obj);
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
@@ -568,6 +651,75 @@ SG_FN int SG_NAME(gemm_tn_tree)(Scratch *s, float *dW, float *db, const float *y
     for (size_t i = 0; i < m; i++) sum = SG_NAME(add)(sum, SG_NAME(loadn)(dv + i * n + j, valid));
     for (int l = 0; l < npend; l++) sum = SG_NAME(add)(SG_NAME(loadn)(pendB[l] + j, valid), sum);
     SG_NAME(storen)(db + j, sum, valid);
+  }
+  return 1;
+}
+
+/**
+ * All of a worker's leaves of one layer (Kernels.gemmTNLeaves): per MR×NR tile of dW, each group's
+ * value — a leaf's chain from zero over its rows, or a sibling pair's fl(left + right) — goes
+ * through its pending slots (s = pending + s, innermost first) into its dst slot, all in an L1
+ * scratch of slot tiles; then the published slots' tiles are stored at dW0 + slot·slotStride. The
+ * bias blocks follow the same plan, in memory. `plan` is checked by the caller (Leaves).
+ */
+SG_FN int SG_NAME(gemm_tn_leaves)(Scratch *s, float *dW0, float *db0, size_t stride, const float *y, const float *dv, size_t k, size_t n, const Leaves *L) {
+  const size_t tileFloats = MR * NR;
+  float *packed = scratch_floats(s, (L->rows > 0 ? L->rows : 1) * NR + (size_t)(L->slots + 2) * tileFloats);
+  if (packed == NULL) return 0;
+  float *slotTiles = packed + (L->rows > 0 ? L->rows : 1) * NR, *left = slotTiles + (size_t)L->slots * tileFloats, *right = left + tileFloats;
+  for (size_t j0 = 0; j0 < n; j0 += NR) {
+    const int cols = (int)(n - j0 < NR ? n - j0 : NR);
+    const int nv = cols > VW ? 2 : 1;
+    SG_NAME(pack_b)(packed, dv + j0, (ptrdiff_t)n, 1, 0, L->rows, (size_t)cols);
+    for (size_t i0 = 0; i0 < k; i0 += MR) {
+      const int mr = (int)(k - i0 < MR ? k - i0 : MR);
+      size_t row = 0;
+      for (int g = 0; g < L->groups; g++) {
+        const int rl = L->rowsL[g], rr = L->rowsR[g];
+        SG_NAME(tile_any)(mr, nv, (size_t)rl, y + row * k + i0, 1, (ptrdiff_t)k, packed + row * NR, left, NR, nv * VW, MODE_ZERO, NULL, NULL, 0);
+        row += (size_t)rl;
+        if (rr >= 0) {
+          SG_NAME(tile_any)(mr, nv, (size_t)rr, y + row * k + i0, 1, (ptrdiff_t)k, packed + row * NR, right, NR, nv * VW, MODE_ZERO, NULL, NULL, 0);
+          row += (size_t)rr;
+        }
+        float *dst = slotTiles + (size_t)L->dst[g] * tileFloats;
+        for (int e = 0; e < mr * 2; e++) {
+          if ((e & 1) >= nv) continue;
+          const size_t at = (size_t)(e >> 1) * NR + (size_t)(e & 1) * VW;
+          VEC x = SG_NAME(loadn)(left + at, VW);
+          if (rr >= 0) x = SG_NAME(add)(x, SG_NAME(loadn)(right + at, VW));
+          for (int c = 0; c < L->count[g]; c++) x = SG_NAME(add)(SG_NAME(loadn)(slotTiles + (size_t)L->adds[g][c] * tileFloats + at, VW), x);
+          SG_NAME(storen)(dst + at, x, VW);
+        }
+      }
+      for (int q = 0; q < L->published; q++) {
+        const float *from = slotTiles + (size_t)L->pub[q] * tileFloats;
+        float *to = dW0 + (size_t)L->pub[q] * stride + i0 * n + j0;
+        for (int r = 0; r < mr; r++) {
+          SG_NAME(storen)(to + (size_t)r * n, SG_NAME(loadn)(from + (size_t)r * NR, VW), cols < VW ? cols : VW);
+          if (nv > 1) SG_NAME(storen)(to + (size_t)r * n + VW, SG_NAME(loadn)(from + (size_t)r * NR + VW, VW), cols - VW);
+        }
+      }
+    }
+  }
+  // the bias blocks: each leaf's column sums (plain adds over its rows, from zero), pairs added, the chain, in memory
+  for (size_t j = 0; j < n; j += VW) {
+    const int valid = (int)(n - j < VW ? n - j : VW);
+    size_t row = 0;
+    for (int g = 0; g < L->groups; g++) {
+      const int rl = L->rowsL[g], rr = L->rowsR[g];
+      VEC x = SG_NAME(zero)();
+      for (int i = 0; i < rl; i++) x = SG_NAME(add)(x, SG_NAME(loadn)(dv + (row + (size_t)i) * n + j, valid));
+      row += (size_t)rl;
+      if (rr >= 0) {
+        VEC r = SG_NAME(zero)();
+        for (int i = 0; i < rr; i++) r = SG_NAME(add)(r, SG_NAME(loadn)(dv + (row + (size_t)i) * n + j, valid));
+        row += (size_t)rr;
+        x = SG_NAME(add)(x, r);
+      }
+      for (int c = 0; c < L->count[g]; c++) x = SG_NAME(add)(SG_NAME(loadn)(db0 + (size_t)L->adds[g][c] * stride + j, valid), x);
+      SG_NAME(storen)(db0 + (size_t)L->dst[g] * stride + j, x, valid);
+    }
   }
   return 1;
 }

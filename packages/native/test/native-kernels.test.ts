@@ -132,6 +132,54 @@ for (const isa of isas) {
     }
   });
 
+  it(`${native.name}: all of a worker's leaves in one call (pairs, lone and empty leaves, chains of 0–2 pending slots) publish wasm's bits`, async () => {
+    const { kernels: wasm, allocate } = await loadResidentWasmKernels(4_000_000, 1_000_000, { flavor: 'relaxed' });
+    const rng = new Rng(16);
+    // plan: nGroups, nSlots, (rowsL, rowsR = -1 for a lone leaf) per group, then per group dst, count, adds…, then nPub, pub…
+    const plans = [
+      [2, 1, 3, 2, 4, 4, 0, 0, 0, 1, 0, 1, 0], // ((0,1), (2,3)): the root in slot 0
+      [4, 3, 1, 1, 5, -1, 0, 3, 2, 2, 0, 0, 1, 0, 2, 0, 2, 1, 0, 2, 2, 1, 0, 1, 2], // a pair, a lone leaf, an empty leaf, a chain of two
+      [1, 2, 7, -1, 1, 0, 1, 1], // one lone leaf into slot 1 of 2, published alone
+    ];
+    for (const [k, n] of [[13, 37], [100, 70], [8, 16], [3, 1]]) {
+      for (const words of plans) {
+        const nGroups = words[0];
+        let rows = 0;
+        for (let g = 0; g < nGroups; g++) rows += words[2 + 2 * g] + Math.max(0, words[3 + 2 * g]);
+        const slots = words[1];
+        const floatsPerSlot = k * n + n + 5; // W block, b block, padding: slots lie slotStride bytes apart
+        const y = allocate(rows * k).fill(0);
+        const dv = allocate(rows * n).fill(0);
+        y.set(rand(rows * k, rng));
+        dv.set(rand(rows * n, rng));
+        const planView = allocate(words.length);
+        const plan = new Int32Array(planView.buffer, planView.byteOffset, words.length);
+        plan.set(words);
+        const run = (kernels: Kernels) => {
+          const area = allocate(slots * floatsPerSlot).fill(7);
+          const ok = kernels.gemmTNLeaves!(area.subarray(0, k * n), area.subarray(k * n, k * n + n), floatsPerSlot * 4, y, dv, k, n, plan);
+          return { ok, area };
+        };
+        const a = run(wasm);
+        const b = run(native);
+        expect(a.ok && b.ok).toBe(true);
+        // the published slots: the words after nPub at the end
+        let at = 2 + 2 * nGroups;
+        for (let g = 0; g < nGroups; g++) at += 2 + words[at + 1];
+        const pub = words.slice(at + 1, at + 1 + words[at]);
+        for (const slot of pub) {
+          const o = slot * floatsPerSlot;
+          expectSameBits(b.area.subarray(o, o + k * n + n), a.area.subarray(o, o + k * n + n), `leaves k=${k} n=${n} plan ${words.join(',')} slot ${slot}`);
+        }
+      }
+    }
+    // a plan naming a slot it does not have is refused, nothing written
+    const bad = Int32Array.from([1, 1, 1, -1, 3, 0, 1, 0]);
+    const x = new Float32Array(8).fill(1);
+    expect(() => native.gemmTNLeaves!(x, x, 32, x, x, 1, 1, bad)).toThrow(/malformed gemmTNLeaves plan/);
+    expect(Array.from(x)).toEqual(Array(8).fill(1));
+  });
+
   describe(`${native.name} works in place, delegates what it does not do`, () => {
     it('on Float32Array views with a byte offset into a shared WebAssembly.Memory, writing only its output range', () => {
       const rng = new Rng(13);
@@ -170,20 +218,6 @@ for (const isa of isas) {
       k.reduceRows(7);
       expect(calls).toEqual([7]);
       expect(k.gemmBias).toBe(native.gemmBias); // its own products are not replaced
-    });
-
-    it("leaves of 8+ rows are declined (the engine then runs the native tree leaf per shard), smaller ones go to the fallback's all-leaves kernel", () => {
-      const calls: Int32Array[] = [];
-      const fallback = Object.assign(Object.create(referenceKernels) as Kernels, { name: 'fb', gemmTNLeaves: (...a: unknown[]) => (calls.push(a[7] as Int32Array), true) });
-      const k = loadNativeKernels(fallback, { isa });
-      const x = new Float32Array(4);
-      // plan: nGroups, nSlots, then per group (rowsL, rowsR), rowsR = -1 for a lone leaf (the rest is not read here)
-      const big = Int32Array.from([2, 1, 16, 16, 8, -1]); // 40 rows in 3 leaves
-      const small = Int32Array.from([2, 1, 4, 4, 4, 4]); // 16 rows in 4 leaves
-      expect(k.gemmTNLeaves(x, x, 0, x, x, 1, 1, big)).toBe(false);
-      expect(calls).toEqual([]);
-      expect(k.gemmTNLeaves(x, x, 0, x, x, 1, 1, small)).toBe(true);
-      expect(calls).toEqual([small]);
     });
 
     it('rejects operands shorter than the shape with an error, writing nothing', () => {
