@@ -7,7 +7,7 @@
 // Writes bench/results/native-train-<time>.json: every epoch's (step's) samples/s, medians,
 // min–max, load averages.
 //
-//   bash ../shared/anchors/setup.sh   # once
+//   bash bench/anchors/setup.sh   # once
 //   node packages/native/bench/train-vs-torch.mjs [--rounds 3] [--two-workers] [--anchors /tmp/anchors-work]
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
