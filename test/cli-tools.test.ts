@@ -139,19 +139,30 @@ describe('shardgrad gradcheck', () => {
 });
 
 describe('shardgrad bench', () => {
-  it('--json: one line per worker count with samples/s, speed-up, efficiency and per-step overhead', () => {
+  it('--json: trainLocal, then one line per worker count with samples/s, speed-up and efficiency against trainLocal, then the projection', () => {
     const r = runCli(['bench', '--data', 'xor:200', '--hidden', '8', '--batch', '32', '--workers', '1,2', '--steps', '5', '--warmup', '1', '--json']);
     expect(r.status, r.stderr).toBe(0);
-    const rows = jsonLines(r.stdout) as { workers: number; samplesPerSec: number; speedup: number; efficiency: number; stepMs: { median: number }; overheadUs: { median: number; p10: number; p90: number } }[];
-    expect(rows.map((x) => x.workers)).toEqual([1, 2]);
+    type Row = { type: string; workers: number | 'trainLocal'; samplesPerSec: number; speedup: number; efficiency: number; stepMs: { median: number }; overheadUs: { median: number; p10: number; p90: number }; mathMs: { median: number } };
+    const lines = jsonLines(r.stdout) as Row[];
+    expect(lines.map((x) => x.workers ?? x.type)).toEqual(['trainLocal', 1, 2, 'projection']);
+    const local = lines[0].samplesPerSec;
+    const rows = lines.slice(1, 3);
     for (const x of rows) {
-      // samples/s is the batch over the median step time; efficiency is speed-up per worker
+      // samples/s is the batch over the median step time; speed-up is against trainLocal; efficiency is speed-up per worker
       expect(x.samplesPerSec).toBeCloseTo(32 / (x.stepMs.median / 1000), 6);
-      expect(x.efficiency).toBeCloseTo(x.speedup / x.workers, 12);
+      expect(x.speedup).toBeCloseTo(x.samplesPerSec / local, 12);
+      expect(x.efficiency).toBeCloseTo(x.speedup / (x.workers as number), 12);
       expect(x.overheadUs.p10).toBeLessThanOrEqual(x.overheadUs.median);
       expect(x.overheadUs.median).toBeLessThanOrEqual(x.overheadUs.p90);
     }
-    expect(rows[0].speedup).toBe(1);
-    expect(rows[1].speedup).toBeCloseTo(rows[1].samplesPerSec / rows[0].samplesPerSec, 12);
+    // the projection, recomputed from the two rows: math split over W, serial time growing linearly
+    const p = lines[3] as unknown as { efficiency: Record<string, number> };
+    const [one, two] = rows;
+    const math = one.mathMs.median * 1000;
+    const slope = Math.max(0, two.overheadUs.median - one.overheadUs.median);
+    for (const W of [4, 8, 16, 64]) {
+      const want = (math + one.overheadUs.median) / (W * (math / W + one.overheadUs.median + slope * (W - 1)));
+      expect(p.efficiency[W]).toBeCloseTo(want, 9);
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { benchmarkWorkers, type KernelChoice, type WorkerBenchRow } from '@shardgrad/coordinator';
+import { benchmarkLocal, benchmarkWorkers, projectEfficiency, type KernelChoice, type WorkerBenchRow } from '@shardgrad/coordinator';
 import { errors, optimizerConfig, OPTIMIZERS, type OptimizerKind } from '@shardgrad/core';
 import type { Argv } from 'yargs';
 import { print } from '../io/stdout.js';
@@ -34,7 +34,7 @@ function defaultWorkerCounts(): number[] {
 export function registerBench(y: Argv): Argv {
   return y.command(
     'bench',
-    'Time training steps for several worker counts: samples/s, speed-up, parallel efficiency, per-step overhead',
+    'Time training steps: the single-threaded loop (trainLocal), then the engine for several worker counts — samples/s, speed-up and efficiency against trainLocal, serial time per step, a projection to more workers',
     (a) =>
       architectureOptions(dataOptions(a), '128')
         .option('workers', { type: 'string', describe: 'worker counts, comma separated; speed-up is relative to the first [default: 1,2,4,… up to the cores]' })
@@ -46,7 +46,7 @@ export function registerBench(y: Argv): Argv {
         .option('optimizer', { choices: OPTIMIZERS, default: 'sgd' as OptimizerKind })
         .option('kernel', { choices: KERNEL_CHOICES, default: 'auto' as KernelChoice, describe: 'matrix kernels: auto = native where available, else wasm' })
         .option('json', { type: 'boolean', default: false, describe: 'one JSON object per worker count, one per line' })
-        .example('$0 bench', '784-128-10 on MNIST, batch 256, for 1, 2, … workers')
+        .example('$0 bench', '784-128-10 on MNIST, batch 256: trainLocal, then 1, 2, … workers')
         .example('$0 bench --workers 1,2 --batch 64 --steps 50 --json', 'small batches, where per-step overhead shows, as JSON lines'),
     (argv) => bench(argv as unknown as BenchFlags),
   );
@@ -61,34 +61,44 @@ async function bench(f: BenchFlags): Promise<void> {
   const data = loadData(dataSourceFromFlags(f.data, f), nonNegativeInt('--seed', f.seed));
   if (batch > data.trainRows.length) throw errors.badInput('--batch', `${batch} is larger than the ${data.trainRows.length} training rows`);
   const spec = specFromFlags(f, '128', data);
-  const bar = f.json ? null : progressBar(counts.length, 'benchmarking {bar} {value}/{total} worker counts | ETA {eta_formatted}');
+  const bar = f.json ? null : progressBar(counts.length + 1, 'benchmarking {bar} {value}/{total} | ETA {eta_formatted}');
+  const optimizer = optimizerConfig(f.optimizer);
+  const out = (line: string) => (bar ? bar.log(line) : print(line + '\n'));
+  // the baseline: the same math in one thread without the engine (no shards, no tree, no barrier)
+  const local = await benchmarkLocal({ spec, batch, steps, kernel: f.kernel, data, optimizer });
+  bar?.update(1, {});
+  const base = local.samplesPerSec.median;
   const rows: WorkerBenchRow[] = [];
-  // the header names the kernels in use, known once the first count has run (--kernel auto resolved)
   const head = (kernel: string) =>
-    `${spec.sizes.join('-')} on ${data.name}, batch ${batch}, ${shards} shards, ${kernel} kernels, ${steps} timed steps per worker count (medians, 10th–90th percentile)\n` +
-    `${'workers'.padStart(7)} ${'samples/s'.padStart(10)} ${'speed-up'.padStart(8)} ${'efficiency'.padStart(10)} ${'step ms'.padStart(18)} ${'overhead µs/step'.padStart(20)}`;
+    `${spec.sizes.join('-')} on ${data.name}, batch ${batch}, ${shards} shards, ${kernel} kernels; speed-up and efficiency against trainLocal (medians, 10th–90th percentile)\n` +
+    `${'workers'.padStart(10)} ${'samples/s'.padStart(10)} ${'speed-up'.padStart(8)} ${'efficiency'.padStart(10)} ${'step ms'.padStart(18)} ${'serial µs/step'.padStart(20)}`;
   for (const workers of counts) {
     // one count at a time, so each row prints as soon as it is measured
-    const [row] = await benchmarkWorkers({ spec, batch, steps, warmup, workerCounts: [workers], kernel: f.kernel, shards, data, optimizer: optimizerConfig(f.optimizer) });
-    const speedup = rows.length ? row.samplesPerSec / rows[0].samplesPerSec : 1;
-    const r: WorkerBenchRow = { ...row, speedup, efficiency: (speedup * Math.max(1, counts[0])) / Math.max(1, workers) };
+    const [row] = await benchmarkWorkers({ spec, batch, steps, warmup, workerCounts: [workers], kernel: f.kernel, shards, data, optimizer });
+    const speedup = row.samplesPerSec / base;
+    const r: WorkerBenchRow = { ...row, speedup, efficiency: speedup / Math.max(1, workers) };
     rows.push(r);
     if (f.json) {
+      if (rows.length === 1) print(JSON.stringify({ type: 'bench', workers: 'trainLocal', samplesPerSec: base, samplesPerSecSpread: local.samplesPerSec, kernel: r.kernel, batch, steps }) + '\n');
       print(JSON.stringify({ type: 'bench', ...r, batch, shards, steps }) + '\n');
     } else {
       if (rows.length === 1) {
-        if (bar) bar.log(head(r.kernel));
-        else print(head(r.kernel) + '\n');
+        out(head(r.kernel));
+        const l = local.samplesPerSec;
+        out(`${'trainLocal'.padStart(10)} ${Math.round(base).toString().padStart(10)} ${'1.00'.padStart(8)} ${'—'.padStart(10)} ${`[${Math.round(l.p10)}–${Math.round(l.p90)}] samples/s`.padStart(18)}`);
       }
       const s = r.stepMs;
       const o = r.overheadUs;
-      const line =
-        `${String(workers).padStart(7)} ${Math.round(r.samplesPerSec).toString().padStart(10)} ${r.speedup.toFixed(2).padStart(8)} ${(100 * r.efficiency).toFixed(0).padStart(9)}% ` +
-        `${`${s.median.toFixed(2)} [${s.p10.toFixed(2)}–${s.p90.toFixed(2)}]`.padStart(18)} ${`${o.median.toFixed(0)} [${o.p10.toFixed(0)}–${o.p90.toFixed(0)}]`.padStart(20)}`;
-      if (bar) bar.log(line);
-      else print(line + '\n');
+      out(
+        `${String(workers).padStart(10)} ${Math.round(r.samplesPerSec).toString().padStart(10)} ${r.speedup.toFixed(2).padStart(8)} ${(100 * r.efficiency).toFixed(0).padStart(9)}% ` +
+          `${`${s.median.toFixed(2)} [${s.p10.toFixed(2)}–${s.p90.toFixed(2)}]`.padStart(18)} ${`${o.median.toFixed(0)} [${o.p10.toFixed(0)}–${o.p90.toFixed(0)}]`.padStart(20)}`,
+      );
     }
-    bar?.update(rows.length, {});
+    bar?.update(rows.length + 1, {});
   }
+  const projection = Object.fromEntries([4, 8, 16, 64].map((W) => [W, projectEfficiency(rows, W)]));
+  if (f.json) print(JSON.stringify({ type: 'projection', basis: 'the measured serial time per step, growing linearly with the workers; the math split evenly', efficiency: projection }) + '\n');
+  else if (Object.values(projection).every((e) => e !== undefined))
+    out(`projection (not measured; math split evenly, serial time growing as measured): efficiency against 1 worker at 4 / 8 / 16 / 64 workers ${[4, 8, 16, 64].map((W) => `${(100 * projection[W]!).toFixed(0)} %`).join(' / ')}`);
   bar?.stop();
 }

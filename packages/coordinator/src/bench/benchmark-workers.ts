@@ -126,3 +126,21 @@ export async function benchmarkLocal(o: Omit<WorkerBenchOptions, 'workerCounts' 
   }
   return { samplesPerSec: spread(rates) };
 }
+
+/**
+ * Amdahl's projection of parallel efficiency (against the 1-worker engine) at W workers, from
+ * measured rows: the step's math splits evenly over the workers, and the serial time per step
+ * (waking the workers, the barrier, waiting for the slowest) grows linearly in W as it did from the
+ * smallest to the largest worker count measured. A projection, not a measurement.
+ */
+export function projectEfficiency(rows: readonly WorkerBenchRow[], W: number): number | undefined {
+  const measured = rows.filter((r) => r.workers >= 1).sort((a, b) => a.workers - b.workers);
+  if (measured.length === 0) return undefined;
+  const first = measured[0];
+  const last = measured[measured.length - 1];
+  const math = first.mathMs.median * 1000 * first.workers; // µs of one step's math on one worker
+  const s0 = first.overheadUs.median;
+  const slope = last.workers > first.workers ? Math.max(0, (last.overheadUs.median - s0) / (last.workers - first.workers)) : 0;
+  const serial = s0 + slope * (W - first.workers);
+  return (math + s0) / (W * (math / W + serial));
+}
