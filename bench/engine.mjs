@@ -3,7 +3,7 @@
 // per-step serial time and, from it, a labelled projection of efficiency at 4–64 workers; the
 // WebAssembly relaxed-SIMD peak of this machine in the same run; the default `shardgrad train`.
 //
-//   pnpm build && node bench/engine.mjs [--rounds 3] [--arch A|B] [--baseline DIR]
+//   pnpm build && node bench/engine.mjs [--rounds 3] [--arch A|B] [--kernel wasm|native] [--baseline DIR]
 //
 // Rounds alternate the configurations (trainLocal, 1 worker, 2 workers, …) so that load from other
 // processes hits them alike; every figure is a median with min–max over the rounds. --baseline DIR
@@ -44,12 +44,16 @@ async function child(a) {
   const spec = core.mlpSpec(ARCHS[a.arch], 'relu', 'softmax', 'ce');
   const batch = Number(a.batch);
   const opt = core.optimizerConfig('sgd');
+  const kernel = a.kernel ?? 'wasm';
   if (a.child === 'local') {
     // trainLocal with θ, gradient and workspace resident in the kernels' memory; 1 warm-up epoch
     const floats = core.localTrainFloats(spec, batch, opt);
     const times = [];
+    const { withNativeKernels } = await import('../packages/worker/dist/index.js');
     for (let e = 0; e < 3; e++) {
-      const { kernels, allocate } = await core.loadResidentWasmKernels(floats, 1 << 20);
+      const resident = await core.loadResidentWasmKernels(floats, 1 << 20);
+      const allocate = resident.allocate;
+      const kernels = kernel === 'wasm' ? resident.kernels : await withNativeKernels(kernel, resident.kernels);
       const t0 = performance.now();
       core.trainLocal({ spec, X: data.X, Y: data.Y, train: data.trainRows, batch, epochs: 1, lr: 0.1, optimizer: opt, seed: 1, kernels, allocate });
       times.push(performance.now() - t0);
@@ -58,8 +62,8 @@ async function child(a) {
   }
   const workers = Number(a.workers);
   const steps = Math.ceil(data.trainRows.length / batch);
-  const [row] = await coord.benchmarkWorkers({ spec, batch, steps, warmup: 5, workerCounts: [workers], kernel: 'wasm', shards: 16, data });
-  return { samplesPerSec: row.samplesPerSec, stepMs: row.stepMs, mathMs: row.mathMs, overheadUs: row.overheadUs };
+  const [row] = await coord.benchmarkWorkers({ spec, batch, steps, warmup: 5, workerCounts: [workers], kernel, shards: 16, data });
+  return { samplesPerSec: row.samplesPerSec, stepMs: row.stepMs, mathMs: row.mathMs, overheadUs: row.overheadUs, kernel: row.kernel };
 }
 
 if (args.child) {
@@ -103,7 +107,7 @@ for (let r = 0; r < rounds; r++) {
   const p = wasmPeak();
   if (p) raw.peak.push(p);
   for (const c of configs) {
-    const a = ['--arch', c.arch, '--batch', String(c.batch)];
+    const a = ['--arch', c.arch, '--batch', String(c.batch), '--kernel', String(args.kernel ?? 'wasm')];
     c.local.push(run(['--child', 'local', ...a]));
     c.w1.push(run(['--child', 'engine', ...a, '--workers', '1']));
     c.w2.push(run(['--child', 'engine', ...a, '--workers', '2']));
@@ -113,11 +117,12 @@ for (let r = 0; r < rounds; r++) {
   if (args.baseline) raw.baseline.push(defaultTrain(path.resolve(String(args.baseline))));
 }
 
-const report = { when: new Date().toISOString(), machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version, load: os.loadavg() }, rounds, configs: [] };
+const report = { when: new Date().toISOString(), kernel: configs[0]?.w1[0]?.kernel, machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version, load: os.loadavg() }, rounds, configs: [] };
 report.wasmPeakGflops = raw.peak.length ? stats(raw.peak) : null;
 const lines = [];
 const f0 = (x) => Math.round(x).toLocaleString('en');
 const cell = (s, d = 0) => `${d ? s.median.toFixed(d) : f0(s.median)} (${d ? s.min.toFixed(d) : f0(s.min)}–${d ? s.max.toFixed(d) : f0(s.max)})`;
+lines.push(`kernels: ${report.kernel}`);
 lines.push(`wasm relaxed-SIMD peak (12 accumulators), same run: ${report.wasmPeakGflops ? cell(report.wasmPeakGflops, 1) : 'not measured (run bash bench/anchors.sh)'} GFLOP/s`);
 lines.push('');
 lines.push('| model batch | trainLocal samples/s | GFLOP/s (× peak) | 1 worker | 2 workers | 1 worker ÷ trainLocal | 2 workers ÷ trainLocal | efficiency 2 | serial µs/step | projected efficiency 4 / 8 / 16 / 64 |');
