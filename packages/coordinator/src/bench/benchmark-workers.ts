@@ -102,8 +102,8 @@ export async function benchmarkWorkers(o: WorkerBenchOptions): Promise<WorkerBen
 /**
  * The single-threaded loop without the engine (core's trainLocal, θ and its workspace resident in
  * the kernels' memory) on the same data: the baseline the engine's speed-up is measured against.
- * One untimed run, then `rounds` timed runs of `steps` batches each (setup included, about one
- * step's worth); samples/s median and spread over the rounds.
+ * One instance of the kernels for the whole measurement, as a training run has: an untimed epoch
+ * of `steps` batches (the kernels warm up), then `rounds` timed epochs; samples/s median and spread.
  */
 export async function benchmarkLocal(o: Omit<WorkerBenchOptions, 'workerCounts' | 'shards' | 'warmup'> & { readonly rounds?: number }): Promise<{ samplesPerSec: Spread }> {
   const optimizer = o.optimizer ?? optimizerConfig('sgd');
@@ -112,18 +112,22 @@ export async function benchmarkLocal(o: Omit<WorkerBenchOptions, 'workerCounts' 
   const train = d.rows.subarray(0, rows - (rows % o.batch || 0));
   const rates: number[] = [];
   const rounds = o.rounds ?? 3;
-  for (let r = 0; r <= rounds; r++) {
-    let kernels: Kernels = referenceKernels;
-    let allocate: ((n: number) => Float32Array) | undefined;
-    if (o.kernel !== 'reference') {
-      await enableRelaxedSimd();
-      ({ kernels, allocate } = await loadResidentWasmKernels(localTrainFloats(o.spec, o.batch, optimizer), 1 << 20));
-      if (o.kernel !== 'wasm') kernels = await withNativeKernels(o.kernel, kernels); // native / auto: over the resident wasm
-    }
-    const t0 = performance.now();
-    trainLocal({ spec: o.spec, X: d.X, Y: d.Y, train, batch: o.batch, epochs: 1, lr: 1e-3, optimizer, seed: 1, kernels, ...(allocate ? { allocate } : {}) });
-    if (r > 0) rates.push(train.length / ((performance.now() - t0) / 1000));
+  let kernels: Kernels = referenceKernels;
+  let allocate: ((n: number) => Float32Array) | undefined;
+  if (o.kernel !== 'reference') {
+    await enableRelaxedSimd();
+    ({ kernels, allocate } = await loadResidentWasmKernels(localTrainFloats(o.spec, o.batch, optimizer), 1 << 20));
+    if (o.kernel !== 'wasm') kernels = await withNativeKernels(o.kernel, kernels); // native / auto: over the resident wasm
   }
+  let last = performance.now();
+  trainLocal({
+    spec: o.spec, X: d.X, Y: d.Y, train, batch: o.batch, epochs: rounds + 1, lr: 1e-3, optimizer, seed: 1, kernels, ...(allocate ? { allocate } : {}),
+    onEpoch: (e) => {
+      const now = performance.now();
+      if (e > 0) rates.push(train.length / ((now - last) / 1000));
+      last = now;
+    },
+  });
   return { samplesPerSec: spread(rates) };
 }
 
