@@ -130,11 +130,6 @@ export class WorkerStep {
     this.groups = writeLeafPlan(this.leafPlan, this.mine);
   }
 
-  /** This worker's parameter slice [p0, p1). */
-  get slice(): [number, number] {
-    return [this.p0, this.p1];
-  }
-
   /**
    * Phase 1 for the batch order[start..end): every shard's loss into data.shardLoss, and this
    * worker's published subtree sums of the gradient (sums over rows, not means).
