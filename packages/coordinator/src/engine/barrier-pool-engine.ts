@@ -27,8 +27,9 @@ const YIELD_MS = 10;
  * through a small shared control block. Per step the coordinator writes the step descriptor, bumps
  * GEN and wakes the workers (Atomics.notify); each computes its own contiguous range of virtual
  * shards and publishes its subtree sums, they meet at a barrier among themselves, each finishes the
- * tree and updates its parameter slice, and they count DONE, which the coordinator awaits with
- * Atomics.waitAsync — so its event loop stays free to notice a worker dying.
+ * tree and updates its parameter slice, and they count DONE, which the coordinator awaits in a
+ * blocking Atomics.wait of bounded slices (waitDone), turning its event loop between slices and at
+ * least every YIELD_MS between steps, so that a worker dying and signals are noticed.
  *
  * A worker that throws or exits: the others are told to leave (ABORT), piscina replaces the dead
  * thread, the loop tasks restart and the whole step is recomputed. Before the barrier θ was not
