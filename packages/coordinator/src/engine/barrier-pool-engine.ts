@@ -19,8 +19,6 @@ import { createWorkerPool, MAX_ATTEMPTS } from './worker-pool.js';
 
 /** How long the main thread sleeps at a time while a step runs before it lets the event loop turn. */
 const WAIT_SLICE_MS = 20;
-/** Between steps the event loop gets a turn at least this often (a turn costs tens of µs: not every step). */
-const YIELD_MS = 10;
 
 /**
  * Node worker threads: each worker runs one long piscina task for the whole run and is stepped
@@ -28,8 +26,8 @@ const YIELD_MS = 10;
  * GEN and wakes the workers (Atomics.notify); each computes its own contiguous range of virtual
  * shards and publishes its subtree sums, they meet at a barrier among themselves, each finishes the
  * tree and updates its parameter slice, and they count DONE, which the coordinator awaits in a
- * blocking Atomics.wait of bounded slices (waitDone), turning its event loop between slices and at
- * least every YIELD_MS between steps, so that a worker dying and signals are noticed.
+ * blocking Atomics.wait of bounded slices (waitDone), turning its event loop between slices and
+ * before every step, so that a worker dying and signals are noticed.
  *
  * A worker that throws or exits: the others are told to leave (ABORT), piscina replaces the dead
  * thread, the loop tasks restart and the whole step is recomputed. Before the barrier θ was not
@@ -46,7 +44,6 @@ export class BarrierPoolEngine implements StepEngine {
   private loops: Promise<RunnerReply>[] = [];
   /** the first loop task's failure, once the event loop has delivered it */
   private failure: { error: unknown } | undefined;
-  private lastYield = 0;
 
   constructor(private readonly init: RunnerInit) {
     this.workers = init.layout.W;
@@ -84,8 +81,8 @@ export class BarrierPoolEngine implements StepEngine {
 
   /**
    * Waits for every worker's DONE. The main thread sleeps in a blocking Atomics.wait — a futex the
-   * last worker wakes directly; Atomics.waitAsync's wake-up is a task posted to the event loop,
-   * measured at ~200 µs a step on the 2-core VM against ~70 µs — in slices of WAIT_SLICE_MS,
+   * last worker wakes directly (Atomics.waitAsync's wake-up is a task posted to the event loop:
+   * slower on the 2-core VM, BENCHMARKS.md) — in slices of WAIT_SLICE_MS,
    * between which the event loop runs, so that a worker's death (which piscina delivers there) and
    * signals are noticed within a slice.
    */
@@ -122,12 +119,8 @@ export class BarrierPoolEngine implements StepEngine {
 
   async step(t: number, start: number, end: number, lr: number): Promise<StepStatusValue> {
     const { ctrl, f64 } = this;
-    // waitDone sleeps without the event loop: give it a turn (signals, timers, piscina) every YIELD_MS
-    const now = performance.now();
-    if (now - this.lastYield >= YIELD_MS) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      this.lastYield = performance.now();
-    }
+    // waitDone sleeps without the event loop: give it a turn (signals, timers, piscina) before every step
+    await new Promise<void>((resolve) => setImmediate(resolve));
     for (let attempt = 0; ; attempt++) {
       ctrl[CTRL.STEP] = t;
       ctrl[CTRL.START] = start;
