@@ -5,7 +5,7 @@ import {
   initParams,
   mlpSpec,
   optimizerConfig,
-  paramLayout,
+  specLayout,
   referenceKernels,
   Rng,
   type MLPSpec,
@@ -38,7 +38,7 @@ export interface BatchTrace {
  */
 export function explainBatch(samples: number, workers: number, seed: number): BatchTrace {
   const spec = mlpSpec([2, 3, 2], 'tanh', 'softmax', 'ce');
-  const layout = paramLayout(spec.sizes);
+  const layout = specLayout(spec);
   const P = layout.total;
   const params = new Float32Array(P);
   initParams(params, layout, 'glorot', seed);

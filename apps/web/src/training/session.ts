@@ -1,4 +1,4 @@
-import { mlpSpec, optimizerConfig, paramLayout, type Activation, type Kernels, type MLPSpec, type OptimizerKind, type ParamLayout } from '@shardgrad/core';
+import { mlpSpec, optimizerConfig, specLayout, type Activation, type Kernels, type MLPSpec, type OptimizerKind, type ParamLayout } from '@shardgrad/core';
 import { InProcessEngine, TrainingRun, type EngineContext, type StepEngine } from '@shardgrad/coordinator/run';
 import { partialView, planTree, shardRange, type TreePlan } from '@shardgrad/worker';
 import { planWorkers, type WorkerPlan } from './shard-plan.js';
@@ -69,7 +69,7 @@ export class TrainingSession {
     readonly kernels: Kernels,
   ) {
     this.spec = run.settings.spec;
-    this.layout = paramLayout(this.spec.sizes);
+    this.layout = specLayout(this.spec);
     this.P = this.layout.total;
     this.V = run.layout.V;
     this.W = run.layout.W;

@@ -1,8 +1,8 @@
-import { explain, paramLayout, type ExplainNet, type ExplainTrace, type MLPSpec } from '@shardgrad/core';
+import { explain, specLayout, type ExplainNet, type ExplainTrace, type MLPSpec } from '@shardgrad/core';
 
 /** The network in θ (flat, core's layout) and one sample, as core's `explain` reads it. */
 export function explainNetFromParams(spec: MLPSpec, params: ArrayLike<number>, input: ArrayLike<number>, target: ArrayLike<number>, lr: number): ExplainNet {
-  const layout = paramLayout(spec.sizes);
+  const layout = specLayout(spec);
   const weights = layout.layers.map((s) =>
     Array.from({ length: s.nIn }, (_, i) => Array.from({ length: s.nOut }, (_, j) => params[s.w + i * s.nOut + j])),
   );
