@@ -18,16 +18,15 @@ export const HIDDEN_CHOICES = HIDDEN_ACTIVATIONS.filter((a) => a !== 'identity')
 /** The output activations a trained network may have (every activation can be the last). */
 export const OUTPUT_CHOICES = ACTIVATIONS;
 
-/** Adds --hidden | --layers, --activation, --output and --loss to a command. */
+/** Adds --hidden | --layers, --activation, --output, --loss, --skip and --connect to a command. */
 export function architectureOptions(a: Argv, defaultHidden: string): Argv {
-  return a
+  return skipOptions(a)
     .option('hidden', { type: 'string', describe: `hidden layer sizes, comma separated (input and output sizes come from the data) [default: ${defaultHidden}]` })
     .option('layers', { type: 'string', describe: 'all layer sizes, input to output, e.g. 784,128,10 (instead of --hidden)' })
     .conflicts('hidden', 'layers')
     .option('activation', { choices: HIDDEN_CHOICES, default: 'relu', describe: 'hidden-layer activation' })
     .option('output', { choices: OUTPUT_CHOICES, describe: 'output activation [default: softmax with ce; with mse, sigmoid for classes and identity for regression]' })
     .option('loss', { choices: LOSSES, describe: 'ce (softmax cross-entropy) or mse [default: ce for classes (mse with a --output other than softmax), mse for regression]' });
-  return skipOptions(a);
 }
 
 /** Adds --skip and --connect: connections that skip layers (Rumelhart, Hinton & Williams 1986). */
