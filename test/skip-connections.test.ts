@@ -153,3 +153,64 @@ describe('shardgrad train with --connect and --skip', () => {
     expectOneLineError(train('--skip', 'all', '--connect', '0>2'), '--connect: cannot be combined with --skip all');
   });
 });
+
+/**
+ * An independent 2-3-2 tanh / softmax / cross-entropy network with the input also wired to the
+ * output (0>2), forward and backward in plain float64 JavaScript (not core's code): the mean
+ * gradient over `rows` in the documented flat layout W1 (0..5), b1 (6..8), W2 (9..14), W0→2 (15..18), b2 (19, 20).
+ */
+function meanGradientSkip(params: number[], inputs: number[][], targets: number[][], rows: number[]): number[] {
+  const g = new Array<number>(params.length).fill(0);
+  const W1 = (i: number, j: number) => params[i * 3 + j];
+  const b1 = (j: number) => params[6 + j];
+  const W2 = (i: number, k: number) => params[9 + i * 2 + k];
+  const S = (i: number, k: number) => params[15 + i * 2 + k];
+  const b2 = (k: number) => params[19 + k];
+  for (const r of rows) {
+    const x = inputs[r];
+    const h = [0, 1, 2].map((j) => Math.tanh(x[0] * W1(0, j) + x[1] * W1(1, j) + b1(j)));
+    const z = [0, 1].map((k) => h[0] * W2(0, k) + h[1] * W2(1, k) + h[2] * W2(2, k) + x[0] * S(0, k) + x[1] * S(1, k) + b2(k));
+    const m = Math.max(...z);
+    const e = z.map((v) => Math.exp(v - m));
+    const p = e.map((v) => v / (e[0] + e[1]));
+    const dz = p.map((v, k) => v - targets[r][k]);
+    for (let i = 0; i < 3; i++) for (let k = 0; k < 2; k++) g[9 + i * 2 + k] += h[i] * dz[k];
+    for (let i = 0; i < 2; i++) for (let k = 0; k < 2; k++) g[15 + i * 2 + k] += x[i] * dz[k];
+    for (let k = 0; k < 2; k++) g[19 + k] += dz[k];
+    const dv = [0, 1, 2].map((j) => (dz[0] * W2(j, 0) + dz[1] * W2(j, 1)) * (1 - h[j] * h[j]));
+    for (let i = 0; i < 2; i++) for (let j = 0; j < 3; j++) g[i * 3 + j] += x[i] * dv[j];
+    for (let j = 0; j < 3; j++) g[6 + j] += dv[j];
+  }
+  return g.map((v) => v / rows.length);
+}
+
+describe('shardgrad explain --batch --skip all', () => {
+  it('5 samples over 2 workers: shard gradients, their weighted average and the full batch agree with an independent pass', () => {
+    const r = runCli(['explain', '--batch', '--skip', 'all', '--samples', '5', '--workers', '2', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const t = jsonLines(r.stdout)[0] as unknown as {
+      skips: number[][]; params: number[]; inputs: number[][]; targets: number[][]; names: string[];
+      shards: { size: number; samples: [number, number]; meanGradient: number[] }[]; average: number[]; fullBatch: number[];
+    };
+    expect(t.skips).toEqual([[0, 2]]);
+    expect(t.names).toHaveLength(21); // 2·3 + 3 + 3·2 + 2·2 + 2
+    expect(t.names.slice(15, 19)).toEqual(['W0→2[0][0]', 'W0→2[0][1]', 'W0→2[1][0]', 'W0→2[1][1]']);
+    const all = [0, 1, 2, 3, 4];
+    const full = meanGradientSkip(t.params, t.inputs, t.targets, all);
+    for (let i = 0; i < 21; i++) {
+      expect(t.fullBatch[i]).toBeCloseTo(full[i], 6);
+      expect(t.average[i]).toBeCloseTo(full[i], 6);
+    }
+    expect(Math.max(...full.slice(15, 19).map(Math.abs))).toBeGreaterThan(1e-3); // the skip block has gradient
+    for (const sh of t.shards) {
+      const own = meanGradientSkip(t.params, t.inputs, t.targets, all.slice(sh.samples[0], sh.samples[1]));
+      own.forEach((v, i) => expect(sh.meanGradient[i]).toBeCloseTo(v, 6));
+    }
+  });
+  it('prints the paper\'s equation; --skip without --batch is a one-line error', () => {
+    const r = runCli(['explain', '--batch', '--skip', 'all']);
+    expect(r.stdout).toContain('Network 2-3-2 with the skip connection 0>2 (v^l = Σ_k y^k·W^{k→l} + b^l)');
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('W0→2['))).toHaveLength(4);
+    expectOneLineError(runCli(['explain', '--skip', 'all']), '--skip: only with --batch (a --net file lists its own "skips")');
+  });
+});

@@ -65,21 +65,27 @@ export function registerExplain(y: Argv): Argv {
         .option('samples', numberOption('with --batch: samples in the batch', 4))
         .option('workers', numberOption('with --batch: workers (one shard each)', 2))
         .option('seed', numberOption('with --batch: seed of the weights and samples', 1))
+        .option('skip', { type: 'string', describe: 'with --batch: "all" adds the connection 0>2 that skips the hidden layer' })
         .conflicts('batch', 'net')
         .example('$0 explain', "the lecture's Example 1: one sigmoid unit, x = (0.1, 0.5), target 1")
         .example('$0 explain --net net.json --json', 'a 2-2-2 network from a file, as JSON')
         .example('$0 explain --net xor211.json', 'a network with connections that skip layers ("skips": {"0>2": [[…], […]]} in the file)')
         .example('$0 explain --batch', 'a batch of 4 samples over 2 workers: the weighted average of shard gradients is the batch gradient')
-        .example('$0 explain --batch --samples 5 --workers 2', 'uneven shards of 3 and 2 samples'),
+        .example('$0 explain --batch --samples 5 --workers 2', 'uneven shards of 3 and 2 samples')
+        .example('$0 explain --batch --skip all', 'the same with the input also wired straight to the output'),
     (argv) => {
+      if (argv.skip !== undefined) {
+        if (!argv.batch) throw errors.badInput('--skip', 'only with --batch (a --net file lists its own "skips")');
+        if (Array.isArray(argv.skip) || String(argv.skip).trim() !== 'all') throw errors.badInput('--skip', `the one value is "all", got "${String(argv.skip)}"`);
+      }
       if (argv.batch) {
         const samples = positiveInt('--samples', argv.samples);
         const workers = positiveInt('--workers', argv.workers);
         if (workers > samples) throw errors.badInput('--workers', `${workers} workers need at least ${workers} samples, got --samples ${samples}`);
-        const t = explainBatch(samples, workers, nonNegativeInt('--seed', argv.seed));
+        const t = explainBatch(samples, workers, nonNegativeInt('--seed', argv.seed), argv.skip !== undefined);
         if (argv.json) {
           const { spec, ...rest } = t;
-          print(JSON.stringify({ layers: spec.sizes, activations: spec.activations, loss: spec.loss, ...rest }) + '\n');
+          print(JSON.stringify({ layers: spec.sizes, ...(spec.skips ? { skips: spec.skips } : {}), activations: spec.activations, loss: spec.loss, ...rest }) + '\n');
         } else print(formatBatchTrace(t) + '\n');
         return;
       }
