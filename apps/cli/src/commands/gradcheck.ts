@@ -1,4 +1,4 @@
-import { ACTIVATIONS, ExitCode, gradcheck, initParams, LOSSES, Rng, specLayout, ShardgradError, validateSpec, type Activation, type Loss, type MLPSpec } from '@shardgrad/core';
+import { ACTIVATIONS, skipsSuffix, ExitCode, gradcheck, initParams, LOSSES, Rng, specLayout, ShardgradError, validateSpec, type Activation, type Loss, type MLPSpec } from '@shardgrad/core';
 import type { Argv } from 'yargs';
 import { print } from '../io/stdout.js';
 import { nonNegativeInt, numberOption, positive, positiveInt, positiveIntList } from '../flags/numbers.js';
@@ -74,8 +74,7 @@ function run(f: GradcheckFlags): void {
     print(JSON.stringify({ layers: sizes, ...(skips.length > 0 ? { skips } : {}), activations: spec.activations, loss: spec.loss, samples: rows, perLayer: result.layers, maxRelativeError: result.maxRelativeError, tolerance, ok }) + '\n');
   } else {
     const e = (x: number) => x.toExponential(2);
-    const skipText = skips.length > 0 ? ` with skips ${skips.map(([k, t]) => `${k}>${t}`).join(',')}` : '';
-    const lines = [`gradcheck ${sizes.join('-')}${skipText} (${spec.activations.join(', ')}; ${spec.loss}) on ${rows} random samples, float64, central differences h = 1e-5`];
+    const lines = [`gradcheck ${sizes.join('-')}${skipsSuffix(spec)} (${spec.activations.join(', ')}; ${spec.loss}) on ${rows} random samples, float64, central differences h = 1e-5`];
     for (const l of result.layers) {
       const s = layout.layers[l.layer];
       const into = layout.skipsInto[l.layer].map((i) => ` + W${layout.skips[i].from}→${l.layer + 1} ${layout.skips[i].nIn}×${s.nOut}`).join('');

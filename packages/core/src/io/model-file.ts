@@ -4,7 +4,7 @@ import { errors } from '../errors.js';
 import { LOSSES, type Loss } from '../losses/losses.js';
 import { specLayout } from '../model/layout.js';
 import type { Preprocess } from '../model/preprocess.js';
-import { hasSkips, validateSpec, type MLPSpec } from '../model/spec.js';
+import { hasSkips, skipsSuffix, validateSpec, type MLPSpec } from '../model/spec.js';
 
 /**
  * The shardgrad model file, version 1 or 2 (also used for checkpoints, kind "checkpoint"):
@@ -180,7 +180,7 @@ export function decodeModelFile(bytes: Uint8Array, source: string): ModelFileCon
   const P = specLayout(spec).total;
   const params = tensors.get('params');
   if (!params) throw bad('no "params" tensor');
-  if (params.length !== P) throw bad(`layers ${spec.sizes.join('-')}${hasSkips(spec) ? ` with skips ${spec.skips!.map(([k, t]) => `${k}>${t}`).join(',')}` : ''} need ${P} parameters, the file holds ${params.length}`);
+  if (params.length !== P) throw bad(`layers ${spec.sizes.join('-')}${skipsSuffix(spec)} need ${P} parameters, the file holds ${params.length}`);
   const data = readDataDescription(header.data, spec.sizes[spec.sizes.length - 1], spec.sizes[0], bad);
   return { kind: header.kind, spec, tensors, preprocess: header.preprocess ?? { kind: 'none' }, meta: header.meta ?? {}, ...(data ? { data } : {}) };
 }

@@ -18,7 +18,8 @@ export function forward<T extends FloatArray>(spec: MLPSpec, ws: Workspace<T>, r
     const into = skipsInto[l];
     if (into.length > 0) {
       kernels.gemmBias(ws.v[l], input, ws.W[l], ws.b[l], rows, nIn, nOut); // v = y^{l}·W^{l} + b: (rows, nOut)
-      for (const s of into) {
+      for (let i = 0; i < into.length; i++) {
+        const s = into[i];
         const from = skips[s].from;
         gemmAccumulate(kernels, ws.v[l], from === 0 ? ws.x : ws.y[from - 1], ws.Ws[s], rows, skips[s].nIn, nOut); // v += y^k·W^{k→l}
       }
@@ -75,7 +76,9 @@ export function backward<T extends FloatArray>(spec: MLPSpec, ws: Workspace<T>, 
     const below: T = l === 0 ? ws.x : ws.y[l - 1]; // y^l: (rows, nIn)
     if (sink) sink.layer(l, below, ws.dv[l], rows);
     else kernels.gemmTNAcc(ws.dW[l], ws.db[l], below, ws.dv[l], rows, nIn, n); // dW += yᵀ·dv, db += Σ dv
-    for (const s of skipsInto[l]) {
+    const into = skipsInto[l];
+    for (let i = 0; i < into.length; i++) {
+      const s = into[i];
       const { from, nIn: k } = skips[s];
       const y: T = from === 0 ? ws.x : ws.y[from - 1]; // y^k: (rows, n_k)
       if (sink) sink.skip(s, y, ws.dv[l], rows);
@@ -85,7 +88,10 @@ export function backward<T extends FloatArray>(spec: MLPSpec, ws: Workspace<T>, 
     const out = skipsFrom[l]; // skip blocks out of node layer l (its y is ws.y[l − 1])
     if (out.length > 0) {
       kernels.gemmNT(ws.dy[l - 1], ws.dv[l], ws.W[l], rows, n, nIn); // ∂L/∂y^l = dv·Wᵀ …
-      for (const s of out) gemmNTAccumulate(kernels, ws.dy[l - 1], ws.dv[skips[s].to - 1], ws.Ws[s], rows, skips[s].nOut, nIn); // … + dv^t·(W^{l→t})ᵀ
+      for (let i = 0; i < out.length; i++) {
+        const s = out[i];
+        gemmNTAccumulate(kernels, ws.dy[l - 1], ws.dv[skips[s].to - 1], ws.Ws[s], rows, skips[s].nOut, nIn); // … + dv^t·(W^{l→t})ᵀ
+      }
       activation_backward(spec.activations[l - 1], ws.dv[l - 1], ws.dy[l - 1], ws.v[l - 1], ws.y[l - 1], rows * nIn);
     } else if (!kernels.denseBackwardInput?.(ws.dv[l - 1], ws.dv[l], ws.W[l], ws.v[l - 1], rows, n, nIn, spec.activations[l - 1])) {
       // a kernel may fuse dv below = (dv·Wᵀ) ⊙ g'(v below), skipping ∂L/∂y; otherwise the two steps

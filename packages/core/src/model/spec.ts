@@ -25,6 +25,11 @@ export function hasSkips(spec: MLPSpec): boolean {
   return spec.skips !== undefined && spec.skips.length > 0;
 }
 
+/** " with skips 0>2,1>3" for a network with skip connections, "" for a plain MLP (for messages). */
+export function skipsSuffix(spec: MLPSpec): string {
+  return hasSkips(spec) ? ` with skips ${spec.skips!.map(([k, t]) => `${k}>${t}`).join(',')}` : '';
+}
+
 /** Every skip connection of a network with these sizes: each layer sees every lower layer (`--skip all`). */
 export function allSkips(sizes: readonly number[]): [number, number][] {
   const L = sizes.length - 1;
