@@ -179,6 +179,7 @@ class App {
     const s = this.session;
     if (!s || this.playing) return;
     this.playing = true;
+    document.body.dataset.playing = 'true';
     $('play').textContent = '❚❚ pause';
     this.throughput.restart(performance.now());
     try {
@@ -196,6 +197,10 @@ class App {
       if (this.session === s) this.fail((e as Error).message);
     }
     if (this.session === s) s.syncSnapshot();
+    // the loop's last step is done and shown: a test (or a person) reading the step count now sees
+    // every step the loop made, so a single step after this is exactly one more
+    $('stat-step').textContent = String(s.t);
+    document.body.dataset.playing = 'false';
   }
 
   private pause(): void {
