@@ -1,5 +1,6 @@
-import type { Initializer, MLPSpec, OptimizerConfig, Preprocess, Schedule } from '@shardgrad/core';
+import type { MLPSpec, Preprocess } from '@shardgrad/core';
 import type { Dataset } from './data/dataset.js';
+import type { RunSettings } from './run/training-run.js';
 
 /**
  * The coordinator's public contract, shared by the CLI, the benchmark and the tests.
@@ -45,26 +46,18 @@ export type DataSource =
 
 export type KernelChoice = 'auto' | 'native' | 'wasm' | 'reference';
 
-/** Everything one training run needs. Validated by the trainer; bad values throw ShardgradError naming the flag. */
-export interface TrainConfig {
+/**
+ * Everything one training run needs: the run's arithmetic (RunSettings: model, optimizer, η,
+ * schedule, batch, epochs, shards, seed, init, early stopping) and the Node front end's part.
+ * Validated by the trainer; bad values throw ShardgradError naming the flag.
+ */
+export interface TrainConfig extends RunSettings {
   readonly data: Dataset;
-  readonly spec: MLPSpec;
-  readonly optimizer: OptimizerConfig;
-  readonly lr: number;
-  readonly schedule: Schedule;
-  readonly batch: number;
-  readonly epochs: number;
   /** worker threads; 0 runs the same step in the calling thread */
   readonly workers: number;
-  /** virtual shards per batch (fixed, independent of workers: the determinism setting) */
-  readonly shards: number;
-  readonly seed: number;
-  readonly init: Initializer;
   /** fraction of the training rows held out for validation (0 = use the dataset's test split) */
   readonly valSplit: number;
   readonly preprocess: Preprocess['kind'];
-  /** stop when validation loss has not improved for this many epochs */
-  readonly earlyStop?: number;
   readonly checkpointDir?: string;
   /** also checkpoint every K steps (epoch ends always checkpoint when checkpointDir is set) */
   readonly checkpointEvery?: number;

@@ -133,37 +133,7 @@ export class WorkerStep {
     this.slotStride = alignUp(P * 4);
     const pr = regions.leafPlan;
     this.leafPlan = new Int32Array(memory.buffer, pr.byteOffset, pr.bytes / 4);
-    const leaves = this.mine.leaves;
-    if (leaves.some((op, j) => op.shard !== this.mine.s0 + j)) throw new Error('the tree plan lists a worker\'s leaves out of shard order');
-    // groups: two sibling leaves (the right one's innermost pending level is the left one) or one leaf
-    const groups: { left: number; right: number; dst: number; adds: readonly number[] }[] = [];
-    for (let j = 0; j < leaves.length; ) {
-      const l = leaves[j];
-      const r = leaves[j + 1];
-      if (l.adds.length === 0 && r !== undefined && r.adds[0] === l.dst) {
-        groups.push({ left: j, right: j + 1, dst: r.dst, adds: r.adds.slice(1) });
-        j += 2;
-      } else {
-        groups.push({ left: j, right: -1, dst: l.dst, adds: l.adds });
-        j += 1;
-      }
-    }
-    this.groups = groups.map((g) => [g.left, g.right] as const);
-    this.leafPlan[0] = groups.length;
-    this.leafPlan[1] = this.mine.slots;
-    let at = 2 + 2 * groups.length;
-    for (const g of groups) {
-      this.leafPlan[at++] = g.dst;
-      this.leafPlan[at++] = g.adds.length;
-      for (const a of g.adds) this.leafPlan[at++] = a;
-    }
-    this.leafPlan[at++] = this.mine.published.length;
-    for (const node of this.mine.published) this.leafPlan[at++] = node.slot;
-  }
-
-  /** This worker's parameter slice [p0, p1). */
-  get slice(): [number, number] {
-    return [this.p0, this.p1];
+    this.groups = writeLeafPlan(this.leafPlan, this.mine);
   }
 
   /**
@@ -287,6 +257,40 @@ export class WorkerStep {
     this.byBatch.set(B, v);
     return v;
   }
+}
+
+/**
+ * Writes a worker's leaves as Kernels.gemmTNLeaves's plan (rows are filled in per batch size):
+ * groups of two sibling leaves (the right one's innermost pending level is the left one) or one
+ * leaf, each group's dst slot and remaining pending levels, then the published slots. Returns the
+ * groups' leaf indices (left, right or −1).
+ */
+function writeLeafPlan(plan: Int32Array, mine: WorkerTreePlan): (readonly [number, number])[] {
+  const leaves = mine.leaves;
+  if (leaves.some((op, j) => op.shard !== mine.s0 + j)) throw new Error("the tree plan lists a worker's leaves out of shard order");
+  const groups: { left: number; right: number; dst: number; adds: readonly number[] }[] = [];
+  for (let j = 0; j < leaves.length; ) {
+    const l = leaves[j];
+    const r = leaves[j + 1];
+    if (l.adds.length === 0 && r !== undefined && r.adds[0] === l.dst) {
+      groups.push({ left: j, right: j + 1, dst: r.dst, adds: r.adds.slice(1) });
+      j += 2;
+    } else {
+      groups.push({ left: j, right: -1, dst: l.dst, adds: l.adds });
+      j += 1;
+    }
+  }
+  plan[0] = groups.length;
+  plan[1] = mine.slots;
+  let at = 2 + 2 * groups.length;
+  for (const g of groups) {
+    plan[at++] = g.dst;
+    plan[at++] = g.adds.length;
+    for (const a of g.adds) plan[at++] = a;
+  }
+  plan[at++] = mine.published.length;
+  for (const node of mine.published) plan[at++] = node.slot;
+  return groups.map((g) => [g.left, g.right] as const);
 }
 
 /** θ, ḡ, the optimizer state and their update backups, as views in this thread. */

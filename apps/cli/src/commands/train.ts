@@ -71,7 +71,7 @@ export function registerTrain(y: Argv): Argv {
         .option('batch', numberOption('mini-batch size', 64))
         .option('epochs', numberOption(undefined, 5))
         .option('workers', numberOption(`worker threads, at most ${MAX_WORKERS_HINT}; 0 runs the step in the main thread [default: the number of cores, ${availableParallelism()} here]`))
-        .option('shards', numberOption('virtual shards per batch; fixes the summation order, so any --workers gives the same weights', 16))
+        .option('shards', numberOption('virtual shards per batch; their sum is one fixed pairwise tree, so any --workers gives the same weights (more workers than shards run as many as there are shards)', 16))
         .option('seed', numberOption('seed of the weights, the shuffles and the built-in 2D sets', 1))
         .option('val-split', numberOption("fraction of the training rows held out for validation (0: validate on the data's test split)", 0))
         .option('early-stop', numberOption('stop when the validation loss has not improved for N epochs'))
