@@ -74,7 +74,16 @@ class App {
       this.applyDefaults();
       void this.reset();
     });
-    for (const id of ['hidden', 'activation', 'optimizer', 'workers']) $(id).addEventListener('change', () => void this.reset());
+    for (const id of ['hidden', 'activation', 'optimizer', 'workers', 'skips']) $(id).addEventListener('change', () => void this.reset());
+    $('preset-xor').addEventListener('click', () => {
+      // the 1986 paper's XOR net: one hidden unit, the inputs also wired straight to the outputs
+      $<HTMLSelectElement>('dataset').value = 'xor';
+      this.applyDefaults();
+      $<HTMLInputElement>('hidden').value = '1';
+      $<HTMLSelectElement>('activation').value = 'tanh';
+      $<HTMLSelectElement>('skips').value = 'all';
+      void this.reset();
+    });
     const delay = $<HTMLInputElement>('delay');
     const showDelay = () => ($('delay-value').textContent = `${stepDelayMs(delay.value)} ms`);
     delay.addEventListener('input', showDelay);
@@ -114,6 +123,7 @@ class App {
           dataset: data,
           hidden: settings.hidden,
           activation: settings.activation,
+          skips: settings.skips,
           optimizer: settings.optimizer,
           workers: settings.workers,
           virtualShards: VIRTUAL_SHARDS,
@@ -169,6 +179,7 @@ class App {
     const s = this.session;
     if (!s || this.playing) return;
     this.playing = true;
+    document.body.dataset.playing = 'true';
     $('play').textContent = '❚❚ pause';
     this.throughput.restart(performance.now());
     try {
@@ -186,6 +197,10 @@ class App {
       if (this.session === s) this.fail((e as Error).message);
     }
     if (this.session === s) s.syncSnapshot();
+    // the loop's last step is done and shown: a test (or a person) reading the step count now sees
+    // every step the loop made, so a single step after this is exactly one more
+    $('stat-step').textContent = String(s.t);
+    document.body.dataset.playing = 'false';
   }
 
   private pause(): void {
@@ -340,7 +355,7 @@ class App {
 
   private rawSettings(): RawSettings {
     const v = (id: string) => $<HTMLInputElement>(id).value;
-    return { dataset: v('dataset'), hidden: v('hidden'), activation: v('activation'), optimizer: v('optimizer'), lr: v('lr'), batch: v('batch'), workers: v('workers') };
+    return { dataset: v('dataset'), hidden: v('hidden'), activation: v('activation'), optimizer: v('optimizer'), lr: v('lr'), batch: v('batch'), workers: v('workers'), skips: v('skips') };
   }
 
   /** lr and batch size change between steps without a reset. */

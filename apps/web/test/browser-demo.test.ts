@@ -32,6 +32,8 @@ async function train(page: Page, minSteps: number): Promise<void> {
   await page.click('#play');
   await page.waitForFunction((n) => Number(document.getElementById('stat-step')?.textContent) >= n, t0 + minSteps, { timeout: 60_000 });
   await page.click('#play');
+  // the loop finishes the step under way when paused: wait until it has, and its count is shown
+  await page.waitForSelector('body[data-playing="false"]');
 }
 
 const CLI = path.resolve(WEB_ROOT, '../cli/dist/main.js');

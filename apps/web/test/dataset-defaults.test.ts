@@ -32,7 +32,7 @@ describe('each data set starts with its own settings', () => {
   it('every data set has defaults the form accepts', () => {
     for (const name of DATASETS) {
       const d = DATASET_DEFAULTS[name];
-      const s = parseSettings({ dataset: name, hidden: d.hidden, activation: d.activation, optimizer: d.optimizer, lr: String(d.lr), batch: String(d.batch), workers: '1' }, 1);
+      const s = parseSettings({ dataset: name, hidden: d.hidden, activation: d.activation, optimizer: d.optimizer, lr: String(d.lr), batch: String(d.batch), workers: '1', skips: 'none' }, 1);
       expect(s.dataset).toBe(name);
     }
   });

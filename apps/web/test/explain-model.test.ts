@@ -47,3 +47,22 @@ describe('explain panel model', () => {
     expect(note.equation).toBe("training uses adam on the batch's mean gradient ḡ");
   });
 });
+
+describe('explain panel model with connections that skip layers', () => {
+  // 2-1-2, identity hidden, softmax, skip 0>2; core's flat layout: W0→1 (2×1), b1, W1→2 (1×2),
+  // W0→2 (2×2), b2. For x = (0, 1): v¹ = 0·1 + 1·1 + 0 = 1; v² = y¹·W1→2 + x·W0→2 + b2 = (1, 0) + (0, 3) = (1, 3).
+  const skipSpec = { sizes: [2, 1, 2], activations: ['identity', 'softmax'], loss: 'ce', skips: [[0, 2]] } as const;
+  const params = [1, 1, 0, 1, 0, 0, 0, 0, 3, 0, 0];
+  it('rebuilds the skip block keyed "0>2" from the flat vector', () => {
+    const net = explainNetFromParams(skipSpec as never, params, [0, 1], [0, 1], 0.1);
+    expect(net.weights).toEqual([[[1], [1]], [[1, 0]]]);
+    expect(net.skips).toEqual({ '0>2': [[0, 0], [0, 3]] });
+    expect(net.biases).toEqual([[0], [0, 0]]);
+  });
+  it("shows the paper's sum over incoming layers and its numbers", () => {
+    const blocks = explainBlocks(explainSample(skipSpec as never, params, [0, 1], [0, 1], 0.1));
+    const forward2 = blocks.find((b) => b.title === 'layer 2 forward')!;
+    expect(forward2.equation).toContain('v² = y¹·W¹ + y⁰·W⁰→² + b¹');
+    expect(forward2.numbers).toContain('v² = (1.0000, 3.0000)');
+  });
+});

@@ -66,9 +66,10 @@ describe('network layout', () => {
 });
 
 describe('settings form', () => {
-  const raw: RawSettings = { dataset: 'spiral', hidden: '16, 8', activation: 'relu', optimizer: 'adam', lr: '0.03', batch: '32', workers: '2' };
+  const raw: RawSettings = { dataset: 'spiral', hidden: '16, 8', activation: 'relu', optimizer: 'adam', lr: '0.03', batch: '32', workers: '2', skips: 'none' };
   it('parses a valid form', () => {
-    expect(parseSettings(raw, 4)).toEqual({ dataset: 'spiral', hidden: [16, 8], activation: 'relu', optimizer: 'adam', lr: 0.03, batch: 32, workers: 2 });
+    expect(parseSettings(raw, 4)).toEqual({ dataset: 'spiral', hidden: [16, 8], activation: 'relu', optimizer: 'adam', lr: 0.03, batch: 32, workers: 2, skips: false });
+    expect(parseSettings({ ...raw, skips: 'all' }, 4).skips).toBe(true);
     expect(parseSettings({ ...raw, hidden: '' }, 4).hidden).toEqual([]);
   });
   it('names the field in a one-line error', () => {
@@ -77,6 +78,7 @@ describe('settings form', () => {
     expect(() => parseSettings({ ...raw, batch: '2.5' }, 4)).toThrow('batch size: "2.5": must be an integer 1…1024');
     expect(() => parseSettings({ ...raw, workers: '3' }, 2)).toThrow('workers: "3": must be an integer 1…2');
     expect(() => parseSettings({ ...raw, activation: 'softmax' }, 2)).toThrow('activation: unknown activation "softmax"');
+    expect(() => parseSettings({ ...raw, skips: 'some' }, 2)).toThrow('connections: unknown choice "some" (none or all)');
   });
 });
 

@@ -5,6 +5,7 @@ export * from './kernels/reference.js';
 export * from './kernels/wasm.js';
 export * from './kernels/arena.js';
 export * from './kernels/tree-ops.js';
+export * from './kernels/accumulate.js';
 export * from './activations/activations.js';
 export * from './losses/losses.js';
 export * from './model/spec.js';

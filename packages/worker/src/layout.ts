@@ -1,4 +1,4 @@
-import { alignUp, Arena, createWasmMemory, createWorkspace, paramLayout, stateSlots, WASM_SCRATCH_RESERVED, LEAF_BLOCK_FLOATS, type MemoryRegion, type MLPSpec, type OptimizerConfig, type WasmMemory } from '@shardgrad/core';
+import { alignUp, Arena, createWasmMemory, createWorkspace, specLayout, stateSlots, WASM_SCRATCH_RESERVED, LEAF_BLOCK_FLOATS, type MemoryRegion, type MLPSpec, type OptimizerConfig, type WasmMemory } from '@shardgrad/core';
 import { planTree, workerShards, type TreePlan } from './tree.js';
 import { shardBound } from './shards.js';
 
@@ -56,9 +56,9 @@ export function workerCapacity(batch: number, V: number, W: number, w: number): 
 
 export function layoutRun(shape: RunShape, plan: TreePlan = planTree(shape.V, shape.W)): RunLayout {
   const { spec, V, W, batch } = shape;
-  const { layers, total: P } = paramLayout(spec.sizes);
+  const { layers, skips, total: P } = specLayout(spec);
   const S = stateSlots(shape.optimizer.kind);
-  const maxKN = Math.max(...layers.map((s) => s.nIn * s.nOut));
+  const maxKN = Math.max(...[...layers, ...skips].map((s) => s.nIn * s.nOut));
   const maxN = Math.max(...layers.map((s) => s.nOut));
   const arena = new Arena({ buffer: new ArrayBuffer(0), grow: () => 0 }, 64, Infinity);
   const params = arena.region(P * 4);

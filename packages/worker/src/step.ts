@@ -11,6 +11,7 @@ import {
   softmax_cross_entropy_sum,
   treeAdd,
   treeLeaf,
+  treeLeafWeights,
   type GradientSink,
   type Kernels,
   type LayerViews,
@@ -76,6 +77,8 @@ export class WorkerStep {
   /** per leaf op, per layer: the pending buffers to add, W and b blocks */
   private readonly pendW: Float32Array[][][];
   private readonly pendB: Float32Array[][][];
+  /** per leaf op, per skip block: the pending buffers to add */
+  private readonly pendS: Float32Array[][][];
   private readonly leafW: Float32Array;
   private readonly leafB: Float32Array;
   private readonly p0: number;
@@ -110,20 +113,23 @@ export class WorkerStep {
     const p = layerViews(run.params, this.ws.layout);
     this.ws.W = p.W;
     this.ws.b = p.b;
+    this.ws.Ws = p.S;
     this.partials = layout.workers.map((r, ww) => Array.from({ length: r.slots }, (_, s) => partialView(memory, layout, ww, s)));
     this.slotLayers = this.partials[w].map((g) => layerViews(g, this.ws.layout));
     const L = this.ws.layout.layers.length;
     this.pendW = this.mine.leaves.map((op) => Array.from({ length: L }, (_, l) => op.adds.map((s) => this.slotLayers[s].W[l])));
     this.pendB = this.mine.leaves.map((op) => Array.from({ length: L }, (_, l) => op.adds.map((s) => this.slotLayers[s].b[l])));
     const leaf = floatsOf(memory, regions.leafScratch);
-    const maxKN = Math.max(...this.ws.layout.layers.map((s) => s.nIn * s.nOut));
+    const nSkips = this.ws.layout.skips.length;
+    this.pendS = this.mine.leaves.map((op) => Array.from({ length: nSkips }, (_, s) => op.adds.map((a) => this.slotLayers[a].S[s])));
+    const maxKN = Math.max(...[...this.ws.layout.layers, ...this.ws.layout.skips].map((s) => s.nIn * s.nOut));
     this.leafW = leaf.subarray(0, maxKN);
     this.leafB = leaf.subarray(maxKN);
     [this.p0, this.p1] = paramSlice(P, W, w);
     const cut = (a: Float32Array, off: number) => a.subarray(off + this.p0, off + this.p1);
     this.sliceViews = [{ from: cut(run.params, 0), to: cut(run.backupParams, 0) }];
     for (let off = 0; off < run.optState.length; off += P) this.sliceViews.push({ from: cut(run.optState, off), to: cut(run.backupState, off) });
-    this.sink = { layer: (l, below, dv) => this.leavesOfLayer(l, below, dv) };
+    this.sink = { layer: (l, below, dv) => this.leavesOfLayer(l, below, dv), skip: (s) => this.leavesOfSkip(s) };
     this.slotStride = alignUp(P * 4);
     const pr = regions.leafPlan;
     this.leafPlan = new Int32Array(memory.buffer, pr.byteOffset, pr.bytes / 4);
@@ -174,6 +180,21 @@ export class WorkerStep {
       const i = op.shard - this.mine.s0;
       const dst = this.slotLayers[op.dst];
       treeLeaf(this.kernels, dst.W[l], dst.b[l], views.below[i][l], views.dv[i][l], views.rows[i], nIn, nOut, this.pendW[j][l], this.pendB[j][l], this.leafW, this.leafB);
+    }
+  }
+
+  /**
+   * Skip block s's leaves (W^{k→l}, no bias), in the plan's order, one per shard through its pending
+   * levels; the per-leaf path (gemmTNLeaves stores a bias block with every weight block).
+   */
+  private leavesOfSkip(s: number): void {
+    const views = this.views!;
+    const { from, to, nIn, nOut } = this.ws.layout.skips[s];
+    const leaves = this.mine.leaves;
+    for (let j = 0; j < leaves.length; j++) {
+      const op = leaves[j];
+      const i = op.shard - this.mine.s0;
+      treeLeafWeights(this.slotLayers[op.dst].S[s], views.below[i][from], views.dv[i][to - 1], views.rows[i], nIn, nOut, this.pendS[j][s], this.leafW);
     }
   }
 

@@ -5,7 +5,7 @@ import {
   initParams,
   mlpSpec,
   optimizerConfig,
-  paramLayout,
+  specLayout,
   referenceKernels,
   Rng,
   type MLPSpec,
@@ -15,7 +15,7 @@ import { createRunMemory, layoutRun, partialView, runViews, shardRange, treeExpr
 /** What `explain --batch` shows: one step's gradient computed by shards and by the whole batch. */
 export interface BatchTrace {
   readonly spec: MLPSpec;
-  /** parameter names in flat order: W1[i][j], b1[j], … */
+  /** parameter names in flat order: W1[i][j], (skip blocks W0→2[i][j]), b1[j], … */
   readonly names: string[];
   readonly params: number[];
   /** x: (B, n₀) and target: (B, n_L), one row per sample */
@@ -32,13 +32,14 @@ export interface BatchTrace {
 }
 
 /**
- * A tiny 2-3-2 network (tanh, softmax, cross-entropy) and `samples` random samples, cut into one
- * shard per worker exactly as training does; the engine's worker step computes each shard's summed
- * gradient and the reduction tree, and core's backprop computes the full-batch gradient for comparison.
+ * A tiny 2-3-2 network (tanh, softmax, cross-entropy; with `skip`, also the connection 0>2 that
+ * skips the hidden layer) and `samples` random samples, cut into one shard per worker exactly as
+ * training does; the engine's worker step computes each shard's summed gradient and the reduction
+ * tree, and core's backprop computes the full-batch gradient for comparison.
  */
-export function explainBatch(samples: number, workers: number, seed: number): BatchTrace {
-  const spec = mlpSpec([2, 3, 2], 'tanh', 'softmax', 'ce');
-  const layout = paramLayout(spec.sizes);
+export function explainBatch(samples: number, workers: number, seed: number, skip = false): BatchTrace {
+  const spec = mlpSpec([2, 3, 2], 'tanh', 'softmax', 'ce', skip ? [[0, 2]] : []);
+  const layout = specLayout(spec);
   const P = layout.total;
   const params = new Float32Array(P);
   initParams(params, layout, 'glorot', seed);
@@ -78,6 +79,10 @@ export function explainBatch(samples: number, workers: number, seed: number): Ba
   const names: string[] = [];
   layout.layers.forEach((s, l) => {
     for (let i = 0; i < s.nIn; i++) for (let j = 0; j < s.nOut; j++) names.push(`W${l + 1}[${i}][${j}]`);
+    for (const k of layout.skipsInto[l]) {
+      const sk = layout.skips[k];
+      for (let i = 0; i < sk.nIn; i++) for (let j = 0; j < sk.nOut; j++) names.push(`W${sk.from}→${sk.to}[${i}][${j}]`);
+    }
     for (let j = 0; j < s.nOut; j++) names.push(`b${l + 1}[${j}]`);
   });
   const rowsOf = (a: Float32Array, n: number) => Array.from({ length: B }, (_, r) => Array.from(a.subarray(r * n, (r + 1) * n)));
@@ -90,7 +95,8 @@ export function formatBatchTrace(t: BatchTrace): string {
   const B = t.inputs.length;
   const f = (x: number) => x.toFixed(6).padStart(11);
   const out: string[] = [];
-  out.push(`Network ${t.spec.sizes.join('-')} (${t.spec.activations.join(', ')}; ${t.spec.loss}), a batch of ${B} samples split over ${t.shards.length} workers:`);
+  const skips = t.spec.skips?.length ? ` with the skip connection${t.spec.skips.length > 1 ? 's' : ''} ${t.spec.skips.map(([k, l]) => `${k}>${l}`).join(', ')} (v^l = Σ_k y^k·W^{k→l} + b^l)` : '';
+  out.push(`Network ${t.spec.sizes.join('-')}${skips} (${t.spec.activations.join(', ')}; ${t.spec.loss}), a batch of ${B} samples split over ${t.shards.length} workers:`);
   t.inputs.forEach((x, r) => {
     const w = t.shards.find((s) => r >= s.samples[0] && r < s.samples[1])!.worker;
     out.push(`  sample ${r + 1}: x = (${x.map((v) => v.toFixed(2)).join(', ')}), class ${t.targets[r].indexOf(1)}  → worker ${w}`);

@@ -16,15 +16,22 @@ export function formatTrace(t: ExplainTrace): string {
   const L = spec.sizes.length - 1;
   const out: string[] = [];
   const hidden = L > 1 ? `hidden activation ${spec.activations[0]}, ` : '';
-  out.push(`Network ${spec.sizes.join('-')}: ${hidden}output activation ${spec.activations[L - 1]}, loss ${spec.loss}, η = ${t.net.lr}`);
+  const skips = spec.skips ?? [];
+  const withSkips = skips.length > 0 ? ` with connections that skip layers: ${skips.map(([k, l]) => `${k}>${l}`).join(', ')}` : '';
+  out.push(`Network ${spec.sizes.join('-')}${withSkips}: ${hidden}output activation ${spec.activations[L - 1]}, loss ${spec.loss}, η = ${t.net.lr}`);
   out.push(`Input x = y⁰ = ${vec(t.net.input)}, target y = ${vec(t.net.target)}`);
-  out.push('', 'Forward: v = yW + b, y = g(v)');
+  if (skips.length > 0) {
+    out.push('', 'Forward: v^l = Σ_k y^k·W^{k→l} + b^l over every lower layer k connected to l, y^l = g(v^l)');
+    out.push('  (Rumelhart, Hinton & Williams 1986: connections can skip intermediate layers)');
+  } else out.push('', 'Forward: v = yW + b, y = g(v)');
   t.forward.forEach((l, i) => {
     out.push(`  layer ${i + 1} (${spec.activations[i]}): v = ${vec(l.v)}`);
     out.push(`  ${' '.repeat(String(i + 1).length + 8 + spec.activations[i].length)}   y = ${vec(l.y)}`);
   });
   out.push('', spec.loss === 'mse' ? `Loss L = (1/N)·Σ(y − ŷ)² = ${f(t.loss)}` : `Loss L = −Σ y·log ŷ = ${f(t.loss)}`);
   out.push('', 'Backward: ∂L/∂W = ∂L/∂y · ∂y/∂v · ∂v/∂W (chain rule)');
+  if (skips.length > 0) out.push('  a layer k that feeds several layers l sums their paths: ∂L/∂y^k = Σ_l ∂L/∂v^l·(W^{k→l})ᵀ');
+  const sup = (n: number) => String(n).replace(/\d/g, (d) => '⁰¹²³⁴⁵⁶⁷⁸⁹'[Number(d)]);
   for (let l = L - 1; l >= 0; l--) {
     const b = t.backward[l];
     out.push(`  layer ${l + 1}:`);
@@ -33,11 +40,14 @@ export function formatTrace(t: ExplainTrace): string {
     else out.push('    softmax and cross-entropy together: ∂L/∂v = ŷ − y');
     out.push(`    ∂L/∂v = ${vec(b.dL_dv)}`);
     out.push(`    ∂L/∂W = (y below)ᵀ·∂L/∂v =\n${mat(t.gradients.weights[l], '      ')}`);
+    for (const [k, to] of skips)
+      if (to === l + 1) out.push(`    ∂L/∂W${k}→${to} = (y${sup(k)})ᵀ·∂L/∂v =\n${mat(t.gradients.skips![`${k}>${to}`], '      ')}`);
     out.push(`    ∂L/∂b = ∂L/∂v = ${vec(t.gradients.biases[l])}`);
   }
   out.push('', `Update: W ← W − η·∂L/∂W, b ← b − η·∂L/∂b (η = ${t.net.lr})`);
   for (let l = 0; l < L; l++) {
     out.push(`  W${l + 1} =\n${mat(t.updated.weights[l], '    ')}`);
+    for (const [k, to] of skips) if (to === l + 1) out.push(`  W${k}→${to} =\n${mat(t.updated.skips![`${k}>${to}`], '    ')}`);
     out.push(`  b${l + 1} = ${vec(t.updated.biases[l])}`);
   }
   return out.join('\n');
@@ -55,20 +65,27 @@ export function registerExplain(y: Argv): Argv {
         .option('samples', numberOption('with --batch: samples in the batch', 4))
         .option('workers', numberOption('with --batch: workers (one shard each)', 2))
         .option('seed', numberOption('with --batch: seed of the weights and samples', 1))
+        .option('skip', { type: 'string', describe: 'with --batch: "all" adds the connection 0>2 that skips the hidden layer' })
         .conflicts('batch', 'net')
         .example('$0 explain', "the lecture's Example 1: one sigmoid unit, x = (0.1, 0.5), target 1")
         .example('$0 explain --net net.json --json', 'a 2-2-2 network from a file, as JSON')
+        .example('$0 explain --net xor211.json', 'a network with connections that skip layers ("skips": {"0>2": [[…], […]]} in the file)')
         .example('$0 explain --batch', 'a batch of 4 samples over 2 workers: the weighted average of shard gradients is the batch gradient')
-        .example('$0 explain --batch --samples 5 --workers 2', 'uneven shards of 3 and 2 samples'),
+        .example('$0 explain --batch --samples 5 --workers 2', 'uneven shards of 3 and 2 samples')
+        .example('$0 explain --batch --skip all', 'the same with the input also wired straight to the output'),
     (argv) => {
+      if (argv.skip !== undefined) {
+        if (!argv.batch) throw errors.badInput('--skip', 'only with --batch (a --net file lists its own "skips")');
+        if (Array.isArray(argv.skip) || String(argv.skip).trim() !== 'all') throw errors.badInput('--skip', `the one value is "all", got "${String(argv.skip)}"`);
+      }
       if (argv.batch) {
         const samples = positiveInt('--samples', argv.samples);
         const workers = positiveInt('--workers', argv.workers);
         if (workers > samples) throw errors.badInput('--workers', `${workers} workers need at least ${workers} samples, got --samples ${samples}`);
-        const t = explainBatch(samples, workers, nonNegativeInt('--seed', argv.seed));
+        const t = explainBatch(samples, workers, nonNegativeInt('--seed', argv.seed), argv.skip !== undefined);
         if (argv.json) {
           const { spec, ...rest } = t;
-          print(JSON.stringify({ layers: spec.sizes, activations: spec.activations, loss: spec.loss, ...rest }) + '\n');
+          print(JSON.stringify({ layers: spec.sizes, ...(spec.skips ? { skips: spec.skips } : {}), activations: spec.activations, loss: spec.loss, ...rest }) + '\n');
         } else print(formatBatchTrace(t) + '\n');
         return;
       }

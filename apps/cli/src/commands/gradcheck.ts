@@ -1,8 +1,8 @@
-import { ACTIVATIONS, ExitCode, gradcheck, initParams, LOSSES, paramLayout, Rng, ShardgradError, validateSpec, type Activation, type Loss, type MLPSpec } from '@shardgrad/core';
+import { ACTIVATIONS, skipsSuffix, ExitCode, gradcheck, initParams, LOSSES, Rng, specLayout, ShardgradError, validateSpec, type Activation, type Loss, type MLPSpec } from '@shardgrad/core';
 import type { Argv } from 'yargs';
 import { print } from '../io/stdout.js';
 import { nonNegativeInt, numberOption, positive, positiveInt, positiveIntList } from '../flags/numbers.js';
-import { HIDDEN_CHOICES } from '../flags/architecture.js';
+import { HIDDEN_CHOICES, skipOptions, skipsFromFlags } from '../flags/architecture.js';
 
 interface GradcheckFlags {
   layers: string;
@@ -14,6 +14,8 @@ interface GradcheckFlags {
   tolerance: unknown;
   floor: unknown;
   json: boolean;
+  skip?: unknown;
+  connect?: unknown;
 }
 
 export function registerGradcheck(y: Argv): Argv {
@@ -21,7 +23,7 @@ export function registerGradcheck(y: Argv): Argv {
     'gradcheck',
     'Check backprop against finite differences (float64) for any architecture, per layer',
     (a) =>
-      a
+      skipOptions(a)
         .option('layers', { type: 'string', default: '4,5,3', describe: 'layer sizes, input to output' })
         .option('activation', { choices: [...HIDDEN_CHOICES, 'identity'], default: 'tanh', describe: 'hidden-layer activation' })
         .option('output', { choices: ACTIVATIONS, describe: 'output activation [default: softmax for ce, identity for mse]' })
@@ -33,6 +35,7 @@ export function registerGradcheck(y: Argv): Argv {
         .option('json', { type: 'boolean', default: false })
         .example('$0 gradcheck', 'a 4-5-3 tanh/softmax network on 8 random samples')
         .example('$0 gradcheck --layers 3,8,8,1 --activation relu --loss mse', 'a deeper ReLU regression network')
+        .example('$0 gradcheck --layers 2,3,3,2 --skip all', 'every layer also connected to every lower layer')
         .epilogue('Cost: two forward passes per parameter, so keep networks small (784-128-10 takes minutes).'),
     (argv) => run(argv as unknown as GradcheckFlags),
   );
@@ -46,9 +49,12 @@ function run(f: GradcheckFlags): void {
   const floor = positive('--floor', f.floor);
   const L = sizes.length - 1;
   const output = (f.output ?? (f.loss === 'ce' ? 'softmax' : 'identity')) as Activation;
-  const spec: MLPSpec = { sizes, activations: Array.from({ length: L }, (_, l) => (l === L - 1 ? output : (f.activation as Activation))), loss: f.loss as Loss };
-  validateSpec(spec, '--layers');
-  const layout = paramLayout(sizes);
+  const activations = Array.from({ length: L }, (_, l) => (l === L - 1 ? output : (f.activation as Activation)));
+  const plain: MLPSpec = { sizes, activations, loss: f.loss as Loss };
+  validateSpec(plain, '--layers');
+  const skips = skipsFromFlags(f, L);
+  const spec: MLPSpec = skips.length > 0 ? { ...plain, skips } : plain;
+  const layout = specLayout(spec);
   const params = new Float64Array(layout.total);
   initParams(params, layout, 'glorot', seed);
   // Glorot leaves biases at 0; small random biases exercise their gradient too
@@ -65,13 +71,14 @@ function run(f: GradcheckFlags): void {
   const result = gradcheck(spec, params, X, T, rows, { floor });
   const ok = result.maxRelativeError <= tolerance;
   if (f.json) {
-    print(JSON.stringify({ layers: sizes, activations: spec.activations, loss: spec.loss, samples: rows, perLayer: result.layers, maxRelativeError: result.maxRelativeError, tolerance, ok }) + '\n');
+    print(JSON.stringify({ layers: sizes, ...(skips.length > 0 ? { skips } : {}), activations: spec.activations, loss: spec.loss, samples: rows, perLayer: result.layers, maxRelativeError: result.maxRelativeError, tolerance, ok }) + '\n');
   } else {
     const e = (x: number) => x.toExponential(2);
-    const lines = [`gradcheck ${sizes.join('-')} (${spec.activations.join(', ')}; ${spec.loss}) on ${rows} random samples, float64, central differences h = 1e-5`];
+    const lines = [`gradcheck ${sizes.join('-')}${skipsSuffix(spec)} (${spec.activations.join(', ')}; ${spec.loss}) on ${rows} random samples, float64, central differences h = 1e-5`];
     for (const l of result.layers) {
       const s = layout.layers[l.layer];
-      lines.push(`  layer ${l.layer + 1} (W ${s.nIn}×${s.nOut}, b ${s.nOut}): largest relative error  W ${e(l.weights)}  b ${e(l.biases)}`);
+      const into = layout.skipsInto[l.layer].map((i) => ` + W${layout.skips[i].from}→${l.layer + 1} ${layout.skips[i].nIn}×${s.nOut}`).join('');
+      lines.push(`  layer ${l.layer + 1} (W ${s.nIn}×${s.nOut}${into}, b ${s.nOut}): largest relative error  W ${e(l.weights)}  b ${e(l.biases)}`);
     }
     lines.push(`largest relative error ${e(result.maxRelativeError)} — ${ok ? 'ok' : 'FAILED'} (tolerance ${e(tolerance)})`);
     print(lines.join('\n') + '\n');

@@ -1,3 +1,4 @@
+import { skipsSuffix } from '@shardgrad/core';
 import type { TrainResult } from '@shardgrad/coordinator';
 import { lossChart } from './loss-chart.js';
 
@@ -31,7 +32,7 @@ export function formatSummary(f: SummaryFacts): string {
   const steps =
     f.resumedAtStep === undefined ? `${r.steps} steps in ${time}` : `${r.steps} steps; resumed after step ${f.resumedAtStep}, ${r.steps - f.resumedAtStep} steps in ${time} this run`;
   lines.push(
-    `trained ${r.spec.sizes.join('-')} on ${f.dataName}: ${r.history.length} epochs, ${steps}, ` +
+    `trained ${r.spec.sizes.join('-')}${skipsSuffix(r.spec)} on ${f.dataName}: ${r.history.length} epochs, ${steps}, ` +
       `${Math.round(throughput(f))} samples/s with ${f.workers} worker${f.workers === 1 ? '' : 's'}, ${r.kernel} kernels${why}`,
   );
   if (last && f.classification && Number.isFinite(last.valAccuracy))

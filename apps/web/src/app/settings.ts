@@ -9,12 +9,17 @@ export interface Settings {
   readonly lr: number;
   readonly batch: number;
   readonly workers: number;
+  /** every layer also receives every lower layer (connections that skip layers) */
+  readonly skips: boolean;
 }
 
 export const DATASETS: readonly DatasetName[] = ['xor', 'circles', 'spiral', 'blobs', 'mnist'];
 
 /** The form's raw strings, as the page reads them. */
 export type RawSettings = Record<keyof Settings, string>;
+
+/** The connections select: layered, or every layer connected to every lower one. */
+export const SKIP_CHOICES = ['none', 'all'] as const;
 
 /**
  * Parses the playground's form. A value a user can get wrong throws a one-line ShardgradError that
@@ -35,6 +40,7 @@ export function parseSettings(raw: RawSettings, maxWorkers: number): Settings {
   const workers = Number(raw.workers);
   if (!Number.isInteger(workers) || workers < 1 || workers > maxWorkers)
     throw errors.badInput('workers', `"${raw.workers}": must be an integer 1…${maxWorkers}`);
+  if (!(SKIP_CHOICES as readonly string[]).includes(raw.skips)) throw errors.badInput('connections', `unknown choice "${raw.skips}" (none or all)`);
   return {
     dataset: raw.dataset as DatasetName,
     hidden,
@@ -43,5 +49,6 @@ export function parseSettings(raw: RawSettings, maxWorkers: number): Settings {
     lr,
     batch,
     workers,
+    skips: raw.skips === 'all',
   };
 }

@@ -1,4 +1,4 @@
-import { mlpSpec, optimizerConfig, paramLayout, type Activation, type Kernels, type MLPSpec, type OptimizerKind, type ParamLayout } from '@shardgrad/core';
+import { allSkips, mlpSpec, optimizerConfig, specLayout, type Activation, type Kernels, type MLPSpec, type OptimizerKind, type ParamLayout } from '@shardgrad/core';
 import { InProcessEngine, TrainingRun, type EngineContext, type StepEngine } from '@shardgrad/coordinator/run';
 import { partialView, planTree, shardRange, type TreePlan } from '@shardgrad/worker';
 import { planWorkers, type WorkerPlan } from './shard-plan.js';
@@ -10,6 +10,8 @@ export interface SessionConfig {
   readonly dataset: WebDataset;
   readonly hidden: readonly number[];
   readonly activation: Activation;
+  /** every layer also receives every lower layer (connections that skip layers) */
+  readonly skips?: boolean;
   readonly optimizer: OptimizerKind;
   /** W, the number of Web Workers (a page without shared memory trains in the page itself) */
   readonly workers: number;
@@ -69,7 +71,7 @@ export class TrainingSession {
     readonly kernels: Kernels,
   ) {
     this.spec = run.settings.spec;
-    this.layout = paramLayout(this.spec.sizes);
+    this.layout = specLayout(this.spec);
     this.P = this.layout.total;
     this.V = run.layout.V;
     this.W = run.layout.W;
@@ -92,7 +94,8 @@ export class TrainingSession {
   /** Builds the run, its memory and its workers. */
   static async start(config: SessionConfig, onError: (message: string) => void): Promise<TrainingSession> {
     const ds = config.dataset;
-    const spec = mlpSpec([ds.inputs, ...config.hidden, ds.classes], config.activation, 'softmax', 'ce');
+    const sizes = [ds.inputs, ...config.hidden, ds.classes];
+    const spec = mlpSpec(sizes, config.activation, 'softmax', 'ce', config.skips ? allSkips(sizes) : []);
     const pageKernels = await createKernels(config.kernels);
     const settings = {
       spec,

@@ -1,13 +1,19 @@
-import { explain, paramLayout, type ExplainNet, type ExplainTrace, type MLPSpec } from '@shardgrad/core';
+import { explain, specLayout, type ExplainNet, type ExplainTrace, type MLPSpec } from '@shardgrad/core';
 
 /** The network in θ (flat, core's layout) and one sample, as core's `explain` reads it. */
 export function explainNetFromParams(spec: MLPSpec, params: ArrayLike<number>, input: ArrayLike<number>, target: ArrayLike<number>, lr: number): ExplainNet {
-  const layout = paramLayout(spec.sizes);
+  const layout = specLayout(spec);
   const weights = layout.layers.map((s) =>
     Array.from({ length: s.nIn }, (_, i) => Array.from({ length: s.nOut }, (_, j) => params[s.w + i * s.nOut + j])),
   );
   const biases = layout.layers.map((s) => Array.from({ length: s.nOut }, (_, j) => params[s.b + j]));
-  return { spec, weights, biases, input: Array.from(input), target: Array.from(target), lr };
+  const net = { spec, weights, biases, input: Array.from(input), target: Array.from(target), lr };
+  if (layout.skips.length === 0) return net;
+  // the blocks of connections that skip layers, keyed "k>l" as a --net file has them
+  const skips = Object.fromEntries(
+    layout.skips.map((s) => [`${s.from}>${s.to}`, Array.from({ length: s.nIn }, (_, i) => Array.from({ length: s.nOut }, (_, j) => params[s.w + i * s.nOut + j]))]),
+  );
+  return { ...net, skips };
 }
 
 /** One block of the explain panel: a title, the equation, and its numbers. */
@@ -36,9 +42,11 @@ export function explainBlocks(trace: ExplainTrace, max = 6, optimizer = 'sgd'): 
   for (let l = 0; l < L; l++) {
     const k = l + 1;
     const g = net.spec.activations[l];
+    // connections that skip layers add y^j·W^{j→k} for every lower layer j wired to k
+    const skipTerms = (net.spec.skips ?? []).filter(([, to]) => to === k).map(([j]) => ` + y${sup(j)}·W${sup(j)}→${sup(k)}`).join('');
     blocks.push({
       title: `layer ${k} forward`,
-      equation: `v${sup(k)} = y${sup(l)}·W${sup(l)} + b${sup(l)},   y${sup(k)} = ${g}(v${sup(k)})`,
+      equation: `v${sup(k)} = y${sup(l)}·W${sup(l)}${skipTerms} + b${sup(l)},   y${sup(k)} = ${g}(v${sup(k)})`,
       numbers: `v${sup(k)} = ${vec(trace.forward[l].v, max)}\ny${sup(k)} = ${vec(trace.forward[l].y, max)}`,
     });
   }

@@ -4,7 +4,8 @@ import { networkLayout } from './network-model.js';
 
 /**
  * Units coloured by their activation for one sample (from core's explain trace), connections
- * coloured by weight sign and drawn thicker for larger |W|.
+ * coloured by weight sign and drawn thicker for larger |W|; connections that skip layers as arcs
+ * bowing upwards over the layers they skip.
  */
 export function drawNetwork(canvas: HTMLCanvasElement, sizes: readonly number[], layout: ParamLayout, params: Float32Array, trace: ExplainTrace): void {
   const ctx = canvas.getContext('2d');
@@ -25,6 +26,17 @@ export function drawNetwork(canvas: HTMLCanvasElement, sizes: readonly number[],
         ctx.stroke();
       }
   });
+  for (const slot of layout.skips)
+    for (const a of net.nodes[slot.from])
+      for (const b of net.nodes[slot.to]) {
+        const wt = params[slot.w + a.unit * slot.nOut + b.unit];
+        ctx.beginPath();
+        ctx.moveTo(a.x, a.y);
+        ctx.quadraticCurveTo((a.x + b.x) / 2, Math.min(a.y, b.y) - 0.25 * (b.x - a.x), b.x, b.y);
+        ctx.strokeStyle = divergingCss(wt / wMax);
+        ctx.lineWidth = 0.3 + 3 * Math.abs(wt / wMax);
+        ctx.stroke();
+      }
   const activations = [trace.net.input, ...trace.forward.map((f) => f.y)];
   net.nodes.forEach((layer, k) => {
     for (const u of layer) {

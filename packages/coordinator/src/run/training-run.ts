@@ -5,7 +5,7 @@ import {
   initParams,
   isSharedMemory,
   learningRate,
-  paramLayout,
+  specLayout,
   Rng,
   SEED_STREAM,
   shuffleInPlace,
@@ -127,7 +127,7 @@ export class TrainingRun {
       views.params.set(r.params);
       views.optState.set(r.optState);
     } else {
-      initParams(views.params, paramLayout(settings.spec.sizes), settings.init, deriveSeed(settings.seed, SEED_STREAM.init));
+      initParams(views.params, specLayout(settings.spec), settings.init, deriveSeed(settings.seed, SEED_STREAM.init));
     }
     // the epoch order is shuffled cumulatively: replay the finished epochs' shuffles
     const rng = new Rng(deriveSeed(settings.seed, SEED_STREAM.shuffle));

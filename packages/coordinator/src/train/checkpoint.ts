@@ -1,4 +1,4 @@
-import { encodeModelFile, errors, type MLPSpec, type Preprocess } from '@shardgrad/core';
+import { encodeModelFile, errors, skipsSuffix, type MLPSpec, type Preprocess } from '@shardgrad/core';
 import type { EpochEvent, TrainConfig } from '../api.js';
 import { describeData } from '../data/dataset.js';
 import { writeFileAtomic } from '../io/files.js';
@@ -83,8 +83,8 @@ export function readCheckpoint(path: string, c: TrainConfig, spec: MLPSpec, stat
   const file = readModelFile(path);
   const bad = (problem: string) => errors.badInput(path, problem);
   if (file.kind !== 'checkpoint') throw bad('is a model file, not a checkpoint (resume needs a checkpoint)');
-  if (file.spec.sizes.join('-') !== spec.sizes.join('-') || file.spec.activations.join() !== spec.activations.join() || file.spec.loss !== spec.loss)
-    throw bad(`checkpoint is for layers ${file.spec.sizes.join('-')} (${file.spec.activations.join(',')}), not ${spec.sizes.join('-')} (${spec.activations.join(',')})`);
+  if (file.spec.sizes.join('-') !== spec.sizes.join('-') || file.spec.activations.join() !== spec.activations.join() || file.spec.loss !== spec.loss || skipsSuffix(file.spec) !== skipsSuffix(spec))
+    throw bad(`checkpoint is for layers ${file.spec.sizes.join('-')}${skipsSuffix(file.spec)} (${file.spec.activations.join(',')}), not ${spec.sizes.join('-')}${skipsSuffix(spec)} (${spec.activations.join(',')})`);
   const m = file.meta as Record<string, unknown>;
   const config = (m.config ?? {}) as Record<string, unknown>;
   const want = pinned(c);

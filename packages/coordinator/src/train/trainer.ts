@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { errors, paramLayout, stateSlots } from '@shardgrad/core';
+import { errors, specLayout, stateSlots } from '@shardgrad/core';
 import { createKernels, parseFaultSpec, FAULT_ENV } from '@shardgrad/worker';
 import type { TrainConfig, TrainEvent, TrainResult } from '../api.js';
 import { nodeEngine } from '../engine/create-engine.js';
@@ -70,7 +70,7 @@ export class Trainer {
     const c = this.config;
     const t0 = performance.now();
     const { train, val } = this.split;
-    const P = paramLayout(c.spec.sizes).total;
+    const P = specLayout(c.spec).total;
     const restored = c.resumeFrom ? readCheckpoint(c.resumeFrom, c, c.spec, stateSlots(c.optimizer.kind) * P) : undefined;
     const preprocess = restored?.preprocess ?? fitOnRows(c.preprocess, c.data.X, train, c.data.inputs);
     const X = toShared(scaledInputs(preprocess, c.data.X, c.data.inputs)); // (N, D), shared by every worker

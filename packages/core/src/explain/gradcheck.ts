@@ -1,12 +1,12 @@
 import { referenceKernels } from '../kernels/reference.js';
 import { accumulateGradient, forward, lossSum } from '../model/backprop.js';
-import { paramLayout } from '../model/layout.js';
+import { specLayout } from '../model/layout.js';
 import type { MLPSpec } from '../model/spec.js';
 import { bindWorkspace, createWorkspace64 } from '../model/workspace.js';
 
 export interface GradcheckLayer {
   readonly layer: number;
-  /** largest relative error over W^l */
+  /** largest relative error over W^l and the skip blocks W^{k→l+1} into the same layer */
   readonly weights: number;
   /** largest relative error over b^l */
   readonly biases: number;
@@ -35,7 +35,7 @@ export function gradcheck(
   rows: number,
   { h = 1e-5, floor = 1e-7 }: { h?: number; floor?: number } = {},
 ): GradcheckResult {
-  const layout = paramLayout(spec.sizes);
+  const layout = specLayout(spec);
   const P = layout.total;
   const theta = Float64Array.from(params);
   const analytic = new Float64Array(P);

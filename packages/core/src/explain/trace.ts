@@ -3,17 +3,20 @@ import { errors } from '../errors.js';
 import { referenceKernels } from '../kernels/reference.js';
 import { LOSSES, type Loss } from '../losses/losses.js';
 import { backward, forward, lossSum } from '../model/backprop.js';
-import { paramLayout } from '../model/layout.js';
-import { validateSpec, type MLPSpec } from '../model/spec.js';
+import { specLayout } from '../model/layout.js';
+import { normalizeSkips, validateSpec, type MLPSpec } from '../model/spec.js';
 import { bindWorkspace, createWorkspace64 } from '../model/workspace.js';
 
 /**
  * A small network and one sample, as `shardgrad explain --net FILE` reads it:
- * weights[l][i][j] is W^l[i][j], the weight from unit i of layer l to unit j of layer l+1.
+ * weights[l][i][j] is W^l[i][j], the weight from unit i of layer l to unit j of layer l+1;
+ * skips["k>t"][i][j] is W^{k→t}[i][j], a connection from unit i of layer k that skips to unit j of
+ * layer t (spec.skips lists the same pairs).
  */
 export interface ExplainNet {
   readonly spec: MLPSpec;
   readonly weights: number[][][];
+  readonly skips?: Readonly<Record<string, number[][]>>;
   readonly biases: number[][];
   readonly input: number[];
   readonly target: number[];
@@ -27,8 +30,8 @@ export interface ExplainTrace {
   readonly loss: number;
   /** per layer l: ∂L/∂y, ∂y/∂v = g'(v) (null for fused softmax+CE), ∂L/∂v */
   readonly backward: { dL_dy: number[] | null; dy_dv: number[] | null; dL_dv: number[] }[];
-  readonly gradients: { weights: number[][][]; biases: number[][] };
-  readonly updated: { weights: number[][][]; biases: number[][] };
+  readonly gradients: { weights: number[][][]; biases: number[][]; skips?: Record<string, number[][]> };
+  readonly updated: { weights: number[][][]; biases: number[][]; skips?: Record<string, number[][]> };
 }
 
 /**
@@ -68,11 +71,31 @@ export function parseExplainNet(json: unknown, source: string): ExplainNet {
   if (![...HIDDEN_ACTIVATIONS, 'softmax'].includes(output)) throw bad('output', `expected one of ${[...HIDDEN_ACTIVATIONS, 'softmax'].join(', ')}`);
   const loss = (o.loss ?? (output === 'softmax' ? 'ce' : 'mse')) as Loss;
   if (!LOSSES.includes(loss)) throw bad('loss', `expected one of ${LOSSES.join(', ')}`);
-  const spec: MLPSpec = { sizes, activations: sizes.slice(1).map((_, l) => (l === L - 1 ? output : hidden)), loss };
+  // skips: {"k>t": W^{k→t} (n_k rows of n_t numbers)}, the connections that skip layers
+  const skipJson = o.skips ?? {};
+  if (typeof skipJson !== 'object' || skipJson === null || Array.isArray(skipJson)) throw bad('skips', 'expected an object of matrices keyed "from>to", e.g. {"0>2": [[1], [1]]}');
+  const pairs = Object.keys(skipJson).map((key) => {
+    const m = /^(\d+)>(\d+)$/.exec(key);
+    if (!m) throw bad(`skips["${key}"]`, 'expected a key "from>to" of two layer numbers, e.g. "0>2"');
+    return [Number(m[1]), Number(m[2])] as [number, number];
+  });
+  let skips: [number, number][];
+  try {
+    skips = normalizeSkips(pairs, L, 'skips');
+  } catch (e) {
+    throw errors.badInput(source, (e as Error).message);
+  }
+  const activations = sizes.slice(1).map((_, l) => (l === L - 1 ? output : hidden));
+  const spec: MLPSpec = skips.length > 0 ? { sizes, activations, loss, skips } : { sizes, activations, loss };
   try {
     validateSpec(spec, 'layers');
   } catch (e) {
     throw errors.badInput(source, (e as Error).message);
+  }
+  for (const [k, t] of skips) {
+    const Wk = (skipJson as Record<string, unknown>)[`${k}>${t}`];
+    if (!Array.isArray(Wk) || Wk.length !== sizes[k]) throw bad(`skips["${k}>${t}"]`, `expected ${sizes[k]} rows (one per unit of layer ${k})`);
+    for (let i = 0; i < sizes[k]; i++) if (!isNumberArray(Wk[i], sizes[t])) throw bad(`skips["${k}>${t}"][${i}]`, `expected ${sizes[t]} finite numbers`);
   }
   const weights = o.weights;
   if (!Array.isArray(weights) || weights.length !== L) throw bad('weights', `expected ${L} weight matrices`);
@@ -95,18 +118,24 @@ export function parseExplainNet(json: unknown, source: string): ExplainNet {
   }
   const lr = o.lr ?? 0.5;
   if (typeof lr !== 'number' || !Number.isFinite(lr) || lr <= 0) throw bad('lr', 'expected a positive number');
-  return { spec, weights: weights as number[][][], biases: biases as number[][], input: o.input, target: o.target, lr };
+  const net = { spec, weights: weights as number[][][], biases: biases as number[][], input: o.input, target: o.target, lr };
+  return skips.length > 0 ? { ...net, skips: skipJson as Record<string, number[][]> } : net;
 }
 
 /** Runs one sample through the network in float64 with the training code itself and records every number. */
 export function explain(net: ExplainNet): ExplainTrace {
   const { spec } = net;
-  const layout = paramLayout(spec.sizes);
+  const layout = specLayout(spec);
   const params = new Float64Array(layout.total);
   layout.layers.forEach((s, l) => {
     for (let i = 0; i < s.nIn; i++) for (let j = 0; j < s.nOut; j++) params[s.w + i * s.nOut + j] = net.weights[l][i][j];
     for (let j = 0; j < s.nOut; j++) params[s.b + j] = net.biases[l][j];
   });
+  for (const s of layout.skips) {
+    const Wk = net.skips?.[`${s.from}>${s.to}`];
+    if (!Wk) throw errors.badInput('skips', `no weights for the connection ${s.from}>${s.to}`);
+    for (let i = 0; i < s.nIn; i++) for (let j = 0; j < s.nOut; j++) params[s.w + i * s.nOut + j] = Wk[i][j];
+  }
   const grad = new Float64Array(layout.total);
   const ws = createWorkspace64(spec, 1);
   bindWorkspace(ws, params, grad);
@@ -130,13 +159,18 @@ export function explain(net: ExplainNet): ExplainTrace {
   const matrices = (flat: Float64Array) =>
     layout.layers.map((s) => Array.from({ length: s.nIn }, (_, i) => Array.from(flat.subarray(s.w + i * s.nOut, s.w + (i + 1) * s.nOut))));
   const vectors = (flat: Float64Array) => layout.layers.map((s) => Array.from(flat.subarray(s.b, s.b + s.nOut)));
+  // the skip blocks keyed "k>t", present only for a network that has them
+  const skipMatrices = (flat: Float64Array) =>
+    layout.skips.length === 0
+      ? {}
+      : { skips: Object.fromEntries(layout.skips.map((s) => [`${s.from}>${s.to}`, Array.from({ length: s.nIn }, (_, i) => Array.from(flat.subarray(s.w + i * s.nOut, s.w + (i + 1) * s.nOut)))])) };
   const updatedFlat = params.map((p, i) => p - net.lr * grad[i]);
   return {
     net,
     forward: fwd,
     loss,
     backward: back,
-    gradients: { weights: matrices(grad), biases: vectors(grad) },
-    updated: { weights: matrices(updatedFlat), biases: vectors(updatedFlat) },
+    gradients: { weights: matrices(grad), biases: vectors(grad), ...skipMatrices(grad) },
+    updated: { weights: matrices(updatedFlat), biases: vectors(updatedFlat), ...skipMatrices(updatedFlat) },
   };
 }

@@ -2,12 +2,12 @@ import CRC32 from 'crc-32';
 import { ACTIVATIONS, type Activation } from '../activations/activations.js';
 import { errors } from '../errors.js';
 import { LOSSES, type Loss } from '../losses/losses.js';
-import { paramLayout } from '../model/layout.js';
+import { specLayout } from '../model/layout.js';
 import type { Preprocess } from '../model/preprocess.js';
-import { validateSpec, type MLPSpec } from '../model/spec.js';
+import { hasSkips, skipsSuffix, validateSpec, type MLPSpec } from '../model/spec.js';
 
 /**
- * The shardgrad model file, version 1 (also used for checkpoints, kind "checkpoint"):
+ * The shardgrad model file, version 1 or 2 (also used for checkpoints, kind "checkpoint"):
  *
  *   bytes 0..7    magic "SHRDGRAD"
  *   bytes 8..11   H, the header length in bytes (uint32, little-endian)
@@ -20,8 +20,14 @@ import { validateSpec, type MLPSpec } from '../model/spec.js';
  * ignore fields they do not know, so the version stays 1 both ways). The checksum is the CRC-32 of
  * the payload bytes. Tensor "params" is the flat parameter vector (see model/layout.ts); the last
  * entry of activations is the output activation.
+ *
+ * Version 2 adds skips:[[from, to], …], the connections that skip layers (spec.skips, sorted by to,
+ * then from), and is written only for a network that has them; a network without skips is still
+ * written as version 1, byte for byte as before. Readers take both versions.
  */
-export const MODEL_FORMAT_VERSION = 1;
+export const MODEL_FORMAT_VERSION = 2;
+/** The version written for a network without skip connections. */
+const PLAIN_FORMAT_VERSION = 1;
 const MAGIC = 'SHRDGRAD';
 
 export interface ModelFileContents {
@@ -69,6 +75,7 @@ interface Header {
   layers: number[];
   activations: Activation[];
   loss: Loss;
+  skips?: [number, number][];
   dtype: 'float32';
   tensors: { name: string; length: number }[];
   checksum: { algorithm: 'crc32'; value: number };
@@ -83,7 +90,7 @@ const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 export function encodeModelFile(c: ModelFileContents): Uint8Array {
   if (!littleEndian) throw new Error('shardgrad model files need a little-endian host');
   const params = c.tensors.get('params');
-  const P = paramLayout(c.spec.sizes).total;
+  const P = specLayout(c.spec).total;
   if (!params || params.length !== P) throw new Error(`model file: params must hold ${P} floats`);
   const tensors = [...c.tensors].map(([name, data]) => ({ name, length: data.length }));
   const payloadFloats = tensors.reduce((s, t) => s + t.length, 0);
@@ -94,13 +101,15 @@ export function encodeModelFile(c: ModelFileContents): Uint8Array {
     off += data.length;
   }
   const payloadBytes = new Uint8Array(payload.buffer);
+  const skips = hasSkips(c.spec) ? { skips: c.spec.skips!.map(([k, t]) => [k, t] as [number, number]) } : {};
   const header: Header = {
     format: 'shardgrad',
-    version: MODEL_FORMAT_VERSION,
+    version: hasSkips(c.spec) ? MODEL_FORMAT_VERSION : PLAIN_FORMAT_VERSION,
     kind: c.kind,
     layers: [...c.spec.sizes],
     activations: [...c.spec.activations],
     loss: c.spec.loss,
+    ...skips,
     dtype: 'float32',
     tensors,
     checksum: { algorithm: 'crc32', value: CRC32.buf(payloadBytes) >>> 0 },
@@ -136,13 +145,17 @@ export function decodeModelFile(bytes: Uint8Array, source: string): ModelFileCon
     throw bad('corrupt header (not valid JSON)');
   }
   if (typeof header !== 'object' || header === null || header.format !== 'shardgrad') throw bad('corrupt header (format is not "shardgrad")');
-  if (header.version !== MODEL_FORMAT_VERSION)
-    throw bad(`unsupported model format version ${String(header.version)} (this shardgrad reads version ${MODEL_FORMAT_VERSION})`);
+  if (header.version !== PLAIN_FORMAT_VERSION && header.version !== MODEL_FORMAT_VERSION)
+    throw bad(`unsupported model format version ${String(header.version)} (this shardgrad reads versions ${PLAIN_FORMAT_VERSION} and ${MODEL_FORMAT_VERSION})`);
   if (header.kind !== 'model' && header.kind !== 'checkpoint') throw bad(`unknown file kind ${JSON.stringify(header.kind)}`);
   if (header.dtype !== 'float32') throw bad(`unsupported dtype ${JSON.stringify(header.dtype)}`);
   if (!Array.isArray(header.activations) || header.activations.some((a) => !ACTIVATIONS.includes(a))) throw bad('header has unknown activations');
   if (!LOSSES.includes(header.loss)) throw bad(`header has unknown loss ${JSON.stringify(header.loss)}`);
-  const spec: MLPSpec = { sizes: header.layers, activations: header.activations, loss: header.loss };
+  let spec: MLPSpec = { sizes: header.layers, activations: header.activations, loss: header.loss };
+  if (header.version === MODEL_FORMAT_VERSION) {
+    if (!Array.isArray(header.skips) || header.skips.length === 0) throw bad('header: a version 2 file needs a non-empty skips list');
+    spec = { ...spec, skips: header.skips };
+  }
   try {
     validateSpec(spec, 'layers');
   } catch (e) {
@@ -164,10 +177,10 @@ export function decodeModelFile(bytes: Uint8Array, source: string): ModelFileCon
     tensors.set(t.name, payload.subarray(off, off + t.length));
     off += t.length;
   }
-  const P = paramLayout(spec.sizes).total;
+  const P = specLayout(spec).total;
   const params = tensors.get('params');
   if (!params) throw bad('no "params" tensor');
-  if (params.length !== P) throw bad(`layers ${spec.sizes.join('-')} need ${P} parameters, the file holds ${params.length}`);
+  if (params.length !== P) throw bad(`layers ${spec.sizes.join('-')}${skipsSuffix(spec)} need ${P} parameters, the file holds ${params.length}`);
   const data = readDataDescription(header.data, spec.sizes[spec.sizes.length - 1], spec.sizes[0], bad);
   return { kind: header.kind, spec, tensors, preprocess: header.preprocess ?? { kind: 'none' }, meta: header.meta ?? {}, ...(data ? { data } : {}) };
 }

@@ -21,6 +21,17 @@ export interface Kernels {
   /** dW(k,n) += y(m,k)ᵀ·dv(m,n) and db(n) += Σ_rows dv: the weight and bias gradients, accumulated. */
   gemmTNAcc(dW: FloatArray, db: FloatArray, y: FloatArray, dv: FloatArray, m: number, k: number, n: number): void;
   /**
+   * Optional, for connections that skip layers: v(m,n) += y(m,k)·W(k,n), each element's terms added
+   * onto v in p order. Returns false, having written nothing, where it cannot: the caller then runs
+   * the plain loops of kernels/accumulate.ts, which define what it must compute.
+   */
+  gemmAcc?(v: FloatArray, y: FloatArray, W: FloatArray, m: number, k: number, n: number): boolean;
+  /**
+   * Optional, for connections that skip layers: dy(m,k) += dv(m,n)·W(k,n)ᵀ (the dot product summed
+   * from zero, then added onto dy). Returns false, having written nothing, where it cannot.
+   */
+  gemmNTAcc?(dy: FloatArray, dv: FloatArray, W: FloatArray, m: number, n: number, k: number): boolean;
+  /**
    * Optional fusion of a layer's forward: v(m,n) = y·W + b and out(m,n) = g(v). Returns false, having
    * written nothing, where it does not fuse `act` (or these arrays): the caller then runs gemmBias
    * and activation_forward, which define what it must compute.

@@ -1,4 +1,5 @@
 import { optimizerStep, type OptimizerConfig } from '../optim/optimizers.js';
+import { gemmTNAccumulateWeights } from './accumulate.js';
 import type { FloatArray, Kernels } from './kernels.js';
 
 /**
@@ -32,6 +33,26 @@ export function treeLeaf(
   kernels.gemmTNAcc(scratchW, scratchB, y, dv, m, k, n);
   chainStore(dW, scratchW, pendW, k * n);
   chainStore(db, scratchB, pendB, n);
+}
+
+/**
+ * One leaf of a block without a bias (a skip block W^{k→l}): dW = chain(yᵀ·dv), the leaf summed from
+ * zero in scratchW (at least k·n floats, the caller's) with the plain loops, then each pending level
+ * one float32 add, as in treeLeaf.
+ */
+export function treeLeafWeights(
+  dW: FloatArray, // (k, n)
+  y: FloatArray, // (m, k)
+  dv: FloatArray, // (m, n)
+  m: number,
+  k: number,
+  n: number,
+  pendW: readonly FloatArray[],
+  scratchW: FloatArray,
+): void {
+  scratchW.fill(0, 0, k * n);
+  gemmTNAccumulateWeights(scratchW, y, dv, m, k, n);
+  chainStore(dW, scratchW, pendW, k * n);
 }
 
 /** dst[i] = pend[last] + (… + (pend[0] + leaf[i])), each add rounded to float32. */

@@ -1,20 +1,31 @@
 import { activation_backward, activation_forward } from '../activations/activations.js';
+import { gemmAccumulate, gemmNTAccumulate, gemmTNAccumulateWeights } from '../kernels/accumulate.js';
 import type { FloatArray, Kernels } from '../kernels/kernels.js';
 import { mse_backward, mse_sum, softmax_cross_entropy_backward, softmax_cross_entropy_sum } from '../losses/losses.js';
 import type { MLPSpec } from './spec.js';
 import type { Workspace } from './workspace.js';
 
 /**
- * Forward pass over the first `rows` rows of ws.x, layer by layer: v = yW + b, y = g(v).
+ * Forward pass over the first `rows` rows of ws.x, layer by layer: v = yW + b, y = g(v); a layer
+ * with skip connections sums every incoming block first, v^l = Σ_k y^k·W^{k→l} + b^l, then y = g(v).
  * Returns the output activations ŷ (a view of ws.y[L−1], (R, n_L)).
  */
 export function forward<T extends FloatArray>(spec: MLPSpec, ws: Workspace<T>, rows: number, kernels: Kernels): T {
-  const layers = ws.layout.layers;
+  const { layers, skips, skipsInto } = ws.layout;
   let input: T = ws.x; // y⁰ = x
   for (let l = 0; l < layers.length; l++) {
     const { nIn, nOut } = layers[l];
-    // a kernel may fuse v = yW + b with y = g(v); otherwise the two steps below
-    if (!kernels.denseForward?.(ws.v[l], ws.y[l], input, ws.W[l], ws.b[l], rows, nIn, nOut, spec.activations[l])) {
+    const into = skipsInto[l];
+    if (into.length > 0) {
+      kernels.gemmBias(ws.v[l], input, ws.W[l], ws.b[l], rows, nIn, nOut); // v = y^{l}·W^{l} + b: (rows, nOut)
+      for (let i = 0; i < into.length; i++) {
+        const s = into[i];
+        const from = skips[s].from;
+        gemmAccumulate(kernels, ws.v[l], from === 0 ? ws.x : ws.y[from - 1], ws.Ws[s], rows, skips[s].nIn, nOut); // v += y^k·W^{k→l}
+      }
+      activation_forward(spec.activations[l], ws.y[l], ws.v[l], rows, nOut); // g after every block is summed
+    } else if (!kernels.denseForward?.(ws.v[l], ws.y[l], input, ws.W[l], ws.b[l], rows, nIn, nOut, spec.activations[l])) {
+      // a kernel may fuse v = yW + b with y = g(v); otherwise the two steps below
       kernels.gemmBias(ws.v[l], input, ws.W[l], ws.b[l], rows, nIn, nOut); // v: (rows, nOut)
       activation_forward(spec.activations[l], ws.y[l], ws.v[l], rows, nOut); // y: (rows, nOut)
     }
@@ -33,19 +44,24 @@ export function lossSum<T extends FloatArray>(spec: MLPSpec, ws: Workspace<T>, r
 /**
  * Where backward puts each layer's weight gradient (yᵀ·dv, Σ dv over the rows). The default adds it
  * to ws.dW / ws.db; the engine's worker instead stores each virtual shard's rows as a leaf of the
- * reduction tree. Called once per layer, from the output layer down, before ∂L/∂v of the layer below.
+ * reduction tree. `layer` is called once per layer, from the output layer down, before ∂L/∂v of the
+ * layer below; right after it, `skip` once per skip block s into that layer (layout.skips[s], which
+ * has no bias: yᵀ·dv only), in layout order.
  */
 export interface GradientSink<T extends FloatArray> {
   layer(l: number, below: T, dv: T, rows: number): void;
+  skip(s: number, below: T, dv: T, rows: number): void;
 }
 
 /**
  * Backward pass after forward: the chain rule ∂L/∂W^l = (y^l)ᵀ · (∂L/∂y^{l+1} ⊙ g'(v^{l+1})),
- * *accumulated* (+=) into the gradient views ws.dW / ws.db as a sum over the rows (not a mean),
- * or handed to `sink` layer by layer.
+ * *accumulated* (+=) into the gradient views ws.dW / ws.db / ws.dWs as a sum over the rows (not a
+ * mean), or handed to `sink` block by block. With skip connections ∂L/∂y^k sums dv^l·(W^{k→l})ᵀ over
+ * every layer l that k feeds before g'(v^k) is applied; going down from the output, every such dv^l
+ * is complete when layer k is reached.
  */
 export function backward<T extends FloatArray>(spec: MLPSpec, ws: Workspace<T>, rows: number, kernels: Kernels, sink?: GradientSink<T>): void {
-  const layers = ws.layout.layers;
+  const { layers, skips, skipsInto, skipsFrom } = ws.layout;
   const L = layers.length;
   const nOut = layers[L - 1].nOut;
   // Output layer: ∂L/∂v directly for softmax+CE; otherwise ∂L/∂ŷ then ⊙ g'(v).
@@ -60,8 +76,25 @@ export function backward<T extends FloatArray>(spec: MLPSpec, ws: Workspace<T>, 
     const below: T = l === 0 ? ws.x : ws.y[l - 1]; // y^l: (rows, nIn)
     if (sink) sink.layer(l, below, ws.dv[l], rows);
     else kernels.gemmTNAcc(ws.dW[l], ws.db[l], below, ws.dv[l], rows, nIn, n); // dW += yᵀ·dv, db += Σ dv
-    // a kernel may fuse dv below = (dv·Wᵀ) ⊙ g'(v below), skipping ∂L/∂y; otherwise the two steps
-    if (l > 0 && !kernels.denseBackwardInput?.(ws.dv[l - 1], ws.dv[l], ws.W[l], ws.v[l - 1], rows, n, nIn, spec.activations[l - 1])) {
+    const into = skipsInto[l];
+    for (let i = 0; i < into.length; i++) {
+      const s = into[i];
+      const { from, nIn: k } = skips[s];
+      const y: T = from === 0 ? ws.x : ws.y[from - 1]; // y^k: (rows, n_k)
+      if (sink) sink.skip(s, y, ws.dv[l], rows);
+      else gemmTNAccumulateWeights(ws.dWs[s], y, ws.dv[l], rows, k, n); // dW^{k→l} += (y^k)ᵀ·dv^l
+    }
+    if (l === 0) continue;
+    const out = skipsFrom[l]; // skip blocks out of node layer l (its y is ws.y[l − 1])
+    if (out.length > 0) {
+      kernels.gemmNT(ws.dy[l - 1], ws.dv[l], ws.W[l], rows, n, nIn); // ∂L/∂y^l = dv·Wᵀ …
+      for (let i = 0; i < out.length; i++) {
+        const s = out[i];
+        gemmNTAccumulate(kernels, ws.dy[l - 1], ws.dv[skips[s].to - 1], ws.Ws[s], rows, skips[s].nOut, nIn); // … + dv^t·(W^{l→t})ᵀ
+      }
+      activation_backward(spec.activations[l - 1], ws.dv[l - 1], ws.dy[l - 1], ws.v[l - 1], ws.y[l - 1], rows * nIn);
+    } else if (!kernels.denseBackwardInput?.(ws.dv[l - 1], ws.dv[l], ws.W[l], ws.v[l - 1], rows, n, nIn, spec.activations[l - 1])) {
+      // a kernel may fuse dv below = (dv·Wᵀ) ⊙ g'(v below), skipping ∂L/∂y; otherwise the two steps
       kernels.gemmNT(ws.dy[l - 1], ws.dv[l], ws.W[l], rows, n, nIn); // ∂L/∂y below = dv·Wᵀ
       activation_backward(spec.activations[l - 1], ws.dv[l - 1], ws.dy[l - 1], ws.v[l - 1], ws.y[l - 1], rows * nIn);
     }

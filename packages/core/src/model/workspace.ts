@@ -1,6 +1,6 @@
 import type { FloatArray } from '../kernels/kernels.js';
 import type { MLPSpec } from './spec.js';
-import { paramLayout, weightView, biasView, type ParamLayout } from './layout.js';
+import { specLayout, weightView, biasView, type ParamLayout } from './layout.js';
 
 /** How a workspace gets its memory: a plain typed array, or a kernel's own (e.g. WebAssembly) memory. */
 export type Allocate<T extends FloatArray> = (length: number) => T;
@@ -29,6 +29,9 @@ export interface Workspace<T extends FloatArray = Float32Array> {
   b: T[];
   dW: T[];
   db: T[];
+  /** per skip block s (layout.skips[s]): W^{k→l} and its gradient; empty for a plain MLP */
+  Ws: T[];
+  dWs: T[];
 }
 
 export function createWorkspace<T extends FloatArray = Float32Array>(
@@ -36,7 +39,7 @@ export function createWorkspace<T extends FloatArray = Float32Array>(
   capacity: number,
   allocate: Allocate<T> = ((n: number) => new Float32Array(n)) as unknown as Allocate<T>,
 ): Workspace<T> {
-  const layout = paramLayout(spec.sizes);
+  const layout = specLayout(spec);
   const L = layout.layers.length;
   const per = () => layout.layers.map((s) => allocate(capacity * s.nOut));
   return {
@@ -52,6 +55,8 @@ export function createWorkspace<T extends FloatArray = Float32Array>(
     b: [],
     dW: [],
     db: [],
+    Ws: [],
+    dWs: [],
   };
 }
 
@@ -60,14 +65,19 @@ export function createWorkspace64(spec: MLPSpec, capacity: number): Workspace<Fl
   return createWorkspace<Float64Array>(spec, capacity, (n) => new Float64Array(n));
 }
 
-/** Per-layer views (W^l, b^l) of one flat vector: parameters or a gradient. */
+/** Per-layer views (W^l, b^l) and per-skip-block views (W^{k→l}) of one flat vector: parameters or a gradient. */
 export interface LayerViews<T extends FloatArray> {
   readonly W: T[];
   readonly b: T[];
+  readonly S: T[];
 }
 
 export function layerViews<T extends FloatArray>(flat: T, layout: ParamLayout): LayerViews<T> {
-  return { W: layout.layers.map((s) => weightView(flat, s)), b: layout.layers.map((s) => biasView(flat, s)) };
+  return {
+    W: layout.layers.map((s) => weightView(flat, s)),
+    b: layout.layers.map((s) => biasView(flat, s)),
+    S: layout.skips.map((s) => weightView(flat, s)),
+  };
 }
 
 /**
@@ -83,11 +93,13 @@ export function bindWorkspace<T extends FloatArray>(ws: Workspace<T>, params: T,
 export function bindParams<T extends FloatArray>(ws: Workspace<T>, v: LayerViews<T>): void {
   ws.W = v.W;
   ws.b = v.b;
+  ws.Ws = v.S;
 }
 
 /** Points the gradient views at views made earlier (no allocation): switch shard per step for free. */
 export function bindGradient<T extends FloatArray>(ws: Workspace<T>, v: LayerViews<T>): void {
   ws.dW = v.W;
   ws.db = v.b;
+  ws.dWs = v.S;
 }
 

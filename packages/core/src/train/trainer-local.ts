@@ -4,7 +4,7 @@ import type { Kernels } from '../kernels/kernels.js';
 import { referenceKernels } from '../kernels/reference.js';
 import { accumulateGradient } from '../model/backprop.js';
 import { evaluate, type Evaluation } from '../model/evaluate.js';
-import { paramLayout } from '../model/layout.js';
+import { specLayout } from '../model/layout.js';
 import type { MLPSpec } from '../model/spec.js';
 import { bindWorkspace, createWorkspace } from '../model/workspace.js';
 import { stateSlots, type OptimizerConfig } from '../optim/optimizers.js';
@@ -45,7 +45,7 @@ export interface LocalTrainOptions {
  */
 export function trainLocal(o: LocalTrainOptions): { params: Float32Array; epochLosses: number[] } {
   const kernels = o.kernels ?? referenceKernels;
-  const layout = paramLayout(o.spec.sizes);
+  const layout = specLayout(o.spec);
   const P = layout.total;
   const allocate = o.allocate ?? ((n: number) => new Float32Array(n));
   const params = allocate(P);
@@ -78,7 +78,7 @@ export function trainLocal(o: LocalTrainOptions): { params: Float32Array; epochL
 
 /** The floats trainLocal allocates (for sizing a resident arena): θ, gradient, optimizer state, workspace. */
 export function localTrainFloats(spec: MLPSpec, batch: number, optimizer: OptimizerConfig): number {
-  const P = paramLayout(spec.sizes).total;
+  const P = specLayout(spec).total;
   let workspace = 0;
   createWorkspace(spec, batch, (n) => {
     workspace += n;
