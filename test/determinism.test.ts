@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { saveModel, Trainer } from '@shardgrad/coordinator';
-import { optimizerConfig, trainLocal } from '@shardgrad/core';
 import { describe, expect, it } from 'vitest';
-import { mnistSlice, modelBytes, smallConfig, tempDir } from './fixtures/train-fixtures.js';
+import { mnistSlice, modelBytes, smallConfig, tempDir, trainLocalOf } from './fixtures/train-fixtures.js';
 
 describe('determinism: the number of workers never changes the weights', () => {
   // 610 rows with batch 50: 13 steps per epoch, the last one short (10 samples); 16 virtual shards
@@ -35,10 +34,7 @@ describe('determinism: the number of workers never changes the weights', () => {
     // over all P): an independent implementation of the same math, cumulative seeded shuffles included
     const c = { ...config, shards: 1, workers: 0 };
     const ours = await new Trainer(c).run();
-    const plain = trainLocal({
-      spec: c.spec, X: c.data.X, Y: c.data.Y, train: c.data.trainRows, batch: c.batch, epochs: c.epochs, lr: c.lr,
-      optimizer: optimizerConfig('momentum'), seed: c.seed, init: c.init,
-    });
+    const plain = trainLocalOf(c);
     expect(Buffer.compare(Buffer.from(ours.params.buffer), Buffer.from(plain.params.buffer))).toBe(0);
     expect(ours.history.map((e) => e.trainLoss)).toEqual(plain.epochLosses);
   });

@@ -1,10 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { saveModel, Trainer } from '@shardgrad/coordinator';
-import { allSkips, decodeModelFile, deriveSeed, initParams, SEED_STREAM, encodeModelFile, mlpSpec, optimizerConfig, specLayout, trainLocal, type MLPSpec } from '@shardgrad/core';
+import { allSkips, decodeModelFile, deriveSeed, initParams, SEED_STREAM, encodeModelFile, mlpSpec, specLayout, type MLPSpec } from '@shardgrad/core';
 import { describe, expect, it } from 'vitest';
 import { expectOneLineError, jsonLines, runCli, tempDir } from './cli-helpers.js';
-import { mnistSlice, smallConfig } from './fixtures/train-fixtures.js';
+import { mnistSlice, smallConfig, trainLocalOf } from './fixtures/train-fixtures.js';
 
 const dir = tempDir('skip');
 
@@ -38,10 +38,7 @@ describe('the engine on a network with connections that skip layers', () => {
   it("with one shard and no workers it is exactly core's single-threaded trainLocal", async () => {
     const c = { ...config, shards: 1, workers: 0 };
     const ours = await new Trainer(c).run();
-    const plain = trainLocal({
-      spec: c.spec, X: c.data.X, Y: c.data.Y, train: c.data.trainRows, batch: c.batch, epochs: c.epochs, lr: c.lr,
-      optimizer: optimizerConfig('momentum'), seed: c.seed, init: c.init,
-    });
+    const plain = trainLocalOf(c);
     expect(Buffer.compare(Buffer.from(ours.params.buffer), Buffer.from(plain.params.buffer))).toBe(0);
   });
 });

@@ -1,3 +1,5 @@
+import { shardRange } from './shards.js';
+
 /**
  * The canonical reduction tree over the V virtual shards of a batch, and how W workers share it.
  *
@@ -76,10 +78,7 @@ export interface TreePlan {
 
 /** Worker w's shards of V among W: contiguous, balanced to within one (like shardBound). */
 export function workerShards(V: number, W: number, w: number): [number, number] {
-  const base = Math.floor(V / W);
-  const extra = V % W;
-  const at = (i: number) => i * base + Math.min(i, extra);
-  return [at(w), at(w + 1)];
+  return shardRange(0, V, W, w);
 }
 
 /** The tree's plan for V shards on W workers (W ≤ V): pure, so every thread derives the same one. */

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { errors, specLayout, stateSlots } from '@shardgrad/core';
 import { createKernels, parseFaultSpec, FAULT_ENV } from '@shardgrad/worker';
 import type { TrainConfig, TrainEvent, TrainResult } from '../api.js';
+import { sharedFloat32 } from '../data/dataset.js';
 import { nodeEngine } from '../engine/create-engine.js';
 import { TrainingRun } from '../run/training-run.js';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
@@ -19,7 +20,7 @@ export const CHECKPOINT_FILE = 'checkpoint.sgm';
 /** The array itself if it lives in a SharedArrayBuffer (workers view it in place), else one shared copy, once per run. */
 function toShared(a: Float32Array): Float32Array {
   if (a.buffer instanceof SharedArrayBuffer) return a;
-  const s = new Float32Array(new SharedArrayBuffer(a.byteLength));
+  const s = sharedFloat32(a.length);
   s.set(a);
   return s;
 }
