@@ -69,7 +69,8 @@ export function layoutRun(shape: RunShape, plan: TreePlan = planTree(shape.V, sh
   const workers = plan.workers.map((wp, w): WorkerRegions => {
     const capacity = workerCapacity(batch, V, W, w);
     const wsBytes = Arena.measure((a) => createWorkspace(spec, capacity, (n) => a.floats(n)));
-    const planWords = 3 + 3 * wp.leaves.length + wp.leaves.reduce((s, op) => s + op.adds.length, 0) + wp.published.length;
+    // 2 header words, per group (≤ one per leaf) 2 row words + dst + count + its adds, then the published count and slots
+    const planWords = 3 + 4 * wp.leaves.length + wp.leaves.reduce((s, op) => s + op.adds.length, 0) + wp.published.length;
     // the kernels' per-call scratch: Wᵀ (max k·n), a packed strip of the rows (capacity·8), a tile per leaf (48 each)
     const callScratch = Math.max(maxKN, capacity * 8 + (wp.leaves.length + wp.slots) * LEAF_BLOCK_FLOATS) * 4;
     return {
