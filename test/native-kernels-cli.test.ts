@@ -83,6 +83,16 @@ describe.skipIf(!nativeLoaded)('native kernels train to the same model bytes as 
     expect(auto.kernel).toMatch(/^native-/);
   });
 
+  it('one shard per worker (--shards 8 --workers 8, and 5 on 8: unpaired leaves in every plan)', () => {
+    for (const workers of ['8', '5']) {
+      const args = ['--data', 'spiral', '--hidden', '16', '--epochs', '2', '--shards', '8', '--workers', workers];
+      const a = train('native', `one-leaf-w${workers}`, args);
+      const b = train('wasm', `one-leaf-w${workers}`, args);
+      expect(a.kernel).toMatch(/^native-/);
+      expect(a.bytes.equals(b.bytes)).toBe(true);
+    }
+  });
+
   it('MNIST slice, 784-256-128-10, batch 128, Adam, 2 workers', () => {
     const args = ['--limit', '1536', '--hidden', '256,128', '--batch', '128', '--epochs', '2', '--optimizer', 'adam', '--lr', '0.001', '--workers', '2'];
     const a = train('native', 'mnist', args);
