@@ -21,6 +21,12 @@ export const CTRL = {
   ABORT: 9,
   /** the last step whose barrier opened (after it, parameters may have changed) */
   PASSED: 10,
+  /** across ranks: the last step whose exchange completed (a step run again after a crash does not exchange twice) */
+  EXCHANGED: 11,
+  /** across ranks: set by the coordinator when a stop was asked for here; carried to every rank by the step's exchange */
+  STOP_REQ: 12,
+  /** across ranks: 1 after a step whose exchange carried some rank's stop request */
+  STOP_ANY: 13,
   /** STATUS + w: worker w's outcome of the step (StepStatus) */
   STATUS: 16,
 } as const;
@@ -36,20 +42,20 @@ export function backedIndex(W: number, w: number): number {
 export const PHASE = { step: 1, quit: 2 } as const;
 
 
-/** F64 slots: the step's learning rate, then per worker w its gradient and update math time (ms). */
-export const F64 = { LR: 0, timing: (w: number) => 1 + 2 * w } as const;
+/** F64 slots: the step's learning rate, then per worker w its gradient and update math time (ms), then (of W workers) the step's exchange between ranks (ms). */
+export const F64 = { LR: 0, timing: (w: number) => 1 + 2 * w, exchange: (W: number) => 1 + 2 * W } as const;
 
 export interface ControlBlock {
   /** (16 + 2W) int32: the fields above, STATUS per worker, backed-up step per worker */
   readonly ctrl: Int32Array;
-  /** (1 + 2W) float64 */
+  /** (2 + 2W) float64 */
   readonly f64: Float64Array;
 }
 
 export function createControlBlock(workers: number): ControlBlock {
   return {
     ctrl: new Int32Array(new SharedArrayBuffer((CTRL.STATUS + 2 * workers) * 4)),
-    f64: new Float64Array(new SharedArrayBuffer((1 + 2 * workers) * 8)),
+    f64: new Float64Array(new SharedArrayBuffer((2 + 2 * workers) * 8)),
   };
 }
 

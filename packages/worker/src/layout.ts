@@ -1,5 +1,5 @@
 import { alignUp, Arena, createWasmMemory, createWorkspace, specLayout, stateSlots, WASM_SCRATCH_RESERVED, LEAF_BLOCK_FLOATS, type MemoryRegion, type MLPSpec, type OptimizerConfig, type WasmMemory } from '@shardgrad/core';
-import { planTree, workerShards, type TreePlan } from './tree.js';
+import { planTree, rankShards, workerShards, type RankShape, type TreePlan } from './tree.js';
 import { shardBound } from './shards.js';
 
 /** What fixes a run's memory: the model, the shards, the workers, the largest batch, the optimizer. */
@@ -12,6 +12,8 @@ export interface RunShape {
   /** the largest batch (the others are the epoch's short last batch) */
   readonly batch: number;
   readonly optimizer: OptimizerConfig;
+  /** one process of several (MPI ranks): W workers here run this rank's shards; absent = one process */
+  readonly ranks?: RankShape;
 }
 
 /** One worker's part of the memory. */
@@ -46,15 +48,33 @@ export interface RunLayout extends RunShape {
   readonly backupParams: MemoryRegion; // (P)
   readonly backupState: MemoryRegion; // (S, P)
   readonly workers: readonly WorkerRegions[];
+  /** across ranks: the buffer every rank's published nodes meet in */
+  readonly exchange?: ExchangeLayout;
+}
+
+/**
+ * The exchange buffer (ranks > 1): one block per rank, in rank order, each holding the rank's
+ * published tree nodes (P floats each, at a slot stride), its shards' losses (float64) and its stop
+ * word (int32), so one Allgatherv of bytes moves everything a step needs between ranks.
+ */
+export interface ExchangeLayout {
+  readonly region: MemoryRegion;
+  /** per rank: its block (byte offset in the memory, bytes) */
+  readonly blocks: readonly { readonly byteOffset: number; readonly bytes: number }[];
+  /** per node of ExchangePlan.nodes: the byte offset of its P floats */
+  readonly nodes: readonly number[];
+  /** per rank: the byte offset of its shards' losses and of its stop word */
+  readonly losses: readonly number[];
+  readonly stops: readonly number[];
 }
 
 /** Rows of the largest batch in worker w's shards. */
-export function workerCapacity(batch: number, V: number, W: number, w: number): number {
-  const [s0, s1] = workerShards(V, W, w);
+export function workerCapacity(batch: number, V: number, W: number, w: number, ranks?: RankShape): number {
+  const [s0, s1] = workerShards(V, W, w, ranks);
   return Math.max(1, shardBound(0, batch, V, s1) - shardBound(0, batch, V, s0));
 }
 
-export function layoutRun(shape: RunShape, plan: TreePlan = planTree(shape.V, shape.W)): RunLayout {
+export function layoutRun(shape: RunShape, plan: TreePlan = planTree(shape.V, shape.W, shape.ranks)): RunLayout {
   const { spec, V, W, batch } = shape;
   const { layers, skips, total: P } = specLayout(spec);
   const S = stateSlots(shape.optimizer.kind);
@@ -67,7 +87,7 @@ export function layoutRun(shape: RunShape, plan: TreePlan = planTree(shape.V, sh
   const backupParams = arena.region(P * 4);
   const backupState = arena.region(S * P * 4);
   const workers = plan.workers.map((wp, w): WorkerRegions => {
-    const capacity = workerCapacity(batch, V, W, w);
+    const capacity = workerCapacity(batch, V, W, w, shape.ranks);
     const wsBytes = Arena.measure((a) => createWorkspace(spec, capacity, (n) => a.floats(n)));
     // 2 header words, per group (≤ one per leaf) 2 row words + dst + count + its adds, then the published count and slots
     const planWords = 3 + 4 * wp.leaves.length + wp.leaves.reduce((s, op) => s + op.adds.length, 0) + wp.published.length;
@@ -83,7 +103,38 @@ export function layoutRun(shape: RunShape, plan: TreePlan = planTree(shape.V, sh
       leafPlan: arena.region(planWords * 4),
     };
   });
-  return { ...shape, P, bytes: arena.used, params, avgGrad, optState, backupParams, backupState, workers };
+  const exchange = plan.exchange ? layoutExchange(arena, plan, P, V) : undefined;
+  return { ...shape, P, bytes: arena.used, params, avgGrad, optState, backupParams, backupState, workers, ...(exchange ? { exchange } : {}) };
+}
+
+function layoutExchange(arena: Arena, plan: TreePlan, P: number, V: number): ExchangeLayout {
+  const { nodes, size } = plan.exchange!;
+  const stride = alignUp(P * 4);
+  const sizes = Array.from({ length: size }, (_, r) => {
+    const [a, b] = rankShards(V, { size, rank: r });
+    const n = nodes.filter((x) => x.rank === r).length;
+    return alignUp(n * stride + (b - a) * 8 + 8);
+  });
+  const region = arena.region(sizes.reduce((x, y) => x + y, 0));
+  const blocks: { byteOffset: number; bytes: number }[] = [];
+  const nodeAt: number[] = [];
+  const losses: number[] = [];
+  const stops: number[] = [];
+  let at = region.byteOffset;
+  for (let r = 0; r < size; r++) {
+    blocks.push({ byteOffset: at, bytes: sizes[r] });
+    let k = at;
+    nodes.forEach((x) => {
+      if (x.rank !== r) return;
+      nodeAt.push(k);
+      k += stride;
+    });
+    const [a, b] = rankShards(V, { size, rank: r });
+    losses.push(k);
+    stops.push(k + (b - a) * 8);
+    at += sizes[r];
+  }
+  return { region, blocks, nodes: nodeAt, losses, stops };
 }
 
 /** The run's memory: shared between threads where the runtime can (Node; a cross-origin isolated page). */

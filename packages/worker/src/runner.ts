@@ -12,6 +12,21 @@ import { StepStatus, WorkerStep } from './step.js';
 const init = workerData as RunnerInit;
 const fault = init.fault;
 const steps = new Map<number, WorkerStep>();
+/** across ranks: worker 0 moves the exchange buffer between ranks (@shardgrad/mpi, loaded when needed) */
+let exchanger: ((step: WorkerStep) => void) | undefined;
+
+async function loadExchanger(): Promise<(step: WorkerStep) => void> {
+  const x = init.layout.exchange!;
+  const { loadMpi } = await import('@shardgrad/mpi');
+  const loaded = loadMpi();
+  if (!loaded.ok) throw new Error(loaded.reason);
+  const { mpi } = loaded;
+  const base = x.region.byteOffset;
+  const bytes = new Uint8Array(init.memory.buffer, base, x.region.bytes);
+  const counts = x.blocks.map((b) => b.bytes);
+  const displs = x.blocks.map((b) => b.byteOffset - base);
+  return () => mpi.allgathervSync(bytes, counts, displs);
+}
 
 async function stepFor(w: number): Promise<WorkerStep> {
   let step = steps.get(w);
@@ -19,6 +34,7 @@ async function stepFor(w: number): Promise<WorkerStep> {
     const { kernels } = await createKernels(init.kernel, init.memory, init.layout.workers[w].kernelScratch);
     step = new WorkerStep(init.layout, init.memory, w, kernels, init.data);
     steps.set(w, step);
+    if (w === 0 && init.layout.exchange) exchanger ??= await loadExchanger();
   }
   return step;
 }
@@ -61,6 +77,23 @@ async function runLoop(task: LoopTask): Promise<RunnerReply> {
     }
     f64[F64.timing(w)] = performance.now() - t0;
     if (!arriveAndWait(ctrl, W, t)) return { finite: true };
+    if (init.layout.exchange) {
+      // across ranks: this rank's nodes into its block; worker 0 exchanges the blocks (once a step, even when the step runs again)
+      step.localTop();
+      if (!arriveAndWait(ctrl, W, t)) return { finite: true };
+      if (w === 0) {
+        if (Atomics.load(ctrl, CTRL.EXCHANGED) !== t) {
+          // (a step run again after a crash keeps what it sent: the other ranks have it already)
+          step.packExchange(Atomics.load(ctrl, CTRL.STOP_REQ));
+          const tx = performance.now();
+          exchanger!(step);
+          f64[F64.exchange(W)] = performance.now() - tx;
+          Atomics.store(ctrl, CTRL.EXCHANGED, t);
+        }
+        if (step.unpackExchange()) Atomics.store(ctrl, CTRL.STOP_ANY, 1);
+      }
+      if (!arriveAndWait(ctrl, W, t)) return { finite: true };
+    }
     const t1 = performance.now();
     // every worker sums the shard losses in the same order, so all take the same decision
     let loss = 0;

@@ -20,6 +20,7 @@ import {
 } from '@shardgrad/core';
 import { floatsOf, partialView, type RunLayout } from './layout.js';
 import { paramSlice, shardBound } from './shards.js';
+import { rankShards } from './tree.js';
 import { planTree, type BufferRef, type TreePlan, type WorkerTreePlan } from './tree.js';
 
 /**
@@ -104,7 +105,7 @@ export class WorkerStep {
   ) {
     const { spec, V, W, P } = layout;
     this.P = P;
-    this.plan = planTree(V, W);
+    this.plan = planTree(V, W, layout.ranks);
     this.mine = this.plan.workers[w];
     const regions = layout.workers[w];
     const wsArena = new Arena(memory, regions.workspace.byteOffset, regions.workspace.byteOffset + regions.workspace.bytes);
@@ -115,6 +116,8 @@ export class WorkerStep {
     this.ws.b = p.b;
     this.ws.Ws = p.S;
     this.partials = layout.workers.map((r, ww) => Array.from({ length: r.slots }, (_, s) => partialView(memory, layout, ww, s)));
+    // across ranks, "worker W" is the exchange buffer: slot i = node i of every rank's published nodes
+    if (layout.exchange) this.partials.push(layout.exchange.nodes.map((at) => new Float32Array(memory.buffer, at, P)));
     this.slotLayers = this.partials[w].map((g) => layerViews(g, this.ws.layout));
     const L = this.ws.layout.layers.length;
     this.pendW = this.mine.leaves.map((op) => Array.from({ length: L }, (_, l) => op.adds.map((s) => this.slotLayers[s].W[l])));
@@ -196,6 +199,54 @@ export class WorkerStep {
       const i = op.shard - this.mine.s0;
       treeLeafWeights(this.slotLayers[op.dst].S[s], views.below[i][from], views.dv[i][to - 1], views.rows[i], nIn, nOut, this.pendS[j][s], this.leafW);
     }
+  }
+
+  /**
+   * Across ranks, after every worker of this rank published (a barrier): over this worker's
+   * parameter slice, the adds that form this rank's tree nodes, copied into its exchange block.
+   */
+  localTop(): void {
+    const x = this.plan.exchange;
+    if (!x) return;
+    const { p0, p1 } = this;
+    for (const op of x.localTop) treeAdd(this.kernels, this.buffer(op.a), this.buffer(op.b), p0, p1);
+    const out = this.partials[this.layout.W];
+    for (const c of x.copies) out[c.node].set(this.buffer(c.from).subarray(p0, p1), p0);
+  }
+
+  /** Exchange buffer views: this rank's own shard losses and stop word, every rank's (one thread calls these, before and after the exchange). */
+  private exchangeViews(): { losses: Float64Array[]; stops: Int32Array[]; ranges: [number, number][] } {
+    if (this.xViews) return this.xViews;
+    const x = this.layout.exchange!;
+    const { size } = this.plan.exchange!;
+    const ranges = Array.from({ length: size }, (_, r) => rankShards(this.layout.V, { size, rank: r }));
+    const buf = this.memory.buffer;
+    this.xViews = {
+      ranges,
+      losses: ranges.map(([a, b], r) => new Float64Array(buf, x.losses[r], b - a)),
+      stops: x.stops.map((at) => new Int32Array(buf, at, 1)),
+    };
+    return this.xViews;
+  }
+  private xViews: { losses: Float64Array[]; stops: Int32Array[]; ranges: [number, number][] } | undefined;
+
+  /** Before the exchange: this rank's shard losses and its stop word (1 = a stop was asked for here) into its block. */
+  packExchange(stop: number): void {
+    const { losses, stops, ranges } = this.exchangeViews();
+    const r = this.plan.exchange!.rank;
+    losses[r].set(this.data.shardLoss.subarray(ranges[r][0], ranges[r][1]));
+    stops[r][0] = stop;
+  }
+
+  /** After the exchange: every rank's shard losses into data.shardLoss; returns whether any rank asked to stop. */
+  unpackExchange(): boolean {
+    const { losses, stops, ranges } = this.exchangeViews();
+    let stop = false;
+    ranges.forEach(([a], r) => {
+      this.data.shardLoss.set(losses[r], a);
+      if (stops[r][0] !== 0) stop = true;
+    });
+    return stop;
   }
 
   /** Phase 2a: copies this worker's slice of θ and the optimizer state to the backup (a failed update can then be undone). */

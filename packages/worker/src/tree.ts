@@ -74,32 +74,105 @@ export interface TreePlan {
   /** the root's value = root (+ other): the last add, fused into the slice pass */
   readonly root: BufferRef;
   readonly rootOther?: BufferRef;
+  /** across processes (MPI ranks): how this rank's sums meet the other ranks' (absent for one process) */
+  readonly exchange?: ExchangePlan;
 }
 
-/** Worker w's shards of V among W: contiguous, balanced to within one (like shardBound). */
-export function workerShards(V: number, W: number, w: number): [number, number] {
-  return shardRange(0, V, W, w);
+/** One process among `size` (an MPI rank): it runs the workers of shards rankShards(V, size, rank). */
+export interface RankShape {
+  readonly size: number;
+  readonly rank: number;
 }
 
-/** The tree's plan for V shards on W workers (W ≤ V): pure, so every thread derives the same one. */
-export function planTree(V: number, W: number): TreePlan {
-  if (!(Number.isInteger(V) && V >= 1 && Number.isInteger(W) && W >= 1 && W <= V)) throw new Error(`planTree: need 1 ≤ W ≤ V, got V=${V}, W=${W}`);
-  const workers = Array.from({ length: W }, (_, w) => planWorker(V, ...workerShards(V, W, w)));
+/**
+ * The tree across ranks. Each rank reduces its workers' published nodes into the largest tree nodes
+ * inside its own shards (`localTop`, then `copies` into its block of the exchange buffer), the
+ * ranks exchange those nodes (every rank receives every other rank's), and every rank evaluates
+ * the same `top` over the exchanged nodes: the buffers of that top are BufferRef{worker: W, slot:
+ * the node's index in `nodes`}. Same tree, same association, so the same bits for any ranks × workers.
+ */
+export interface ExchangePlan {
+  readonly size: number;
+  readonly rank: number;
+  /** every rank's published nodes, rank by rank, each rank's left to right */
+  readonly nodes: readonly (TreeNode & { readonly rank: number })[];
+  /** the adds among this rank's workers' buffers that form its nodes (evaluated per parameter slice) */
+  readonly localTop: readonly TopOp[];
+  /** this rank's nodes: which worker buffer holds node `node` (an index into `nodes`) after localTop */
+  readonly copies: readonly { readonly from: BufferRef; readonly node: number }[];
+}
+
+/** Rank r's shards of V among `size` ranks: contiguous, balanced to within one. */
+export function rankShards(V: number, ranks: RankShape): [number, number] {
+  return shardRange(0, V, ranks.size, ranks.rank);
+}
+
+/** Worker w's shards of V among W: contiguous, balanced to within one (like shardBound); inside its rank's shards with `ranks`. */
+export function workerShards(V: number, W: number, w: number, ranks?: RankShape): [number, number] {
+  if (!ranks || ranks.size === 1) return shardRange(0, V, W, w);
+  const [a, b] = rankShards(V, ranks);
+  return shardRange(a, b, W, w);
+}
+
+/** The largest tree nodes inside [s0, s1), left to right (how a range is cut into published nodes). */
+export function coverNodes(V: number, s0: number, s1: number): TreeNode[] {
+  const out: TreeNode[] = [];
+  const cover = (lo: number, hi: number): void => {
+    if (hi <= s0 || lo >= s1) return;
+    if (lo >= s0 && hi <= s1) {
+      out.push({ lo, hi });
+      return;
+    }
+    const mid = splitPoint(lo, hi);
+    cover(lo, mid);
+    cover(mid, hi);
+  };
+  cover(0, V);
+  return out;
+}
+
+/**
+ * The adds that evaluate node [lo, hi) from buffers that already hold some of its descendants
+ * (`owner`), appended to `ops` in evaluation order; returns the buffer holding the result.
+ */
+function evaluate(lo: number, hi: number, owner: Map<string, BufferRef>, ops: TopOp[]): BufferRef {
+  const own = owner.get(`${lo},${hi}`);
+  if (own) return own;
+  const mid = splitPoint(lo, hi);
+  if (mid < 0) throw new Error(`the tree plan has no buffer for shard ${lo}`);
+  const a = evaluate(lo, mid, owner, ops);
+  const b = evaluate(mid, hi, owner, ops);
+  ops.push({ a, b });
+  return a;
+}
+
+/** The tree's plan for V shards on W workers (W ≤ V; with `ranks`, W workers in each rank, W ≤ its shards): pure, so every thread derives the same one. */
+export function planTree(V: number, W: number, ranks?: RankShape): TreePlan {
+  const R = ranks?.size ?? 1;
+  const ok = Number.isInteger(V) && V >= 1 && Number.isInteger(W) && W >= 1 && Number.isInteger(R) && R >= 1 && R <= V && (!ranks || (ranks.rank >= 0 && ranks.rank < R));
+  const [a, b] = ok && ranks ? rankShards(V, ranks) : [0, V];
+  if (!ok || W > b - a) throw new Error(`planTree: need 1 ≤ W ≤ the shards of the rank, ranks ≤ V, got V=${V}, W=${W}, ranks=${R}`);
+  const workers = Array.from({ length: W }, (_, w) => planWorker(V, ...workerShards(V, W, w, ranks)));
   const owner = new Map<string, BufferRef>();
   workers.forEach((p, w) => p.published.forEach((n) => owner.set(`${n.lo},${n.hi}`, { worker: w, slot: n.slot })));
+  if (!ranks || R === 1) {
+    const top: TopOp[] = [];
+    const root = evaluate(0, V, owner, top);
+    const last = owner.has(`0,${V}`) ? undefined : top.pop();
+    return { V, W, workers, top, root, ...(last ? { rootOther: last.b } : {}) };
+  }
+  // this rank's workers' buffers → its nodes; then the exchanged nodes of all ranks → the root
+  const nodes = Array.from({ length: R }, (_, r) => coverNodes(V, ...rankShards(V, { size: R, rank: r })).map((n) => ({ ...n, rank: r }))).flat();
+  const localTop: TopOp[] = [];
+  const copies: { from: BufferRef; node: number }[] = [];
+  nodes.forEach((n, i) => {
+    if (n.rank === ranks.rank) copies.push({ from: evaluate(n.lo, n.hi, owner, localTop), node: i });
+  });
+  const exchanged = new Map<string, BufferRef>(nodes.map((n, i) => [`${n.lo},${n.hi}`, { worker: W, slot: i }]));
   const top: TopOp[] = [];
-  const evalTop = (lo: number, hi: number): BufferRef => {
-    const own = owner.get(`${lo},${hi}`);
-    if (own) return own;
-    const mid = splitPoint(lo, hi);
-    const a = evalTop(lo, mid);
-    const b = evalTop(mid, hi);
-    top.push({ a, b });
-    return a;
-  };
-  const root = evalTop(0, V);
-  const last = owner.has(`0,${V}`) ? undefined : top.pop();
-  return { V, W, workers, top, root, ...(last ? { rootOther: last.b } : {}) };
+  const root = evaluate(0, V, exchanged, top);
+  const last = exchanged.has(`0,${V}`) ? undefined : top.pop();
+  return { V, W, workers, top, root, ...(last ? { rootOther: last.b } : {}), exchange: { size: R, rank: ranks.rank, nodes, localTop, copies } };
 }
 
 /** One worker's leaves, published nodes and slot count for its shards [s0, s1). */
@@ -126,17 +199,7 @@ function planWorker(V: number, s0: number, s1: number): WorkerTreePlan {
     return emit(mid, hi, [...pending, left]);
   };
   // the largest tree nodes inside [s0, s1), left to right
-  const cover = (lo: number, hi: number): void => {
-    if (hi <= s0 || lo >= s1) return;
-    if (lo >= s0 && hi <= s1) {
-      published.push({ lo, hi, slot: emit(lo, hi, []) });
-      return;
-    }
-    const mid = splitPoint(lo, hi);
-    cover(lo, mid);
-    cover(mid, hi);
-  };
-  cover(0, V);
+  for (const n of coverNodes(V, s0, s1)) published.push({ ...n, slot: emit(n.lo, n.hi, []) });
   return { s0, s1, leaves, published, slots };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planTree, splitPoint, treeExpression, workerShards } from '../src/tree.js';
+import { planTree, rankShards, splitPoint, treeExpression, workerShards, type TreePlan } from '../src/tree.js';
 
 /** The tree written straight from its definition, evaluated with float32 adds: the oracle. */
 function treeSum(leaves: Float32Array[], lo: number, hi: number): Float32Array {
@@ -11,9 +11,8 @@ function treeSum(leaves: Float32Array[], lo: number, hi: number): Float32Array {
   return a.map((x, i) => Math.fround(x + b[i]));
 }
 
-/** Runs a plan as the workers do — leaves through their pending slots, then the top in order — over small vectors. */
-function runPlan(V: number, W: number, leaves: Float32Array[]): Float32Array {
-  const plan = planTree(V, W);
+/** A rank's workers' leaves through their pending slots, over small vectors: the slots of every worker. */
+function runLeaves(plan: TreePlan, leaves: Float32Array[]): Float32Array[][] {
   const n = leaves[0].length;
   const slots = plan.workers.map((wp) => Array.from({ length: wp.slots }, () => new Float32Array(n).fill(NaN)));
   plan.workers.forEach((wp, w) => {
@@ -27,6 +26,18 @@ function runPlan(V: number, W: number, leaves: Float32Array[]): Float32Array {
       slots[w][op.dst].set(out);
     }
   });
+  return slots;
+}
+
+const add = (a: Float32Array, b: Float32Array) => {
+  for (let i = 0; i < a.length; i++) a[i] = Math.fround(a[i] + b[i]);
+};
+
+/** Runs a plan as the workers do — leaves through their pending slots, then the top in order — over small vectors. */
+function runPlan(V: number, W: number, leaves: Float32Array[]): Float32Array {
+  const plan = planTree(V, W);
+  const slots = runLeaves(plan, leaves);
+  const n = leaves[0].length;
   const buf = (r: { worker: number; slot: number }) => slots[r.worker][r.slot];
   for (const op of plan.top) {
     const a = buf(op.a);
@@ -78,6 +89,51 @@ describe('the canonical reduction tree', () => {
       const want = treeSum(leaves, 0, V);
       for (let W = 1; W <= V; W++) expect(Array.from(runPlan(V, W, leaves)), `V=${V} W=${W}`).toEqual(Array.from(want));
     }
+  });
+
+  it('across ranks: every rank of R (W workers each, W up to its shards) ends with the bits of the tree definition, V ≤ 20', () => {
+    let seed = 11;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed / 2 ** 31);
+    for (let V = 2; V <= 20; V++) {
+      const leaves = Array.from({ length: V }, () => Float32Array.from({ length: 8 }, () => (rnd() - 0.5) * 10 ** Math.floor(rnd() * 6)));
+      const want = Array.from(treeSum(leaves, 0, V));
+      for (let R = 2; R <= V; R++) {
+        for (const W of [1, 2, 3]) {
+          if (Array.from({ length: R }, (_, r) => rankShards(V, { size: R, rank: r })).some(([a, b]) => W > b - a)) continue;
+          // each rank: its leaves, its local adds, its nodes into the exchange; then the exchanged nodes → the root
+          const plans = Array.from({ length: R }, (_, r) => planTree(V, W, { size: R, rank: r }));
+          const exchange: Float32Array[] = plans[0].exchange!.nodes.map(() => new Float32Array(8).fill(NaN));
+          for (const plan of plans) {
+            const slots = runLeaves(plan, leaves);
+            const x = plan.exchange!;
+            for (const op of x.localTop) add(slots[op.a.worker][op.a.slot], slots[op.b.worker][op.b.slot]);
+            for (const c of x.copies) exchange[c.node].set(slots[c.from.worker][c.from.slot]);
+          }
+          for (const plan of plans) {
+            const nodes = exchange.map((e) => Float32Array.from(e));
+            const buf = (r: { worker: number; slot: number }) => {
+              expect(r.worker).toBe(W);
+              return nodes[r.slot];
+            };
+            for (const op of plan.top) add(buf(op.a), buf(op.b));
+            const root = buf(plan.root);
+            const other = plan.rootOther && buf(plan.rootOther);
+            expect(Array.from(root.map((x, i) => (other ? Math.fround(x + other[i]) : x))), `V=${V} R=${R} W=${W} rank ${plan.exchange!.rank}`).toEqual(want);
+          }
+        }
+      }
+    }
+  });
+
+  it('across ranks: 3 ranks on 16 shards exchange the largest nodes inside each rank (by hand)', () => {
+    const nodes = planTree(16, 2, { size: 3, rank: 1 }).exchange!.nodes.map((n) => [n.rank, n.lo, n.hi]);
+    expect(nodes).toEqual([[0, 0, 4], [0, 4, 6], [1, 6, 8], [1, 8, 10], [1, 10, 11], [2, 11, 12], [2, 12, 16]]);
+    // 2 ranks × 2 workers: one node per rank, the root's two halves
+    const two = planTree(16, 2, { size: 2, rank: 0 });
+    expect(two.exchange!.nodes.map((n) => [n.lo, n.hi])).toEqual([[0, 8], [8, 16]]);
+    expect(two.workers.map((w) => [w.s0, w.s1])).toEqual([[0, 4], [4, 8]]);
+    expect(two.exchange!.localTop).toEqual([{ a: { worker: 0, slot: 0 }, b: { worker: 1, slot: 0 } }]);
+    expect([two.top.length, two.root, two.rootOther]).toEqual([0, { worker: 2, slot: 0 }, { worker: 2, slot: 1 }]);
   });
 
   it('a different association gives different bits on the same data (so the comparison above can fail)', () => {
