@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { ExitCode, isShardgradError } from '@shardgrad/core';
 import { closest, distance } from 'fastest-levenshtein';
@@ -10,6 +11,7 @@ import { registerExplain } from './commands/explain.js';
 import { registerGradcheck } from './commands/gradcheck.js';
 import { registerPredict } from './commands/predict.js';
 import { registerTrain } from './commands/train.js';
+import { launchedRank } from './run/distributed.js';
 
 /** Prints a user error as one line and exits with its code; anything else is a bug and keeps its stack. */
 function fail(e: unknown): never {
@@ -17,7 +19,8 @@ function fail(e: unknown): never {
     process.stderr.write(`shardgrad: ${e.message}\n`);
     process.exit(e.exitCode);
   }
-  process.stderr.write(`shardgrad: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+  // (straight to the descriptor: a bug is reported by every MPI rank, quiet ones too)
+  writeSync(2, `shardgrad: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
   process.exit(ExitCode.trainingFailed);
 }
 
@@ -65,8 +68,17 @@ function keepStdinDash(args: string[]): string[] {
   return args.flatMap((a, i) => (a === '-' && args[i - 1]?.startsWith('--') ? [] : a.startsWith('--') && args[i + 1] === '-' && !a.includes('=') ? [`${a}=-`] : [a]));
 }
 
+/** Ranks other than 0 of an MPI job print nothing: rank 0 prints for the job (their exit codes still tell). */
+function quietUnlessRankZero(rank: number): void {
+  if (rank === 0) return;
+  const quiet = (() => true) as unknown as typeof process.stdout.write;
+  process.stdout.write = quiet;
+  if (!process.env.SHARDGRAD_DEBUG_RANKS) process.stderr.write = quiet;
+}
+
 async function main(): Promise<void> {
   runFromCallersFolder();
+  quietUnlessRankZero(await launchedRank());
   let cli = yargs(keepStdinDash(hideBin(process.argv)))
     .scriptName('shardgrad')
     .usage('$0 <command> [options]\n\nData-parallel training of multilayer perceptrons on the cores of one machine.')
@@ -77,7 +89,7 @@ async function main(): Promise<void> {
     .alias('h', 'help')
     .version('version', 'Show the version', VERSION)
     .parserConfiguration({ 'parse-numbers': false, 'parse-positional-numbers': false })
-    .epilogue('Exit codes: 0 ok, 1 training failed (divergence), 2 bad input or usage, 130 interrupted (SIGINT), 143 terminated (SIGTERM).')
+    .epilogue('Exit codes: 0 ok, 1 training failed (divergence), 2 bad input or usage, 3 another MPI rank ended mid-step, 130 interrupted (SIGINT), 143 terminated (SIGTERM).')
     .wrap(Math.min(110, process.stdout.columns ?? 110))
     .fail((msg, err) => {
       if (err) throw err;

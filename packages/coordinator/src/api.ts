@@ -64,6 +64,12 @@ export interface TrainConfig extends RunSettings {
   /** a checkpoint file to continue from */
   readonly resumeFrom?: string;
   readonly kernel: KernelChoice;
+  /**
+   * One process of several (MPI ranks, launched by mpirun; MPI already initialized in this
+   * process): this rank's `workers` threads run its share of the shards, the ranks exchange
+   * subtree sums every step, and every rank ends with the same θ. Only rank 0 writes checkpoints.
+   */
+  readonly distributed?: { readonly rank: number; readonly size: number };
 }
 
 export interface StepEvent {

@@ -3,6 +3,8 @@ export const ExitCode = {
   ok: 0,
   trainingFailed: 1,
   badInput: 2,
+  /** across processes (MPI): another rank ended without finishing a step */
+  rankLost: 3,
   interrupted: 130,
   terminated: 143,
 } as const;

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import {
   checkFolderWritable,
@@ -25,6 +25,7 @@ import { architectureOptions, specFromFlags, type ArchitectureFlags } from '../f
 import { dataOptions, dataSourceFromFlags, loadData, testSplitFromFlags, type CsvFlags } from '../flags/data.js';
 import { fraction, nonNegativeInt, numberOption, positive, positiveInt, schedule, workerCount } from '../flags/numbers.js';
 import { onStopSignals } from '../run/signals.js';
+import { DISTRIBUTED_MODES, startDistributed, type Distributed, type DistributedMode } from '../run/distributed.js';
 import { formatSummary, throughput } from '../render/summary.js';
 import { svgPlot } from '../render/svg-plot.js';
 import { reportMode, TrainReport } from '../render/train-report.js';
@@ -51,6 +52,7 @@ interface TrainFlags extends ArchitectureFlags, CsvFlags {
   init?: Initializer;
   preprocess?: Preprocess['kind'];
   kernel: KernelChoice;
+  distributed: DistributedMode;
 }
 
 export const DEFAULT_HIDDEN = '128';
@@ -84,11 +86,17 @@ export function registerTrain(y: Argv): Argv {
         .option('init', { choices: INITIALIZERS, default: 'glorot' as Initializer, describe: 'weight initializer' })
         .option('preprocess', { choices: PREPROCESS_KINDS, describe: 'input scaling fitted on the training rows [default: none for mnist/idx, standardize otherwise]' })
         .option('kernel', { choices: KERNEL_CHOICES, default: 'auto' as KernelChoice, describe: 'matrix kernels: auto = native (AVX-512/AVX2, built at install) where available, else wasm' })
+        .option('distributed', {
+          choices: DISTRIBUTED_MODES,
+          default: 'auto' as DistributedMode,
+          describe: 'across processes over MPI: auto = when started by mpirun/srun (each rank runs --workers threads over its shards; rank 0 prints and writes); mpi = always; none = never',
+        })
         .example('$0 train', 'the default: 784-128-10 (relu, softmax + cross-entropy) on MNIST, SGD η 0.1, batch 64, 5 epochs → model.sgm')
         .example('$0 train --data xor --hidden 8 --lr 0.3 --epochs 40 --out xor.sgm', 'a small network on the built-in xor set')
         .example('$0 train --workers 2 --checkpoint ckpt --plot curves.svg', 'checkpoint every epoch; Ctrl-C stops cleanly; curves as SVG')
         .example('$0 train --checkpoint ckpt --resume', 'continue an interrupted run: same final weights as an uninterrupted one')
-        .example('$0 train --data csv:iris.csv --hidden 16 --optimizer adam --lr 0.01 --json', 'a CSV file, JSON lines for scripts'),
+        .example('$0 train --data csv:iris.csv --hidden 16 --optimizer adam --lr 0.01 --json', 'a CSV file, JSON lines for scripts')
+        .example('mpirun -np 2 $0 train --workers 1 --checkpoint ckpt', 'two processes (or machines) over MPI: the same weights as one process'),
     (argv) => train(argv as unknown as TrainFlags),
   );
 }
@@ -108,19 +116,21 @@ function resumePath(f: TrainFlags): string | undefined {
 }
 
 /** Every flag but --data, checked before anything big is loaded: each bad value is one line naming its flag. */
-function settingsFromFlags(f: TrainFlags) {
+function settingsFromFlags(f: TrainFlags, dist?: Distributed) {
   const seed = nonNegativeInt('--seed', f.seed);
   const checkpointEvery = f.checkpointEvery === undefined ? undefined : positiveInt('--checkpoint-every', f.checkpointEvery);
   if (checkpointEvery !== undefined && f.checkpoint === undefined) throw errors.badInput('--checkpoint-every', 'needs --checkpoint DIR');
   schedule('--lr-schedule', f.lrSchedule, 1); // the form now; the step count once the data is known
   const cores = availableParallelism();
+  // the ranks on one machine share its cores
+  const coresHere = dist ? Math.max(1, Math.floor(cores / dist.localSize)) : cores;
   const settings = {
     seed,
     limit: f.limit === undefined ? undefined : positiveInt('--limit', f.limit),
     lr: positive('--lr', f.lr),
     batch: positiveInt('--batch', f.batch),
     epochs: positiveInt('--epochs', f.epochs),
-    workers: f.workers === undefined ? cores : workerCount('--workers', f.workers, cores),
+    workers: f.workers === undefined ? coresHere : workerCount('--workers', f.workers, cores),
     shards: positiveInt('--shards', f.shards),
     valSplit: fraction('--val-split', f.valSplit),
     testSplit: testSplitFromFlags(f),
@@ -128,7 +138,8 @@ function settingsFromFlags(f: TrainFlags) {
     checkpointEvery,
     resumeFrom: resumePath(f),
   };
-  checkOutputs(f);
+  if (dist && settings.shards < dist.size) throw errors.badInput('--shards', `${settings.shards} is fewer than the ${dist.size} MPI ranks (each rank needs at least one shard)`);
+  if (!dist || dist.rank === 0) checkOutputs(f);
   return settings;
 }
 
@@ -151,7 +162,7 @@ function checkOutputs(f: TrainFlags): void {
 }
 
 /** The TrainConfig for the loaded data; the network flags are checked against its sizes here. */
-function configFor(f: TrainFlags, s: ReturnType<typeof settingsFromFlags>, data: Dataset, source: DataSource): TrainConfig {
+function configFor(f: TrainFlags, s: ReturnType<typeof settingsFromFlags>, data: Dataset, source: DataSource, dist?: Distributed): TrainConfig {
   const nTrain = data.trainRows.length - Math.round(data.trainRows.length * s.valSplit);
   // MNIST and IDX pixels are already in [0, 1]; other data is standardized unless told otherwise
   const scaled = source.kind === 'mnist' || source.kind === 'idx';
@@ -174,6 +185,7 @@ function configFor(f: TrainFlags, s: ReturnType<typeof settingsFromFlags>, data:
     ...(s.checkpointEvery !== undefined ? { checkpointEvery: s.checkpointEvery } : {}),
     ...(s.resumeFrom !== undefined ? { resumeFrom: s.resumeFrom } : {}),
     kernel: f.kernel,
+    ...(dist ? { distributed: { rank: dist.rank, size: dist.size } } : {}),
   };
 }
 
@@ -186,6 +198,25 @@ function makeCheckpointFolder(dir: string): void {
   }
 }
 
+/** How long the ranks get to agree on a stop and write the checkpoint before a rank is taken as gone. */
+const STOP_GRACE_MS = 3000;
+
+/**
+ * Across ranks, after a stop signal (mpirun forwards SIGINT/SIGTERM to every rank, and sends SIGTERM
+ * when a rank has died): the ranks stop together after the next step, unless one is gone — then the
+ * step never completes, and this rank leaves with one line after STOP_GRACE_MS. The checkpoint on
+ * disk is the last complete one (written atomically).
+ */
+function rankLostWatch(dist: Distributed, checkpointStep: () => number | undefined): void {
+  setTimeout(() => {
+    const at = checkpointStep();
+    const kept = at === undefined ? 'no checkpoint was written' : `the checkpoint of step ${at} is kept; continue with --resume`;
+    // straight to the descriptor: ranks other than 0 print nothing else
+    writeSync(2, `shardgrad: rank ${dist.rank} of ${dist.size}: another rank stopped without finishing the step (it ended or lost its connection); ${kept}\n`);
+    process.exit(ExitCode.rankLost);
+  }, STOP_GRACE_MS).unref();
+}
+
 /**
  * Validates all flags and output paths before loading anything big, trains with progress
  * reporting, forwards SIGINT/SIGTERM to the trainer, then saves the model (then the plot) atomically
@@ -193,15 +224,30 @@ function makeCheckpointFolder(dir: string): void {
  * without, the model so far is written to --out. Exit 130/143 either way.
  */
 async function train(f: TrainFlags): Promise<void> {
-  const settings = settingsFromFlags(f);
+  const dist = await startDistributed(f.distributed);
+  try {
+    await trainIn(f, dist);
+  } catch (e) {
+    // a stop request travels with the steps, so every rank stopped after the same one: leave MPI together.
+    // Any other failure leaves at once (exit code ≠ 0): the launcher then ends the other ranks.
+    const code = (e as ShardgradError).exitCode;
+    if (dist && (code === ExitCode.interrupted || code === ExitCode.terminated)) await dist.finalize();
+    throw e;
+  }
+  await dist?.finalize();
+}
+
+async function trainIn(f: TrainFlags, dist: Distributed | undefined): Promise<void> {
+  const settings = settingsFromFlags(f, dist);
   const source = dataSourceFromFlags(f.data, f);
   const data = loadData(source, settings.seed, settings.limit, settings.testSplit);
-  const config = configFor(f, settings, data, source);
+  const config = configFor(f, settings, data, source, dist);
+  const writer = !dist || dist.rank === 0;
   const trainer = new Trainer(config);
   const say = (line: string) => process.stderr.write(`shardgrad: ${line}\n`);
   const resumed = config.resumeFrom !== undefined ? resumeNotes(config.resumeFrom, config) : [];
   resumed.forEach(say);
-  if (config.checkpointDir !== undefined) makeCheckpointFolder(config.checkpointDir);
+  if (config.checkpointDir !== undefined && writer) makeCheckpointFolder(config.checkpointDir);
 
   const nTrain = data.trainRows.length - Math.round(data.trainRows.length * config.valSplit);
   const stepsPerEpoch = Math.ceil(nTrain / config.batch);
@@ -219,7 +265,10 @@ async function train(f: TrainFlags): Promise<void> {
   });
   const afterStop = config.checkpointDir !== undefined ? `writing a checkpoint to ${path.join(config.checkpointDir, DEFAULT_CHECKPOINT_NAME)}` : `writing the model so far to ${f.out}`;
   const removeSignals = onStopSignals(
-    (signal) => trainer.requestStop(signal),
+    (signal) => {
+      trainer.requestStop(signal);
+      if (dist) rankLostWatch(dist, () => trainer.lastCheckpointStep());
+    },
     (signal) => report.announce(`shardgrad: ${signal}: finishing the current step, then ${afterStop} (send it again to quit at once)`),
   );
   let result: TrainResult;
@@ -228,6 +277,11 @@ async function train(f: TrainFlags): Promise<void> {
   } finally {
     removeSignals();
     report.stop();
+  }
+  if (!writer) {
+    // another rank: the same θ as rank 0, which writes and prints; leave with the same code
+    if (result.stoppedBy === 'SIGINT' || result.stoppedBy === 'SIGTERM') throw new ShardgradError(`interrupted by ${result.stoppedBy}`, result.stoppedBy === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated);
+    return;
   }
 
   const interrupted = result.stoppedBy === 'SIGINT' || result.stoppedBy === 'SIGTERM';
@@ -271,6 +325,7 @@ async function train(f: TrainFlags): Promise<void> {
     dataName: data.name,
     samples,
     workers: config.workers,
+    ...(dist ? { ranks: dist.size } : {}),
     modelPath: f.out,
     stepLosses: report.recordedLosses(),
     ...(config.resumeFrom !== undefined ? { resumedAtStep: resumedAt } : {}),
@@ -289,6 +344,7 @@ async function train(f: TrainFlags): Promise<void> {
         samplesPerSec: throughput(facts),
         elapsed: Math.round(result.wallMs) / 1000,
         workers: config.workers,
+        ranks: dist?.size ?? 1,
         kernel: result.kernel,
         model: f.out,
         stoppedBy: result.stoppedBy ?? null,

@@ -8,6 +8,8 @@ export interface SummaryFacts {
   /** samples this process trained on (a resumed run counts only its own steps) */
   readonly samples: number;
   readonly workers: number;
+  /** MPI ranks the run was spread over (absent: one process) */
+  readonly ranks?: number;
   /** where the model was written, if it was */
   readonly modelPath?: string;
   readonly plotPath?: string;
@@ -33,7 +35,7 @@ export function formatSummary(f: SummaryFacts): string {
     f.resumedAtStep === undefined ? `${r.steps} steps in ${time}` : `${r.steps} steps; resumed after step ${f.resumedAtStep}, ${r.steps - f.resumedAtStep} steps in ${time} this run`;
   lines.push(
     `trained ${r.spec.sizes.join('-')}${skipsSuffix(r.spec)} on ${f.dataName}: ${r.history.length} epochs, ${steps}, ` +
-      `${Math.round(throughput(f))} samples/s with ${f.workers} worker${f.workers === 1 ? '' : 's'}, ${r.kernel} kernels${why}`,
+      `${Math.round(throughput(f))} samples/s with ${f.ranks ? `${f.ranks} ranks × ` : ''}${f.workers} worker${f.workers === 1 ? '' : 's'}, ${r.kernel} kernels${why}`,
   );
   if (last && f.classification && Number.isFinite(last.valAccuracy))
     lines.push(`final validation accuracy ${(100 * last.valAccuracy).toFixed(2)}% (validation loss ${last.valLoss.toFixed(4)})`);

@@ -36,6 +36,7 @@ const WAIT_SLICE_MS = 20;
  */
 export class BarrierPoolEngine implements StepEngine {
   lastMathMs = 0;
+  lastExchangeMs = 0;
   retries = 0;
   readonly workers: number;
   private readonly pool: Piscina<RunnerTask, RunnerReply>;
@@ -151,7 +152,16 @@ export class BarrierPoolEngine implements StepEngine {
       updateMs = Math.max(updateMs, f64[F64.timing(w) + 1]);
     }
     this.lastMathMs = gradMs + updateMs;
+    if (this.init.layout.exchange) this.lastExchangeMs = f64[F64.exchange(this.workers)];
     return status;
+  }
+
+  requestStop(): void {
+    Atomics.store(this.ctrl, CTRL.STOP_REQ, 1);
+  }
+
+  get stopAgreed(): boolean {
+    return Atomics.load(this.ctrl, CTRL.STOP_ANY) !== 0;
   }
 
   async close(): Promise<void> {

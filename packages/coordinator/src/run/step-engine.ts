@@ -19,6 +19,12 @@ export interface StepEngine {
   readonly lastMathMs: number;
   /** failed worker attempts that were run again (crashes, throws, injected faults) */
   readonly retries: number;
+  /** across ranks: the last step's exchange between ranks (ms) */
+  readonly lastExchangeMs?: number;
+  /** across ranks: a stop was asked for here; the next step's exchange tells every rank */
+  requestStop?(): void;
+  /** across ranks: true after a step whose exchange carried some rank's stop request (every rank sees it after the same step) */
+  readonly stopAgreed?: boolean;
   close(): Promise<void>;
 }
 

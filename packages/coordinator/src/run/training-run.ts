@@ -16,7 +16,7 @@ import {
   type Schedule,
   type WasmMemory,
 } from '@shardgrad/core';
-import { createRunMemory, layoutRun, runViews, StepStatus, type FaultSpec, type KernelChoice, type RunData, type RunLayout, type RunViews } from '@shardgrad/worker';
+import { createRunMemory, layoutRun, rankShards, runViews, StepStatus, type FaultSpec, type RankShape, type KernelChoice, type RunData, type RunLayout, type RunViews } from '@shardgrad/worker';
 import type { EpochEvent, StepEvent } from '../api.js';
 import type { LoopState } from '../train/checkpoint.js';
 import type { EngineFactory, StepEngine } from './step-engine.js';
@@ -57,6 +57,8 @@ export interface RunOptions {
   /** continue from a checkpoint's θ, optimizer state and loop position */
   readonly resume?: { readonly params: Float32Array; readonly optState: Float32Array; readonly state: LoopState };
   readonly fault?: FaultSpec;
+  /** one process of several (MPI ranks): this rank runs `workers` threads (at least 1) over its shards */
+  readonly ranks?: RankShape;
 }
 
 /** What one step produced: its event and, at an epoch's end, the epoch's. */
@@ -107,9 +109,11 @@ export class TrainingRun {
   }
 
   static async create(settings: RunSettings, rows: RunRows, options: RunOptions): Promise<TrainingRun> {
-    const W = Math.max(1, Math.min(options.workers, settings.shards));
+    const ranks = options.ranks && options.ranks.size > 1 ? options.ranks : undefined;
+    const [a, b] = ranks ? rankShards(settings.shards, ranks) : [0, settings.shards];
+    const W = Math.max(1, Math.min(options.workers, b - a));
     const shared = typeof SharedArrayBuffer !== 'undefined';
-    const layout = layoutRun({ spec: settings.spec, V: settings.shards, W, batch: options.maxBatch ?? settings.batch, optimizer: settings.optimizer });
+    const layout = layoutRun({ spec: settings.spec, V: settings.shards, W, batch: options.maxBatch ?? settings.batch, optimizer: settings.optimizer, ...(ranks ? { ranks } : {}) });
     const memory = createRunMemory(layout, shared);
     const views = runViews(memory, layout);
     const buffer = (bytes: number) => (isSharedMemory(memory) ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));

@@ -58,7 +58,18 @@ export class Trainer {
    */
   requestStop(signal: StopSignal): void {
     this.stopSignal ??= signal;
+    this.engineStop?.();
   }
+
+  private checkpointStep: number | undefined;
+
+  /** The step of the last checkpoint written in this run (rank 0 writes them across ranks), if any. */
+  lastCheckpointStep(): number | undefined {
+    return this.checkpointStep;
+  }
+
+  /** across ranks: tells the engine, whose next exchange carries the request to every rank */
+  private engineStop: (() => void) | undefined;
 
   private emit(e: TrainEvent): void {
     for (const l of this.listeners) l(e);
@@ -96,10 +107,20 @@ export class Trainer {
       evalKernels,
       ...(restored ? { resume: { params: restored.params, optState: restored.optState, state: restored.state } } : {}),
       ...(fault ? { fault } : {}),
+      ...(c.distributed ? { ranks: c.distributed } : {}),
     });
+    // across ranks every rank stops after the same step: the first whose exchange carried a request
+    const distributed = c.distributed !== undefined && c.distributed.size > 1;
+    if (distributed) {
+      this.engineStop = () => run.engine.requestStop?.();
+      if (this.stopSignal) this.engineStop();
+    }
+    const stopNow = (): StopSignal | undefined => (distributed ? (run.engine.stopAgreed ? (this.stopSignal ?? 'SIGTERM') : undefined) : this.stopSignal);
     let lastCheckpoint: string | undefined;
     const checkpoint = () => {
       if (!checkpointPath) return;
+      this.checkpointStep = run.state.step; // (across ranks, rank 0 writes it: every rank knows which)
+      if ((c.distributed?.rank ?? 0) !== 0) return;
       writeCheckpoint(checkpointPath, c, preprocess, run.views.params, run.views.optState, run.state);
       lastCheckpoint = checkpointPath;
       this.emit({ type: 'checkpoint', path: checkpointPath, step: run.state.step });
@@ -115,16 +136,17 @@ export class Trainer {
           this.emit(epoch);
           checkpoint();
           if (run.stoppedEarly) stoppedBy = 'early-stop';
-          else if (this.stopSignal) stoppedBy = this.stopSignal;
+          else stoppedBy = stopNow();
           if (stoppedBy) break;
           continue;
         }
         const t = step.step;
         const due = c.checkpointEvery !== undefined && t % c.checkpointEvery === 0;
         if (due) checkpoint();
-        if (this.stopSignal) {
+        const stop = stopNow();
+        if (stop) {
           if (!due) checkpoint();
-          stoppedBy = this.stopSignal;
+          stoppedBy = stop;
           break;
         }
       }

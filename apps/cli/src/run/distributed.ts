@@ -1,0 +1,61 @@
+import { errors } from '@shardgrad/core';
+
+/** How `train` takes part in a multi-process run: `auto` joins one when an MPI launcher started it. */
+export type DistributedMode = 'auto' | 'mpi' | 'none';
+export const DISTRIBUTED_MODES: readonly DistributedMode[] = ['auto', 'mpi', 'none'];
+
+/** This process's place in an MPI job, with MPI initialized (one native thread makes every MPI call). */
+export interface Distributed {
+  readonly rank: number;
+  readonly size: number;
+  /** processes of the job on this machine (cores are shared among them) */
+  readonly localSize: number;
+  readonly library: string;
+  finalize(): Promise<void>;
+}
+
+type MpiModule = typeof import('@shardgrad/mpi');
+
+const HOW = 'install OpenMPI (Debian: apt-get install openmpi-bin libopenmpi-dev), then reinstall shardgrad so that @shardgrad/mpi builds';
+
+async function mpiModule(): Promise<MpiModule | undefined> {
+  try {
+    return await import('@shardgrad/mpi');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The rank the launcher gave this process (from its environment), before MPI is loaded: ranks other
+ * than 0 print nothing (rank 0 alone prints, writes the model and the checkpoints).
+ */
+export async function launchedRank(): Promise<number> {
+  const mod = await mpiModule();
+  return mod?.detectLaunch()?.rank ?? 0;
+}
+
+/**
+ * Joins the MPI job this process was launched in (`auto`: only when a launcher such as mpirun or
+ * srun started it; `mpi`: always, a single process being a job of one). Returns undefined when
+ * training runs alone. Without the MPI addon: one line saying how to get it (exit 2).
+ */
+export async function startDistributed(mode: DistributedMode): Promise<Distributed | undefined> {
+  if (mode === 'none') return undefined;
+  const mod = await mpiModule();
+  const launch = mod?.detectLaunch();
+  if (mode === 'auto' && (!launch || launch.size <= 1)) return undefined;
+  const why = mode === 'mpi' ? '--distributed mpi' : `launched as rank ${launch!.rank} of ${launch!.size} by an MPI launcher`;
+  if (!mod) throw errors.badInput('--distributed', `${why}, but the optional package @shardgrad/mpi is not installed: ${HOW}`);
+  const loaded = mod.loadMpi();
+  if (!loaded.ok) throw errors.badInput('--distributed', `${why}, but MPI support is not built (${loaded.reason})`);
+  const { mpi } = loaded;
+  const info = await mpi.init();
+  return {
+    rank: info.rank,
+    size: info.size,
+    localSize: launch?.localSize ?? 1,
+    library: info.library,
+    finalize: () => mpi.finalize(),
+  };
+}
