@@ -198,14 +198,22 @@ function makeCheckpointFolder(dir: string): void {
   }
 }
 
-/** How long the ranks get to agree on a stop and write the checkpoint before a rank is taken as gone. */
-const STOP_GRACE_MS = 3000;
+/**
+ * How long the ranks get to agree on a stop and write the checkpoint after SIGTERM before this rank
+ * leaves on its own: 0.6 of the time OpenMPI waits before its SIGKILL (odls_base_sigkill_timeout,
+ * 1 s unless given with --mca, which OpenMPI passes to the ranks as OMPI_MCA_…).
+ */
+function stopGraceMs(): number {
+  const s = Number(process.env.OMPI_MCA_odls_base_sigkill_timeout ?? '1');
+  return 600 * (Number.isFinite(s) && s > 0 ? s : 1);
+}
 
 /**
- * Across ranks, after a stop signal (mpirun forwards SIGINT/SIGTERM to every rank, and sends SIGTERM
- * when a rank has died): the ranks stop together after the next step, unless one is gone — then the
- * step never completes, and this rank leaves with one line after STOP_GRACE_MS. The checkpoint on
- * disk is the last complete one (written atomically).
+ * Across ranks, after a stop signal. On Ctrl-C or SIGTERM mpirun sends every rank SIGCONT, then a
+ * second later SIGTERM, then a second later SIGKILL; it does the same to the others when a rank has
+ * died. The ranks stop together after the step that carries the request, and rank 0 writes the
+ * checkpoint — unless a rank is gone: then that step never completes, and this rank leaves with one
+ * line before the SIGKILL. The checkpoint on disk is the last complete one (written atomically).
  */
 function rankLostWatch(dist: Distributed, checkpointStep: () => number | undefined): void {
   setTimeout(() => {
@@ -214,7 +222,7 @@ function rankLostWatch(dist: Distributed, checkpointStep: () => number | undefin
     // straight to the descriptor: ranks other than 0 print nothing else
     writeSync(2, `shardgrad: rank ${dist.rank} of ${dist.size}: another rank stopped without finishing the step (it ended or lost its connection); ${kept}\n`);
     process.exit(ExitCode.rankLost);
-  }, STOP_GRACE_MS).unref();
+  }, stopGraceMs()).unref();
 }
 
 /**
@@ -225,15 +233,10 @@ function rankLostWatch(dist: Distributed, checkpointStep: () => number | undefin
  */
 async function train(f: TrainFlags): Promise<void> {
   const dist = await startDistributed(f.distributed);
-  try {
-    await trainIn(f, dist);
-  } catch (e) {
-    // a stop request travels with the steps, so every rank stopped after the same one: leave MPI together.
-    // Any other failure leaves at once (exit code ≠ 0): the launcher then ends the other ranks.
-    const code = (e as ShardgradError).exitCode;
-    if (dist && (code === ExitCode.interrupted || code === ExitCode.terminated)) await dist.finalize();
-    throw e;
-  }
+  // Any failure or a stop leaves at once: after a stop request every rank stopped after the same step,
+  // and mpirun, which is ending the job, no longer takes part in MPI_Finalize; after a failure the
+  // launcher ends the other ranks (exit code ≠ 0).
+  await trainIn(f, dist);
   await dist?.finalize();
 }
 
@@ -255,7 +258,10 @@ async function trainIn(f: TrainFlags, dist: Distributed | undefined): Promise<vo
   const report = new TrainReport(reportMode(f.json), config.epochs, stepsPerEpoch, classification);
   let samples = 0;
   let firstStep = 0;
+  // under MPI, once the launcher is ending the job it may no longer read this rank's output: write none
+  let muted = false;
   trainer.on((e) => {
+    if (muted) return;
     if (e.type === 'step') {
       firstStep ||= e.step;
       samples += samplesInStep(e.step, stepsPerEpoch, nTrain, config.batch);
@@ -267,7 +273,10 @@ async function trainIn(f: TrainFlags, dist: Distributed | undefined): Promise<vo
   const removeSignals = onStopSignals(
     (signal) => {
       trainer.requestStop(signal);
-      if (dist) rankLostWatch(dist, () => trainer.lastCheckpointStep());
+      if (dist) {
+        muted = true;
+        rankLostWatch(dist, () => trainer.lastCheckpointStep());
+      }
     },
     (signal) => report.announce(`shardgrad: ${signal}: finishing the current step, then ${afterStop} (send it again to quit at once)`),
   );

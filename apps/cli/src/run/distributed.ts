@@ -51,6 +51,7 @@ export async function startDistributed(mode: DistributedMode): Promise<Distribut
   if (!loaded.ok) throw errors.badInput('--distributed', `${why}, but MPI support is not built (${loaded.reason})`);
   const { mpi } = loaded;
   const info = await mpi.init();
+  unblockOutput();
   return {
     rank: info.rank,
     size: info.size,
@@ -58,4 +59,15 @@ export async function startDistributed(mode: DistributedMode): Promise<Distribut
     library: info.library,
     finalize: () => mpi.finalize(),
   };
+}
+
+/**
+ * Node writes to a pipe synchronously, and mpirun stops reading its ranks' pipes once it is ending
+ * the job (Ctrl-C, a rank lost): a rank writing a line per step would then block in write() and never
+ * reach the step that stops every rank together. Under MPI, output is queued instead.
+ */
+function unblockOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    (stream as unknown as { _handle?: { setBlocking?: (blocking: boolean) => void } })._handle?.setBlocking?.(false);
+  }
 }
