@@ -1,0 +1,229 @@
+// Training across MPI ranks through the built CLI (issue 11): `mpirun -np N shardgrad train` gives
+// the model bytes of one process for any ranks × workers (the tree, not the process count, fixes
+// every addition); rank 0 alone prints and writes; resume works with another number of ranks;
+// Ctrl-C to mpirun stops every rank with the checkpoint written; a rank that dies ends the job
+// with the checkpoint intact, and a restart from it continues. The oracle is the single-process
+// run, which other tests hold to trainLocal and to hand-worked values.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readModelFile } from '@shardgrad/coordinator';
+import { describe, expect, it } from 'vitest';
+import { CLI, expectOneLineError, jsonLines, runCli, tempDir } from './cli-helpers.js';
+
+const hasMpirun = spawnSync('mpirun', ['--version'], { encoding: 'utf8' }).status === 0;
+/** CI installs OpenMPI (.ci/run): there these tests always run. */
+const runMpi = Boolean(process.env.CI) || hasMpirun;
+const NETNS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../packages/mpi/scripts/netns-hosts.sh');
+const AGENT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../packages/mpi/scripts/netns-agent.sh');
+const isRoot = process.getuid?.() === 0;
+const hasNetns = isRoot && spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).status === 0;
+
+/**
+ * OpenMPI sends a rank SIGKILL this many seconds after SIGTERM when it ends a job (default 1): a
+ * little more room, so that the checkpoint and the one-line messages do not race the SIGKILL on a
+ * loaded 2-core machine. The ranks read it (OMPI_MCA_odls_base_sigkill_timeout) for their own
+ * deadline; docs/distributed.md recommends it for large models too.
+ */
+const KILL_AFTER = ['--mca', 'odls_base_sigkill_timeout', '5'];
+
+interface Ran {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `mpirun -np N node cli.js train …` to its end; `during(child, stdoutSoFar)` sees the output as it comes. */
+function mpirun(np: number, args: string[], opts: { mca?: string[]; during?: (pid: number, stdout: string) => void; prefix?: string[] } = {}): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const argv = [...(opts.prefix ?? []), 'mpirun', '--allow-run-as-root', '--oversubscribe', ...(opts.mca ?? []), '-np', String(np), process.execPath, CLI, 'train', ...args];
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      opts.during?.(child.pid!, stdout);
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
+/** One process, no MPI: the oracle. */
+function single(args: string[]): Buffer {
+  const out = args[args.indexOf('--out') + 1];
+  const r = runCli(['train', ...args, '--distributed', 'none']);
+  expect(r.status, r.stderr).toBe(0);
+  return readFileSync(out);
+}
+
+/** The pids of the rank processes of a job whose command line contains `marker` (from /proc). */
+function rankPids(marker: string): Map<number, number> {
+  const ranks = new Map<number, number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8');
+      if (!cmd.includes(marker) || !cmd.includes(CLI)) continue;
+      const env = readFileSync(`/proc/${d}/environ`, 'utf8').split('\0');
+      const rank = env.find((e) => e.startsWith('OMPI_COMM_WORLD_RANK='));
+      if (rank) ranks.set(Number(rank.split('=')[1]), Number(d));
+    } catch {
+      // a process that ended meanwhile
+    }
+  }
+  return ranks;
+}
+
+const SPIRAL = ['--data', 'spiral', '--hidden', '24,12', '--batch', '32', '--lr', '0.05', '--optimizer', 'adam', '--json'];
+
+describe.runIf(runMpi)('mpirun -np N shardgrad train: the bytes of one process', () => {
+  const dir = tempDir('mpi-bits');
+  const out = (name: string) => path.join(dir, `${name}.sgm`);
+
+  it('1 process × 4 workers = 2 ranks × 2 workers = 4 ranks × 1 = 3 ranks × 1 = 3 ranks × 2 (3 does not divide the 16 shards)', async () => {
+    const args = [...SPIRAL, '--epochs', '3'];
+    const want = single([...args, '--workers', '4', '--out', out('one')]);
+    for (const [np, workers] of [
+      [2, 2],
+      [4, 1],
+      [3, 1],
+      [3, 2],
+    ]) {
+      const name = `np${np}w${workers}`;
+      const r = await mpirun(np, [...args, '--workers', String(workers), '--out', out(name)]);
+      expect(r.status, r.stderr).toBe(0);
+      // rank 0 alone prints: one summary, naming the ranks
+      const summaries = jsonLines(r.stdout).filter((o) => o.type === 'summary');
+      expect(summaries).toHaveLength(1);
+      expect(summaries[0]).toMatchObject({ ranks: np, workers });
+      expect(readFileSync(out(name)).equals(want), name).toBe(true);
+    }
+  });
+
+  it('resume with another number of ranks: 2 ranks for 2 epochs, then 3 ranks to 4 epochs = 4 epochs in one process', async () => {
+    const want = single([...SPIRAL, '--epochs', '4', '--workers', '2', '--out', out('four')]);
+    const ck = path.join(dir, 'ck-resume');
+    const first = await mpirun(2, [...SPIRAL, '--epochs', '2', '--workers', '1', '--checkpoint', ck, '--out', out('first')]);
+    expect(first.status, first.stderr).toBe(0);
+    const second = await mpirun(3, [...SPIRAL, '--epochs', '4', '--workers', '1', '--checkpoint', ck, '--resume', '--out', out('resumed')]);
+    expect(second.status, second.stderr).toBe(0);
+    expect(second.stderr).toMatch(/resum/i);
+    expect(readFileSync(out('resumed')).equals(want)).toBe(true);
+  });
+
+  it('--distributed mpi in a single process is a job of one: the same bytes', async () => {
+    const want = single([...SPIRAL, '--epochs', '1', '--workers', '2', '--out', out('plain')]);
+    const r = runCli(['train', ...SPIRAL, '--epochs', '1', '--workers', '2', '--distributed', 'mpi', '--out', out('singleton')]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(out('singleton')).equals(want)).toBe(true);
+  });
+
+  it('more ranks than shards: one line naming --shards, exit 2, from rank 0 only', async () => {
+    const r = await mpirun(3, [...SPIRAL, '--shards', '2', '--out', out('bad')]);
+    expect(r.status).not.toBe(0);
+    const ours = r.stderr.split('\n').filter((l) => l.startsWith('shardgrad: '));
+    expect(ours).toEqual(['shardgrad: --shards: 2 is fewer than the 3 MPI ranks (each rank needs at least one shard)']);
+    expect(existsSync(out('bad'))).toBe(false);
+  });
+});
+
+describe.runIf(runMpi)('stopping a job across ranks', () => {
+  const dir = tempDir('mpi-stop');
+  const long = [...SPIRAL, '--epochs', '100000', '--workers', '1', '--checkpoint-every', '5'];
+
+  it('Ctrl-C to mpirun stops every rank after the same step, rank 0 writes the checkpoint, and a resume continues to the bits of an uninterrupted run', async () => {
+    const ck = path.join(dir, 'ck-int');
+    let signalled = false;
+    const r = await mpirun(2, [...long, '--checkpoint', ck, '--out', path.join(dir, 'int.sgm')], {
+      mca: KILL_AFTER,
+      during: (pid, stdout) => {
+        // once a few steps have run: any step will do, the assertions below hold for every one
+        if (!signalled && jsonLines(stdout.slice(0, stdout.lastIndexOf('\n') + 1)).filter((o) => o.type === 'step').length >= 20) {
+          signalled = true;
+          process.kill(pid, 'SIGINT');
+        }
+      },
+    });
+    expect(signalled).toBe(true);
+    expect(r.status).not.toBe(0);
+    // mpirun forwards Ctrl-C to the ranks as SIGTERM; rank 0 says where the checkpoint is, once
+    const ours = r.stderr.split('\n').filter((l) => l.startsWith('shardgrad: '));
+    const last = ours[ours.length - 1];
+    expect(last).toMatch(/^shardgrad: interrupted by SIGTERM at step (\d+): checkpoint .*checkpoint\.sgm \(continue with --resume\)/);
+    const step = Number(/at step (\d+)/.exec(last)![1]);
+    const c = readModelFile(path.join(ck, 'checkpoint.sgm'));
+    expect((c.meta as { step: number }).step).toBe(step);
+    // continue to the end of the next epoch but one, in one process: the bits of an uninterrupted run of as many epochs
+    const epochs = String((c.meta as { epoch: number }).epoch + 2);
+    const resumed = runCli(['train', ...SPIRAL, '--epochs', epochs, '--workers', '2', '--checkpoint', ck, '--resume', '--out', path.join(dir, 'int-resumed.sgm')]);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    const want = single([...SPIRAL, '--epochs', epochs, '--workers', '2', '--out', path.join(dir, 'int-want.sgm')]);
+    expect(readFileSync(path.join(dir, 'int-resumed.sgm')).equals(want)).toBe(true);
+  });
+
+  it('a rank that dies: every rank exits non-zero with one line, the checkpoint is intact, and a restart from it continues to the same bits', async () => {
+    const ck = path.join(dir, 'ck-kill');
+    const marker = path.join(dir, 'kill.sgm');
+    let killed = 0;
+    const r = await mpirun(3, [...long, '--checkpoint', ck, '--out', marker], {
+      mca: KILL_AFTER,
+      during: () => {
+        if (killed || !existsSync(path.join(ck, 'checkpoint.sgm'))) return;
+        const rank1 = rankPids(marker).get(1);
+        if (rank1 === undefined) return;
+        killed = rank1;
+        process.kill(rank1, 'SIGKILL');
+      },
+    });
+    expect(killed).toBeGreaterThan(0);
+    expect(r.status).not.toBe(0);
+    // ranks 0 and 2 each leave with one line (no stack trace); mpirun adds its own report
+    const ours = r.stderr.split('\n').filter((l) => l.startsWith('shardgrad: ') && !l.includes('SIGTERM: finishing'));
+    expect(ours.length, r.stderr).toBeGreaterThanOrEqual(1);
+    for (const line of ours) expect(line).toMatch(/^shardgrad: rank [02] of 3: another rank stopped without finishing the step .*; the checkpoint of step \d+ is kept; continue with --resume$/);
+    expect(r.stderr).not.toMatch(/internal error|\bat .*\.js:\d+/);
+    const c = readModelFile(path.join(ck, 'checkpoint.sgm'));
+    const epochs = String((c.meta as { epoch: number }).epoch + 2);
+    const restarted = await mpirun(3, [...SPIRAL, '--epochs', epochs, '--workers', '1', '--checkpoint', ck, '--resume', '--out', path.join(dir, 'restarted.sgm')]);
+    expect(restarted.status, restarted.stderr).toBe(0);
+    const want = single([...SPIRAL, '--epochs', epochs, '--workers', '2', '--out', path.join(dir, 'kill-want.sgm')]);
+    expect(readFileSync(path.join(dir, 'restarted.sgm')).equals(want)).toBe(true);
+  });
+});
+
+describe.runIf(runMpi && (Boolean(process.env.CI) || hasNetns))('two hosts: network namespaces joined by a veth pair, TCP between them', () => {
+  const dir = tempDir('mpi-netns');
+  const env = { ...process.env, SG_NETNS_PREFIX: 'sgt', SG_NETNS_SUBNET: '10.213.9' };
+
+  it('2 ranks on 2 "hosts" × 2 workers give the bytes of one process', async () => {
+    const up = spawnSync('sh', [NETNS, 'up'], { encoding: 'utf8', env });
+    expect(up.status, up.stderr).toBe(0);
+    try {
+      const args = [...SPIRAL, '--epochs', '2'];
+      const want = single([...args, '--workers', '4', '--out', path.join(dir, 'one.sgm')]);
+      const r = await mpirun(2, [...args, '--workers', '2', '--out', path.join(dir, 'hosts.sgm')], {
+        prefix: ['ip', 'netns', 'exec', 'sgt-h1'],
+        mca: ['--host', 'sgt-h1,sgt-h2', '--mca', 'plm_rsh_agent', AGENT, '--mca', 'btl', 'tcp,self', '--mca', 'btl_tcp_if_include', '10.213.9.0/24', '--mca', 'oob_tcp_if_include', '10.213.9.0/24'],
+      });
+      expect(r.status, r.stderr).toBe(0);
+      expect(jsonLines(r.stdout).filter((o) => o.type === 'summary')).toHaveLength(1);
+      expect(readFileSync(path.join(dir, 'hosts.sgm')).equals(want)).toBe(true);
+    } finally {
+      spawnSync('sh', [NETNS, 'down'], { env });
+    }
+  });
+});
+
+describe('--distributed', () => {
+  it('a value other than auto, mpi, none is a usage error naming the flag', () => {
+    const r = runCli(['train', '--data', 'xor', '--distributed', 'gloo']);
+    expectOneLineError(r, /--distributed|Invalid values/);
+  });
+});
