@@ -1,5 +1,5 @@
 import { enableRelaxedSimd, loadResidentWasmKernels, localTrainFloats, optimizerConfig, referenceKernels, Rng, trainLocal, type Kernels, type MLPSpec, type OptimizerConfig } from '@shardgrad/core';
-import { createKernels, withNativeKernels, type KernelChoice } from '@shardgrad/worker';
+import { createKernels, withNativeKernels, type KernelChoice, type RankShape } from '@shardgrad/worker';
 import { sharedFloat32, type Dataset } from '../data/dataset.js';
 import { nodeEngine } from '../engine/create-engine.js';
 import { TrainingRun } from '../run/training-run.js';
@@ -17,6 +17,8 @@ export interface WorkerBenchOptions {
   readonly optimizer?: OptimizerConfig;
   /** rows to train on; default: `batch` rows of seeded random inputs and one-hot targets */
   readonly data?: Dataset;
+  /** one MPI rank of several (MPI initialized in this process): this rank's part of each step */
+  readonly ranks?: RankShape;
 }
 
 /** Median and spread of a sample. */
@@ -40,6 +42,10 @@ export interface WorkerBenchRow {
   readonly overheadUs: Spread;
   /** the kernels in use (Kernels.name), --kernel auto resolved */
   readonly kernel: string;
+  /** across ranks: each step's exchange between ranks as this rank saw it, ms (in step order, for combining ranks) */
+  readonly exchangeMs?: readonly number[];
+  /** across ranks: bytes every rank holds after a step's exchange (all ranks' blocks) and this rank's own block */
+  readonly exchangeBytes?: { readonly total: number; readonly own: number };
 }
 
 export function spread(xs: number[]): Spread {
@@ -74,7 +80,9 @@ export async function benchmarkWorkers(o: WorkerBenchOptions): Promise<WorkerBen
   const rows: WorkerBenchRow[] = [];
   for (const workers of o.workerCounts) {
     const settings = { spec: o.spec, optimizer, lr: 1e-3, schedule: { kind: 'constant' as const }, batch: o.batch, epochs: 1e9, shards: V, seed: 1, init: 'glorot' as const };
-    const run = await TrainingRun.create(settings, { X: d.X, Y: d.Y, train: d.rows, val: new Uint32Array(0) }, { workers, kernel: o.kernel, engine: nodeEngine(workers), evalKernels });
+    const run = await TrainingRun.create(settings, { X: d.X, Y: d.Y, train: d.rows, val: new Uint32Array(0) }, { workers, kernel: o.kernel, engine: nodeEngine(workers), evalKernels, ...(o.ranks ? { ranks: o.ranks } : {}) });
+    const x = run.layout.exchange;
+    const exchangeMs: number[] = [];
     const stepMs: number[] = [];
     const mathMs: number[] = [];
     const overheadUs: number[] = [];
@@ -87,6 +95,7 @@ export async function benchmarkWorkers(o: WorkerBenchOptions): Promise<WorkerBen
         stepMs.push(wall);
         mathMs.push(run.engine.lastMathMs);
         overheadUs.push(Math.max(0, wall - run.engine.lastMathMs) * 1000);
+        if (x) exchangeMs.push(run.engine.lastExchangeMs ?? NaN);
       }
     } finally {
       await run.close();
@@ -94,7 +103,8 @@ export async function benchmarkWorkers(o: WorkerBenchOptions): Promise<WorkerBen
     const step = spread(stepMs);
     const samplesPerSec = o.batch / (step.median / 1000);
     const speedup = rows.length ? samplesPerSec / rows[0].samplesPerSec : 1;
-    rows.push({ workers, samplesPerSec, speedup, efficiency: speedup / Math.max(1, workers), stepMs: step, mathMs: spread(mathMs), overheadUs: spread(overheadUs), kernel: evalKernels.name });
+    const exchange = x && o.ranks ? { exchangeMs, exchangeBytes: { total: x.region.bytes, own: x.blocks[o.ranks.rank].bytes } } : {};
+    rows.push({ workers, samplesPerSec, speedup, efficiency: speedup / Math.max(1, workers), stepMs: step, mathMs: spread(mathMs), overheadUs: spread(overheadUs), kernel: evalKernels.name, ...exchange });
   }
   return rows;
 }

@@ -1,0 +1,189 @@
+// Training across MPI ranks (issue 11), one sitting: the exchange between ranks per step against
+// the bandwidth bound, and what going through MPI costs on one machine.
+//
+//   pnpm build && node bench/distributed.mjs [--rounds 3] [--steps 60] [--arch A|B] [--batch 256] [--netns]
+//
+// Per round, alternating (so that load from other processes hits them alike):
+//   local    1 process × 2 workers (no MPI)
+//   shm      mpirun -np 2, 1 worker each, OpenMPI's default transports (shared memory on one machine)
+//   tcp      mpirun -np 2 over TCP on the loopback interface (--mca btl tcp,self, btl_tcp_if_include lo)
+//   netns    (--netns, root) 2 network-namespace "hosts" joined by a veth pair, TCP between them
+// In each MPI run every rank times its steps and each step's exchange (Allgatherv of the exchange
+// buffer, worker 0 of the rank), then, in the same run, a plain MPI_Allreduce of a float32 buffer of
+// the same size (the bound: bytes per step ÷ the allreduce's bandwidth = its time), and the same
+// Allgatherv alone after a barrier. A step's exchange time is the smaller of the two ranks' (the
+// rank that arrives last waits for nobody: its time is the transfer). Medians with min–max.
+// Writes bench/results/distributed-<time>.json.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+const args = Object.fromEntries(
+  process.argv.slice(2).flatMap((a, i, all) => (a.startsWith('--') ? [[a.slice(2), all[i + 1] && !all[i + 1].startsWith('--') ? all[i + 1] : true]] : [])),
+);
+const ARCHS = { A: [784, 128, 10], B: [784, 256, 128, 10] };
+const arch = args.arch ?? 'B';
+const batch = Number(args.batch ?? 256);
+const steps = Number(args.steps ?? 60);
+const rounds = Number(args.rounds ?? 3);
+
+function stats(xs) {
+  const s = [...xs].filter(Number.isFinite).sort((a, b) => a - b);
+  const n = s.length;
+  return { median: n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2, min: s[0], max: s[n - 1], n };
+}
+
+// ---- child: one rank (or the local run) ----------------------------------------------------------
+
+async function child(a) {
+  const core = await import('../packages/core/dist/index.js');
+  const coord = await import('../packages/coordinator/dist/index.js');
+  await core.enableRelaxedSimd();
+  const data = coord.loadMnist();
+  const spec = core.mlpSpec(ARCHS[a.arch], 'relu', 'softmax', 'ce');
+  const B = Number(a.batch);
+  const common = { spec, batch: B, steps: Number(a.steps), warmup: 5, kernel: 'auto', shards: 16, data };
+  if (a.child === 'local') {
+    const [row] = await coord.benchmarkWorkers({ ...common, workerCounts: [2] });
+    return { samplesPerSec: row.samplesPerSec, stepMs: row.stepMs.median, kernel: row.kernel };
+  }
+  const { loadMpi } = await import('../packages/mpi/dist/index.js');
+  const loaded = loadMpi();
+  if (!loaded.ok) throw new Error(loaded.reason);
+  const { mpi } = loaded;
+  const { rank, size } = await mpi.init();
+  const [row] = await coord.benchmarkWorkers({ ...common, workerCounts: [1], ranks: { size, rank } });
+  // the same bytes through a plain allreduce, and the exchange's Allgatherv alone, in this run
+  const { total, own } = row.exchangeBytes;
+  const buf = new Float32Array(total / 4).fill(1);
+  const bytes = new Uint8Array(buf.buffer);
+  const counts = Array.from({ length: size }, () => 0);
+  const displs = Array.from({ length: size }, () => 0);
+  // the blocks of the exchange: rank r's block, in rank order (sizes from every rank's `own`)
+  const owns = new Int32Array(size);
+  owns[rank] = own;
+  mpi.allreduceSync(owns, 'sum');
+  for (let r = 0, at = 0; r < size; at += owns[r], r++) {
+    counts[r] = owns[r];
+    displs[r] = at;
+  }
+  const time = (f) => {
+    const ms = [];
+    for (let i = 0; i < 33; i++) {
+      mpi.barrierSync();
+      const t0 = performance.now();
+      f();
+      if (i >= 3) ms.push(performance.now() - t0);
+    }
+    return ms;
+  };
+  const allreduceMs = time(() => mpi.allreduceSync(buf, 'sum'));
+  const allgathervMs = time(() => mpi.allgathervSync(bytes, counts, displs));
+  const out = { rank, size, samplesPerSec: row.samplesPerSec, stepMs: row.stepMs.median, exchangeMs: row.exchangeMs, total, own, allreduceMs, allgathervMs, kernel: row.kernel };
+  writeFileSync(path.join(a.out, `rank-${rank}.json`), JSON.stringify(out));
+  await mpi.finalize();
+  return out;
+}
+
+if (args.child) {
+  console.log(JSON.stringify(await child(args)));
+  process.exit(0);
+}
+
+// ---- the sitting ----------------------------------------------------------------------------------
+
+const childArgs = ['--arch', arch, '--batch', String(batch), '--steps', String(steps)];
+const MPIRUN = ['--allow-run-as-root', '--oversubscribe'];
+const netnsScript = path.join(root, 'packages/mpi/scripts/netns-hosts.sh');
+
+function spawn(cmd, argv) {
+  const r = spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 1 << 26, timeout: 600_000 });
+  if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed (${r.status}):\n${r.stderr}`);
+  return r.stdout;
+}
+
+function local() {
+  const out = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', 'local', ...childArgs]);
+  return JSON.parse(out.trim().split('\n').pop());
+}
+
+function ranks(transport) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sg-dist-'));
+  const me = [fileURLToPath(import.meta.url), '--child', 'rank', '--out', dir, ...childArgs];
+  if (transport === 'shm') spawn('mpirun', [...MPIRUN, '-np', '2', process.execPath, ...me]);
+  else if (transport === 'tcp') spawn('mpirun', [...MPIRUN, '--mca', 'btl', 'tcp,self', '--mca', 'btl_tcp_if_include', 'lo', '--mca', 'oob_tcp_if_include', 'lo', '-np', '2', process.execPath, ...me]);
+  else spawn('bash', [netnsScript, 'run', '2', process.execPath, ...me]);
+  const rs = [0, 1].map((r) => JSON.parse(readFileSync(path.join(dir, `rank-${r}.json`), 'utf8')));
+  const exchange = rs[0].exchangeMs.map((x, t) => Math.min(x, rs[1].exchangeMs[t]));
+  const bound = stats(rs[0].allreduceMs).median;
+  const ex = stats(exchange).median;
+  return {
+    transport,
+    samplesPerSec: rs[0].samplesPerSec,
+    stepMs: rs[0].stepMs,
+    exchangeBytes: rs[0].total,
+    receivedBytes: rs[0].total - rs[0].own,
+    exchangeMs: ex,
+    allreduceMs: bound,
+    allgathervAloneMs: stats(rs[0].allgathervMs).median,
+    boundRatio: bound / ex,
+    kernel: rs[0].kernel,
+  };
+}
+
+const transports = ['shm', 'tcp', ...(args.netns ? ['netns'] : [])];
+const table = { local: [], ...Object.fromEntries(transports.map((t) => [t, []])) };
+for (let r = 0; r < rounds; r++) {
+  table.local.push(local());
+  for (const t of transports) table[t].push(ranks(t));
+  process.stderr.write(`round ${r + 1}/${rounds} done\n`);
+}
+const summary = {
+  local: { samplesPerSec: stats(table.local.map((x) => x.samplesPerSec)) },
+  ...Object.fromEntries(
+    transports.map((t) => [
+      t,
+      {
+        samplesPerSec: stats(table[t].map((x) => x.samplesPerSec)),
+        vsLocal: stats(table[t].map((x, i) => x.samplesPerSec / table.local[i].samplesPerSec)),
+        exchangeMs: stats(table[t].map((x) => x.exchangeMs)),
+        allreduceMs: stats(table[t].map((x) => x.allreduceMs)),
+        allgathervAloneMs: stats(table[t].map((x) => x.allgathervAloneMs)),
+        boundRatio: stats(table[t].map((x) => x.boundRatio)),
+        exchangeBytes: table[t][0].exchangeBytes,
+        receivedBytes: table[t][0].receivedBytes,
+      },
+    ]),
+  ),
+};
+const result = {
+  bench: 'distributed',
+  date: new Date().toISOString(),
+  machine: { cpu: os.cpus()[0]?.model, cores: os.availableParallelism(), load: os.loadavg() },
+  mpi: spawnSync('mpirun', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0],
+  arch: ARCHS[arch].join('-'),
+  batch,
+  steps,
+  rounds,
+  summary,
+  rounds_raw: table,
+};
+mkdirSync(path.join(here, 'results'), { recursive: true });
+const file = path.join(here, 'results', `distributed-${result.date.replace(/[:.]/g, '-')}.json`);
+writeFileSync(file + '.tmp', JSON.stringify(result, null, 2));
+renameSync(file + '.tmp', file);
+const f = (s, d = 2) => `${s.median.toFixed(d)} (${s.min.toFixed(d)}–${s.max.toFixed(d)})`;
+console.log(`${result.arch} batch ${batch}, ${rounds} rounds, ${result.mpi}`);
+console.log(`local 1 × 2 workers: ${Math.round(summary.local.samplesPerSec.median)} samples/s`);
+for (const t of transports) {
+  const s = summary[t];
+  console.log(
+    `${t}: 2 ranks × 1 worker ${Math.round(s.samplesPerSec.median)} samples/s = ${f(s.vsLocal)}× local; exchange ${f(s.exchangeMs, 3)} ms for ${(s.exchangeBytes / 1e6).toFixed(2)} MB; ` +
+      `allreduce of the same size ${f(s.allreduceMs, 3)} ms → ${f(s.boundRatio)}× the bound; Allgatherv alone ${f(s.allgathervAloneMs, 3)} ms`,
+  );
+}
+console.log(`→ ${path.relative(root, file)}`);
