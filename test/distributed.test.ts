@@ -87,7 +87,7 @@ describe.runIf(runMpi)('mpirun -np N shardgrad train: the bytes of one process',
   const dir = tempDir('mpi-bits');
   const out = (name: string) => path.join(dir, `${name}.sgm`);
 
-  it('1 process × 4 workers = 2 ranks × 2 workers = 4 ranks × 1 = 3 ranks × 1 = 3 ranks × 2 (3 does not divide the 16 shards)', async () => {
+  it.each(['gather', 'slices'])('--exchange %s: 1 process × 4 workers = 2 ranks × 2 workers = 4 ranks × 1 = 3 ranks × 1 = 3 ranks × 2 (3 does not divide the 16 shards)', async (exchange) => {
     const args = [...SPIRAL, '--epochs', '3'];
     const want = single([...args, '--workers', '4', '--out', out('one')]);
     for (const [np, workers] of [
@@ -96,8 +96,8 @@ describe.runIf(runMpi)('mpirun -np N shardgrad train: the bytes of one process',
       [3, 1],
       [3, 2],
     ]) {
-      const name = `np${np}w${workers}`;
-      const r = await mpirun(np, [...args, '--workers', String(workers), '--out', out(name)]);
+      const name = `${exchange}-np${np}w${workers}`;
+      const r = await mpirun(np, [...args, '--workers', String(workers), '--exchange', exchange, '--out', out(name)]);
       expect(r.status, r.stderr).toBe(0);
       // rank 0 alone prints: one summary, naming the ranks
       const summaries = jsonLines(r.stdout).filter((o) => o.type === 'summary');
@@ -107,10 +107,11 @@ describe.runIf(runMpi)('mpirun -np N shardgrad train: the bytes of one process',
     }
   });
 
-  it('resume with another number of ranks: 2 ranks for 2 epochs, then 3 ranks to 4 epochs = 4 epochs in one process', async () => {
+  it('resume with another number of ranks and the other exchange: 2 ranks (slices) for 2 epochs, then 3 ranks (gather) to 4 epochs = 4 epochs in one process', async () => {
     const want = single([...SPIRAL, '--epochs', '4', '--workers', '2', '--out', out('four')]);
     const ck = path.join(dir, 'ck-resume');
-    const first = await mpirun(2, [...SPIRAL, '--epochs', '2', '--workers', '1', '--checkpoint', ck, '--out', out('first')]);
+    // Adam: the checkpoint holds its two state slots, which slices gather from the ranks first
+    const first = await mpirun(2, [...SPIRAL, '--epochs', '2', '--workers', '1', '--exchange', 'slices', '--checkpoint', ck, '--out', out('first')]);
     expect(first.status, first.stderr).toBe(0);
     const second = await mpirun(3, [...SPIRAL, '--epochs', '4', '--workers', '1', '--checkpoint', ck, '--resume', '--out', out('resumed')]);
     expect(second.status, second.stderr).toBe(0);
@@ -172,7 +173,7 @@ describe.runIf(runMpi)('stopping a job across ranks', () => {
     const ck = path.join(dir, 'ck-kill');
     const marker = path.join(dir, 'kill.sgm');
     let killed = 0;
-    const r = await mpirun(3, [...long, '--checkpoint', ck, '--out', marker], {
+    const r = await mpirun(3, [...long, '--exchange', 'slices', '--checkpoint', ck, '--out', marker], {
       mca: KILL_AFTER,
       during: () => {
         if (killed || !existsSync(path.join(ck, 'checkpoint.sgm'))) return;

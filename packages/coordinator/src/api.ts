@@ -69,7 +69,7 @@ export interface TrainConfig extends RunSettings {
    * process): this rank's `workers` threads run its share of the shards, the ranks exchange
    * subtree sums every step, and every rank ends with the same θ. Only rank 0 writes checkpoints.
    */
-  readonly distributed?: { readonly rank: number; readonly size: number };
+  readonly distributed?: { readonly rank: number; readonly size: number; readonly exchange?: 'gather' | 'slices' };
 }
 
 export interface StepEvent {

@@ -27,8 +27,14 @@ export const CTRL = {
   STOP_REQ: 12,
   /** across ranks: 1 after a step whose exchange carried some rank's stop request */
   STOP_ANY: 13,
+  /** across ranks with slices: the last step whose θ slices every rank holds (gathered at the next step's start, or by a sync) */
+  THETA_AT: 14,
+  /** across ranks with slices: the last step whose statuses the ranks agreed on */
+  AGREED: 15,
+  /** across ranks with slices: the agreed status of step AGREED */
+  AGREED_STATUS: 16,
   /** STATUS + w: worker w's outcome of the step (StepStatus) */
-  STATUS: 16,
+  STATUS: 24,
 } as const;
 
 /**
@@ -39,14 +45,15 @@ export function backedIndex(W: number, w: number): number {
   return CTRL.STATUS + W + w;
 }
 
-export const PHASE = { step: 1, quit: 2 } as const;
+/** step: run a step; quit: leave; sync (across ranks with slices): gather θ, and the optimizer state if CTRL.START is 1 */
+export const PHASE = { step: 1, quit: 2, sync: 3 } as const;
 
 
 /** F64 slots: the step's learning rate, then per worker w its gradient and update math time (ms), then (of W workers) the step's exchange between ranks (ms). */
 export const F64 = { LR: 0, timing: (w: number) => 1 + 2 * w, exchange: (W: number) => 1 + 2 * W } as const;
 
 export interface ControlBlock {
-  /** (16 + 2W) int32: the fields above, STATUS per worker, backed-up step per worker */
+  /** (24 + 2W) int32: the fields above, STATUS per worker, backed-up step per worker */
   readonly ctrl: Int32Array;
   /** (2 + 2W) float64 */
   readonly f64: Float64Array;

@@ -10,3 +10,4 @@ export * from './kernels.js';
 export * from './fault.js';
 export * from './messages.js';
 export * from './barrier.js';
+export * from './exchange.js';

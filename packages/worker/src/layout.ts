@@ -1,6 +1,6 @@
 import { alignUp, Arena, createWasmMemory, createWorkspace, specLayout, stateSlots, WASM_SCRATCH_RESERVED, LEAF_BLOCK_FLOATS, type MemoryRegion, type MLPSpec, type OptimizerConfig, type WasmMemory } from '@shardgrad/core';
 import { planTree, rankShards, workerShards, type RankShape, type TreePlan } from './tree.js';
-import { shardBound } from './shards.js';
+import { paramSlice, shardBound } from './shards.js';
 
 /** What fixes a run's memory: the model, the shards, the workers, the largest batch, the optimizer. */
 export interface RunShape {
@@ -53,19 +53,45 @@ export interface RunLayout extends RunShape {
 }
 
 /**
- * The exchange buffer (ranks > 1): one block per rank, in rank order, each holding the rank's
- * published tree nodes (P floats each, at a slot stride), its shards' losses (float64) and its stop
- * word (int32), so one Allgatherv of bytes moves everything a step needs between ranks.
+ * The buffers of the exchange between ranks (ranks > 1), byte offsets into the run's memory.
+ *
+ * gather (one MPI_Allgatherv of bytes, in place): one block per rank, in rank order, holding the
+ * rank's published tree nodes (P floats each), its shards' losses (float64) and its stop word
+ * (int32). Every rank ends with every node and finishes the whole tree and the whole update.
+ *
+ * slices (MPI_Alltoallv, then the next step begins with an MPI_Allgatherv of θ): rank ρ finishes the
+ * tree and the update over its parameter slice Q_ρ only. The chunk rank ρ sends rank σ holds ρ's
+ * losses and stop word, then each of ρ's nodes cut to Q_σ; θ's slices are gathered at the start of
+ * the next step (or when the run needs all of θ), so that a step run again after a crash finds θ
+ * as it was.
  */
 export interface ExchangeLayout {
+  readonly kind: ExchangeKind;
   readonly region: MemoryRegion;
-  /** per rank: its block (byte offset in the memory, bytes) */
-  readonly blocks: readonly { readonly byteOffset: number; readonly bytes: number }[];
-  /** per node of ExchangePlan.nodes: the byte offset of its P floats */
+  /** per rank: what this rank sends it and receives from it (gather: the same block, in place) */
+  readonly send: readonly Chunk[];
+  readonly recv: readonly Chunk[];
+  /** per node of ExchangePlan.nodes: where a P-float view of it starts (slices: shifted, so index p ∈ Q of this rank is its value) */
   readonly nodes: readonly number[];
-  /** per rank: the byte offset of its shards' losses and of its stop word */
+  /** per node of this rank (in ExchangePlan.copies' order), per destination rank σ: the P-float view its values for Q_σ are written through */
+  readonly sendNodes: readonly (readonly number[])[];
+  /** per rank: where its shards' losses and its stop word are after the exchange */
   readonly losses: readonly number[];
   readonly stops: readonly number[];
+  /** where this rank writes its own losses and stop word before it (one place per chunk it sends) */
+  readonly ownLosses: readonly number[];
+  readonly ownStops: readonly number[];
+  /** per rank: the parameter slice [lo, hi) it updates (gather: all of them [0, P)) */
+  readonly slices: readonly (readonly [number, number])[];
+  /** slices: an int32 the ranks' step statuses are reduced in (max) */
+  readonly status: number;
+}
+
+export type ExchangeKind = 'gather' | 'slices';
+
+export interface Chunk {
+  readonly byteOffset: number;
+  readonly bytes: number;
 }
 
 /** Rows of the largest batch in worker w's shards. */
@@ -103,38 +129,83 @@ export function layoutRun(shape: RunShape, plan: TreePlan = planTree(shape.V, sh
       leafPlan: arena.region(planWords * 4),
     };
   });
-  const exchange = plan.exchange ? layoutExchange(arena, plan, P, V) : undefined;
+  const exchange = plan.exchange ? layoutExchange(arena, plan, P, V, shape.ranks?.exchange ?? 'gather') : undefined;
   return { ...shape, P, bytes: arena.used, params, avgGrad, optState, backupParams, backupState, workers, ...(exchange ? { exchange } : {}) };
 }
 
-function layoutExchange(arena: Arena, plan: TreePlan, P: number, V: number): ExchangeLayout {
-  const { nodes, size } = plan.exchange!;
-  const stride = alignUp(P * 4);
-  const sizes = Array.from({ length: size }, (_, r) => {
-    const [a, b] = rankShards(V, { size, rank: r });
-    const n = nodes.filter((x) => x.rank === r).length;
-    return alignUp(n * stride + (b - a) * 8 + 8);
-  });
-  const region = arena.region(sizes.reduce((x, y) => x + y, 0));
-  const blocks: { byteOffset: number; bytes: number }[] = [];
-  const nodeAt: number[] = [];
-  const losses: number[] = [];
-  const stops: number[] = [];
-  let at = region.byteOffset;
-  for (let r = 0; r < size; r++) {
-    blocks.push({ byteOffset: at, bytes: sizes[r] });
-    let k = at;
-    nodes.forEach((x) => {
-      if (x.rank !== r) return;
-      nodeAt.push(k);
-      k += stride;
-    });
-    const [a, b] = rankShards(V, { size, rank: r });
-    losses.push(k);
-    stops.push(k + (b - a) * 8);
-    at += sizes[r];
+function layoutExchange(arena: Arena, plan: TreePlan, P: number, V: number, kind: ExchangeKind): ExchangeLayout {
+  const { nodes, size, rank } = plan.exchange!;
+  const ranges = Array.from({ length: size }, (_, r) => rankShards(V, { size, rank: r }));
+  const count = (r: number) => nodes.filter((x) => x.rank === r).length;
+  // a chunk's head: the sender's shard losses (float64) and its stop word, padded to 8 bytes
+  const head = (r: number) => (ranges[r][1] - ranges[r][0]) * 8 + 8;
+  const slices: [number, number][] = kind === 'gather' ? ranges.map(() => [0, P]) : ranges.map((_, r) => paramSlice(P, size, r));
+  const len = (r: number) => slices[r][1] - slices[r][0];
+  if (kind === 'gather') {
+    const stride = alignUp(P * 4);
+    const sizes = ranges.map((_, r) => alignUp(count(r) * stride + head(r)));
+    const region = arena.region(sizes.reduce((x, y) => x + y, 0));
+    const blocks: Chunk[] = [];
+    const nodeAt: number[] = [];
+    const losses: number[] = [];
+    const stops: number[] = [];
+    let at = region.byteOffset;
+    for (let r = 0; r < size; r++) {
+      blocks.push({ byteOffset: at, bytes: sizes[r] });
+      for (let j = 0; j < count(r); j++) nodeAt.push(at + j * stride);
+      losses.push(at + count(r) * stride);
+      stops.push(at + count(r) * stride + head(r) - 8);
+      at += sizes[r];
+    }
+    const mine = nodes.map((x, i) => [x.rank, i] as const).filter(([r]) => r === rank).map(([, i]) => [nodeAt[i]]);
+    return { kind, region, send: blocks, recv: blocks, nodes: nodeAt, sendNodes: mine, losses, stops, ownLosses: [losses[rank]], ownStops: [stops[rank]], slices, status: 0 };
   }
-  return { region, blocks, nodes: nodeAt, losses, stops };
+  // slices: send chunks (to σ: my head, then my nodes cut to Q_σ), then receive chunks (from ρ: ρ's head, then ρ's nodes cut to my Q)
+  const sendBytes = ranges.map((_, s) => alignUp(head(rank) + count(rank) * len(s) * 4));
+  const recvBytes = ranges.map((_, r) => alignUp(head(r) + count(r) * len(rank) * 4));
+  const total = (xs: number[]) => xs.reduce((x, y) => x + y, 0);
+  // (+ P floats: the views of received nodes are shifted by Q's start and must stay inside the memory)
+  const region = arena.region(total(sendBytes) + total(recvBytes) + 64 + P * 4);
+  const send: Chunk[] = [];
+  const recv: Chunk[] = [];
+  let at = region.byteOffset;
+  for (const bytes of sendBytes) {
+    send.push({ byteOffset: at, bytes });
+    at += bytes;
+  }
+  for (const bytes of recvBytes) {
+    recv.push({ byteOffset: at, bytes });
+    at += bytes;
+  }
+  const status = at;
+  const [q0] = slices[rank];
+  const nodeAt: number[] = [];
+  for (let r = 0; r < size; r++) for (let j = 0; j < count(r); j++) nodeAt.push(recv[r].byteOffset + head(r) + j * len(rank) * 4 - q0 * 4);
+  const sendNodes = Array.from({ length: count(rank) }, (_, j) => send.map((c, s) => c.byteOffset + head(rank) + j * len(s) * 4 - slices[s][0] * 4));
+  return {
+    kind,
+    region,
+    send,
+    recv,
+    nodes: nodeAt,
+    sendNodes,
+    losses: recv.map((c) => c.byteOffset),
+    stops: recv.map((c, r) => c.byteOffset + head(r) - 8),
+    ownLosses: send.map((c) => c.byteOffset),
+    ownStops: send.map((c) => c.byteOffset + head(rank) - 8),
+    slices,
+    status,
+  };
+}
+
+/**
+ * The parameters worker w updates: its share (cache-line aligned) of the run's slice — all of θ
+ * in one process and with the gather exchange, the rank's Q with slices.
+ */
+export function updateSlice(layout: RunLayout, w: number): [number, number] {
+  const [lo, hi] = layout.exchange?.slices[layout.exchange.kind === 'slices' ? layout.ranks!.rank : 0] ?? [0, layout.P];
+  const [a, b] = paramSlice(hi - lo, layout.W, w);
+  return [lo + a, lo + b];
 }
 
 /** The run's memory: shared between threads where the runtime can (Node; a cross-origin isolated page). */

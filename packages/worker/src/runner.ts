@@ -2,6 +2,7 @@ import { workerData } from 'piscina';
 import { arriveAndWait, backedIndex, CTRL, F64, PHASE } from './barrier.js';
 import { createKernels } from './kernels.js';
 import type { LoopTask, RunnerInit, RunnerReply, RunnerTask } from './messages.js';
+import { RankExchange } from './exchange.js';
 import { StepStatus, WorkerStep } from './step.js';
 
 /**
@@ -12,20 +13,21 @@ import { StepStatus, WorkerStep } from './step.js';
 const init = workerData as RunnerInit;
 const fault = init.fault;
 const steps = new Map<number, WorkerStep>();
-/** across ranks: worker 0 moves the exchange buffer between ranks (@shardgrad/mpi, loaded when needed) */
-let exchanger: ((step: WorkerStep) => void) | undefined;
+/** across ranks: worker 0 talks to the other ranks (@shardgrad/mpi, loaded when needed) */
+let ranks: RankExchange | undefined;
 
-async function loadExchanger(): Promise<(step: WorkerStep) => void> {
-  const x = init.layout.exchange!;
+async function loadExchange(): Promise<RankExchange> {
   const { loadMpi } = await import('@shardgrad/mpi');
   const loaded = loadMpi();
   if (!loaded.ok) throw new Error(loaded.reason);
-  const { mpi } = loaded;
-  const base = x.region.byteOffset;
-  const bytes = new Uint8Array(init.memory.buffer, base, x.region.bytes);
-  const counts = x.blocks.map((b) => b.bytes);
-  const displs = x.blocks.map((b) => b.byteOffset - base);
-  return () => mpi.allgathervSync(bytes, counts, displs);
+  return new RankExchange(loaded.mpi, init.layout, init.memory);
+}
+
+/** slices: θ as every rank left it after step t − 1 (once: a step run again after a crash finds it gathered). */
+function gatherParamsFor(ctrl: Int32Array, t: number): void {
+  if (Atomics.load(ctrl, CTRL.THETA_AT) === t - 1) return;
+  ranks!.gatherParams();
+  Atomics.store(ctrl, CTRL.THETA_AT, t - 1);
 }
 
 async function stepFor(w: number): Promise<WorkerStep> {
@@ -34,7 +36,7 @@ async function stepFor(w: number): Promise<WorkerStep> {
     const { kernels } = await createKernels(init.kernel, init.memory, init.layout.workers[w].kernelScratch);
     step = new WorkerStep(init.layout, init.memory, w, kernels, init.data);
     steps.set(w, step);
-    if (w === 0 && init.layout.exchange) exchanger ??= await loadExchanger();
+    if (w === 0 && init.layout.exchange) ranks ??= await loadExchange();
   }
   return step;
 }
@@ -63,11 +65,27 @@ async function runLoop(task: LoopTask): Promise<RunnerReply> {
     const gen = Atomics.load(ctrl, CTRL.GEN);
     if (gen === seen) continue; // spurious wake-up
     seen = gen;
-    if (Atomics.load(ctrl, CTRL.PHASE) === PHASE.quit) return { finite: true };
+    const phase = Atomics.load(ctrl, CTRL.PHASE);
+    if (phase === PHASE.quit) return { finite: true };
     const t = ctrl[CTRL.STEP];
     const start = ctrl[CTRL.START];
     const end = ctrl[CTRL.END];
     const attempt = ctrl[CTRL.ATTEMPT];
+    const slices = init.layout.exchange?.kind === 'slices';
+    if (phase === PHASE.sync) {
+      // across ranks with slices, between steps: all of θ (and the optimizer state) on every rank
+      if (w === 0) {
+        gatherParamsFor(ctrl, t + 1);
+        if (start === 1) ranks!.gatherState();
+      }
+      Atomics.add(ctrl, CTRL.DONE, 1);
+      Atomics.notify(ctrl, CTRL.DONE);
+      continue;
+    }
+    if (slices) {
+      if (w === 0) gatherParamsFor(ctrl, t);
+      if (!arriveAndWait(ctrl, W, t)) return { finite: true };
+    }
     const t0 = performance.now();
     step.gradients(start, end);
     if (faultApplies('gradient', w, t, attempt)) {
@@ -78,7 +96,7 @@ async function runLoop(task: LoopTask): Promise<RunnerReply> {
     f64[F64.timing(w)] = performance.now() - t0;
     if (!arriveAndWait(ctrl, W, t)) return { finite: true };
     if (init.layout.exchange) {
-      // across ranks: this rank's nodes into its block; worker 0 exchanges the blocks (once a step, even when the step runs again)
+      // across ranks: this rank's nodes into what it sends; worker 0 exchanges (once a step, even when the step runs again)
       step.localTop();
       if (!arriveAndWait(ctrl, W, t)) return { finite: true };
       if (w === 0) {
@@ -86,7 +104,7 @@ async function runLoop(task: LoopTask): Promise<RunnerReply> {
           // (a step run again after a crash keeps what it sent: the other ranks have it already)
           step.packExchange(Atomics.load(ctrl, CTRL.STOP_REQ));
           const tx = performance.now();
-          exchanger!(step);
+          ranks!.exchange();
           f64[F64.exchange(W)] = performance.now() - tx;
           Atomics.store(ctrl, CTRL.EXCHANGED, t);
         }
@@ -110,6 +128,20 @@ async function runLoop(task: LoopTask): Promise<RunnerReply> {
     }
     f64[F64.timing(w) + 1] = performance.now() - t1;
     ctrl[CTRL.STATUS + w] = status;
+    if (slices) {
+      // each rank checked its own slice: all ranks take the worst outcome
+      if (!arriveAndWait(ctrl, W, t)) return { finite: true };
+      if (w === 0) {
+        let worst = 0;
+        for (let k = 0; k < W; k++) worst = Math.max(worst, ctrl[CTRL.STATUS + k]);
+        if (Atomics.load(ctrl, CTRL.AGREED) !== t) {
+          // (once a step: a step run again after a crash keeps the agreed outcome)
+          ctrl[CTRL.AGREED_STATUS] = ranks!.agreeStatus(worst);
+          Atomics.store(ctrl, CTRL.AGREED, t);
+        }
+        ctrl[CTRL.STATUS + 0] = ctrl[CTRL.AGREED_STATUS];
+      }
+    }
     Atomics.add(ctrl, CTRL.DONE, 1);
     Atomics.notify(ctrl, CTRL.DONE);
   }

@@ -18,7 +18,7 @@ import {
   type WasmMemory,
   type Workspace,
 } from '@shardgrad/core';
-import { floatsOf, partialView, type RunLayout } from './layout.js';
+import { floatsOf, partialView, updateSlice, type RunLayout } from './layout.js';
 import { paramSlice, shardBound } from './shards.js';
 import { rankShards } from './tree.js';
 import { planTree, type BufferRef, type TreePlan, type WorkerTreePlan } from './tree.js';
@@ -117,7 +117,10 @@ export class WorkerStep {
     this.ws.Ws = p.S;
     this.partials = layout.workers.map((r, ww) => Array.from({ length: r.slots }, (_, s) => partialView(memory, layout, ww, s)));
     // across ranks, "worker W" is the exchange buffer: slot i = node i of every rank's published nodes
-    if (layout.exchange) this.partials.push(layout.exchange.nodes.map((at) => new Float32Array(memory.buffer, at, P)));
+    if (layout.exchange) {
+      this.partials.push(layout.exchange.nodes.map((at) => new Float32Array(memory.buffer, at, P)));
+      this.sendViews = layout.exchange.sendNodes.map((per) => per.map((at) => new Float32Array(memory.buffer, at, P)));
+    }
     this.slotLayers = this.partials[w].map((g) => layerViews(g, this.ws.layout));
     const L = this.ws.layout.layers.length;
     this.pendW = this.mine.leaves.map((op) => Array.from({ length: L }, (_, l) => op.adds.map((s) => this.slotLayers[s].W[l])));
@@ -128,7 +131,7 @@ export class WorkerStep {
     const maxKN = Math.max(...[...this.ws.layout.layers, ...this.ws.layout.skips].map((s) => s.nIn * s.nOut));
     this.leafW = leaf.subarray(0, maxKN);
     this.leafB = leaf.subarray(maxKN);
-    [this.p0, this.p1] = paramSlice(P, W, w);
+    [this.p0, this.p1] = updateSlice(layout, w);
     const cut = (a: Float32Array, off: number) => a.subarray(off + this.p0, off + this.p1);
     this.sliceViews = [{ from: cut(run.params, 0), to: cut(run.backupParams, 0) }];
     for (let off = 0; off < run.optState.length; off += P) this.sliceViews.push({ from: cut(run.optState, off), to: cut(run.backupState, off) });
@@ -207,35 +210,50 @@ export class WorkerStep {
    */
   localTop(): void {
     const x = this.plan.exchange;
-    if (!x) return;
-    const { p0, p1 } = this;
+    const xl = this.layout.exchange;
+    if (!x || !xl) return;
+    // over this worker's share of all P parameters: a rank's nodes are sent whole (cut by destination with slices)
+    const [p0, p1] = paramSlice(this.P, this.layout.W, this.w);
     for (const op of x.localTop) treeAdd(this.kernels, this.buffer(op.a), this.buffer(op.b), p0, p1);
-    const out = this.partials[this.layout.W];
-    for (const c of x.copies) out[c.node].set(this.buffer(c.from).subarray(p0, p1), p0);
+    x.copies.forEach((c, j) => {
+      const from = this.buffer(c.from);
+      this.sendViews[j].forEach((to, s) => {
+        const [q0, q1] = xl.kind === 'gather' ? [0, this.P] : xl.slices[s];
+        const lo = Math.max(p0, q0);
+        const hi = Math.min(p1, q1);
+        if (lo < hi) to.set(from.subarray(lo, hi), lo);
+      });
+    });
   }
 
+  /** per node of this rank, per destination: the views its values are sent through (shifted: index p is parameter p) */
+  private sendViews: Float32Array[][] = [];
+
   /** Exchange buffer views: this rank's own shard losses and stop word, every rank's (one thread calls these, before and after the exchange). */
-  private exchangeViews(): { losses: Float64Array[]; stops: Int32Array[]; ranges: [number, number][] } {
+  private exchangeViews(): ExchangeViews {
     if (this.xViews) return this.xViews;
     const x = this.layout.exchange!;
-    const { size } = this.plan.exchange!;
+    const { size, rank } = this.plan.exchange!;
     const ranges = Array.from({ length: size }, (_, r) => rankShards(this.layout.V, { size, rank: r }));
     const buf = this.memory.buffer;
+    const mine = ranges[rank][1] - ranges[rank][0];
     this.xViews = {
       ranges,
       losses: ranges.map(([a, b], r) => new Float64Array(buf, x.losses[r], b - a)),
       stops: x.stops.map((at) => new Int32Array(buf, at, 1)),
+      ownLosses: x.ownLosses.map((at) => new Float64Array(buf, at, mine)),
+      ownStops: x.ownStops.map((at) => new Int32Array(buf, at, 1)),
     };
     return this.xViews;
   }
-  private xViews: { losses: Float64Array[]; stops: Int32Array[]; ranges: [number, number][] } | undefined;
+  private xViews: ExchangeViews | undefined;
 
-  /** Before the exchange: this rank's shard losses and its stop word (1 = a stop was asked for here) into its block. */
+  /** Before the exchange: this rank's shard losses and its stop word (1 = a stop was asked for here) into what it sends. */
   packExchange(stop: number): void {
-    const { losses, stops, ranges } = this.exchangeViews();
+    const { ownLosses, ownStops, ranges } = this.exchangeViews();
     const r = this.plan.exchange!.rank;
-    losses[r].set(this.data.shardLoss.subarray(ranges[r][0], ranges[r][1]));
-    stops[r][0] = stop;
+    for (const l of ownLosses) l.set(this.data.shardLoss.subarray(ranges[r][0], ranges[r][1]));
+    for (const s of ownStops) s[0] = stop;
   }
 
   /** After the exchange: every rank's shard losses into data.shardLoss; returns whether any rank asked to stop. */
@@ -344,6 +362,14 @@ function writeLeafPlan(plan: Int32Array, mine: WorkerTreePlan): (readonly [numbe
   return groups.map((g) => [g.left, g.right] as const);
 }
 
+interface ExchangeViews {
+  readonly ranges: [number, number][];
+  readonly losses: Float64Array[];
+  readonly stops: Int32Array[];
+  readonly ownLosses: Float64Array[];
+  readonly ownStops: Int32Array[];
+}
+
 /** θ, ḡ, the optimizer state and their update backups, as views in this thread. */
 export interface RunViews {
   readonly params: Float32Array; // (P)
@@ -365,7 +391,7 @@ export function runViews(memory: WasmMemory, layout: RunLayout): RunViews {
 
 /** Puts θ and the optimizer state of worker w's slice back from the backup (after a failed update; O(P/W) once). */
 export function restoreSlice(run: RunViews, layout: RunLayout, w: number): void {
-  const [p0, p1] = paramSlice(layout.P, layout.W, w);
+  const [p0, p1] = updateSlice(layout, w);
   const P = layout.P;
   for (let i = p0; i < p1; i++) run.params[i] = run.backupParams[i];
   for (let off = 0; off < run.optState.length; off += P) for (let i = p0; i < p1; i++) run.optState[off + i] = run.backupState[off + i];

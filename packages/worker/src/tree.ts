@@ -82,6 +82,8 @@ export interface TreePlan {
 export interface RankShape {
   readonly size: number;
   readonly rank: number;
+  /** how ranks meet (layout.ts ExchangeLayout): every rank gets every node, or each finishes its parameter slice; default gather */
+  readonly exchange?: 'gather' | 'slices';
 }
 
 /**

@@ -156,6 +156,16 @@ export class BarrierPoolEngine implements StepEngine {
     return status;
   }
 
+  async sync(state: boolean): Promise<void> {
+    if (this.init.layout.exchange?.kind !== 'slices') return;
+    const { ctrl } = this;
+    ctrl[CTRL.START] = state ? 1 : 0;
+    ctrl[CTRL.PHASE] = PHASE.sync;
+    Atomics.store(ctrl, CTRL.DONE, 0);
+    this.bump();
+    await this.waitDone();
+  }
+
   requestStop(): void {
     Atomics.store(this.ctrl, CTRL.STOP_REQ, 1);
   }

@@ -23,6 +23,12 @@ export interface StepEngine {
   readonly lastExchangeMs?: number;
   /** across ranks: a stop was asked for here; the next step's exchange tells every rank */
   requestStop?(): void;
+  /**
+   * across ranks with the slices exchange: after it every rank holds all of θ (and, with `state`,
+   * of the optimizer state) — each step leaves a rank only its own slice. Collective: every rank
+   * calls it after the same steps.
+   */
+  sync?(state: boolean): Promise<void>;
   /** across ranks: true after a step whose exchange carried some rank's stop request (every rank sees it after the same step) */
   readonly stopAgreed?: boolean;
   close(): Promise<void>;

@@ -194,7 +194,7 @@ export class TrainingRun {
       elapsedMs: now - this.t0,
     };
     if (end < T) return { step };
-    return { step, epoch: this.endEpoch() };
+    return { step, epoch: await this.endEpoch() };
   }
 
   /** Validation loss and accuracy of the current θ (NaN without validation rows). */
@@ -205,8 +205,9 @@ export class TrainingRun {
     return { loss: e.loss, accuracy: e.accuracy };
   }
 
-  private endEpoch(): EpochEvent {
+  private async endEpoch(): Promise<EpochEvent> {
     const { state, settings } = this;
+    await this.sync(false);
     const v = this.evaluate();
     const now = performance.now();
     const T = this.rows.train.length;
@@ -235,7 +236,16 @@ export class TrainingRun {
     return event;
   }
 
-  /** A copy of θ. */
+  /**
+   * Across ranks with the slices exchange, each step leaves a rank only its own slice of θ: this
+   * gathers all of θ (and with `state` the optimizer state) on every rank. Collective (every rank
+   * after the same step); the epoch's end does it itself; a no-op otherwise.
+   */
+  async sync(state = false): Promise<void> {
+    await this.engine.sync?.(state);
+  }
+
+  /** A copy of θ (across ranks with slices: after sync()). */
   params(): Float32Array {
     return Float32Array.from(this.views.params);
   }

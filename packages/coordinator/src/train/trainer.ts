@@ -117,8 +117,9 @@ export class Trainer {
     }
     const stopNow = (): StopSignal | undefined => (distributed ? (run.engine.stopAgreed ? (this.stopSignal ?? 'SIGTERM') : undefined) : this.stopSignal);
     let lastCheckpoint: string | undefined;
-    const checkpoint = () => {
+    const checkpoint = async () => {
       if (!checkpointPath) return;
+      await run.sync(true); // (across ranks with slices: every rank, the same steps)
       this.checkpointStep = run.state.step; // (across ranks, rank 0 writes it: every rank knows which)
       if ((c.distributed?.rank ?? 0) !== 0) return;
       writeCheckpoint(checkpointPath, c, preprocess, run.views.params, run.views.optState, run.state);
@@ -134,7 +135,7 @@ export class Trainer {
         if (epoch) {
           // the epoch end checkpoints and looks at stop requests
           this.emit(epoch);
-          checkpoint();
+          await checkpoint();
           if (run.stoppedEarly) stoppedBy = 'early-stop';
           else stoppedBy = stopNow();
           if (stoppedBy) break;
@@ -142,14 +143,15 @@ export class Trainer {
         }
         const t = step.step;
         const due = c.checkpointEvery !== undefined && t % c.checkpointEvery === 0;
-        if (due) checkpoint();
+        if (due) await checkpoint();
         const stop = stopNow();
         if (stop) {
-          if (!due) checkpoint();
+          if (!due) await checkpoint();
           stoppedBy = stop;
           break;
         }
       }
+      await run.sync(false);
     } finally {
       workerRetries = run.engine.retries;
       await run.close();

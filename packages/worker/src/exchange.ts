@@ -1,0 +1,80 @@
+import type { WasmMemory } from '@shardgrad/core';
+import type { RunLayout } from './layout.js';
+
+/** The MPI calls a rank's exchange makes (the synchronous forms of @shardgrad/mpi: any thread may call them). */
+interface Collectives {
+  allgathervSync(view: Uint8Array | Float32Array, counts: ArrayLike<number>, displs: ArrayLike<number>): void;
+  alltoallvSync(send: Uint8Array, sendCounts: ArrayLike<number>, sendDispls: ArrayLike<number>, recv: Uint8Array, recvCounts: ArrayLike<number>, recvDispls: ArrayLike<number>): void;
+  allreduceSync(view: Int32Array, op: 'max'): void;
+}
+
+/**
+ * What moves between ranks, over the run's memory in place (layout.exchange; nothing is copied
+ * into MPI's own buffers by this code). Made once per thread that talks to MPI (worker 0 of each
+ * rank); every call is collective: every rank makes the same calls in the same order.
+ */
+export class RankExchange {
+  private readonly bytes: Uint8Array;
+  /** slices: what this rank sends and what it receives, apart (MPI's send and receive buffers may not share a pointer) */
+  private readonly sendBytes: Uint8Array;
+  private readonly recvBytes: Uint8Array;
+  private readonly sendCounts: number[];
+  private readonly sendDispls: number[];
+  private readonly recvCounts: number[];
+  private readonly recvDispls: number[];
+  /** θ and each optimizer-state slot, and the slices' counts and offsets in floats (slices) */
+  private readonly params: Float32Array;
+  private readonly state: Float32Array[];
+  private readonly sliceCounts: number[];
+  private readonly sliceDispls: number[];
+  private readonly status: Int32Array;
+
+  constructor(
+    private readonly mpi: Collectives,
+    private readonly layout: RunLayout,
+    memory: WasmMemory,
+  ) {
+    const x = layout.exchange!;
+    const base = x.region.byteOffset;
+    this.bytes = new Uint8Array(memory.buffer, base, x.region.bytes);
+    const sendBase = Math.min(...x.send.map((c) => c.byteOffset));
+    const recvBase = Math.min(...x.recv.map((c) => c.byteOffset));
+    const end = (cs: readonly { byteOffset: number; bytes: number }[]) => Math.max(...cs.map((c) => c.byteOffset + c.bytes));
+    this.sendBytes = new Uint8Array(memory.buffer, sendBase, end(x.send) - sendBase);
+    this.recvBytes = new Uint8Array(memory.buffer, recvBase, end(x.recv) - recvBase);
+    this.sendCounts = x.send.map((c) => c.bytes);
+    this.sendDispls = x.send.map((c) => c.byteOffset - sendBase);
+    this.recvCounts = x.recv.map((c) => c.bytes);
+    this.recvDispls = x.recv.map((c) => c.byteOffset - (x.kind === 'gather' ? base : recvBase));
+    const P = layout.P;
+    this.params = new Float32Array(memory.buffer, layout.params.byteOffset, P);
+    const S = layout.optState.bytes / 4 / P;
+    this.state = Array.from({ length: S }, (_, k) => new Float32Array(memory.buffer, layout.optState.byteOffset + k * P * 4, P));
+    this.sliceCounts = x.slices.map(([lo, hi]) => hi - lo);
+    this.sliceDispls = x.slices.map(([lo]) => lo);
+    this.status = new Int32Array(memory.buffer, x.status, 1);
+  }
+
+  /** The step's exchange: every rank's blocks to every rank (gather), or each rank's nodes cut to each rank's slice (slices). */
+  exchange(): void {
+    if (this.layout.exchange!.kind === 'gather') this.mpi.allgathervSync(this.bytes, this.recvCounts, this.recvDispls);
+    else this.mpi.alltoallvSync(this.sendBytes, this.sendCounts, this.sendDispls, this.recvBytes, this.recvCounts, this.recvDispls);
+  }
+
+  /** slices: every rank's slice of θ (after an update, each rank holds only its own new slice). */
+  gatherParams(): void {
+    this.mpi.allgathervSync(this.params, this.sliceCounts, this.sliceDispls);
+  }
+
+  /** slices: every rank's slice of the optimizer state (for checkpoints). */
+  gatherState(): void {
+    for (const s of this.state) this.mpi.allgathervSync(s, this.sliceCounts, this.sliceDispls);
+  }
+
+  /** slices: the worst step status of all ranks (each checked only its own slice), so that all take the same decision. */
+  agreeStatus(local: number): number {
+    this.status[0] = local;
+    this.mpi.allreduceSync(this.status, 'max');
+    return this.status[0];
+  }
+}
