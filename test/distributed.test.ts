@@ -119,6 +119,25 @@ describe.runIf(runMpi)('mpirun -np N shardgrad train: the bytes of one process',
     expect(readFileSync(out('resumed')).equals(want)).toBe(true);
   });
 
+  it.each(['gather', 'slices'])('--exchange %s: a worker thread of rank 1 that dies after the exchange (its MPI caller, worker 0, mid-update) is replaced, and the step recomputed without a second exchange: the same bytes', async (exchange) => {
+    const args = [...SPIRAL, '--epochs', '2', '--workers', '2', '--exchange', exchange];
+    const want = single([...SPIRAL, '--epochs', '2', '--workers', '2', '--out', out('fault-want')]);
+    // MPMD: only rank 1 gets the fault
+    const o = out(`fault-${exchange}`);
+    const app = [process.execPath, CLI, 'train', ...args, '--out', o];
+    const r = await new Promise<Ran>((resolve, reject) => {
+      const child = spawn('mpirun', ['--allow-run-as-root', '--oversubscribe', '-np', '1', ...app, ':', '-np', '1', '-x', 'SHARDGRAD_FAULT=worker=0,step=3,kind=exit,phase=update', ...app], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      child.on('error', reject);
+      child.on('close', (status) => resolve({ status, stdout, stderr }));
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(o).equals(want)).toBe(true);
+  });
+
   it('--distributed mpi in a single process is a job of one: the same bytes', async () => {
     const want = single([...SPIRAL, '--epochs', '1', '--workers', '2', '--out', out('plain')]);
     const r = runCli(['train', ...SPIRAL, '--epochs', '1', '--workers', '2', '--distributed', 'mpi', '--out', out('singleton')]);
