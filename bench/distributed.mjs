@@ -56,14 +56,22 @@ async function child(a) {
   if (!loaded.ok) throw new Error(loaded.reason);
   const { mpi } = loaded;
   const { rank, size } = await mpi.init();
-  const [row] = await coord.benchmarkWorkers({ ...common, workerCounts: [1], ranks: { size, rank } });
+  const [row] = await coord.benchmarkWorkers({ ...common, workerCounts: [1], ranks: { size, rank, exchange: a.exchange } });
   // the same bytes through a plain allreduce, and the exchange's Allgatherv alone, in this run
-  const { total, own } = row.exchangeBytes;
-  const buf = new Float32Array(total / 4).fill(1);
+  // the bound: a plain allreduce of the bytes a rank receives in a step (gather: all blocks; slices: the chunks for its slice, then θ's other slices)
+  const { own } = row.exchangeBytes;
+  const P = row.exchangeBytes.params;
+  const mine = a.exchange === 'slices' ? row.exchangeBytes.total + Math.ceil((P * 4 * (size - 1)) / size) : row.exchangeBytes.total;
+  // (the ranks' slices differ by a cache line: every rank reduces the largest count)
+  const most = Int32Array.of(mine);
+  mpi.allreduceSync(most, 'max');
+  const total = most[0];
+  const buf = new Float32Array(Math.ceil(total / 4)).fill(1);
   const bytes = new Uint8Array(buf.buffer);
   const counts = Array.from({ length: size }, () => 0);
   const displs = Array.from({ length: size }, () => 0);
   // the blocks of the exchange: rank r's block, in rank order (sizes from every rank's `own`)
+  // (the exchange alone, gather only: the same Allgatherv after a barrier)
   const owns = new Int32Array(size);
   owns[rank] = own;
   mpi.allreduceSync(owns, 'sum');
@@ -99,9 +107,12 @@ if (args.child) {
 const childArgs = ['--arch', arch, '--batch', String(batch), '--steps', String(steps)];
 const MPIRUN = ['--allow-run-as-root', '--oversubscribe'];
 const netnsScript = path.join(root, 'packages/mpi/scripts/netns-hosts.sh');
+const netnsAgent = path.join(root, 'packages/mpi/scripts/netns-agent.sh');
+const NETNS = { prefix: 'sgd', subnet: '10.213.8' };
+const netnsEnv = { ...process.env, SG_NETNS_PREFIX: NETNS.prefix, SG_NETNS_SUBNET: NETNS.subnet };
 
-function spawn(cmd, argv) {
-  const r = spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 1 << 26, timeout: 600_000 });
+function spawn(cmd, argv, env = process.env) {
+  const r = spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 1 << 26, timeout: 600_000, env });
   if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed (${r.status}):\n${r.stderr}`);
   return r.stdout;
 }
@@ -111,18 +122,24 @@ function local() {
   return JSON.parse(out.trim().split('\n').pop());
 }
 
-function ranks(transport) {
+function ranks(transport, exchange) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sg-dist-'));
-  const me = [fileURLToPath(import.meta.url), '--child', 'rank', '--out', dir, ...childArgs];
+  const me = [fileURLToPath(import.meta.url), '--child', 'rank', '--exchange', exchange, '--out', dir, ...childArgs];
   if (transport === 'shm') spawn('mpirun', [...MPIRUN, '-np', '2', process.execPath, ...me]);
   else if (transport === 'tcp') spawn('mpirun', [...MPIRUN, '--mca', 'btl', 'tcp,self', '--mca', 'btl_tcp_if_include', 'lo', '--mca', 'oob_tcp_if_include', 'lo', '-np', '2', process.execPath, ...me]);
-  else spawn('bash', [netnsScript, 'run', '2', process.execPath, ...me]);
+  else {
+    // mpirun inside the first "host"; the agent starts the daemon of the second in its namespace
+    const h = [`${NETNS.prefix}-h1`, `${NETNS.prefix}-h2`];
+    const net = `${NETNS.subnet}.0/24`;
+    spawn('ip', ['netns', 'exec', h[0], 'mpirun', '--allow-run-as-root', '-np', '2', '--host', h.join(','), '--mca', 'plm_rsh_agent', netnsAgent, '--mca', 'btl', 'tcp,self', '--mca', 'btl_tcp_if_include', net, '--mca', 'oob_tcp_if_include', net, process.execPath, ...me]);
+  }
   const rs = [0, 1].map((r) => JSON.parse(readFileSync(path.join(dir, `rank-${r}.json`), 'utf8')));
-  const exchange = rs[0].exchangeMs.map((x, t) => Math.min(x, rs[1].exchangeMs[t]));
+  const perStep = rs[0].exchangeMs.map((x, t) => Math.min(x, rs[1].exchangeMs[t]));
   const bound = stats(rs[0].allreduceMs).median;
-  const ex = stats(exchange).median;
+  const ex = stats(perStep).median;
   return {
     transport,
+    exchange,
     samplesPerSec: rs[0].samplesPerSec,
     stepMs: rs[0].stepMs,
     exchangeBytes: rs[0].total,
@@ -135,11 +152,16 @@ function ranks(transport) {
   };
 }
 
-const transports = ['shm', 'tcp', ...(args.netns ? ['netns'] : [])];
+const kinds = ['gather', 'slices'];
+const transports = ['shm', 'tcp', ...(args.netns ? ['netns'] : [])].flatMap((t) => kinds.map((k) => `${t}-${k}`));
 const table = { local: [], ...Object.fromEntries(transports.map((t) => [t, []])) };
+if (args.netns) {
+  spawn('sh', [netnsScript, 'up'], netnsEnv);
+  process.on('exit', () => spawnSync('sh', [netnsScript, 'down'], { env: netnsEnv }));
+}
 for (let r = 0; r < rounds; r++) {
   table.local.push(local());
-  for (const t of transports) table[t].push(ranks(t));
+  for (const t of transports) table[t].push(ranks(...t.split('-')));
   process.stderr.write(`round ${r + 1}/${rounds} done\n`);
 }
 const summary = {

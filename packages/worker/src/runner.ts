@@ -23,11 +23,13 @@ async function loadExchange(): Promise<RankExchange> {
   return new RankExchange(loaded.mpi, init.layout, init.memory);
 }
 
-/** slices: θ as every rank left it after step t − 1 (once: a step run again after a crash finds it gathered). */
-function gatherParamsFor(ctrl: Int32Array, t: number): void {
-  if (Atomics.load(ctrl, CTRL.THETA_AT) === t - 1) return;
+/** slices: θ as every rank left it after step t − 1 (once: a step run again after a crash finds it gathered). Returns its time, ms. */
+function gatherParamsFor(ctrl: Int32Array, t: number): number {
+  if (Atomics.load(ctrl, CTRL.THETA_AT) === t - 1) return 0;
+  const t0 = performance.now();
   ranks!.gatherParams();
   Atomics.store(ctrl, CTRL.THETA_AT, t - 1);
+  return performance.now() - t0;
 }
 
 async function stepFor(w: number): Promise<WorkerStep> {
@@ -82,8 +84,9 @@ async function runLoop(task: LoopTask): Promise<RunnerReply> {
       Atomics.notify(ctrl, CTRL.DONE);
       continue;
     }
+    let gatherMs = 0;
     if (slices) {
-      if (w === 0) gatherParamsFor(ctrl, t);
+      if (w === 0) gatherMs = gatherParamsFor(ctrl, t);
       if (!arriveAndWait(ctrl, W, t)) return { finite: true };
     }
     const t0 = performance.now();
@@ -105,7 +108,8 @@ async function runLoop(task: LoopTask): Promise<RunnerReply> {
           step.packExchange(Atomics.load(ctrl, CTRL.STOP_REQ));
           const tx = performance.now();
           ranks!.exchange();
-          f64[F64.exchange(W)] = performance.now() - tx;
+          // (slices: with the gathering of θ this step began with — the previous update's half of the exchange)
+          f64[F64.exchange(W)] = performance.now() - tx + gatherMs;
           Atomics.store(ctrl, CTRL.EXCHANGED, t);
         }
         if (step.unpackExchange()) Atomics.store(ctrl, CTRL.STOP_ANY, 1);

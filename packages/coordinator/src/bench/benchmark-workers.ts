@@ -45,7 +45,7 @@ export interface WorkerBenchRow {
   /** across ranks: each step's exchange between ranks as this rank saw it, ms (in step order, for combining ranks) */
   readonly exchangeMs?: readonly number[];
   /** across ranks: bytes a rank receives in a step's exchange, its own part included (gather: every block; slices: every rank's chunk for its slice), and its own part */
-  readonly exchangeBytes?: { readonly total: number; readonly own: number };
+  readonly exchangeBytes?: { readonly total: number; readonly own: number; readonly params: number };
 }
 
 export function spread(xs: number[]): Spread {
@@ -103,7 +103,7 @@ export async function benchmarkWorkers(o: WorkerBenchOptions): Promise<WorkerBen
     const step = spread(stepMs);
     const samplesPerSec = o.batch / (step.median / 1000);
     const speedup = rows.length ? samplesPerSec / rows[0].samplesPerSec : 1;
-    const exchange = x && o.ranks ? { exchangeMs, exchangeBytes: { total: x.recv.reduce((n, c) => n + c.bytes, 0), own: x.recv[o.ranks.rank].bytes } } : {};
+    const exchange = x && o.ranks ? { exchangeMs, exchangeBytes: { total: x.recv.reduce((n, c) => n + c.bytes, 0), own: x.recv[o.ranks.rank].bytes, params: run.layout.P } } : {};
     rows.push({ workers, samplesPerSec, speedup, efficiency: speedup / Math.max(1, workers), stepMs: step, mathMs: spread(mathMs), overheadUs: spread(overheadUs), kernel: evalKernels.name, ...exchange });
   }
   return rows;
