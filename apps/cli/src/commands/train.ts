@@ -53,7 +53,7 @@ interface TrainFlags extends ArchitectureFlags, CsvFlags {
   preprocess?: Preprocess['kind'];
   kernel: KernelChoice;
   distributed: DistributedMode;
-  exchange: 'gather' | 'slices';
+  exchange: 'auto' | 'gather' | 'slices';
 }
 
 export const DEFAULT_HIDDEN = '128';
@@ -93,9 +93,9 @@ export function registerTrain(y: Argv): Argv {
           describe: 'across processes over MPI: auto = when started by mpirun/srun (each rank runs --workers threads over its shards; rank 0 prints and writes); mpi = always; none = never',
         })
         .option('exchange', {
-          choices: ['gather', 'slices'] as const,
-          default: 'gather' as const,
-          describe: 'across MPI ranks: gather = every rank receives every rank\'s subtree sums (one Allgatherv) and updates all of θ; slices = each rank receives the sums for its slice of θ (Alltoallv), updates it, and the slices are gathered (Allgatherv); same weights either way',
+          choices: ['auto', 'gather', 'slices'] as const,
+          default: 'auto' as const,
+          describe: 'across MPI ranks: gather = every rank receives every rank\'s subtree sums (one Allgatherv) and updates all of θ; slices = each rank receives the sums for its slice of θ (Alltoallv), updates it, and the slices are gathered (Allgatherv); auto = gather for 2 ranks, slices for more; the same weights either way',
         })
         .example('$0 train', 'the default: 784-128-10 (relu, softmax + cross-entropy) on MNIST, SGD η 0.1, batch 64, 5 epochs → model.sgm')
         .example('$0 train --data xor --hidden 8 --lr 0.3 --epochs 40 --out xor.sgm', 'a small network on the built-in xor set')
@@ -191,7 +191,7 @@ function configFor(f: TrainFlags, s: ReturnType<typeof settingsFromFlags>, data:
     ...(s.checkpointEvery !== undefined ? { checkpointEvery: s.checkpointEvery } : {}),
     ...(s.resumeFrom !== undefined ? { resumeFrom: s.resumeFrom } : {}),
     kernel: f.kernel,
-    ...(dist ? { distributed: { rank: dist.rank, size: dist.size, exchange: f.exchange } } : {}),
+    ...(dist ? { distributed: { rank: dist.rank, size: dist.size, exchange: f.exchange === 'auto' ? (dist.size <= 2 ? 'gather' : 'slices') : f.exchange } } : {}),
   };
 }
 
