@@ -93,6 +93,8 @@ export function checkCollectives(dir: string, np: number, ranksPerHost = np): Ar
     expect(o.twoWorkers.allreduce).toEqual(expectedAllreduce('f64', 'max', np));
     expect(o.wasmMemory.allreduce).toEqual(expectedAllreduce('i32', 'min', np));
     expect(o.wasmMemory.guardBefore).toBe(false);
+    expect(o.workerPromise.reply.op).toBe('allreduce');
+    expect(o.workerPromise.allreduce).toEqual(expectedAllreduce('f32', 'max', np));
     // finalize and the errors
     expect(o.afterFinalize).toEqual({ state: 'finalized', rank, size: np, again: 'no error' });
     const e = o.errors as Record<string, string>;

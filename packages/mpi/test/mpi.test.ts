@@ -82,9 +82,10 @@ describe.runIf(runMpi)('MPI collectives under mpirun', () => {
       const cont = when(ev, 'SIGCONT')!, term = when(ev, 'SIGTERM')!;
       expect(ev.map(([, e]) => e).slice(1)).toEqual(['SIGCONT', 'SIGTERM']); // the handler kept it alive: SIGKILL ended it
       expect(cont - left).toBeLessThan(1000);
-      expect(term - cont).toBeGreaterThan(timeout * 1000 - 300);
-      expect(term - cont).toBeLessThan(timeout * 1000 + 700);
-      expect(run.ended - term).toBeGreaterThan(timeout * 1000 - 300);
+      // (the times are when the JS handlers ran: a loaded machine delays them by some 100 ms)
+      expect(term - cont).toBeGreaterThan(timeout * 1000 - 500);
+      expect(term - cont).toBeLessThan(timeout * 1000 + 1500);
+      expect(run.ended - term).toBeGreaterThan(timeout * 1000 - 500);
       expect(run.ended - term).toBeLessThan(timeout * 1000 + 1500);
     });
   }
@@ -112,8 +113,8 @@ describe.runIf(runMpi)('MPI collectives under mpirun', () => {
         expect(ev.map(([, e]) => e).slice(1), `rank ${r}`).toEqual(['SIGCONT', 'SIGTERM']);
         const cont = when(ev, 'SIGCONT')!, term = when(ev, 'SIGTERM')!;
         expect(cont - sent).toBeLessThan(1000);
-        expect(term - cont).toBeGreaterThan(700);
-        expect(term - cont).toBeLessThan(1700);
+        expect(term - cont).toBeGreaterThan(500);
+        expect(term - cont).toBeLessThan(2500);
       }
       expect(run.ended - sent).toBeLessThan(6000);
     });
