@@ -242,6 +242,14 @@ describe.runIf(runMpi && (Boolean(process.env.CI) || hasNetns))('two hosts: netw
 });
 
 describe('--distributed', () => {
+  it('without the MPI addon: --distributed mpi is one line saying how to get it, exit 2', () => {
+    const r = spawnSync(process.execPath, [CLI, 'train', '--data', 'xor', '--distributed', 'mpi', '--out', path.join(tempDir('mpi-none'), 'x.sgm')], {
+      encoding: 'utf8',
+      env: { ...process.env, SHARDGRAD_MPI_ADDON: '/nonexistent/shardgrad_mpi.node' },
+    });
+    expectOneLineError(r, /^shardgrad: --distributed: --distributed mpi, but MPI support is not built \(.*apt-get install openmpi-bin libopenmpi-dev/);
+  });
+
   it('a value other than auto, mpi, none is a usage error naming the flag', () => {
     const r = runCli(['train', '--data', 'xor', '--distributed', 'gloo']);
     expectOneLineError(r, /--distributed|Invalid values/);
