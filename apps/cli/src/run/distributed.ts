@@ -45,10 +45,10 @@ export async function startDistributed(mode: DistributedMode): Promise<Distribut
   const mod = await mpiModule();
   const launch = mod?.detectLaunch();
   if (mode === 'auto' && (!launch || launch.size <= 1)) return undefined;
-  const why = mode === 'mpi' ? '--distributed mpi' : `launched as rank ${launch!.rank} of ${launch!.size} by an MPI launcher`;
+  const why = mode === 'mpi' ? 'mpi needs MPI support' : `this process was launched as rank ${launch!.rank} of ${launch!.size} by an MPI launcher`;
   if (!mod) throw errors.badInput('--distributed', `${why}, but the optional package @shardgrad/mpi is not installed: ${HOW}`);
   const loaded = mod.loadMpi();
-  if (!loaded.ok) throw errors.badInput('--distributed', `${why}, but MPI support is not built (${loaded.reason})`);
+  if (!loaded.ok) throw errors.badInput('--distributed', `${why}, which is not built here: ${loaded.reason}`);
   const { mpi } = loaded;
   const info = await mpi.init();
   unblockOutput();
