@@ -13,7 +13,8 @@
  *     pending, so an idle addon never keeps an event loop alive).
  * Buffers are used in place: the pointer N-API gives for a typed array (already at its byteOffset),
  * on an ArrayBuffer, a SharedArrayBuffer or a shared WebAssembly.Memory. A promise call keeps its
- * typed arrays referenced until it settles.
+ * typed arrays referenced until it settles, and a JS thread torn down (a worker ending or
+ * terminated) with promise calls queued or running waits for the MPI thread to finish them.
  *
  * Before MPI_Init the library that defines MPI_Init is re-opened RTLD_GLOBAL (a Node addon and its
  * dependencies are loaded RTLD_LOCAL, and MPI implementations that dlopen plugins may need the
@@ -75,7 +76,8 @@ typedef struct req {
 struct env_ctx {
   napi_threadsafe_function tsfn; /* NULL until the first promise call */
   int alive;                     /* the tsfn can be called (guarded by g.mu) */
-  int refs;                      /* env + requests in flight (guarded by g.mu) */
+  int refs;                      /* env + cleanup hook + tsfn + requests in flight (guarded by g.mu) */
+  int inflight;                  /* promise requests queued or running (guarded by g.mu) */
   int pending;                   /* promises pending (JS thread only) */
 };
 
@@ -179,6 +181,8 @@ static void complete_locked(req *r) {
     return;
   }
   env_ctx *c = r->ctx;
+  c->inflight--;
+  pthread_cond_broadcast(&g.cv); /* a JS thread being torn down may be waiting for its requests */
   if (c->alive && napi_call_threadsafe_function(c->tsfn, r, napi_tsfn_nonblocking) == napi_ok) return;
   /* the JS thread is gone: nobody is left to settle the promise */
   ctx_unref_locked(c);
@@ -419,6 +423,19 @@ static void ctx_env_finalize(napi_env env, void *data, void *hint) {
   pthread_mutex_unlock(&g.mu);
 }
 
+/*
+ * The JS thread is being torn down (a worker ending or terminated): wait until the MPI thread is
+ * done with every promise request it made. Their buffers may belong to this thread's heap, and a
+ * queued collective cannot be withdrawn without putting this rank out of step with the others.
+ */
+static void ctx_env_cleanup(void *data) {
+  env_ctx *c = data;
+  pthread_mutex_lock(&g.mu);
+  while (c->inflight > 0) pthread_cond_wait(&g.cv, &g.mu);
+  ctx_unref_locked(c); /* the cleanup hook's reference */
+  pthread_mutex_unlock(&g.mu);
+}
+
 /* The tsfn is being torn down (its env is going away): stop posting to it. */
 static void tsfn_finalize(napi_env env, void *data, void *hint) {
   (void)env;
@@ -580,6 +597,7 @@ static napi_value run_async(napi_env env, req *r, napi_value keep0, napi_value k
   if (keep1) napi_create_reference(env, keep1, 1, &r->keep[1]);
   r->ctx = c;
   c->refs++;
+  c->inflight++;
   if (c->pending++ == 0) napi_ref_threadsafe_function(env, c->tsfn);
   if (r->op == OP_FINALIZE) g.state = ST_FINALIZING;
   enqueue_locked(r);
@@ -840,10 +858,15 @@ static napi_value js_wait_ready(napi_env env, napi_callback_info info) {
 NAPI_MODULE_INIT() {
   env_ctx *c = calloc(1, sizeof *c);
   if (c == NULL) return NULL;
-  c->refs = 1;
+  c->refs = 2; /* the env (instance data) and the cleanup hook */
   if (napi_set_instance_data(env, c, ctx_env_finalize, NULL) != napi_ok) {
     free(c);
     return NULL;
+  }
+  if (napi_add_env_cleanup_hook(env, ctx_env_cleanup, c) != napi_ok) {
+    pthread_mutex_lock(&g.mu);
+    ctx_unref_locked(c);
+    pthread_mutex_unlock(&g.mu);
   }
   napi_property_descriptor props[] = {
       {"init", NULL, js_init, NULL, NULL, NULL, napi_default, NULL},
