@@ -128,8 +128,8 @@ function settingsFromFlags(f: TrainFlags, dist?: Distributed) {
   if (checkpointEvery !== undefined && f.checkpoint === undefined) throw errors.badInput('--checkpoint-every', 'needs --checkpoint DIR');
   schedule('--lr-schedule', f.lrSchedule, 1); // the form now; the step count once the data is known
   const cores = availableParallelism();
-  // the ranks on one machine share its cores
-  const coresHere = dist ? Math.max(1, Math.floor(cores / dist.localSize)) : cores;
+  // the ranks on one machine share its cores (the cores the launcher bound this rank to, if it did)
+  const coresHere = !dist ? cores : dist.boundCores ?? Math.max(1, Math.floor(cores / dist.localSize));
   const settings = {
     seed,
     limit: f.limit === undefined ? undefined : positiveInt('--limit', f.limit),
@@ -144,6 +144,8 @@ function settingsFromFlags(f: TrainFlags, dist?: Distributed) {
     checkpointEvery,
     resumeFrom: resumePath(f),
   };
+  if (dist?.boundCores !== undefined && settings.workers > dist.boundCores && dist.rank === 0)
+    process.stderr.write(`shardgrad: the launcher bound each rank to ${dist.boundCores} core${dist.boundCores === 1 ? '' : 's'}, which its ${settings.workers} workers share: start mpirun with --bind-to none (or fewer --workers)\n`);
   if (dist && settings.shards < dist.size) throw errors.badInput('--shards', `${settings.shards} is fewer than the ${dist.size} MPI ranks (each rank needs at least one shard)`);
   if (!dist || dist.rank === 0) checkOutputs(f);
   return settings;
