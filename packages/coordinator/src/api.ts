@@ -1,4 +1,5 @@
 import type { MLPSpec, Preprocess } from '@shardgrad/core';
+import type { FaultSpec } from '@shardgrad/worker';
 import type { Dataset } from './data/dataset.js';
 import type { RunSettings } from './run/training-run.js';
 
@@ -64,6 +65,8 @@ export interface TrainConfig extends RunSettings {
   /** a checkpoint file to continue from */
   readonly resumeFrom?: string;
   readonly kernel: KernelChoice;
+  /** a worker fault to inject, for tests (the CLI reads it from SHARDGRAD_FAULT; the library reads no environment) */
+  readonly fault?: FaultSpec;
 }
 
 export interface StepEvent {

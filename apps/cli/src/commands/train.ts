@@ -19,6 +19,7 @@ import {
   type TrainResult,
 } from '@shardgrad/coordinator';
 import { ExitCode, INITIALIZERS, OPTIMIZERS, optimizerConfig, PREPROCESS_KINDS, ShardgradError, errors, type Initializer, type OptimizerKind, type Preprocess } from '@shardgrad/core';
+import { FAULT_ENV, parseFaultSpec } from '@shardgrad/worker';
 import type { Argv } from 'yargs';
 import { print } from '../io/stdout.js';
 import { architectureOptions, specFromFlags, type ArchitectureFlags } from '../flags/architecture.js';
@@ -127,6 +128,8 @@ function settingsFromFlags(f: TrainFlags) {
     earlyStop: f.earlyStop === undefined ? undefined : positiveInt('--early-stop', f.earlyStop),
     checkpointEvery,
     resumeFrom: resumePath(f),
+    // tests inject worker faults through the environment; the library itself takes them as an option
+    fault: parseFaultSpec(process.env[FAULT_ENV]),
   };
   checkOutputs(f);
   return settings;
@@ -174,6 +177,7 @@ function configFor(f: TrainFlags, s: ReturnType<typeof settingsFromFlags>, data:
     ...(s.checkpointEvery !== undefined ? { checkpointEvery: s.checkpointEvery } : {}),
     ...(s.resumeFrom !== undefined ? { resumeFrom: s.resumeFrom } : {}),
     kernel: f.kernel,
+    ...(s.fault ? { fault: s.fault } : {}),
   };
 }
 
