@@ -1,24 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-
-/** The code of every fence opened with ```js run in a Markdown file, in order. */
-export function runnableExamples(markdown: string): string[] {
-  return [...markdown.matchAll(/^```js run\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
-}
+import { ROOT as root, runnableExamples, workspaceScratch } from './fixtures/examples.js';
 
 /**
  * Runs one example as an ES module in a fresh folder whose node_modules is this workspace's test
  * package (so `import 'shardgrad'` is the built package), and returns the process result.
  */
 function runExample(code: string): ReturnType<typeof spawnSync> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'shardgrad-doc-'));
-  symlinkSync(path.join(root, 'test', 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  const dir = workspaceScratch();
   writeFileSync(path.join(dir, 'example.mjs'), code);
   return spawnSync(process.execPath, ['example.mjs'], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
 }
