@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadDataset, readModelFile } from '@shardgrad/coordinator';
-import { argmax, mlpSpec, specLayout } from '@shardgrad/core';
+import { loadDataset, nodeEngine, readModelFile, TrainingRun } from '@shardgrad/coordinator';
+import { argmax, mlpSpec, optimizerConfig, referenceKernels, specLayout } from '@shardgrad/core';
 import { loadModel, Model, ShardgradError, train, Trainer, type StepEvent, type TrainOptions } from 'shardgrad';
 import { describe, expect, it } from 'vitest';
 import { runCli, tempDir } from './cli-helpers.js';
@@ -225,5 +225,20 @@ describe('every mistake is one line naming the field and what was expected', () 
   it('train() rejects with the same error; loadModel of a missing file names it', async () => {
     await expect(train({ x, y, batch: 0 })).rejects.toThrow('batch: must be a positive integer, got 0');
     await expect(loadModel('/nonexistent/m.sgm')).rejects.toThrow(/^\/nonexistent\/m\.sgm: /);
+  });
+});
+
+describe('TrainingRun checks the rows it is given (what used to end in "the loss is not finite")', () => {
+  it.each([
+    ['X not rows of D', { X: new Float32Array(7) }, 'rows.X: 7 values are not rows of 2 inputs (layers[0])'],
+    ['Y of another N', { Y: new Float32Array(5) }, 'rows.Y: expected 4 rows of 2 outputs (like rows.X: 4 rows of 2), got 5 values'],
+    ['a train index past N', { train: Uint32Array.from([0, 1, 2, 3, 9]) }, 'rows.train: row index 9 (at 4) is past the 4 rows of X'],
+    ['a val index past N', { val: Uint32Array.from([4]) }, 'rows.val: row index 4 (at 0) is past the 4 rows of X'],
+  ])('%s', async (_name, change, message) => {
+    const settings = { spec: mlpSpec([2, 2], 'relu', 'softmax', 'ce'), optimizer: optimizerConfig('sgd'), lr: 0.1, schedule: { kind: 'constant' } as const, batch: 2, epochs: 1, shards: 2, seed: 1, init: 'glorot' as const };
+    const rows = { X: new Float32Array(8), Y: new Float32Array(8), train: Uint32Array.from([0, 1, 2, 3]), val: new Uint32Array(0), ...change };
+    await expect(TrainingRun.create(settings, rows, { workers: 0, kernel: 'reference', engine: nodeEngine(0), evalKernels: referenceKernels })).rejects.toThrow(
+      expect.objectContaining({ message, exitCode: 2 }),
+    );
   });
 });
