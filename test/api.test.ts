@@ -222,6 +222,14 @@ describe('every mistake is one line naming the field and what was expected', () 
     expect((error as ShardgradError).exitCode).toBe(2);
   });
 
+  it('model.export checks its format before it looks for @shardgrad/export', async () => {
+    const m = new Model({ spec: mlpSpec([1, 2], 'relu', 'softmax', 'ce'), params: new Float32Array(4), preprocess: { kind: 'none' }, task: 'classification' });
+    await expect(m.export('pmml' as 'onnx', 'm.pmml')).rejects.toThrow(expect.objectContaining({ message: 'format: must be one of onnx, tfjs, safetensors, got "pmml"', exitCode: 2 }));
+    expect(() => new Model({ spec: mlpSpec([1, 2], 'relu', 'softmax', 'ce'), params: new Float32Array(3), preprocess: { kind: 'none' }, task: 'classification' })).toThrow(
+      'params: expected 4 values for layers [1, 2], got 3',
+    );
+  });
+
   it('train() rejects with the same error; loadModel of a missing file names it', async () => {
     await expect(train({ x, y, batch: 0 })).rejects.toThrow('batch: must be a positive integer, got 0');
     await expect(loadModel('/nonexistent/m.sgm')).rejects.toThrow(/^\/nonexistent\/m\.sgm: /);

@@ -5,7 +5,7 @@
  */
 export { train } from './train.js';
 export { Trainer, type StoppedBy } from './trainer.js';
-export { Model, loadModel, type Evaluation, type ExportFormat, type ModelParts, type TrainInfo } from './model.js';
+export { Model, loadModel, EXPORT_FORMATS, type Evaluation, type ExportFormat, type ModelParts, type TrainInfo } from './model.js';
 export { DEFAULTS, defaultWorkers, MAX_WORKERS_PER_CORE, type OptimizerOption, type ScheduleOption, type TrainOptions } from './options.js';
 export type { Inputs, NumberRow, Targets, Task } from './data.js';
 export type { EpochEvent, StepEvent, TrainerEvents, TrainerListener } from './events.js';

@@ -20,6 +20,7 @@ import { inputMatrix, targetMatrix, type Inputs, type Targets, type Task } from 
 
 /** The formats `model.export` writes (through the optional package @shardgrad/export). */
 export type ExportFormat = 'onnx' | 'tfjs' | 'safetensors';
+export const EXPORT_FORMATS: readonly ExportFormat[] = ['onnx', 'tfjs', 'safetensors'];
 
 /** What a training run reports besides the model (absent on a loaded model). */
 export interface TrainInfo {
@@ -176,6 +177,8 @@ export class Model {
    * with the paths written.
    */
   async export(format: ExportFormat, outPath: string): Promise<string[]> {
+    if (!EXPORT_FORMATS.includes(format)) throw errors.badInput('format', `must be one of ${EXPORT_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
+    if (typeof outPath !== 'string' || outPath === '') throw errors.badInput('outPath', 'must be a file or folder path');
     const exporter = await loadExporter();
     const files = exporter.exportModel({ spec: this.spec, params: this.params, preprocess: this.preprocess, meta: { ...this.meta, task: this.task, ...(this.classes ? { classes: [...this.classes] } : {}) } }, format);
     if (files.length === 1) {
