@@ -36,7 +36,7 @@ function plan(o: TrainOptions): Plan {
   let X: Float32Array = x.X;
   let Y: Float32Array = y.X;
   let val: Uint32Array = new Uint32Array(0);
-  let trainRows: Uint32Array = iota(x.rows);
+  const trainRows = iota(x.rows);
   if (o.validation !== undefined) {
     if (o.validation === null || typeof o.validation !== 'object') throw errors.badInput('validation', 'must be { x, y }');
     const vx = inputMatrix('validation.x', o.validation.x, { count: x.cols, source: '(like x)' });
@@ -49,7 +49,6 @@ function plan(o: TrainOptions): Plan {
     X = stack(x, vx);
     Y = stack(y, vy);
     val = iota(vx.rows, x.rows);
-    trainRows = iota(x.rows);
   }
   const spec: MLPSpec = specOf(o, x.cols, y.cols, y.task);
   validateSpec(spec, 'layers');
