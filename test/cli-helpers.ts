@@ -8,8 +8,9 @@ import { expect } from 'vitest';
 /** The built CLI, run as a user would: `node apps/cli/dist/main.js …` (run `pnpm build` first). */
 export const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../apps/cli/dist/main.js');
 
-export function runCli(args: string[], options: { cwd?: string; input?: string } = {}): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: options.cwd, input: options.input, timeout: 120_000 });
+export function runCli(args: string[], options: { cwd?: string; input?: string; env?: Record<string, string> } = {}): SpawnSyncReturns<string> {
+  const env = options.env ? { ...process.env, ...options.env } : undefined;
+  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: options.cwd, input: options.input, env, timeout: 120_000 });
 }
 
 export function tempDir(prefix: string): string {

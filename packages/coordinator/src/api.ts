@@ -1,4 +1,5 @@
 import type { MLPSpec, Preprocess } from '@shardgrad/core';
+import type { FaultSpec } from '@shardgrad/worker';
 import type { Dataset } from './data/dataset.js';
 import type { RunSettings } from './run/training-run.js';
 
@@ -70,6 +71,8 @@ export interface TrainConfig extends RunSettings {
    * subtree sums every step, and every rank ends with the same θ. Only rank 0 writes checkpoints.
    */
   readonly distributed?: { readonly rank: number; readonly size: number; readonly exchange?: 'gather' | 'slices' };
+  /** a worker fault to inject, for tests (the CLI reads it from SHARDGRAD_FAULT; the library reads no environment) */
+  readonly fault?: FaultSpec;
 }
 
 export interface StepEvent {

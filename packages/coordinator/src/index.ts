@@ -3,6 +3,8 @@ export * from './data/index.js';
 export * from './api.js';
 export * from './train/trainer.js';
 export { resumeNotes } from './train/checkpoint.js';
+export { splitRows, type Split } from './train/split.js';
+export { fitOnRows, scaledInputs } from './train/preprocess-rows.js';
 export { CHECKPOINT_FILE as DEFAULT_CHECKPOINT_NAME } from './train/trainer.js';
 export { saveModel, loadModel, readModelFile, type LoadedModel } from './io/model-io.js';
 export { checkFolderWritable, checkWritable, fsProblem, readFileOrFail, writeFileAtomic, writeTarget } from './io/files.js';

@@ -1,4 +1,6 @@
-import { workerData } from 'piscina';
+// node:worker_threads, not piscina: an installed coordinator and worker may each have their own copy
+// of piscina, and only the copy that started the thread has its workerData set
+import { workerData } from 'node:worker_threads';
 import { arriveAndWait, backedIndex, CTRL, F64, PHASE } from './barrier.js';
 import { createKernels } from './kernels.js';
 import type { LoopTask, RunnerInit, RunnerReply, RunnerTask } from './messages.js';
@@ -50,7 +52,7 @@ function faultApplies(phase: 'gradient' | 'update', w: number, step: number, att
 /** Ends this thread as a crash would (exit code 1), or throws from the task. */
 function fail(): never {
   if (fault!.kind === 'exit') process.exit(1);
-  throw new Error('injected fault (SHARDGRAD_FAULT)');
+  throw new Error('injected fault (SHARDGRAD_FAULT)'); // the CLI's variable; the library takes the option `fault`
 }
 
 async function runLoop(task: LoopTask): Promise<RunnerReply> {

@@ -19,6 +19,7 @@ import {
   type TrainResult,
 } from '@shardgrad/coordinator';
 import { ExitCode, INITIALIZERS, OPTIMIZERS, optimizerConfig, PREPROCESS_KINDS, ShardgradError, errors, type Initializer, type OptimizerKind, type Preprocess } from '@shardgrad/core';
+import { FAULT_ENV, parseFaultSpec } from '@shardgrad/worker';
 import type { Argv } from 'yargs';
 import { print } from '../io/stdout.js';
 import { architectureOptions, specFromFlags, type ArchitectureFlags } from '../flags/architecture.js';
@@ -143,6 +144,8 @@ function settingsFromFlags(f: TrainFlags, dist?: Distributed) {
     earlyStop: f.earlyStop === undefined ? undefined : positiveInt('--early-stop', f.earlyStop),
     checkpointEvery,
     resumeFrom: resumePath(f),
+    // tests inject worker faults through the environment; the library itself takes them as an option
+    fault: parseFaultSpec(process.env[FAULT_ENV]),
   };
   if (dist?.boundCores !== undefined && settings.workers > dist.boundCores && dist.rank === 0)
     process.stderr.write(`shardgrad: the launcher bound each rank to ${dist.boundCores} core${dist.boundCores === 1 ? '' : 's'}, which its ${settings.workers} workers share: start mpirun with --bind-to none (or fewer --workers)\n`);
@@ -194,6 +197,7 @@ function configFor(f: TrainFlags, s: ReturnType<typeof settingsFromFlags>, data:
     ...(s.resumeFrom !== undefined ? { resumeFrom: s.resumeFrom } : {}),
     kernel: f.kernel,
     ...(dist ? { distributed: { rank: dist.rank, size: dist.size, exchange: f.exchange === 'auto' ? (dist.size <= 2 ? 'gather' : 'slices') : f.exchange } } : {}),
+    ...(s.fault ? { fault: s.fault } : {}),
   };
 }
 

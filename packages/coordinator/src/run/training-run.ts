@@ -68,6 +68,24 @@ export interface StepResult {
 }
 
 /**
+ * X and Y must hold the same N rows of the spec's input and output sizes, and every train and val
+ * index must be a row: otherwise a step would read past the data (NaN, "the loss is not finite").
+ * One line naming the field and the shapes; one pass over the indices, at setup.
+ */
+function checkRows(spec: MLPSpec, rows: RunRows): void {
+  const D = spec.sizes[0];
+  const C = spec.sizes[spec.sizes.length - 1];
+  if (rows.X.length % D !== 0) throw errors.badInput('rows.X', `${rows.X.length} values are not rows of ${D} inputs (layers[0])`);
+  const N = rows.X.length / D;
+  if (rows.Y.length !== N * C) throw errors.badInput('rows.Y', `expected ${N} rows of ${C} outputs (like rows.X: ${N} rows of ${D}), got ${rows.Y.length} values`);
+  for (const field of ['train', 'val'] as const) {
+    const r = rows[field];
+    for (let i = 0; i < r.length; i++)
+      if (r[i] >= N) throw errors.badInput(`rows.${field}`, `row index ${r[i]} (at ${i}) is past the ${N} rows of X`);
+  }
+}
+
+/**
  * One training run, written once for Node and the browser: the epoch shuffles, initialization,
  * schedule, the shard plan and the parameter slices (through the engine's layout), validation and
  * early stopping, resume. It imports nothing of Node; files, checkpoints and the worker pool belong
@@ -109,6 +127,7 @@ export class TrainingRun {
   }
 
   static async create(settings: RunSettings, rows: RunRows, options: RunOptions): Promise<TrainingRun> {
+    checkRows(settings.spec, rows);
     const ranks = options.ranks && options.ranks.size > 1 ? options.ranks : undefined;
     const [a, b] = ranks ? rankShards(settings.shards, ranks) : [0, settings.shards];
     const W = Math.max(1, Math.min(options.workers, b - a));

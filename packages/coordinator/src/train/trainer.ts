@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { errors, specLayout, stateSlots } from '@shardgrad/core';
-import { createKernels, parseFaultSpec, FAULT_ENV } from '@shardgrad/worker';
+import { createKernels } from '@shardgrad/worker';
 import type { TrainConfig, TrainEvent, TrainResult } from '../api.js';
 import { sharedFloat32 } from '../data/dataset.js';
 import { nodeEngine } from '../engine/create-engine.js';
@@ -99,7 +99,7 @@ export class Trainer {
     }
 
     const { kernels: evalKernels } = await createKernels(c.kernel);
-    const fault = parseFaultSpec(process.env[FAULT_ENV]);
+    const fault = c.fault;
     const run = await TrainingRun.create(c, { X, Y, train, val }, {
       workers: c.workers,
       kernel: c.kernel,

@@ -1,5 +1,4 @@
 import { errors, INITIALIZERS, OPTIMIZERS, PREPROCESS_KINDS, validateSpec } from '@shardgrad/core';
-import { parseFaultSpec, FAULT_ENV } from '@shardgrad/worker';
 import type { TrainConfig } from '../api.js';
 
 const describe = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : String(v));
@@ -40,5 +39,4 @@ export function validateConfig(c: TrainConfig): void {
   if (out !== d.outputs) throw errors.badInput('--layers', `the output layer has ${out} units but the ${d.name} data has ${d.outputs} targets`);
   if (c.checkpointDir !== undefined && (typeof c.checkpointDir !== 'string' || c.checkpointDir === ''))
     throw errors.badInput('--checkpoint', 'must be a directory path');
-  parseFaultSpec(process.env[FAULT_ENV]);
 }
