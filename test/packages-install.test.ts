@@ -16,8 +16,9 @@ import { runnableExamples, workspaceScratch } from './fixtures/examples.js';
  */
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const PACKAGES = ['packages/core', 'packages/worker', 'packages/native', 'packages/coordinator', 'packages/shardgrad', 'apps/cli'];
-const LIBRARY = ['@shardgrad/core', '@shardgrad/worker', '@shardgrad/native', '@shardgrad/coordinator', 'shardgrad'];
+const PACKAGES = ['packages/core', 'packages/worker', 'packages/native', 'packages/mpi', 'packages/coordinator', 'packages/shardgrad', 'apps/cli'];
+const LIBRARY = ['@shardgrad/core', '@shardgrad/worker', '@shardgrad/native', '@shardgrad/mpi', '@shardgrad/coordinator', 'shardgrad'];
+const hasMpirun = spawnSync('mpirun', ['--version'], { encoding: 'utf8' }).status === 0;
 
 /** The environment of a user's shell: without the NODE_PATH that pnpm and vitest set for the workspace. */
 function userEnv(): NodeJS.ProcessEnv {
@@ -82,6 +83,7 @@ describe('each tarball', () => {
     expect(JSON.stringify(manifest.dependencies ?? {})).not.toContain('workspace:');
     if (p === 'packages/core') for (const b of ['simd', 'relaxed', 'simd-shared', 'relaxed-shared']) expect(listing).toContain(`package/dist/kernels/shardgrad-kernels-${b}.wasm`);
     if (p === 'packages/native') expect(listing).toEqual(expect.arrayContaining(['package/src/shardgrad_native.c', 'package/scripts/build-addon.mjs']));
+    if (p === 'packages/mpi') expect(listing).toEqual(expect.arrayContaining(['package/src/shardgrad_mpi.c', 'package/scripts/build-addon.mjs', 'package/scripts/netns-agent.sh']));
   });
 });
 
@@ -142,5 +144,14 @@ describe('the CLI installed globally from the tarballs', () => {
     expect(Buffer.from(a.buffer).equals(Buffer.from(b.buffer))).toBe(true);
     // the layout this is about: npm gave each global package its own piscina
     expect(copies).toEqual(['coordinator', 'worker']);
+  });
+
+  it.runIf(Boolean(process.env.CI) || hasMpirun)('mpirun -np 2 of the installed CLI (its MPI addon built at install with mpicc): the model of one process', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'shardgrad-global-mpi-'));
+    const args = (out: string) => ['train', '--data', 'xor', '--hidden', '8', '--epochs', '2', '--workers', '1', '--json', '--out', path.join(dir, out)];
+    ok(run('mpirun', ['--allow-run-as-root', '--oversubscribe', '-np', '2', bin(), ...args('ranks.sgm')], dir));
+    const local = runCli([...args('one.sgm'), '--distributed', 'none']);
+    expect(local.status, local.stderr).toBe(0);
+    expect(readFileSync(path.join(dir, 'ranks.sgm')).equals(readFileSync(path.join(dir, 'one.sgm')))).toBe(true);
   });
 });
