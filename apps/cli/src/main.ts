@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   quietUnlessRankZero(await launchedRank());
   let cli = yargs(keepStdinDash(hideBin(process.argv)))
     .scriptName('shardgrad')
-    .usage('$0 <command> [options]\n\nData-parallel training of multilayer perceptrons on the cores of one machine.')
+    .usage('$0 <command> [options]\n\nData-parallel training of multilayer perceptrons on the cores of one machine, or of several over MPI.')
     .strict()
     .demandCommand(1, 'name a command')
     .recommendCommands()
