@@ -63,6 +63,7 @@ export function importOnnx(bytes: Uint8Array, source = 'model.onnx'): ImportedMo
   try {
     model = onnx.ModelProto.decode(bytes);
   } catch (e) {
+    if (new TextDecoder().decode(bytes.subarray(0, 8)) === 'SHRDGRAD') throw bad('not an ONNX model: it is a shardgrad model file already');
     throw bad(`not an ONNX model (${(e as Error).message.replace(/\s+/g, ' ')})`);
   }
   // decoded messages have every repeated field, empty when absent
