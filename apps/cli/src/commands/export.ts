@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { checkWritable, writeFileAtomic, writeTarget } from '@shardgrad/coordinator';
 import { errors, skipsSuffix } from '@shardgrad/core';
-import { EXPORT_FORMATS, exportModel, type ExportFormat } from '@shardgrad/export';
+import type { ExportFormat } from '@shardgrad/export';
 import type { Argv } from 'yargs';
 import { print } from '../io/stdout.js';
 import { readModel } from '../io/model.js';
@@ -12,6 +12,8 @@ interface ExportFlags {
   format: ExportFormat;
   out?: string;
 }
+
+const EXPORT_FORMATS: readonly ExportFormat[] = ['onnx', 'tfjs', 'safetensors'];
 
 /** The file --out names for each format when it is not given; other files of the format go beside it. */
 const DEFAULT_OUT: Record<ExportFormat, string> = { onnx: 'model.onnx', tfjs: 'model.json', safetensors: 'model.safetensors' };
@@ -42,7 +44,7 @@ function once(flag: string, value: unknown): string {
  * missing folder), builds the files, then writes each atomically. If a later file cannot be
  * written, the ones this run already wrote are removed, so no export is left half done.
  */
-function runExport(f: ExportFlags): void {
+async function runExport(f: ExportFlags): Promise<void> {
   const modelPath = once('--model', f.model);
   const format = once('--format', f.format) as ExportFormat;
   const out = f.out === undefined ? DEFAULT_OUT[format] : once('--out', f.out);
@@ -50,6 +52,8 @@ function runExport(f: ExportFlags): void {
   const model = readModel(modelPath);
   // the data description (task, class names, columns) travels in the meta, for `shardgrad import`
   const meta = { ...model.meta, ...(model.data ? { dataDescription: model.data } : {}) };
+  // loaded here, not at start-up: the ONNX protobuf code would slow every other command by a quarter second
+  const { exportModel } = await import('@shardgrad/export');
   const files = exportModel({ spec: model.spec, params: model.tensors.get('params')!, preprocess: model.preprocess, meta }, format);
   // the first file is the one --out names; the others (weights.bin) go beside it under their own names
   const targets = files.map((file, i) => (i === 0 ? out : path.join(path.dirname(out), file.name)));

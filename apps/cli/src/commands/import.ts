@@ -1,6 +1,5 @@
 import { checkWritable, readFileOrFail, writeFileAtomic, writeTarget } from '@shardgrad/coordinator';
 import { decodeModelFile, encodeModelFile, errors, skipsSuffix, type DataDescription } from '@shardgrad/core';
-import { importOnnx } from '@shardgrad/export';
 import type { Argv } from 'yargs';
 import { print } from '../io/stdout.js';
 
@@ -32,12 +31,13 @@ function once(flag: string, value: unknown): string {
  * an MLP shardgrad can run) and writes the .sgm atomically. The file is decoded again before it is
  * written, so what lands on disk is a model every shardgrad command reads.
  */
-function runImport(f: ImportFlags): void {
+async function runImport(f: ImportFlags): Promise<void> {
   const modelPath = once('--model', f.model);
   const out = once('--out', f.out);
   checkWritable('--out', out);
   const bytes = readFileOrFail(modelPath);
   if (writeTarget(out, '--out') === writeTarget(modelPath, '--model')) throw errors.badInput('--out', `${out} is the --model file; write the shardgrad model elsewhere`);
+  const { importOnnx } = await import('@shardgrad/export'); // loaded here, not at start-up (see export.ts)
   const m = importOnnx(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), modelPath);
   // a shardgrad export carries the model's data description (task, class names) in its meta
   const { dataDescription: data, ...meta } = m.meta as Record<string, unknown> & { dataDescription?: DataDescription };
