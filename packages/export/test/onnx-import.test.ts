@@ -107,6 +107,34 @@ describe('importOnnx: an ONNX MLP written by hand', () => {
     const theirs = await onnxruntimeOutputs(bytes, X, ROWS, 3, 'x', 'probs');
     expect(maxAbsDiff(shardgradOutputs(m, X, ROWS), theirs)).toBeLessThanOrEqual(1e-5);
   });
+  it('reads weights from Constant nodes and an opset-11 Softmax (default axis 1), a Sub-only scaling and a bias-free MatMul', async () => {
+    const rng = new Rng(21);
+    const [W1, W2, b2, shift] = [values(3 * 4, rng), values(4 * 3, rng), values(3, rng), values(3, rng)];
+    const constant = (name: string, dims: number[], data: number[]) =>
+      node('Constant', [], name, [{ name: 'value', type: onnx.AttributeProto.AttributeType.TENSOR, t: floats('', dims, data) }]);
+    const bytes = modelBytes(
+      [
+        constant('shift', [1, 3], shift),
+        constant('W1', [3, 4], W1),
+        node('Sub', ['x', 'shift'], 'c'),
+        node('MatMul', ['c', 'W1'], 'v1'),
+        node('Relu', ['v1'], 'h1'),
+        node('Gemm', ['h1', 'W2', 'b2'], 'v2'),
+        node('Softmax', ['v2'], 'probs'),
+      ],
+      [floats('W2', [4, 3], W2), floats('b2', [3], b2)],
+      3,
+      3,
+      11,
+    );
+    const m = importOnnx(bytes, 'c.onnx');
+    expect(m.spec).toEqual(mlpSpec([3, 4, 3], 'relu', 'softmax', 'ce'));
+    expect(m.preprocess).toEqual({ kind: 'standardize', mean: shift, std: [1, 1, 1] });
+    expect(Array.from(m.params)).toEqual([...W1, 0, 0, 0, 0, ...W2, ...b2]); // the MatMul layer has no bias: b⁰ = 0
+    const X = randomInputs(ROWS, 3, 22);
+    const theirs = await onnxruntimeOutputs(bytes, X, ROWS, 3, 'x', 'probs');
+    expect(maxAbsDiff(shardgradOutputs(m, X, ROWS), theirs)).toBeLessThanOrEqual(1e-5);
+  });
 });
 
 describe('importOnnx refuses what is not a shardgrad MLP, in one line naming the file and the node', () => {
