@@ -332,13 +332,12 @@ function preprocessOf(raw: Raw | undefined, n0: number, recorded: { preprocess?:
   return { kind: 'standardize', mean: shift, std: scale };
 }
 
+/** shiftAndScale of a preprocessing read from metadata, if its vectors are lists of finite numbers. */
 function shiftAndScaleOrUndefined(p: Preprocess): { shift: number[]; scale: number[] } | undefined {
-  try {
-    const s = shiftAndScale(p);
-    return s && Array.isArray(s.shift) && Array.isArray(s.scale) ? s : undefined;
-  } catch {
-    return undefined;
-  }
+  const vectors = p.kind === 'standardize' ? [p.mean, p.std] : p.kind === 'minmax' ? [p.min, p.max] : [];
+  const numbers = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x));
+  if (vectors.length !== 2 || !vectors.every(numbers) || vectors[0].length !== vectors[1].length) return undefined;
+  return shiftAndScale(p);
 }
 
 function metaOf(model: OnnxTypes.ModelProto, source: string): Record<string, unknown> {
