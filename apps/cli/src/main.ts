@@ -8,7 +8,9 @@ import { hideBin } from 'yargs/helpers';
 import { registerBench } from './commands/bench.js';
 import { registerEval } from './commands/eval.js';
 import { registerExplain } from './commands/explain.js';
+import { registerExport } from './commands/export.js';
 import { registerGradcheck } from './commands/gradcheck.js';
+import { registerImport } from './commands/import.js';
 import { registerPredict } from './commands/predict.js';
 import { registerTrain } from './commands/train.js';
 import { launchedRank } from './run/distributed.js';
@@ -103,6 +105,8 @@ async function main(): Promise<void> {
   cli = registerBench(cli);
   cli = registerExplain(cli);
   cli = registerGradcheck(cli);
+  cli = registerExport(cli);
+  cli = registerImport(cli);
   await cli.parseAsync();
 }
 

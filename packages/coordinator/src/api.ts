@@ -64,6 +64,8 @@ export interface TrainConfig extends RunSettings {
   readonly checkpointEvery?: number;
   /** a checkpoint file to continue from */
   readonly resumeFrom?: string;
+  /** fine-tune a trained model: θ starts from its params and its preprocessing is used as is (spec must be the model's) */
+  readonly from?: { readonly params: Float32Array; readonly preprocess: Preprocess };
   readonly kernel: KernelChoice;
   /**
    * One process of several (MPI ranks, launched by mpirun; MPI already initialized in this

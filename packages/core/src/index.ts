@@ -22,4 +22,5 @@ export * from './metrics/metrics.js';
 export * from './io/model-file.js';
 export * from './explain/gradcheck.js';
 export * from './explain/trace.js';
+export * from './explain/model-net.js';
 export * from './train/trainer-local.js';

@@ -5,13 +5,14 @@ import { print } from '../io/stdout.js';
 import { readFileOrFail } from '@shardgrad/coordinator';
 import { nonNegativeInt, numberOption, positiveInt } from '../flags/numbers.js';
 import { explainBatch, formatBatchTrace } from './explain-batch.js';
+import { explainModel, MODEL_ONLY } from './explain-model.js';
 
 const f = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(4));
 const vec = (a: number[]) => `(${a.map(f).join(', ')})`;
 const mat = (m: number[][], indent: string) => m.map((row) => `${indent}[${row.map(f).join(', ')}]`).join('\n');
 
 /** The trace as the lecture's appendix prints it: forward, loss, chain-rule factors, gradients, update. */
-export function formatTrace(t: ExplainTrace): string {
+export function formatTrace(t: ExplainTrace, options: { forwardOnly?: boolean } = {}): string {
   const { spec } = t.net;
   const L = spec.sizes.length - 1;
   const out: string[] = [];
@@ -19,7 +20,7 @@ export function formatTrace(t: ExplainTrace): string {
   const skips = spec.skips ?? [];
   const withSkips = skips.length > 0 ? ` with connections that skip layers: ${skips.map(([k, l]) => `${k}>${l}`).join(', ')}` : '';
   out.push(`Network ${spec.sizes.join('-')}${withSkips}: ${hidden}output activation ${spec.activations[L - 1]}, loss ${spec.loss}, η = ${t.net.lr}`);
-  out.push(`Input x = y⁰ = ${vec(t.net.input)}, target y = ${vec(t.net.target)}`);
+  out.push(options.forwardOnly ? `Input x = y⁰ = ${vec(t.net.input)}` : `Input x = y⁰ = ${vec(t.net.input)}, target y = ${vec(t.net.target)}`);
   if (skips.length > 0) {
     out.push('', 'Forward: v^l = Σ_k y^k·W^{k→l} + b^l over every lower layer k connected to l, y^l = g(v^l)');
     out.push('  (Rumelhart, Hinton & Williams 1986: connections can skip intermediate layers)');
@@ -28,6 +29,7 @@ export function formatTrace(t: ExplainTrace): string {
     out.push(`  layer ${i + 1} (${spec.activations[i]}): v = ${vec(l.v)}`);
     out.push(`  ${' '.repeat(String(i + 1).length + 8 + spec.activations[i].length)}   y = ${vec(l.y)}`);
   });
+  if (options.forwardOnly) return out.join('\n');
   out.push('', spec.loss === 'mse' ? `Loss L = (1/N)·Σ(y − ŷ)² = ${f(t.loss)}` : `Loss L = −Σ y·log ŷ = ${f(t.loss)}`);
   out.push('', 'Backward: ∂L/∂W = ∂L/∂y · ∂y/∂v · ∂v/∂W (chain rule)');
   if (skips.length > 0) out.push('  a layer k that feeds several layers l sums their paths: ∂L/∂y^k = Σ_l ∂L/∂v^l·(W^{k→l})ᵀ');
@@ -66,14 +68,26 @@ export function registerExplain(y: Argv): Argv {
         .option('workers', numberOption('with --batch: workers (one shard each)', 2))
         .option('seed', numberOption('with --batch: seed of the weights and samples', 1))
         .option('skip', { type: 'string', describe: 'with --batch: "all" adds the connection 0>2 that skips the hidden layer' })
+        .option('model', { type: 'string', describe: 'a model file (trained, or from shardgrad import): its layers and parameters, for --input' })
+        .option('input', { type: 'string', describe: 'with --model: one row of raw features, comma separated (scaled by the model\'s preprocessing)' })
+        .option('target', { type: 'string', describe: 'with --model: the class (name or index) or the regression targets; without it only the forward pass' })
+        .option('lr', numberOption('with --model and --target: η of the update step shown [default: 0.1]'))
         .conflicts('batch', 'net')
+        .conflicts('model', ['net', 'batch'])
         .example('$0 explain', "the lecture's Example 1: one sigmoid unit, x = (0.1, 0.5), target 1")
         .example('$0 explain --net net.json --json', 'a 2-2-2 network from a file, as JSON')
         .example('$0 explain --net xor211.json', 'a network with connections that skip layers ("skips": {"0>2": [[…], […]]} in the file)')
         .example('$0 explain --batch', 'a batch of 4 samples over 2 workers: the weighted average of shard gradients is the batch gradient')
         .example('$0 explain --batch --samples 5 --workers 2', 'uneven shards of 3 and 2 samples')
-        .example('$0 explain --batch --skip all', 'the same with the input also wired straight to the output'),
+        .example('$0 explain --batch --skip all', 'the same with the input also wired straight to the output')
+        .example('$0 explain --model iris.sgm --input 5.1,3.5,1.4,0.2 --target setosa', 'one row through a trained or imported model'),
     (argv) => {
+      if (argv.model !== undefined) {
+        const { model, input, target, lr, json } = argv as unknown as Record<string, unknown>;
+        print(explainModel({ model, input, target, lr, json: json === true }) + '\n');
+        return;
+      }
+      for (const [key, flag] of MODEL_ONLY) if ((argv as Record<string, unknown>)[key] !== undefined) throw errors.badInput(flag, 'only with --model');
       if (argv.skip !== undefined) {
         if (!argv.batch) throw errors.badInput('--skip', 'only with --batch (a --net file lists its own "skips")');
         if (Array.isArray(argv.skip) || String(argv.skip).trim() !== 'all') throw errors.badInput('--skip', `the one value is "all", got "${String(argv.skip)}"`);

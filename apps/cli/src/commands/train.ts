@@ -23,6 +23,7 @@ import { FAULT_ENV, parseFaultSpec } from '@shardgrad/worker';
 import type { Argv } from 'yargs';
 import { print } from '../io/stdout.js';
 import { architectureOptions, specFromFlags, type ArchitectureFlags } from '../flags/architecture.js';
+import { dataHintOf, fineTuneModelFromFlags, fineTuneNote, fineTuneSpec, type FineTuneModel } from '../flags/from-model.js';
 import { dataOptions, dataSourceFromFlags, loadData, testSplitFromFlags, type CsvFlags } from '../flags/data.js';
 import { fraction, nonNegativeInt, numberOption, positive, positiveInt, schedule, workerCount } from '../flags/numbers.js';
 import { onStopSignals } from '../run/signals.js';
@@ -48,6 +49,7 @@ interface TrainFlags extends ArchitectureFlags, CsvFlags {
   checkpoint?: string;
   checkpointEvery?: unknown;
   resume?: string;
+  from?: string;
   json: boolean;
   plot?: string;
   init?: Initializer;
@@ -83,9 +85,10 @@ export function registerTrain(y: Argv): Argv {
         .option('checkpoint', { type: 'string', describe: `folder for checkpoints (${DEFAULT_CHECKPOINT_NAME}, written at each epoch end and on SIGINT/SIGTERM)` })
         .option('checkpoint-every', numberOption('also checkpoint every N steps (needs --checkpoint)'))
         .option('resume', { type: 'string', describe: `continue from a checkpoint file, or with no value from --checkpoint DIR/${DEFAULT_CHECKPOINT_NAME}` })
+        .option('from', { type: 'string', describe: 'fine-tune a model file: network, parameters and input scaling from it, optimizer state at zero (not with --layers/--hidden/--activation/--output/--loss/--skip/--connect/--init/--preprocess/--resume)' })
         .option('json', { type: 'boolean', default: false, describe: 'one JSON object per line (type, epoch, step, loss, accuracy, samplesPerSec, elapsed) instead of the progress bar' })
         .option('plot', { type: 'string', describe: 'write the loss and accuracy curves as an SVG file' })
-        .option('init', { choices: INITIALIZERS, default: 'glorot' as Initializer, describe: 'weight initializer' })
+        .option('init', { choices: INITIALIZERS, defaultDescription: 'glorot', describe: 'weight initializer' }) // no yargs default: --from must see whether it was given
         .option('preprocess', { choices: PREPROCESS_KINDS, describe: 'input scaling fitted on the training rows [default: none for mnist/idx, standardize otherwise]' })
         .option('kernel', { choices: KERNEL_CHOICES, default: 'auto' as KernelChoice, describe: 'matrix kernels: auto = native (AVX-512/AVX2, built at install) where available, else wasm' })
         .option('distributed', {
@@ -103,7 +106,8 @@ export function registerTrain(y: Argv): Argv {
         .example('$0 train --workers 2 --checkpoint ckpt --plot curves.svg', 'checkpoint every epoch; Ctrl-C stops cleanly; curves as SVG')
         .example('$0 train --checkpoint ckpt --resume', 'continue an interrupted run: same final weights as an uninterrupted one')
         .example('$0 train --data csv:iris.csv --hidden 16 --optimizer adam --lr 0.01 --json', 'a CSV file, JSON lines for scripts')
-        .example('mpirun -np 2 $0 train --workers 1 --checkpoint ckpt', 'two processes (or machines) over MPI: the same weights as one process'),
+        .example('mpirun -np 2 $0 train --workers 1 --checkpoint ckpt', 'two processes (or machines) over MPI: the same weights as one process')
+        .example('$0 train --from imported.sgm --data csv:new.csv --lr 0.01 --epochs 2', 'fine-tune a model (e.g. from shardgrad import) on new data'),
     (argv) => train(argv as unknown as TrainFlags),
   );
 }
@@ -173,13 +177,13 @@ function checkOutputs(f: TrainFlags): void {
 }
 
 /** The TrainConfig for the loaded data; the network flags are checked against its sizes here. */
-function configFor(f: TrainFlags, s: ReturnType<typeof settingsFromFlags>, data: Dataset, source: DataSource, dist?: Distributed): TrainConfig {
+function configFor(f: TrainFlags, s: ReturnType<typeof settingsFromFlags>, data: Dataset, source: DataSource, dist?: Distributed, from?: FineTuneModel): TrainConfig {
   const nTrain = data.trainRows.length - Math.round(data.trainRows.length * s.valSplit);
   // MNIST and IDX pixels are already in [0, 1]; other data is standardized unless told otherwise
   const scaled = source.kind === 'mnist' || source.kind === 'idx';
   return {
     data,
-    spec: specFromFlags(f, DEFAULT_HIDDEN, data),
+    spec: from ? fineTuneSpec(from, data) : specFromFlags(f, DEFAULT_HIDDEN, data),
     optimizer: optimizerConfig(f.optimizer),
     lr: s.lr,
     schedule: schedule('--lr-schedule', f.lrSchedule, s.epochs * Math.ceil(Math.max(nTrain, 1) / s.batch)),
@@ -195,6 +199,7 @@ function configFor(f: TrainFlags, s: ReturnType<typeof settingsFromFlags>, data:
     ...(f.checkpoint !== undefined ? { checkpointDir: f.checkpoint } : {}),
     ...(s.checkpointEvery !== undefined ? { checkpointEvery: s.checkpointEvery } : {}),
     ...(s.resumeFrom !== undefined ? { resumeFrom: s.resumeFrom } : {}),
+    ...(from ? { preprocess: from.preprocess.kind, from: { params: from.params, preprocess: from.preprocess } } : {}), // fine-tuning: the model's scaling
     kernel: f.kernel,
     ...(dist ? { distributed: { rank: dist.rank, size: dist.size, exchange: f.exchange === 'auto' ? (dist.size <= 2 ? 'gather' : 'slices') : f.exchange } } : {}),
     ...(s.fault ? { fault: s.fault } : {}),
@@ -254,14 +259,16 @@ async function train(f: TrainFlags): Promise<void> {
 
 async function trainIn(f: TrainFlags, dist: Distributed | undefined): Promise<void> {
   const settings = settingsFromFlags(f, dist);
-  const source = dataSourceFromFlags(f.data, f);
+  const from = fineTuneModelFromFlags(f);
+  const source = dataSourceFromFlags(f.data, f, dataHintOf(from));
   const data = loadData(source, settings.seed, settings.limit, settings.testSplit);
-  const config = configFor(f, settings, data, source, dist);
+  const config = configFor(f, settings, data, source, dist, from);
   const writer = !dist || dist.rank === 0;
   const trainer = new Trainer(config);
   const say = (line: string) => process.stderr.write(`shardgrad: ${line}\n`);
   const resumed = config.resumeFrom !== undefined ? resumeNotes(config.resumeFrom, config) : [];
   resumed.forEach(say);
+  if (from) say(fineTuneNote(from));
   if (config.checkpointDir !== undefined && writer) makeCheckpointFolder(config.checkpointDir);
 
   const nTrain = data.trainRows.length - Math.round(data.trainRows.length * config.valSplit);
@@ -321,6 +328,7 @@ async function trainIn(f: TrainFlags, dist: Distributed | undefined): Promise<vo
         seed: config.seed,
         valSplit: config.valSplit,
         testSplit: settings.testSplit ?? null,
+        ...(from ? { fineTunedFrom: from.path } : {}),
         ...(result.stoppedBy ? { stoppedBy: result.stoppedBy } : {}),
       },
       describeData(data),

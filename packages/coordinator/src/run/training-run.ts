@@ -56,6 +56,8 @@ export interface RunOptions {
   readonly maxBatch?: number;
   /** continue from a checkpoint's θ, optimizer state and loop position */
   readonly resume?: { readonly params: Float32Array; readonly optState: Float32Array; readonly state: LoopState };
+  /** start θ from these parameters (a trained model: fine-tuning) instead of the initializer; the optimizer state starts at zero */
+  readonly initialParams?: Float32Array;
   readonly fault?: FaultSpec;
   /** one process of several (MPI ranks): this rank runs `workers` threads (at least 1) over its shards */
   readonly ranks?: RankShape;
@@ -149,6 +151,8 @@ export class TrainingRun {
     if (r) {
       views.params.set(r.params);
       views.optState.set(r.optState);
+    } else if (options.initialParams) {
+      views.params.set(options.initialParams);
     } else {
       initParams(views.params, specLayout(settings.spec), settings.init, deriveSeed(settings.seed, SEED_STREAM.init));
     }

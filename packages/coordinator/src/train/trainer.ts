@@ -84,7 +84,7 @@ export class Trainer {
     const { train, val } = this.split;
     const P = specLayout(c.spec).total;
     const restored = c.resumeFrom ? readCheckpoint(c.resumeFrom, c, c.spec, stateSlots(c.optimizer.kind) * P) : undefined;
-    const preprocess = restored?.preprocess ?? fitOnRows(c.preprocess, c.data.X, train, c.data.inputs);
+    const preprocess = restored?.preprocess ?? c.from?.preprocess ?? fitOnRows(c.preprocess, c.data.X, train, c.data.inputs);
     const X = toShared(scaledInputs(preprocess, c.data.X, c.data.inputs)); // (N, D), shared by every worker
     const Y = toShared(c.data.Y); // (N, C)
 
@@ -106,6 +106,7 @@ export class Trainer {
       engine: nodeEngine(c.workers),
       evalKernels,
       ...(restored ? { resume: { params: restored.params, optState: restored.optState, state: restored.state } } : {}),
+      ...(c.from ? { initialParams: c.from.params } : {}),
       ...(fault ? { fault } : {}),
       ...(c.distributed ? { ranks: c.distributed } : {}),
     });

@@ -1,4 +1,4 @@
-import { errors, INITIALIZERS, OPTIMIZERS, PREPROCESS_KINDS, validateSpec } from '@shardgrad/core';
+import { errors, INITIALIZERS, OPTIMIZERS, PREPROCESS_KINDS, specLayout, validateSpec } from '@shardgrad/core';
 import type { TrainConfig } from '../api.js';
 
 const describe = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : String(v));
@@ -39,4 +39,10 @@ export function validateConfig(c: TrainConfig): void {
   if (out !== d.outputs) throw errors.badInput('--layers', `the output layer has ${out} units but the ${d.name} data has ${d.outputs} targets`);
   if (c.checkpointDir !== undefined && (typeof c.checkpointDir !== 'string' || c.checkpointDir === ''))
     throw errors.badInput('--checkpoint', 'must be a directory path');
+  if (c.from !== undefined) {
+    if (c.resumeFrom !== undefined) throw errors.badInput('--from', 'cannot be combined with --resume (a checkpoint already holds θ and the input scaling)');
+    const P = specLayout(c.spec).total;
+    if (!(c.from.params instanceof Float32Array) || c.from.params.length !== P) throw errors.badInput('--from', `the model holds ${c.from.params?.length} parameters, the ${c.spec.sizes.join('-')} network has ${P}`);
+    if (c.from.preprocess?.kind !== c.preprocess) throw errors.badInput('--from', `the model's preprocessing is ${c.from.preprocess?.kind}, this run has --preprocess ${c.preprocess}`);
+  }
 }
