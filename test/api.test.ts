@@ -3,6 +3,7 @@ import path from 'node:path';
 import { loadDataset, nodeEngine, readModelFile, TrainingRun } from '@shardgrad/coordinator';
 import { argmax, mlpSpec, optimizerConfig, referenceKernels, specLayout } from '@shardgrad/core';
 import { loadModel, Model, ShardgradError, train, Trainer, type StepEvent, type TrainOptions } from 'shardgrad';
+import ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { runCli, tempDir } from './cli-helpers.js';
 
@@ -248,5 +249,28 @@ describe('TrainingRun checks the rows it is given (what used to end in "the loss
     await expect(TrainingRun.create(settings, rows, { workers: 0, kernel: 'reference', engine: nodeEngine(0), evalKernels: referenceKernels })).rejects.toThrow(
       expect.objectContaining({ message, exitCode: 2 }),
     );
+  });
+});
+
+describe('model.export: the exported files run in their own runtime', () => {
+  it("'onnx': onnxruntime-node gives model.predict's outputs within 1e-5 on 200 inputs; 'safetensors' and 'tfjs' are written", async () => {
+    const dir = tempDir('api-export');
+    const x = Array.from({ length: 200 }, (_, i) => [Math.sin(i) * 2, Math.cos(i * 0.7) * 3, ((i * 13) % 17) / 4]);
+    const y = x.map(([a, b, c]) => (a + b * c > 0 ? 1 : 0));
+    const model = await train({ x, y, hidden: [8, 6], epochs: 4, batch: 20, workers: 0, seed: 2 });
+    const [file] = await model.export('onnx', path.join(dir, 'm.onnx'));
+    const session = await ort.InferenceSession.create(file);
+    const flat = Float32Array.from(x.flat());
+    const got = (await session.run({ input: new ort.Tensor('float32', flat, [x.length, 3]) })).output.data as Float32Array;
+    const want = model.predict(x); // (200, 2) class probabilities
+    expect(got.length).toBe(want.length);
+    expect(want.length).toBe(400);
+    let worst = 0;
+    for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(want[i] - got[i]));
+    expect(worst).toBeLessThanOrEqual(1e-5);
+    const st = await model.export('safetensors', path.join(dir, 'm.safetensors'));
+    expect(st).toEqual([path.join(dir, 'm.safetensors')]);
+    const tfjs = await model.export('tfjs', path.join(dir, 'web'));
+    expect(tfjs.map((f) => path.basename(f)).sort()).toEqual(['model.json', 'weights.bin']);
   });
 });

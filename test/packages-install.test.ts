@@ -16,8 +16,8 @@ import { runnableExamples, workspaceScratch } from './fixtures/examples.js';
  */
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const PACKAGES = ['packages/core', 'packages/worker', 'packages/native', 'packages/mpi', 'packages/coordinator', 'packages/shardgrad', 'apps/cli'];
-const LIBRARY = ['@shardgrad/core', '@shardgrad/worker', '@shardgrad/native', '@shardgrad/mpi', '@shardgrad/coordinator', 'shardgrad'];
+const PACKAGES = ['packages/core', 'packages/worker', 'packages/native', 'packages/mpi', 'packages/coordinator', 'packages/export', 'packages/shardgrad', 'apps/cli'];
+const LIBRARY = ['@shardgrad/core', '@shardgrad/worker', '@shardgrad/native', '@shardgrad/mpi', '@shardgrad/coordinator', '@shardgrad/export', 'shardgrad'];
 const hasMpirun = spawnSync('mpirun', ['--version'], { encoding: 'utf8' }).status === 0;
 
 /** The environment of a user's shell: without the NODE_PATH that pnpm and vitest set for the workspace. */

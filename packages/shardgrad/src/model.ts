@@ -18,7 +18,7 @@ import {
 } from '@shardgrad/core';
 import { inputMatrix, targetMatrix, type Inputs, type Targets, type Task } from './data.js';
 
-/** The formats `model.export` writes (through the optional package @shardgrad/export). */
+/** The formats `model.export` writes (through @shardgrad/export, loaded when first used). */
 export type ExportFormat = 'onnx' | 'tfjs' | 'safetensors';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['onnx', 'tfjs', 'safetensors'];
 
@@ -172,7 +172,7 @@ export class Model {
   }
 
   /**
-   * Writes the model in another format through the optional package @shardgrad/export: one file at
+   * Writes the model in another format through @shardgrad/export (loaded when first used): one file at
    * `outPath`, or for formats of several files (tfjs) the folder `outPath` holding them. Resolves
    * with the paths written.
    */
@@ -200,7 +200,7 @@ interface Exporter {
   importOnnx(bytes: Uint8Array, source?: string): { spec: MLPSpec; params: Float32Array; preprocess: Preprocess; meta: Record<string, unknown> };
 }
 
-/** A specifier the type checker leaves alone: the package is optional. */
+/** A specifier the type checker leaves alone: loaded when first used (its ONNX code takes a while to load). */
 const EXPORT_PACKAGE: string = '@shardgrad/export';
 
 async function loadExporter(): Promise<Exporter> {
