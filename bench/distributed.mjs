@@ -12,7 +12,8 @@
 // buffer, worker 0 of the rank), then, in the same run, a plain MPI_Allreduce of a float32 buffer of
 // the same size (the bound: bytes per step ÷ the allreduce's bandwidth = its time), and the same
 // Allgatherv alone after a barrier. A step's exchange time is the smaller of the two ranks' (the
-// rank that arrives last waits for nobody: its time is the transfer). Medians with min–max.
+// rank that arrives last waits for nobody: its time is the transfer; with slices the gathering of θ
+// and the agreement on the step's outcome are added the same way). Medians with min–max.
 // Writes bench/results/distributed-<time>.json.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -52,33 +53,31 @@ async function child(a) {
     return { samplesPerSec: row.samplesPerSec, stepMs: row.stepMs.median, kernel: row.kernel };
   }
   const { loadMpi } = await import('../packages/mpi/dist/index.js');
+  process.env.OMPI_MCA_mpi_yield_when_idle ??= '1'; // as shardgrad train sets it
   const loaded = loadMpi();
   if (!loaded.ok) throw new Error(loaded.reason);
   const { mpi } = loaded;
   const { rank, size } = await mpi.init();
   const [row] = await coord.benchmarkWorkers({ ...common, workerCounts: [1], ranks: { size, rank, exchange: a.exchange } });
-  // the same bytes through a plain allreduce, and the exchange's Allgatherv alone, in this run
-  // the bound: a plain allreduce of the bytes a rank receives in a step (gather: all blocks; slices: the chunks for its slice, then θ's other slices)
+  // bytes per step: what a rank receives from the others (gather: their blocks; slices: their chunks
+  // for its slice, then their slices of θ); the bound: a plain allreduce of that many bytes
   const { own } = row.exchangeBytes;
   const P = row.exchangeBytes.params;
-  const mine = a.exchange === 'slices' ? row.exchangeBytes.total + Math.ceil((P * 4 * (size - 1)) / size) : row.exchangeBytes.total;
+  const received = row.exchangeBytes.total - own;
+  const mine = a.exchange === 'slices' ? received + Math.ceil((P * 4 * (size - 1)) / size) : received;
   // (the ranks' slices differ by a cache line: every rank reduces the largest count)
   const most = Int32Array.of(mine);
   mpi.allreduceSync(most, 'max');
   const total = most[0];
   const buf = new Float32Array(Math.ceil(total / 4)).fill(1);
-  const bytes = new Uint8Array(buf.buffer);
-  const counts = Array.from({ length: size }, () => 0);
-  const displs = Array.from({ length: size }, () => 0);
-  // the blocks of the exchange: rank r's block, in rank order (sizes from every rank's `own`)
-  // (the exchange alone, gather only: the same Allgatherv after a barrier)
+  // the first collective of the exchange alone, after a barrier (gather: the Allgatherv of every
+  // rank's block; slices: an Allgatherv of chunks of the same sizes)
   const owns = new Int32Array(size);
   owns[rank] = own;
   mpi.allreduceSync(owns, 'sum');
-  for (let r = 0, at = 0; r < size; at += owns[r], r++) {
-    counts[r] = owns[r];
-    displs[r] = at;
-  }
+  const counts = Array.from(owns);
+  const displs = counts.map((_, r) => counts.slice(0, r).reduce((x, y) => x + y, 0));
+  const bytes = new Uint8Array(counts.reduce((x, y) => x + y, 0));
   const time = (f) => {
     const ms = [];
     for (let i = 0; i < 33; i++) {
@@ -91,7 +90,7 @@ async function child(a) {
   };
   const allreduceMs = time(() => mpi.allreduceSync(buf, 'sum'));
   const allgathervMs = time(() => mpi.allgathervSync(bytes, counts, displs));
-  const out = { rank, size, samplesPerSec: row.samplesPerSec, stepMs: row.stepMs.median, exchangeMs: row.exchangeMs, total, own, allreduceMs, allgathervMs, kernel: row.kernel };
+  const out = { rank, size, samplesPerSec: row.samplesPerSec, stepMs: row.stepMs.median, exchangeMs: row.exchangeMs, slicesRestMs: row.slicesRestMs, total, own, allreduceMs, allgathervMs, kernel: row.kernel };
   writeFileSync(path.join(a.out, `rank-${rank}.json`), JSON.stringify(out));
   await mpi.finalize();
   return out;
@@ -131,10 +130,11 @@ function ranks(transport, exchange) {
     // mpirun inside the first "host"; the agent starts the daemon of the second in its namespace
     const h = [`${NETNS.prefix}-h1`, `${NETNS.prefix}-h2`];
     const net = `${NETNS.subnet}.0/24`;
-    spawn('ip', ['netns', 'exec', h[0], 'mpirun', '--allow-run-as-root', '-np', '2', '--host', h.join(','), '--mca', 'plm_rsh_agent', netnsAgent, '--mca', 'btl', 'tcp,self', '--mca', 'btl_tcp_if_include', net, '--mca', 'oob_tcp_if_include', net, process.execPath, ...me]);
+    spawn('ip', ['netns', 'exec', h[0], 'mpirun', '--allow-run-as-root', '-np', '2', '--host', h.join(','), '--mca', 'rtc', '^hwloc', '--mca', 'plm_rsh_agent', netnsAgent, '--mca', 'btl', 'tcp,self', '--mca', 'btl_tcp_if_include', net, '--mca', 'oob_tcp_if_include', net, process.execPath, ...me]);
   }
   const rs = [0, 1].map((r) => JSON.parse(readFileSync(path.join(dir, `rank-${r}.json`), 'utf8')));
-  const perStep = rs[0].exchangeMs.map((x, t) => Math.min(x, rs[1].exchangeMs[t]));
+  // each collective's time on the rank that reached it last (the other waited for it), summed per step
+  const perStep = rs[0].exchangeMs.map((x, t) => Math.min(x, rs[1].exchangeMs[t]) + Math.min(rs[0].slicesRestMs[t], rs[1].slicesRestMs[t]));
   const bound = stats(rs[0].allreduceMs).median;
   const ex = stats(perStep).median;
   return {
@@ -143,7 +143,6 @@ function ranks(transport, exchange) {
     samplesPerSec: rs[0].samplesPerSec,
     stepMs: rs[0].stepMs,
     exchangeBytes: rs[0].total,
-    receivedBytes: rs[0].total - rs[0].own,
     exchangeMs: ex,
     allreduceMs: bound,
     allgathervAloneMs: stats(rs[0].allgathervMs).median,
@@ -176,8 +175,7 @@ const summary = {
         allreduceMs: stats(table[t].map((x) => x.allreduceMs)),
         allgathervAloneMs: stats(table[t].map((x) => x.allgathervAloneMs)),
         boundRatio: stats(table[t].map((x) => x.boundRatio)),
-        exchangeBytes: table[t][0].exchangeBytes,
-        receivedBytes: table[t][0].receivedBytes,
+        bytesPerStep: table[t][0].exchangeBytes,
       },
     ]),
   ),
@@ -204,7 +202,7 @@ console.log(`local 1 × 2 workers: ${Math.round(summary.local.samplesPerSec.medi
 for (const t of transports) {
   const s = summary[t];
   console.log(
-    `${t}: 2 ranks × 1 worker ${Math.round(s.samplesPerSec.median)} samples/s = ${f(s.vsLocal)}× local; exchange ${f(s.exchangeMs, 3)} ms for ${(s.exchangeBytes / 1e6).toFixed(2)} MB; ` +
+    `${t}: 2 ranks × 1 worker ${Math.round(s.samplesPerSec.median)} samples/s = ${f(s.vsLocal)}× local; exchange ${f(s.exchangeMs, 3)} ms for ${(s.bytesPerStep / 1e6).toFixed(2)} MB received; ` +
       `allreduce of the same size ${f(s.allreduceMs, 3)} ms → ${f(s.boundRatio)}× the bound; Allgatherv alone ${f(s.allgathervAloneMs, 3)} ms`,
   );
 }

@@ -28,6 +28,13 @@ const hasNetns = isRoot && spawnSync('ip', ['netns', 'list'], { encoding: 'utf8'
  */
 const KILL_AFTER = ['--mca', 'odls_base_sigkill_timeout', '5'];
 
+/**
+ * OpenMPI 4.1.4's daemon (orted) crashed in 4 of 20 launches into a network namespace, in
+ * hwloc_shmem_topology_write (its rtc hwloc component maps the topology into a "hole" of the
+ * address space); without that component, 0 of 40. docs/distributed.md.
+ */
+const NO_TOPO_SHARE = ['--mca', 'rtc', '^hwloc'];
+
 interface Ran {
   status: number | null;
   stdout: string;
@@ -236,7 +243,7 @@ describe.runIf(runMpi && (Boolean(process.env.CI) || hasNetns))('two hosts: netw
       const want = single([...args, '--workers', '4', '--out', path.join(dir, 'one.sgm')]);
       const r = await mpirun(2, [...args, '--workers', '2', '--out', path.join(dir, 'hosts.sgm')], {
         prefix: ['ip', 'netns', 'exec', 'sgt-h1'],
-        mca: ['--host', 'sgt-h1,sgt-h2', '--mca', 'plm_rsh_agent', AGENT, '--mca', 'btl', 'tcp,self', '--mca', 'btl_tcp_if_include', '10.213.9.0/24', '--mca', 'oob_tcp_if_include', '10.213.9.0/24'],
+        mca: ['--host', 'sgt-h1,sgt-h2', ...NO_TOPO_SHARE, '--mca', 'plm_rsh_agent', AGENT, '--mca', 'btl', 'tcp,self', '--mca', 'btl_tcp_if_include', '10.213.9.0/24', '--mca', 'oob_tcp_if_include', '10.213.9.0/24'],
       });
       expect(r.status, r.stderr).toBe(0);
       expect(jsonLines(r.stdout).filter((o) => o.type === 'summary')).toHaveLength(1);

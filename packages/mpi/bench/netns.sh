@@ -10,6 +10,6 @@ NET=${SG_NETNS_SUBNET:-10.213.7}
 trap 'sh "$here/../scripts/netns-hosts.sh" down' EXIT INT TERM
 sh "$here/../scripts/netns-hosts.sh" up >&2
 ip netns exec "$SG_NETNS_PREFIX-h1" mpirun --allow-run-as-root -np 2 --host "$SG_NETNS_PREFIX-h1,$SG_NETNS_PREFIX-h2" \
-  --mca plm_rsh_agent "$here/../scripts/netns-agent.sh" \
+  --mca rtc ^hwloc --mca plm_rsh_agent "$here/../scripts/netns-agent.sh" \
   --mca btl tcp,self --mca btl_tcp_if_include "$NET.0/24" --mca oob_tcp_if_include "$NET.0/24" \
   "$(command -v node)" "$here/exchange.mjs" "$@" --label "two network-namespace hosts (veth pair), -np 2, btl tcp,self${OMPI_MCA_mpi_yield_when_idle:+, mpi_yield_when_idle=$OMPI_MCA_mpi_yield_when_idle}"

@@ -11,7 +11,7 @@
 # its daemons can reach it over the subnet; the agent script runs each daemon in its namespace):
 #
 #   ip netns exec sg-h1 mpirun --allow-run-as-root -np 2 --host sg-h1,sg-h2 \
-#     --mca plm_rsh_agent packages/mpi/scripts/netns-agent.sh \
+#     --mca rtc ^hwloc --mca plm_rsh_agent packages/mpi/scripts/netns-agent.sh \
 #     --mca btl tcp,self --mca btl_tcp_if_include 10.213.7.0/24 --mca oob_tcp_if_include 10.213.7.0/24 \
 #     node program.mjs
 set -eu

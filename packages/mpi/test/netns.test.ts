@@ -58,6 +58,8 @@ describe.runIf(Boolean(process.env.CI) || (hasNetns && hasMpirun))('MPI over two
     const r = await run('ip', [
       'netns', 'exec', h1,
       'mpirun', '--allow-run-as-root', '-np', '2', '--host', `${h1},${h2}`,
+      // (OpenMPI 4.1.4's daemon crashed in 4 of 20 launches into a namespace sharing its hwloc topology: README)
+      '--mca', 'rtc', '^hwloc',
       '--mca', 'plm_rsh_agent', agent,
       '--mca', 'btl', 'tcp,self',
       '--mca', 'btl_tcp_if_include', `${subnet}.0/24`,

@@ -49,20 +49,24 @@ export function backedIndex(W: number, w: number): number {
 export const PHASE = { step: 1, quit: 2, sync: 3 } as const;
 
 
-/** F64 slots: the step's learning rate, then per worker w its gradient and update math time (ms), then (of W workers) the step's exchange between ranks (ms). */
-export const F64 = { LR: 0, timing: (w: number) => 1 + 2 * w, exchange: (W: number) => 1 + 2 * W } as const;
+/**
+ * F64 slots: the step's learning rate, then per worker w its gradient and update math time (ms),
+ * then (of W workers) the step's exchange between ranks (ms) and, with slices, its other
+ * collectives: the gathering of θ the step began with and the agreement on its outcome (ms).
+ */
+export const F64 = { LR: 0, timing: (w: number) => 1 + 2 * w, exchange: (W: number) => 1 + 2 * W, slicesRest: (W: number) => 2 + 2 * W } as const;
 
 export interface ControlBlock {
   /** (24 + 2W) int32: the fields above, STATUS per worker, backed-up step per worker */
   readonly ctrl: Int32Array;
-  /** (2 + 2W) float64 */
+  /** (3 + 2W) float64 */
   readonly f64: Float64Array;
 }
 
 export function createControlBlock(workers: number): ControlBlock {
   return {
     ctrl: new Int32Array(new SharedArrayBuffer((CTRL.STATUS + 2 * workers) * 4)),
-    f64: new Float64Array(new SharedArrayBuffer((2 + 2 * workers) * 8)),
+    f64: new Float64Array(new SharedArrayBuffer((3 + 2 * workers) * 8)),
   };
 }
 

@@ -110,8 +110,7 @@ async function runLoop(task: LoopTask): Promise<RunnerReply> {
           step.packExchange(Atomics.load(ctrl, CTRL.STOP_REQ));
           const tx = performance.now();
           ranks!.exchange();
-          // (slices: with the gathering of θ this step began with — the previous update's half of the exchange)
-          f64[F64.exchange(W)] = performance.now() - tx + gatherMs;
+          f64[F64.exchange(W)] = performance.now() - tx;
           Atomics.store(ctrl, CTRL.EXCHANGED, t);
         }
         if (step.unpackExchange()) Atomics.store(ctrl, CTRL.STOP_ANY, 1);
@@ -142,8 +141,10 @@ async function runLoop(task: LoopTask): Promise<RunnerReply> {
         for (let k = 0; k < W; k++) worst = Math.max(worst, ctrl[CTRL.STATUS + k]);
         if (Atomics.load(ctrl, CTRL.AGREED) !== t) {
           // (once a step: a step run again after a crash keeps the agreed outcome)
+          const ta = performance.now();
           ctrl[CTRL.AGREED_STATUS] = ranks!.agreeStatus(worst);
           Atomics.store(ctrl, CTRL.AGREED, t);
+          f64[F64.slicesRest(W)] = gatherMs + performance.now() - ta;
         }
         ctrl[CTRL.STATUS + 0] = ctrl[CTRL.AGREED_STATUS];
       }

@@ -44,6 +44,8 @@ export interface WorkerBenchRow {
   readonly kernel: string;
   /** across ranks: each step's exchange between ranks as this rank saw it, ms (in step order, for combining ranks) */
   readonly exchangeMs?: readonly number[];
+  /** across ranks with slices: each step's gathering of θ and agreement on the outcome as this rank saw it, ms */
+  readonly slicesRestMs?: readonly number[];
   /** across ranks: bytes a rank receives in a step's exchange, its own part included (gather: every block; slices: every rank's chunk for its slice), and its own part */
   readonly exchangeBytes?: { readonly total: number; readonly own: number; readonly params: number };
 }
@@ -83,6 +85,7 @@ export async function benchmarkWorkers(o: WorkerBenchOptions): Promise<WorkerBen
     const run = await TrainingRun.create(settings, { X: d.X, Y: d.Y, train: d.rows, val: new Uint32Array(0) }, { workers, kernel: o.kernel, engine: nodeEngine(workers), evalKernels, ...(o.ranks ? { ranks: o.ranks } : {}) });
     const x = run.layout.exchange;
     const exchangeMs: number[] = [];
+    const slicesRestMs: number[] = [];
     const stepMs: number[] = [];
     const mathMs: number[] = [];
     const overheadUs: number[] = [];
@@ -95,7 +98,10 @@ export async function benchmarkWorkers(o: WorkerBenchOptions): Promise<WorkerBen
         stepMs.push(wall);
         mathMs.push(run.engine.lastMathMs);
         overheadUs.push(Math.max(0, wall - run.engine.lastMathMs) * 1000);
-        if (x) exchangeMs.push(run.engine.lastExchangeMs ?? NaN);
+        if (x) {
+          exchangeMs.push(run.engine.lastExchangeMs ?? NaN);
+          slicesRestMs.push(run.engine.lastSlicesRestMs ?? 0);
+        }
       }
     } finally {
       await run.close();
@@ -103,7 +109,7 @@ export async function benchmarkWorkers(o: WorkerBenchOptions): Promise<WorkerBen
     const step = spread(stepMs);
     const samplesPerSec = o.batch / (step.median / 1000);
     const speedup = rows.length ? samplesPerSec / rows[0].samplesPerSec : 1;
-    const exchange = x && o.ranks ? { exchangeMs, exchangeBytes: { total: x.recv.reduce((n, c) => n + c.bytes, 0), own: x.recv[o.ranks.rank].bytes, params: run.layout.P } } : {};
+    const exchange = x && o.ranks ? { exchangeMs, slicesRestMs, exchangeBytes: { total: x.recv.reduce((n, c) => n + c.bytes, 0), own: x.recv[o.ranks.rank].bytes, params: run.layout.P } } : {};
     rows.push({ workers, samplesPerSec, speedup, efficiency: speedup / Math.max(1, workers), stepMs: step, mathMs: spread(mathMs), overheadUs: spread(overheadUs), kernel: evalKernels.name, ...exchange });
   }
   return rows;

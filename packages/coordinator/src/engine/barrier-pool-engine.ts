@@ -37,6 +37,8 @@ const WAIT_SLICE_MS = 20;
 export class BarrierPoolEngine implements StepEngine {
   lastMathMs = 0;
   lastExchangeMs = 0;
+  /** across ranks with slices: the step's gathering of θ and its agreement on the outcome (ms) */
+  lastSlicesRestMs = 0;
   retries = 0;
   readonly workers: number;
   private readonly pool: Piscina<RunnerTask, RunnerReply>;
@@ -152,7 +154,10 @@ export class BarrierPoolEngine implements StepEngine {
       updateMs = Math.max(updateMs, f64[F64.timing(w) + 1]);
     }
     this.lastMathMs = gradMs + updateMs;
-    if (this.init.layout.exchange) this.lastExchangeMs = f64[F64.exchange(this.workers)];
+    if (this.init.layout.exchange) {
+      this.lastExchangeMs = f64[F64.exchange(this.workers)];
+      this.lastSlicesRestMs = f64[F64.slicesRest(this.workers)];
+    }
     return status;
   }
 

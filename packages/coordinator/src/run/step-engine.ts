@@ -21,6 +21,8 @@ export interface StepEngine {
   readonly retries: number;
   /** across ranks: the last step's exchange between ranks (ms) */
   readonly lastExchangeMs?: number;
+  /** across ranks with slices: the last step's other collectives, the gathering of θ and the agreement on the outcome (ms) */
+  readonly lastSlicesRestMs?: number;
   /** across ranks: a stop was asked for here; the next step's exchange tells every rank */
   requestStop?(): void;
   /**
