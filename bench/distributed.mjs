@@ -20,23 +20,16 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFile
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ARCHS, flagsOf, stats } from './common.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
-const args = Object.fromEntries(
-  process.argv.slice(2).flatMap((a, i, all) => (a.startsWith('--') ? [[a.slice(2), all[i + 1] && !all[i + 1].startsWith('--') ? all[i + 1] : true]] : [])),
-);
-const ARCHS = { A: [784, 128, 10], B: [784, 256, 128, 10] };
+const args = flagsOf(process.argv.slice(2));
 const arch = args.arch ?? 'B';
 const batch = Number(args.batch ?? 256);
 const steps = Number(args.steps ?? 60);
 const rounds = Number(args.rounds ?? 3);
 
-function stats(xs) {
-  const s = [...xs].filter(Number.isFinite).sort((a, b) => a - b);
-  const n = s.length;
-  return { median: n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2, min: s[0], max: s[n - 1], n };
-}
 
 // ---- child: one rank (or the local run) ----------------------------------------------------------
 

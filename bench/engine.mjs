@@ -14,13 +14,11 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ARCHS, flagsOf, stats } from './common.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
-const args = Object.fromEntries(
-  process.argv.slice(2).flatMap((a, i, all) => (a.startsWith('--') ? [[a.slice(2), all[i + 1] && !all[i + 1].startsWith('--') ? all[i + 1] : true]] : [])),
-);
-const ARCHS = { A: [784, 128, 10], B: [784, 256, 128, 10] };
+const args = flagsOf(process.argv.slice(2));
 const FLOPS = (sizes) => {
   // per trained sample: forward, dW and (above the first layer) dy: 6·Σ nᵢnᵢ₊₁ − 2·n₀n₁
   let f = 0;
@@ -28,11 +26,6 @@ const FLOPS = (sizes) => {
   return f - 2 * sizes[0] * sizes[1];
 };
 
-function stats(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const n = s.length;
-  return { median: n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2, min: s[0], max: s[n - 1], n };
-}
 
 // ---- children: one measurement per process, so JIT state and memory are its own -------------
 

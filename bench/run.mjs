@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { ARCHS, stats } from './common.mjs';
 
 const core = await import('../packages/core/dist/index.js');
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -35,12 +36,6 @@ function parseArgs(argv) {
   return out;
 }
 
-/** median, min, max of a list */
-function stats(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const n = s.length;
-  return { median: n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2, min: s[0], max: s[n - 1], n };
-}
 
 const fmt = (x, d = 1) => (x >= 100 ? x.toFixed(0) : x.toFixed(d));
 const fmtStat = (s, d = 1) => `${fmt(s.median, d)} (${fmt(s.min, d)}–${fmt(s.max, d)})`;
@@ -180,7 +175,6 @@ async function benchKernels() {
 // ---------------------------------------------------------------------------------------------
 // end to end (child process per configuration)
 
-const ARCHS = { A: [784, 128, 10], B: [784, 256, 128, 10] };
 
 /** Kernels whose every call is timed: the breakdown of an epoch (not used for throughput). */
 function timedKernels(K, acc) {
