@@ -1,12 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { readModelFile } from '@shardgrad/coordinator';
-import onnxProto from 'onnx-proto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectOneLineError, jsonLines, runCli, tempDir } from './cli-helpers.js';
+import { floats, handWrittenOnnx } from './fixtures/onnx-models.js';
 
 /** shardgrad explain --model M --input …: the lecture's numbers for one row through a model file. */
-const { onnx } = onnxProto;
 const dir = tempDir('explain-model');
 const at = (name: string) => path.join(dir, name);
 
@@ -19,25 +18,16 @@ function ok(args: string[]): ReturnType<typeof runCli> {
 describe('explain --model on an imported ONNX model (2-3-1, ReLU, identity output, MSE)', () => {
   const imported = at('hand.sgm');
   beforeAll(() => {
-    const floats = (name: string, dims: number[], data: number[]) => ({ name, dims, dataType: 1, floatData: data });
-    const io = (name: string, n: number) => ({ name, type: { tensorType: { elemType: 1, shape: { dim: [{ dimParam: 'N' }, { dimValue: n }] } } } });
-    const bytes = onnx.ModelProto.encode(
-      onnx.ModelProto.create({
-        irVersion: 7,
-        opsetImport: [{ domain: '', version: 13 }],
-        graph: {
-          name: 'g',
-          node: [
-            { opType: 'Gemm', input: ['x', 'W1', 'b1'], output: ['v1'] },
-            { opType: 'Relu', input: ['v1'], output: ['h1'] },
-            { opType: 'Gemm', input: ['h1', 'W2', 'b2'], output: ['y'] },
-          ],
-          initializer: [floats('W1', [2, 3], [1, -1, 0.5, 2, 1, -0.5]), floats('b1', [3], [0.5, 0, 1]), floats('W2', [3, 1], [1, -2, 0.5]), floats('b2', [1], [0.25])],
-          input: [io('x', 2)],
-          output: [io('y', 1)],
-        },
-      }),
-    ).finish();
+    const bytes = handWrittenOnnx({
+      node: [
+        { opType: 'Gemm', input: ['x', 'W1', 'b1'], output: ['v1'] },
+        { opType: 'Relu', input: ['v1'], output: ['h1'] },
+        { opType: 'Gemm', input: ['h1', 'W2', 'b2'], output: ['y'] },
+      ],
+      initializer: [floats('W1', [2, 3], [1, -1, 0.5, 2, 1, -0.5]), floats('b1', [3], [0.5, 0, 1]), floats('W2', [3, 1], [1, -2, 0.5]), floats('b2', [1], [0.25])],
+      inputs: 2,
+      outputs: 1,
+    });
     writeFileSync(at('hand.onnx'), bytes);
     ok(['import', '--model', at('hand.onnx'), '--out', imported]);
   });

@@ -2,11 +2,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import path from 'node:path';
 import { loadModel } from '@shardgrad/coordinator';
 import { Rng } from '@shardgrad/core';
-import onnxProto from 'onnx-proto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectOneLineError, jsonLines, runCli, tempDir } from './cli-helpers.js';
+import { floats, handWrittenOnnx } from './fixtures/onnx-models.js';
 
-const { onnx } = onnxProto;
 const dir = tempDir('export-cli');
 const csv = path.join(dir, 'shapes.csv');
 const model = path.join(dir, 'shapes.sgm');
@@ -106,26 +105,18 @@ describe('export and import errors: one line naming the flag or file, exit 2, no
   });
 
   it('import: an ONNX op shardgrad does not run is named with its node; a file that is not ONNX', () => {
-    const float = (name: string, dims: number[], data: number[]) => ({ name, dims, dataType: 1, floatData: data });
-    const io = (name: string, n: number) => ({ name, type: { tensorType: { elemType: 1, shape: { dim: [{ dimParam: 'N' }, { dimValue: n }] } } } });
-    const bytes = onnx.ModelProto.encode(
-      onnx.ModelProto.create({
-        irVersion: 7,
-        opsetImport: [{ domain: '', version: 13 }],
-        graph: {
-          name: 'conv',
-          node: [
-            { opType: 'Gemm', input: ['x', 'W', 'b'], output: ['v'] },
-            { opType: 'Relu', input: ['v'], output: ['h'] },
-            { opType: 'Gemm', input: ['h', 'W', 'b'], output: ['w'] },
-            { opType: 'Conv', input: ['w', 'W'], output: ['y'] },
-          ],
-          initializer: [float('W', [2, 2], [1, 0, 0, 1]), float('b', [2], [0, 0])],
-          input: [io('x', 2)],
-          output: [io('y', 2)],
-        },
-      }),
-    ).finish();
+    const bytes = handWrittenOnnx({
+      name: 'conv',
+      node: [
+        { opType: 'Gemm', input: ['x', 'W', 'b'], output: ['v'] },
+        { opType: 'Relu', input: ['v'], output: ['h'] },
+        { opType: 'Gemm', input: ['h', 'W', 'b'], output: ['w'] },
+        { opType: 'Conv', input: ['w', 'W'], output: ['y'] },
+      ],
+      initializer: [floats('W', [2, 2], [1, 0, 0, 1]), floats('b', [2], [0, 0])],
+      inputs: 2,
+      outputs: 2,
+    });
     const file = path.join(dir, 'm.onnx');
     writeFileSync(file, bytes);
     const out = path.join(dir, 'conv.sgm');

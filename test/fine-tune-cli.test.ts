@@ -2,16 +2,15 @@ import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadModel, readModelFile } from '@shardgrad/coordinator';
 import { Rng } from '@shardgrad/core';
-import onnxProto from 'onnx-proto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectOneLineError, jsonLines, runCli, tempDir } from './cli-helpers.js';
+import { floats, handWrittenOnnx } from './fixtures/onnx-models.js';
 
 /**
  * shardgrad train --from MODEL: fine-tuning a model file (one trained here, or an ONNX model read
  * by shardgrad import). θ starts from the file's parameters, the network and the input scaling come
  * from it, the optimizer state starts at zero.
  */
-const { onnx } = onnxProto;
 const dir = tempDir('fine-tune');
 const at = (name: string) => path.join(dir, name);
 const bytesOf = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
@@ -45,28 +44,18 @@ describe('an ONNX model written by hand → shardgrad import → train --from', 
   const shifted = at('shifted.csv');
 
   beforeAll(() => {
-    const floats = (name: string, dims: number[], data: number[]) => ({ name, dims, dataType: 1, floatData: data });
-    const io = (name: string, n: number) => ({ name, type: { tensorType: { elemType: 1, shape: { dim: [{ dimParam: 'N' }, { dimValue: n }] } } } });
-    const bytes = onnx.ModelProto.encode(
-      onnx.ModelProto.create({
-        irVersion: 7,
-        opsetImport: [{ domain: '', version: 13 }],
-        producerName: 'hand-written test',
-        graph: {
-          name: 'g',
-          node: [
-            { opType: 'MatMul', input: ['x', 'W1'], output: ['m1'] },
-            { opType: 'Add', input: ['m1', 'b1'], output: ['v1'] },
-            { opType: 'Relu', input: ['v1'], output: ['h1'] },
-            { opType: 'MatMul', input: ['h1', 'W2'], output: ['m2'] },
-            { opType: 'Add', input: ['m2', 'b2'], output: ['y'] },
-          ],
-          initializer: [floats('W1', [2, 3], W1), floats('b1', [3], b1), floats('W2', [3, 1], W2), floats('b2', [1], b2)],
-          input: [io('x', 2)],
-          output: [io('y', 1)],
-        },
-      }),
-    ).finish();
+    const bytes = handWrittenOnnx({
+      node: [
+        { opType: 'MatMul', input: ['x', 'W1'], output: ['m1'] },
+        { opType: 'Add', input: ['m1', 'b1'], output: ['v1'] },
+        { opType: 'Relu', input: ['v1'], output: ['h1'] },
+        { opType: 'MatMul', input: ['h1', 'W2'], output: ['m2'] },
+        { opType: 'Add', input: ['m2', 'b2'], output: ['y'] },
+      ],
+      initializer: [floats('W1', [2, 3], W1), floats('b1', [3], b1), floats('W2', [3, 1], W2), floats('b2', [1], b2)],
+      inputs: 2,
+      outputs: 1,
+    });
     writeFileSync(onnxFile, bytes);
     // the integer grid −3..3 × −3..3; targets the network's own outputs (exact), or those plus 1
     const grid = Array.from({ length: 49 }, (_, k) => [(k % 7) - 3, Math.floor(k / 7) - 3]);
