@@ -14,3 +14,11 @@ export function stats(xs) {
   const n = s.length;
   return { median: n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2, min: s[0], max: s[n - 1], n };
 }
+
+/** A bench child's start: the built packages, relaxed SIMD on, the MNIST digits and network `arch`. */
+export async function childSetup(arch) {
+  const core = await import('../packages/core/dist/index.js');
+  const coord = await import('../packages/coordinator/dist/index.js');
+  await core.enableRelaxedSimd();
+  return { core, coord, data: coord.loadMnist(), spec: core.mlpSpec(ARCHS[arch], 'relu', 'softmax', 'ce') };
+}

@@ -20,7 +20,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFile
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ARCHS, flagsOf, stats } from './common.mjs';
+import { ARCHS, childSetup, flagsOf, stats } from './common.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -30,15 +30,10 @@ const batch = Number(args.batch ?? 256);
 const steps = Number(args.steps ?? 60);
 const rounds = Number(args.rounds ?? 3);
 
-
 // ---- child: one rank (or the local run) ----------------------------------------------------------
 
 async function child(a) {
-  const core = await import('../packages/core/dist/index.js');
-  const coord = await import('../packages/coordinator/dist/index.js');
-  await core.enableRelaxedSimd();
-  const data = coord.loadMnist();
-  const spec = core.mlpSpec(ARCHS[a.arch], 'relu', 'softmax', 'ce');
+  const { core, coord, data, spec } = await childSetup(a.arch);
   const B = Number(a.batch);
   const common = { spec, batch: B, steps: Number(a.steps), warmup: 5, kernel: 'auto', shards: 16, data };
   if (a.child === 'local') {

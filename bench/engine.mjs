@@ -14,7 +14,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ARCHS, flagsOf, stats } from './common.mjs';
+import { ARCHS, childSetup, flagsOf, stats } from './common.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -26,15 +26,10 @@ const FLOPS = (sizes) => {
   return f - 2 * sizes[0] * sizes[1];
 };
 
-
 // ---- children: one measurement per process, so JIT state and memory are its own -------------
 
 async function child(a) {
-  const core = await import('../packages/core/dist/index.js');
-  const coord = await import('../packages/coordinator/dist/index.js');
-  await core.enableRelaxedSimd();
-  const data = coord.loadMnist();
-  const spec = core.mlpSpec(ARCHS[a.arch], 'relu', 'softmax', 'ce');
+  const { core, coord, data, spec } = await childSetup(a.arch);
   const batch = Number(a.batch);
   const opt = core.optimizerConfig('sgd');
   const kernel = a.kernel ?? 'wasm';
