@@ -50,7 +50,7 @@ describe.runIf(runMpi)('MPI collectives under mpirun', () => {
     for (let r = 0; r < 3; r++) expect(events(dir, r).map(([, e]) => e.split(' ')[0])).toEqual(['ready', 'end']);
   });
 
-  it('a rank that exits with code 3 while the others block in allreduceSync: mpirun exits 3 within seconds', async () => {
+  it('a rank that exits with code 3 while the others block in allreduceSync: mpirun ends the job and exits 3', async () => {
     const dir = temp();
     const run = await mpirun(3, ['node', path.join(fixtures, 'lifecycle.mjs'), 'exit-code', dir], { timeoutMs: 60_000 });
     expect(run.code).toBe(3);
@@ -58,65 +58,48 @@ describe.runIf(runMpi)('MPI collectives under mpirun', () => {
     const left = when(events(dir, 1), 'leaving')!;
     expect(left).toBeGreaterThan(0);
     for (const r of [0, 2]) expect(events(dir, r).map(([, e]) => e)).not.toContain('unblocked');
-    // the blocked ranks die of the SIGTERM sent odls_base_sigkill_timeout (1 s) after the failure
-    expect(run.ended - left).toBeLessThan(10_000);
+    // (the blocked ranks die of the SIGTERM sent after the failure; mpirun's own 60 s kill would give no code)
+    expect(run.signal).toBeNull();
   });
 
-  it('mpi.abort(5) on one rank while the others block: mpirun exits 5 within seconds', async () => {
+  it('mpi.abort(5) on one rank while the others block: mpirun ends the job and exits 5', async () => {
     const dir = temp();
     const run = await mpirun(3, ['node', path.join(fixtures, 'lifecycle.mjs'), 'abort', dir], { timeoutMs: 60_000 });
     expect(run.code).toBe(5); // (OpenMPI's "MPI_ABORT was invoked" message is sometimes lost: not checked)
-    const left = when(events(dir, 1), 'leaving')!;
-    expect(run.ended - left).toBeLessThan(10_000);
+    expect(when(events(dir, 1), 'leaving')).toBeGreaterThan(0);
   });
 
-  // What the surviving ranks see when one fails (OpenMPI 4.1 measured here; see README): SIGCONT at
-  // once, SIGTERM after odls_base_sigkill_timeout seconds (default 1), SIGKILL after as long again.
-  for (const timeout of [1, 2]) {
-    it(`a failed rank: the others get SIGCONT, SIGTERM ${timeout} s later, SIGKILL ${timeout} s after that (odls_base_sigkill_timeout=${timeout})`, async () => {
-      const dir = temp();
-      const run = await mpirun(2, ['node', path.join(fixtures, 'lifecycle.mjs'), 'signals', dir], { timeoutMs: 60_000, mca: ['--mca', 'odls_base_sigkill_timeout', String(timeout)] });
-      expect(run.code).toBe(3);
-      const left = when(events(dir, 1), 'leaving')!;
-      const ev = events(dir, 0);
-      const cont = when(ev, 'SIGCONT')!, term = when(ev, 'SIGTERM')!;
-      expect(ev.map(([, e]) => e).slice(1)).toEqual(['SIGCONT', 'SIGTERM']); // the handler kept it alive: SIGKILL ended it
-      expect(cont - left).toBeLessThan(1000);
-      // (the times are when the JS handlers ran: a loaded machine delays them by some 100 ms)
-      expect(term - cont).toBeGreaterThan(timeout * 1000 - 500);
-      expect(term - cont).toBeLessThan(timeout * 1000 + 1500);
-      expect(run.ended - term).toBeGreaterThan(timeout * 1000 - 500);
-      expect(run.ended - term).toBeLessThan(timeout * 1000 + 1500);
-    });
-  }
+  // What the surviving ranks see when one fails (OpenMPI 4.1; the delays between them, measured, are
+  // in the README — not asserted here): SIGCONT, then SIGTERM, then SIGKILL.
+  it('a failed rank: the others get SIGCONT, then SIGTERM, then (handling it and staying) SIGKILL', async () => {
+    const dir = temp();
+    const run = await mpirun(2, ['node', path.join(fixtures, 'lifecycle.mjs'), 'signals', dir], { timeoutMs: 60_000 });
+    expect(run.code).toBe(3);
+    expect(when(events(dir, 1), 'leaving')).toBeGreaterThan(0);
+    // the handler kept it alive past SIGTERM: only SIGKILL ended it, and nothing else was logged
+    expect(events(dir, 0).map(([, e]) => e).slice(1)).toEqual(['SIGCONT', 'SIGTERM']);
+  });
 
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    it(`${sig} to mpirun: the ranks get SIGCONT, then SIGTERM 1 s later (not ${sig === 'SIGINT' ? 'SIGINT' : 'at once'}), then SIGKILL; mpirun exits non-zero`, async () => {
+    it(`${sig} to mpirun: the ranks get SIGCONT, then SIGTERM (not ${sig === 'SIGINT' ? 'SIGINT' : 'at once'}), then SIGKILL; mpirun exits non-zero`, async () => {
       const dir = temp();
-      let sent = 0;
+      let sent = false;
       const run = await mpirun(2, ['node', path.join(fixtures, 'lifecycle.mjs'), 'idle-signals', dir], {
         timeoutMs: 60_000,
         during: (pid) => {
           const poll = setInterval(() => {
             if (events(dir, 0).length && events(dir, 1).length) {
               clearInterval(poll);
-              sent = Date.now();
+              sent = true;
               process.kill(pid, sig);
             }
           }, 50);
         },
       });
-      expect(sent).toBeGreaterThan(0);
+      expect(sent).toBe(true);
       expect(run.code).not.toBe(0);
-      for (const r of [0, 1]) {
-        const ev = events(dir, r);
-        expect(ev.map(([, e]) => e).slice(1), `rank ${r}`).toEqual(['SIGCONT', 'SIGTERM']);
-        const cont = when(ev, 'SIGCONT')!, term = when(ev, 'SIGTERM')!;
-        expect(cont - sent).toBeLessThan(1000);
-        expect(term - cont).toBeGreaterThan(500);
-        expect(term - cont).toBeLessThan(2500);
-      }
-      expect(run.ended - sent).toBeLessThan(6000);
+      expect(run.signal).toBeNull();
+      for (const r of [0, 1]) expect(events(dir, r).map(([, e]) => e).slice(1), `rank ${r}`).toEqual(['SIGCONT', 'SIGTERM']);
     });
   }
 });
