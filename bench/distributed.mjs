@@ -33,7 +33,7 @@ const rounds = Number(args.rounds ?? 3);
 // ---- child: one rank (or the local run) ----------------------------------------------------------
 
 async function child(a) {
-  const { core, coord, data, spec } = await childSetup(a.arch);
+  const { coord, data, spec } = await childSetup(a.arch);
   const B = Number(a.batch);
   const common = { spec, batch: B, steps: Number(a.steps), warmup: 5, kernel: 'auto', shards: 16, data };
   if (a.child === 'local') {

@@ -14,8 +14,7 @@ interface Collectives {
  * rank); every call is collective: every rank makes the same calls in the same order.
  */
 export class RankExchange {
-  private readonly bytes: Uint8Array;
-  /** slices: what this rank sends and what it receives, apart (MPI's send and receive buffers may not share a pointer) */
+  /** what this rank sends and what it receives (gather: the same blocks, in place; slices: apart, as MPI's send and receive buffers may not share a pointer) */
   private readonly sendBytes: Uint8Array;
   private readonly recvBytes: Uint8Array;
   private readonly sendCounts: number[];
@@ -35,8 +34,6 @@ export class RankExchange {
     memory: WasmMemory,
   ) {
     const x = layout.exchange!;
-    const base = x.region.byteOffset;
-    this.bytes = new Uint8Array(memory.buffer, base, x.region.bytes);
     const sendBase = Math.min(...x.send.map((c) => c.byteOffset));
     const recvBase = Math.min(...x.recv.map((c) => c.byteOffset));
     const end = (cs: readonly { byteOffset: number; bytes: number }[]) => Math.max(...cs.map((c) => c.byteOffset + c.bytes));
@@ -45,7 +42,7 @@ export class RankExchange {
     this.sendCounts = x.send.map((c) => c.bytes);
     this.sendDispls = x.send.map((c) => c.byteOffset - sendBase);
     this.recvCounts = x.recv.map((c) => c.bytes);
-    this.recvDispls = x.recv.map((c) => c.byteOffset - (x.kind === 'gather' ? base : recvBase));
+    this.recvDispls = x.recv.map((c) => c.byteOffset - recvBase);
     const P = layout.P;
     this.params = new Float32Array(memory.buffer, layout.params.byteOffset, P);
     const S = layout.optState.bytes / 4 / P;
@@ -57,7 +54,7 @@ export class RankExchange {
 
   /** The step's exchange: every rank's blocks to every rank (gather), or each rank's nodes cut to each rank's slice (slices). */
   exchange(): void {
-    if (this.layout.exchange!.kind === 'gather') this.mpi.allgathervSync(this.bytes, this.recvCounts, this.recvDispls);
+    if (this.layout.exchange!.kind === 'gather') this.mpi.allgathervSync(this.recvBytes, this.recvCounts, this.recvDispls);
     else this.mpi.alltoallvSync(this.sendBytes, this.sendCounts, this.sendDispls, this.recvBytes, this.recvCounts, this.recvDispls);
   }
 

@@ -203,7 +203,7 @@ function layoutExchange(arena: Arena, plan: TreePlan, P: number, V: number, kind
  * in one process and with the gather exchange, the rank's Q with slices.
  */
 export function updateSlice(layout: RunLayout, w: number): [number, number] {
-  const [lo, hi] = layout.exchange?.slices[layout.exchange.kind === 'slices' ? layout.ranks!.rank : 0] ?? [0, layout.P];
+  const [lo, hi] = layout.exchange?.slices[layout.ranks!.rank] ?? [0, layout.P];
   const [a, b] = paramSlice(hi - lo, layout.W, w);
   return [lo + a, lo + b];
 }
