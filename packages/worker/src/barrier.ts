@@ -106,12 +106,13 @@ export function sharedClockMs(): number {
 }
 
 /**
- * How many times a worker polls an opening barrier before it sleeps (Atomics.wait). Spinning is
- * right only while every worker has a core of its own: a futex sleep and wake-up costs ~70 µs on
- * the 2-core VM (BENCHMARKS.md), longer than the workers' usual imbalance at a barrier; polling
- * on a shared core would take the core from the worker being waited for. ~40 µs of polling.
+ * How many times a worker polls an opening barrier before it sleeps (Atomics.wait) — used only
+ * while every worker has a core of its own. Short on purpose: it catches workers that arrive
+ * together without a futex sleep; a long spin takes the core from the thread being waited for
+ * whenever the machine runs anything else (bench/barrier.mjs: on the loaded 2-core VM an empty
+ * barrier cost 4 µs sleeping, 25 µs spinning unbounded, 3.5 ms spinning through a 50 µs imbalance).
  */
-export const SPIN_POLLS = 1 << 14;
+export const SPIN_POLLS = 1 << 10;
 
 /**
  * Waits until all W workers arrived; the last one runs `last` (if given) before it opens the
