@@ -8,7 +8,7 @@ import { tile1x4, tile1x8, tile2x4, tile2x8, tile4x4, tile4x8, tile6x4, tile6x8 
 const KC: i32 = 256;
 
 /** The first byte of memory the module does not use: the JavaScript side places operands from here. */
-export { gemmTNTree, addInto, finishUpdate } from './step';
+export { gemmTNTree, addInto, finish_sgd, finish_momentum, finish_nesterov, finish_adam, finish_adamw } from './step';
 export { gemmTNLeaves } from './leaves';
 
 export function heapBase(): usize {
