@@ -55,7 +55,7 @@ interface KernelExports {
 }
 
 /**
- * One optimizer's slice pass (assembly/step.ts), exported as `finish_<name>` for each registered
+ * One optimizer's slice pass (assembly/optimizers.ts), exported as `finish_<name>` for each registered
  * optimizer it implements; pointers and the state stride in bytes.
  */
 type FinishPass = (
@@ -73,7 +73,7 @@ function finishPasses(exports: KernelExports): Partial<Record<OptimizerKind, Fin
   return passes;
 }
 
-/** The activations the module fuses, by the code it takes (assembly/index.ts); others return -1. */
+/** The activations the module fuses, by the code it takes (assembly/products.ts); others return -1. */
 function fusedCode(act: string): number {
   return act === 'identity' ? 0 : act === 'relu' ? 1 : -1;
 }
@@ -234,7 +234,7 @@ export class WasmKernels implements Kernels {
     this.passes = finishPasses(exports);
     this.name = `wasm-${flavor}`;
     this.buf = memory.buffer;
-    // the first bytes of the scratch: this instance's buffer for packing strips of B (see panel in assembly/index.ts)
+    // the first bytes of the scratch: this instance's buffer for packing strips of B (see panel in assembly/products.ts)
     const pack = align(scratch ? scratch.byteOffset : exports.heapBase());
     this.base = align(pack + exports.packBytes());
     this.end = scratch ? scratch.byteOffset + scratch.bytes : undefined;

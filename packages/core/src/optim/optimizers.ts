@@ -13,7 +13,7 @@ import type { FloatArray } from '../kernels/float-array.js';
  * same points.
  *
  * Adding an optimizer: its entry in OPTIMIZER_DEFINITIONS, and its pass in packages/core/assembly/
- * step.ts (exported as `finish_<name>`; without it the wasm kernels decline and the plain form
+ * optimizers.ts (exported as `finish_<name>`; without it the wasm kernels decline and the plain form
  * runs, with the same bits, slower). docs/design.md, "Adding an optimizer or activation".
  */
 
