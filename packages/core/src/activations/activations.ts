@@ -1,63 +1,123 @@
-import type { FloatArray } from '../kernels/kernels.js';
+import { errors } from '../errors.js';
+import type { FloatArray } from '../kernels/float-array.js';
 
 /**
- * Activations g and their derivatives g', kept side by side (the lecture's y = g(v)).
+ * Activations, each defined once: its g and g′ side by side (the lecture's y = g(v)), the loops
+ * that apply them to a layer (the exact result every kernel reproduces: the fast kernels fuse only
+ * identity and ReLU, and give these loops' bits), and how it is written in the export formats.
  * `softmax` is only allowed on the output layer together with cross-entropy, where the two are
- * fused (see losses/softmax_cross_entropy.ts).
+ * fused (losses.ts), so it has no g′ of its own.
+ *
+ * Adding an activation: its entry in ACTIVATION_DEFINITIONS (every front end, the model files and
+ * both exports read it from there). docs/design.md, "Adding an optimizer or activation".
  */
-export type Activation = 'sigmoid' | 'relu' | 'tanh' | 'identity' | 'softmax';
-export const ACTIVATIONS: readonly Activation[] = ['sigmoid', 'relu', 'tanh', 'identity', 'softmax'];
-/** Activations a hidden layer may use. */
-export const HIDDEN_ACTIVATIONS: readonly Activation[] = ['sigmoid', 'relu', 'tanh', 'identity'];
 
-/** g(v) for one scalar; the teaching trace and tests use it. */
-export function activate(kind: Exclude<Activation, 'softmax'>, v: number): number {
-  switch (kind) {
-    case 'sigmoid':
-      return 1 / (1 + Math.exp(-v));
-    case 'relu':
-      return v > 0 ? v : 0;
-    case 'tanh':
-      return Math.tanh(v);
-    case 'identity':
-      return v;
-  }
+/** Builds ONNX nodes for an export (export-onnx.ts implements it); names are graph value names. */
+export interface OnnxNodes {
+  /** one node `op(inputs) → out` (a fresh name when out is omitted); returns out */
+  node(op: string, inputs: readonly string[], out?: string, attributes?: Readonly<Record<string, number>>): string;
+  /** a float32 scalar initializer with this value; returns its name */
+  constant(value: number): string;
+}
+
+export interface ActivationDefinition {
+  /** one line, for --help and the docs */
+  readonly description: string;
+  /** whether a hidden layer may use it (softmax: the output layer only) */
+  readonly hidden: boolean;
+  /** g(v) for one value (the teaching trace and tests use it); absent for softmax, which is per row */
+  readonly g?: (v: number) => number;
+  /** g′(v), given v and y = g(v) */
+  readonly dg?: (v: number, y: number) => number;
+  /** y = g(v) over rows·n values (softmax: per row of n); the loop that defines the bits */
+  forward(y: FloatArray, v: FloatArray, rows: number, n: number): void;
+  /** dv = dy ⊙ g′(v) over len values; absent for softmax (fused with cross-entropy) */
+  readonly backward?: (dv: FloatArray, dy: FloatArray, v: FloatArray, y: FloatArray, len: number) => void;
+  /** ONNX (opset 13): the nodes computing out from x; null: the identity, no node */
+  readonly onnx: ((b: OnnxNodes, x: string, out: string) => void) | null;
+  /** the Keras / TF.js layers activation name; null where no TF.js layers activation loads it */
+  readonly tfjs: string | null;
 }
 
 /**
- * g'(v) for one scalar, written from y = g(v) where the lecture does: sigmoid g' = g(1−g),
- * ReLU g' = 1 for v > 0 and 0 for v ≤ 0, tanh g' = 1 − g², identity g' = 1.
+ * A hidden activation given by its scalar g(v) and g′(v) alone: y = g(v) and dv = dy·g′(v), one
+ * value at a time (the classic ones below keep the loops the lecture writes, from y where it does).
  */
-export function derivative(kind: Exclude<Activation, 'softmax'>, v: number, y: number): number {
-  switch (kind) {
-    case 'sigmoid':
-      return y * (1 - y);
-    case 'relu':
-      return v > 0 ? 1 : 0;
-    case 'tanh':
-      return 1 - y * y;
-    case 'identity':
-      return 1;
-  }
+function pointwise(g: (v: number) => number, dg: (v: number) => number) {
+  return {
+    hidden: true,
+    g,
+    dg: (v: number) => dg(v),
+    forward(y: FloatArray, v: FloatArray, rows: number, n: number) {
+      for (let i = 0, len = rows * n; i < len; i++) y[i] = g(v[i]);
+    },
+    backward(dv: FloatArray, dy: FloatArray, v: FloatArray, _y: FloatArray, len: number) {
+      for (let i = 0; i < len; i++) dv[i] = dy[i] * dg(v[i]);
+    },
+  } as const;
 }
 
-/** y = g(v) elementwise over len values; softmax is applied per row of n values. */
-export function activation_forward(kind: Activation, y: FloatArray, v: FloatArray, rows: number, n: number): void {
-  const len = rows * n;
-  switch (kind) {
-    case 'sigmoid':
-      for (let i = 0; i < len; i++) y[i] = 1 / (1 + Math.exp(-v[i]));
-      return;
-    case 'relu':
-      for (let i = 0; i < len; i++) y[i] = v[i] > 0 ? v[i] : 0;
-      return;
-    case 'tanh':
-      for (let i = 0; i < len; i++) y[i] = Math.tanh(v[i]);
-      return;
-    case 'identity':
-      for (let i = 0; i < len; i++) y[i] = v[i];
-      return;
-    case 'softmax':
+export const ACTIVATION_DEFINITIONS = {
+  sigmoid: {
+    description: 'logistic sigmoid 1/(1 + e^−v); g′ = g(1 − g)',
+    hidden: true,
+    g: (v) => 1 / (1 + Math.exp(-v)),
+    dg: (_v, y) => y * (1 - y),
+    forward(y, v, rows, n) {
+      for (let i = 0, len = rows * n; i < len; i++) y[i] = 1 / (1 + Math.exp(-v[i]));
+    },
+    backward(dv, dy, _v, y, len) {
+      for (let i = 0; i < len; i++) dv[i] = dy[i] * y[i] * (1 - y[i]);
+    },
+    onnx: (b, x, out) => void b.node('Sigmoid', [x], out),
+    tfjs: 'sigmoid',
+  },
+  relu: {
+    description: 'max(v, 0); g′ = 1 for v > 0, 0 for v ≤ 0',
+    hidden: true,
+    g: (v) => (v > 0 ? v : 0),
+    dg: (v) => (v > 0 ? 1 : 0),
+    forward(y, v, rows, n) {
+      for (let i = 0, len = rows * n; i < len; i++) y[i] = v[i] > 0 ? v[i] : 0;
+    },
+    backward(dv, dy, v, _y, len) {
+      for (let i = 0; i < len; i++) dv[i] = v[i] > 0 ? dy[i] : 0;
+    },
+    onnx: (b, x, out) => void b.node('Relu', [x], out),
+    tfjs: 'relu',
+  },
+  tanh: {
+    description: 'tanh v; g′ = 1 − g²',
+    hidden: true,
+    g: (v) => Math.tanh(v),
+    dg: (_v, y) => 1 - y * y,
+    forward(y, v, rows, n) {
+      for (let i = 0, len = rows * n; i < len; i++) y[i] = Math.tanh(v[i]);
+    },
+    backward(dv, dy, _v, y, len) {
+      for (let i = 0; i < len; i++) dv[i] = dy[i] * (1 - y[i] * y[i]);
+    },
+    onnx: (b, x, out) => void b.node('Tanh', [x], out),
+    tfjs: 'tanh',
+  },
+  identity: {
+    description: 'v; g′ = 1',
+    hidden: true,
+    g: (v) => v,
+    dg: () => 1,
+    forward(y, v, rows, n) {
+      for (let i = 0, len = rows * n; i < len; i++) y[i] = v[i];
+    },
+    backward(dv, dy, _v, _y, len) {
+      for (let i = 0; i < len; i++) dv[i] = dy[i];
+    },
+    onnx: null,
+    tfjs: 'linear',
+  },
+  softmax: {
+    description: 'softmax over the outputs of a row (output layer only, with cross-entropy)',
+    hidden: false,
+    forward(y, v, rows, n) {
       for (let r = 0; r < rows; r++) {
         const o = r * n;
         let max = -Infinity;
@@ -71,33 +131,47 @@ export function activation_forward(kind: Activation, y: FloatArray, v: FloatArra
         const inv = 1 / sum;
         for (let j = 0; j < n; j++) y[o + j] *= inv;
       }
-      return;
-  }
+    },
+    onnx: (b, x, out) => void b.node('Softmax', [x], out, { axis: -1 }),
+    tfjs: 'softmax',
+  },
+} as const satisfies Record<string, ActivationDefinition>;
+
+export type Activation = keyof typeof ACTIVATION_DEFINITIONS;
+/** Every registered activation, in registry order. */
+export const ACTIVATIONS = Object.keys(ACTIVATION_DEFINITIONS) as readonly Activation[];
+/** Activations a hidden layer may use. */
+export const HIDDEN_ACTIVATIONS: readonly Activation[] = ACTIVATIONS.filter((a) => ACTIVATION_DEFINITIONS[a].hidden);
+
+/** Whether `name` is a registered activation. */
+export function isActivation(name: unknown): name is Activation {
+  return typeof name === 'string' && Object.hasOwn(ACTIVATION_DEFINITIONS, name);
+}
+
+/** The definition of `name`; an unknown name is an error (field `activation`). */
+export function activationDefinition(name: string): ActivationDefinition {
+  if (!isActivation(name)) throw errors.badInput('activation', `unknown activation ${JSON.stringify(name)} (expected ${ACTIVATIONS.join(', ')})`);
+  return ACTIVATION_DEFINITIONS[name];
+}
+
+/** g(v) for one scalar; the teaching trace and tests use it. */
+export function activate(kind: Exclude<Activation, 'softmax'>, v: number): number {
+  return ACTIVATION_DEFINITIONS[kind].g(v);
+}
+
+/** g'(v) for one scalar, given v and y = g(v) (sigmoid and tanh are written from y, as the lecture does). */
+export function derivative(kind: Exclude<Activation, 'softmax'>, v: number, y: number): number {
+  return ACTIVATION_DEFINITIONS[kind].dg(v, y);
+}
+
+/** y = g(v) elementwise over rows·n values; softmax is applied per row of n values. */
+export function activation_forward(kind: Activation, y: FloatArray, v: FloatArray, rows: number, n: number): void {
+  activationDefinition(kind).forward(y, v, rows, n);
 }
 
 /** dv = dy ⊙ g'(v), the chain-rule factor ∂y/∂v applied elementwise. Not defined for softmax. */
-export function activation_backward(
-  kind: Activation,
-  dv: FloatArray,
-  dy: FloatArray,
-  v: FloatArray,
-  y: FloatArray,
-  len: number,
-): void {
-  switch (kind) {
-    case 'sigmoid':
-      for (let i = 0; i < len; i++) dv[i] = dy[i] * y[i] * (1 - y[i]);
-      return;
-    case 'relu':
-      for (let i = 0; i < len; i++) dv[i] = v[i] > 0 ? dy[i] : 0;
-      return;
-    case 'tanh':
-      for (let i = 0; i < len; i++) dv[i] = dy[i] * (1 - y[i] * y[i]);
-      return;
-    case 'identity':
-      for (let i = 0; i < len; i++) dv[i] = dy[i];
-      return;
-    case 'softmax':
-      throw new Error('softmax backward exists only fused with cross-entropy');
-  }
+export function activation_backward(kind: Activation, dv: FloatArray, dy: FloatArray, v: FloatArray, y: FloatArray, len: number): void {
+  const backward = activationDefinition(kind).backward;
+  if (backward === undefined) throw new Error(`${kind} backward exists only fused with cross-entropy`);
+  backward(dv, dy, v, y, len);
 }
