@@ -1,5 +1,6 @@
 import { errors } from '../errors.js';
 import type { FloatArray } from '../kernels/float-array.js';
+import { erf } from './erf.js';
 
 /**
  * Activations, each defined once: its g and g′ side by side (the lecture's y = g(v)), the loops
@@ -37,6 +38,29 @@ export interface ActivationDefinition {
   readonly onnx: ((b: OnnxNodes, x: string, out: string) => void) | null;
   /** the Keras / TF.js layers activation name; null where no TF.js layers activation loads it */
   readonly tfjs: string | null;
+}
+
+const SQRT1_2 = Math.SQRT1_2;
+/** 1/√(2π): the standard normal density's factor */
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+/** √(2/π) and the cubic coefficient of GELU's tanh approximation (Hendrycks & Gimpel 2016) */
+const SQRT_2_PI = Math.sqrt(2 / Math.PI);
+const GELU_C = 0.044715;
+
+/** GELU, exact: g = v·Φ(v) = ½v(1 + erf(v/√2)); g′ = Φ(v) + v·φ(v), φ(v) = e^{−v²/2}/√(2π). */
+function gelu(v: number): number {
+  return 0.5 * v * (1 + erf(v * SQRT1_2));
+}
+function geluDerivative(v: number): number {
+  return 0.5 * (1 + erf(v * SQRT1_2)) + v * Math.exp(-0.5 * v * v) * INV_SQRT_2PI;
+}
+/** GELU, tanh approximation: g = ½v(1 + tanh(u)), u = √(2/π)(v + 0.044715v³); g′ = ½(1 + t) + ½v(1 − t²)·√(2/π)(1 + 3·0.044715v²). */
+function geluTanh(v: number): number {
+  return 0.5 * v * (1 + Math.tanh(SQRT_2_PI * (v + GELU_C * v * v * v)));
+}
+function geluTanhDerivative(v: number): number {
+  const t = Math.tanh(SQRT_2_PI * (v + GELU_C * v * v * v));
+  return 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * SQRT_2_PI * (1 + 3 * GELU_C * v * v);
 }
 
 /**
@@ -113,6 +137,29 @@ export const ACTIVATION_DEFINITIONS = {
     },
     onnx: null,
     tfjs: 'linear',
+  },
+  gelu: {
+    description: 'GELU, exact: v·Φ(v) = ½v(1 + erf(v/√2)), as torch.nn.GELU()',
+    ...pointwise(gelu, geluDerivative),
+    // ½·x·(1 + Erf(x/√2)): Erf is in ONNX since opset 9 (the Gelu op only since 20)
+    onnx(b, x, out) {
+      const cdf2 = b.node('Add', [b.node('Erf', [b.node('Div', [x, b.constant(Math.SQRT2)])]), b.constant(1)]);
+      b.node('Mul', [b.node('Mul', [x, cdf2]), b.constant(0.5)], out);
+    },
+    tfjs: 'gelu',
+  },
+  'gelu-tanh': {
+    description: "GELU, tanh approximation: ½v(1 + tanh(√(2/π)(v + 0.044715v³))), as torch.nn.GELU(approximate='tanh')",
+    ...pointwise(geluTanh, geluTanhDerivative),
+    onnx(b, x, out) {
+      const cube = b.node('Mul', [b.node('Mul', [x, x]), x]);
+      const inner = b.node('Mul', [b.node('Add', [x, b.node('Mul', [cube, b.constant(GELU_C)])]), b.constant(SQRT_2_PI)]);
+      const onePlusT = b.node('Add', [b.node('Tanh', [inner]), b.constant(1)]);
+      b.node('Mul', [b.node('Mul', [x, onePlusT]), b.constant(0.5)], out);
+    },
+    // TF.js registers its tanh GELU as "gelu_new", but a model.json names pass through camelCase
+    // ("geluNew") when loaded, which it does not find (@tensorflow/tfjs 4.22): no TF.js export
+    tfjs: null,
   },
   softmax: {
     description: 'softmax over the outputs of a row (output layer only, with cross-entropy)',
