@@ -5,6 +5,7 @@ import {
   createWorkspace,
   finishSlice,
   forward,
+  sliceUpdate,
   gatherRows,
   layerViews,
   mse_sum,
@@ -15,6 +16,7 @@ import {
   type GradientSink,
   type Kernels,
   type LayerViews,
+  type SliceUpdate,
   type WasmMemory,
   type Workspace,
 } from '@shardgrad/core';
@@ -95,6 +97,8 @@ export class WorkerStep {
   /** the plan's groups: leaf indices (left, right or −1) */
   private readonly groups: readonly (readonly [number, number])[];
   private readonly slotStride: number;
+  /** the slice pass's record (finishSlice), its per-step fields set by update */
+  private readonly slice: SliceUpdate;
 
   constructor(
     readonly layout: RunLayout,
@@ -140,6 +144,7 @@ export class WorkerStep {
     const pr = regions.leafPlan;
     this.leafPlan = new Int32Array(memory.buffer, pr.byteOffset, pr.bytes / 4);
     this.groups = writeLeafPlan(this.leafPlan, this.mine);
+    this.slice = sliceUpdate(layout.optimizer, { root: run.avgGrad, avg: run.avgGrad, theta: run.params, state: run.optState }, P);
   }
 
   /**
@@ -282,8 +287,15 @@ export class WorkerStep {
     const p1 = stopHalfWay ? (this.p0 + this.p1) >>> 1 : this.p1;
     for (const op of this.plan.top) treeAdd(this.kernels, this.buffer(op.a), this.buffer(op.b), p0, p1);
     const other = this.plan.rootOther ? this.buffer(this.plan.rootOther) : undefined;
-    const { run } = this;
-    return finishSlice(this.kernels, this.layout.optimizer, this.buffer(this.plan.root), other, run.avgGrad, run.params, run.optState, this.P, p0, p1, 1 / batchSize, lr, t);
+    const u = this.slice;
+    u.root = this.buffer(this.plan.root);
+    u.other = other;
+    u.p0 = p0;
+    u.p1 = p1;
+    u.inv = 1 / batchSize;
+    u.lr = lr;
+    u.t = t;
+    return finishSlice(this.kernels, u);
   }
 
   /** Fills this worker's slot `slot` with NaN: a crash half-way through a write, for fault tests. */
