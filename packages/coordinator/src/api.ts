@@ -2,6 +2,7 @@ import type { MLPSpec, Preprocess } from '@shardgrad/core';
 import type { FaultSpec } from '@shardgrad/worker';
 import type { Dataset } from './data/dataset.js';
 import type { RunSettings } from './run/training-run.js';
+import type { KERNEL_CHOICES } from './settings/schema.js';
 
 /**
  * The coordinator's public contract, shared by the CLI, the benchmark and the tests.
@@ -45,7 +46,8 @@ export type DataSource =
       readonly classes?: number;
     };
 
-export type KernelChoice = 'auto' | 'native' | 'wasm' | 'reference';
+/** The kernels a run may use (settings/schema.ts: KERNEL_CHOICES). */
+export type KernelChoice = (typeof KERNEL_CHOICES)[number];
 
 /**
  * Everything one training run needs: the run's arithmetic (RunSettings: model, optimizer, η,

@@ -93,7 +93,7 @@ export class Trainer {
       try {
         mkdirSync(c.checkpointDir, { recursive: true });
       } catch (e) {
-        throw errors.badInput('--checkpoint', `cannot create the directory ${c.checkpointDir} (${(e as NodeJS.ErrnoException).code})`);
+        throw errors.badSetting('checkpointDir', `cannot create the directory ${c.checkpointDir} (${(e as NodeJS.ErrnoException).code})`);
       }
       checkpointPath = path.join(c.checkpointDir, CHECKPOINT_FILE);
     }
