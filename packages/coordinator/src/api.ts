@@ -52,7 +52,7 @@ export type KernelChoice = (typeof KERNEL_CHOICES)[number];
 /**
  * Everything one training run needs: the run's arithmetic (RunSettings: model, optimizer, η,
  * schedule, batch, epochs, shards, seed, init, early stopping) and the Node front end's part.
- * Validated by the trainer; bad values throw ShardgradError naming the flag.
+ * Validated by the trainer; bad values throw ShardgradError naming the field (settings/schema.ts).
  */
 export interface TrainConfig extends RunSettings {
   readonly data: Dataset;
@@ -120,12 +120,14 @@ export interface TrainResult {
   readonly history: readonly EpochEvent[];
   readonly steps: number;
   readonly wallMs: number;
-  /** why training ended early, if it did */
-  readonly stoppedBy?: 'early-stop' | 'SIGINT' | 'SIGTERM';
+  /** why training ended early, if it did ('abort': the caller asked, Trainer.requestStop('abort')) */
+  readonly stoppedBy?: 'early-stop' | 'SIGINT' | 'SIGTERM' | 'abort';
   /** the last checkpoint written, if any */
   readonly lastCheckpoint?: string;
   /** worker tasks that failed (crash or throw) and were recomputed on a fresh or the same worker */
   readonly workerRetries: number;
   /** the kernels in use (Kernels.name: native-avx512, wasm-relaxed, …), --kernel auto resolved */
   readonly kernel: string;
+  /** the worker threads this process ran: `workers` clamped to the shards (of this rank); 0 = in the calling thread */
+  readonly workers: number;
 }
