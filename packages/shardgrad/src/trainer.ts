@@ -1,4 +1,4 @@
-import { iota, parseSchedule, sharedFloat32, Trainer as RunTrainer, type Dataset, type TrainConfig, type TrainEvent } from '@shardgrad/coordinator';
+import { iota, parseSchedule, settingsMeta, sharedFloat32, Trainer as RunTrainer, type Dataset, type TrainConfig, type TrainEvent } from '@shardgrad/coordinator';
 import { errors, validateSpec, type MLPSpec } from '@shardgrad/core';
 import { inputMatrix, targetMatrix, type Matrix, type TargetMatrix } from './data.js';
 import type { EpochEvent, StepEvent, TrainerEvents, TrainerListener } from './events.js';
@@ -139,13 +139,7 @@ export class Trainer {
       history: r.history,
       meta: {
         data: 'arrays',
-        optimizer: config.optimizer.kind,
-        lr: config.lr,
-        schedule: config.schedule,
-        batch: config.batch,
-        shards: config.shards,
-        seed: config.seed,
-        valSplit: config.valSplit,
+        ...settingsMeta(config),
         steps: r.steps,
         epochs: r.history.length,
         ...(stoppedBy ? { stoppedBy } : {}),

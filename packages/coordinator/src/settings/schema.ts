@@ -231,3 +231,16 @@ const OTHER_FLAGS: Readonly<Record<string, string>> = {
   resumeFrom: '--resume',
   from: '--from',
 };
+
+/** The training settings a model file's meta keeps (the CLI and the library save the same). */
+export function settingsMeta(c: {
+  readonly optimizer: { readonly kind: string };
+  readonly lr: number;
+  readonly schedule: Schedule;
+  readonly batch: number;
+  readonly shards: number;
+  readonly seed: number;
+  readonly valSplit: number;
+}): Record<string, unknown> {
+  return { optimizer: c.optimizer.kind, lr: c.lr, schedule: c.schedule, batch: c.batch, shards: c.shards, seed: c.seed, valSplit: c.valSplit };
+}
