@@ -1,6 +1,7 @@
 import type { MLPSpec, Preprocess } from '@shardgrad/core';
 import type { FaultSpec } from '@shardgrad/worker';
 import type { Dataset } from './data/dataset.js';
+import type { EpochEvent, StepEvent } from './run/events.js';
 import type { RunSettings } from './run/training-run.js';
 import type { KERNEL_CHOICES } from './settings/schema.js';
 
@@ -79,31 +80,7 @@ export interface TrainConfig extends RunSettings {
   readonly fault?: FaultSpec;
 }
 
-export interface StepEvent {
-  readonly type: 'step';
-  readonly epoch: number;
-  /** 1-based global step */
-  readonly step: number;
-  readonly stepsPerEpoch: number;
-  /** samples in this step's batch (the epoch's last batch may be short) */
-  readonly batchSize: number;
-  /** mean loss of this batch */
-  readonly loss: number;
-  readonly samplesPerSec: number;
-  readonly elapsedMs: number;
-}
-
-export interface EpochEvent {
-  readonly type: 'epoch';
-  /** 1-based epoch */
-  readonly epoch: number;
-  readonly step: number;
-  readonly trainLoss: number;
-  readonly valLoss: number;
-  readonly valAccuracy: number;
-  readonly samplesPerSec: number;
-  readonly elapsedMs: number;
-}
+export type { EpochEvent, StepEvent } from './run/events.js';
 
 export interface CheckpointEvent {
   readonly type: 'checkpoint';
