@@ -1,23 +1,11 @@
 import { encodeModelFile, errors, skipsSuffix, type MLPSpec, type Preprocess } from '@shardgrad/core';
 import type { EpochEvent, TrainConfig } from '../api.js';
+import type { LoopState } from '../run/events.js';
 import { describeData } from '../data/dataset.js';
 import { writeFileAtomic } from '../io/files.js';
 import { readModelFile } from '../io/model-io.js';
 
-/** Where the training loop stands: everything besides θ and the optimizer state a resume needs. */
-export interface LoopState {
-  /** completed global steps */
-  step: number;
-  /** 0-based epoch in progress */
-  epoch: number;
-  /** batches already done in that epoch */
-  position: number;
-  /** Σ per-sample loss over the epoch's batches so far */
-  lossSum: number;
-  history: EpochEvent[];
-  bestValLoss: number;
-  sinceBest: number;
-}
+export type { LoopState } from '../run/events.js';
 
 /** Settings a checkpoint must share with the run that resumes it, or the batches would differ. */
 const PINNED = [
