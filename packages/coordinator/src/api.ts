@@ -119,7 +119,7 @@ export interface TrainResult {
   readonly steps: number;
   readonly wallMs: number;
   /** why training ended early, if it did */
-  readonly stoppedBy?: 'early-stop' | 'SIGINT' | 'SIGTERM';
+  readonly stoppedBy?: 'early-stop' | 'SIGINT' | 'SIGTERM' | 'SIGHUP';
   /** the last checkpoint written, if any */
   readonly lastCheckpoint?: string;
   /** worker tasks that failed (crash or throw) and were recomputed on a fresh or the same worker */

@@ -2,9 +2,13 @@
 export const ExitCode = {
   ok: 0,
   trainingFailed: 1,
+  /** a file or stdout could not be written (no space left, an I/O error): the previous file is kept */
+  writeFailed: 1,
   badInput: 2,
   /** across processes (MPI): another rank ended without finishing a step */
   rankLost: 3,
+  /** SIGHUP: the terminal closed or the ssh connection dropped (saved like SIGTERM) */
+  hangup: 129,
   interrupted: 130,
   terminated: 143,
 } as const;
@@ -28,6 +32,8 @@ export class ShardgradError extends Error {
 export const errors = {
   /** `where` is a file path, a flag (`--lr`) or a field (`weights[1][0]`). */
   badInput: (where: string, problem: string) => new ShardgradError(`${where}: ${problem}`, ExitCode.badInput),
+  /** the device failed a write (`where` is the file, or "stdout"): exit 1, not a usage error */
+  writeFailed: (where: string, problem: string) => new ShardgradError(`${where}: ${problem}`, ExitCode.writeFailed),
   diverged: (step: number, what: string) =>
     new ShardgradError(`training diverged at step ${step}: ${what}`, ExitCode.trainingFailed),
 };
