@@ -18,10 +18,11 @@ import {
   type TrainConfig,
   type TrainResult,
 } from '@shardgrad/coordinator';
-import { ExitCode, INITIALIZERS, OPTIMIZERS, optimizerConfig, PREPROCESS_KINDS, ShardgradError, errors, type Initializer, type OptimizerKind, type Preprocess } from '@shardgrad/core';
+import { ExitCode, isShardgradError, INITIALIZERS, OPTIMIZERS, optimizerConfig, PREPROCESS_KINDS, ShardgradError, errors, type Initializer, type OptimizerKind, type Preprocess } from '@shardgrad/core';
 import { FAULT_ENV, parseFaultSpec } from '@shardgrad/worker';
 import type { Argv } from 'yargs';
 import { print } from '../io/stdout.js';
+import { oddClassNameWarnings } from '../io/class-names.js';
 import { architectureOptions, specFromFlags, type ArchitectureFlags } from '../flags/architecture.js';
 import { dataHintOf, fineTuneModelFromFlags, fineTuneNote, fineTuneSpec, type FineTuneModel } from '../flags/from-model.js';
 import { dataOptions, dataSourceFromFlags, loadData, testSplitFromFlags, type CsvFlags } from '../flags/data.js';
@@ -281,6 +282,7 @@ async function trainIn(f: TrainFlags, dist: Distributed | undefined): Promise<vo
   const say = (line: string) => process.stderr.write(`shardgrad: ${line}\n`);
   const resumed = config.resumeFrom !== undefined ? resumeNotes(config.resumeFrom, config, flagOfSetting) : [];
   resumed.forEach(say);
+  if (writer) oddClassNameWarnings(data.name, data.classes).forEach(say);
   if (from) say(fineTuneNote(from));
   if (config.checkpointDir !== undefined && writer) makeCheckpointFolder(config.checkpointDir);
 
@@ -327,31 +329,38 @@ async function trainIn(f: TrainFlags, dist: Distributed | undefined): Promise<vo
 
   const interrupted = isStopSignal(result.stoppedBy);
   const modelWritten = !interrupted || result.lastCheckpoint === undefined;
-  if (modelWritten)
-    saveModel(
-      f.out,
-      result,
-      {
-        data: data.name,
-        optimizer: config.optimizer.kind,
-        lr: config.lr,
-        schedule: config.schedule,
-        batch: config.batch,
-        shards: config.shards,
-        seed: config.seed,
-        valSplit: config.valSplit,
-        testSplit: settings.testSplit ?? null,
-        ...(from ? { fineTunedFrom: from.path } : {}),
-        ...(result.stoppedBy ? { stoppedBy: result.stoppedBy } : {}),
-      },
-      describeData(data),
-    );
+  if (modelWritten) {
+    try {
+      saveModel(
+        f.out,
+        result,
+        {
+          data: data.name,
+          optimizer: config.optimizer.kind,
+          lr: config.lr,
+          schedule: config.schedule,
+          batch: config.batch,
+          shards: config.shards,
+          seed: config.seed,
+          valSplit: config.valSplit,
+          testSplit: settings.testSplit ?? null,
+          ...(from ? { fineTunedFrom: from.path } : {}),
+          ...(result.stoppedBy ? { stoppedBy: result.stoppedBy } : {}),
+        },
+        describeData(data),
+      );
+    } catch (e) {
+      // the trained parameters are not lost while a checkpoint holds them
+      if (!result.lastCheckpoint || !isShardgradError(e)) throw e;
+      throw new ShardgradError(`${e.message}; the checkpoint ${result.lastCheckpoint} holds the trained parameters (eval, predict and export read it)`, e.exitCode);
+    }
+  }
   if (f.plot !== undefined && result.history.length > 0) {
     try {
       writeFileAtomic(f.plot, svgPlot(result.history, classification));
     } catch (e) {
       const kept = modelWritten ? `; the model was written to ${f.out}` : '';
-      throw errors.badInput('--plot', `${(e as Error).message}${kept}`);
+      throw new ShardgradError(`--plot: ${(e as Error).message}${kept}`, isShardgradError(e) ? e.exitCode : ExitCode.writeFailed);
     }
   }
   if (interrupted) {
