@@ -99,9 +99,15 @@ function firstLeafDifference(was: Json, now: Json, inside: string[]): { inside: 
   return JSON.stringify(was) === JSON.stringify(now) ? undefined : { inside, was, now };
 }
 
-/** The first setting in which a checkpoint's record and this run's differ, or undefined when they agree. */
+/**
+ * The first setting in which a checkpoint's record and this run's differ, or undefined when they
+ * agree. Plain values are compared before objects (the data, the network), so a changed --seed is
+ * named as such rather than by the data it generates.
+ */
 export function firstSettingDifference(was: { [field: string]: Json }, now: { [field: string]: Json }): SettingDifference | undefined {
-  for (const field of [...new Set([...Object.keys(was), ...Object.keys(now)])].sort()) {
+  const isPlain = (f: string) => typeof (now[f] ?? was[f]) !== 'object';
+  const fields = [...new Set([...Object.keys(was), ...Object.keys(now)])].sort();
+  for (const field of [...fields.filter(isPlain), ...fields.filter((f) => !isPlain(f))]) {
     const d = firstLeafDifference(was[field] ?? null, now[field] ?? null, []);
     if (d) return { field, inside: d.inside.join('.'), was: d.was, now: d.now };
   }
