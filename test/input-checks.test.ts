@@ -66,10 +66,10 @@ describe('sizes refused before any memory is created', () => {
   });
 
   it('a run memory over 4 GiB (θ fits, the partial sums of its workers do not) is refused too', () => {
-    // 784-16000-16000-10: P = 784·16000 + 16000 + 16000² + 16000 + 16000·10 + 10 = 268,720,010 floats, 1.0 GiB
+    // 784-16000-16000-10: P = 784·16000 + 16000 + 16000² + 16000 + 16000·10 + 10 = 268,736,010 floats, 1.0 GiB
     // each for θ, the gradient, the backup and every partial-sum slot: together far more than 4 GiB
     const c = smallConfig({ spec: mlpSpec([784, 16000, 16000, 10], 'relu', 'softmax', 'ce'), workers: 2 });
-    expect(specLayout(c.spec).total).toBe(268_720_010);
+    expect(specLayout(c.spec).total).toBe(268_736_010);
     expect(() => new Trainer(c)).toThrow(/^network 784-16000-16000-10: needs \d+ GiB of run memory \(θ, gradient, sgd state and 2 workers' partial sums and scratch for batch 50\), more than the 4 GiB a WebAssembly \(wasm32\) memory holds/);
   });
 
