@@ -70,7 +70,7 @@ describe('sizes refused before any memory is created', () => {
     // each for θ, the gradient, the backup and every partial-sum slot: together far more than 4 GiB
     const c = smallConfig({ spec: mlpSpec([784, 16000, 16000, 10], 'relu', 'softmax', 'ce'), workers: 2 });
     expect(specLayout(c.spec).total).toBe(268_736_010);
-    expect(() => new Trainer(c)).toThrow(/^network 784-16000-16000-10: needs \d+ GiB of run memory \(θ, gradient, sgd state and 2 workers' partial sums and scratch for batch 50\), more than the 4 GiB a WebAssembly \(wasm32\) memory holds/);
+    expect(() => new Trainer(c)).toThrow(/^network 784-16000-16000-10: needs \d+ GiB of run memory \(θ, gradient, momentum state and 2 workers' partial sums and scratch for batch 50\), more than the 4 GiB a WebAssembly \(wasm32\) memory holds/);
   });
 
   it('a run memory over what this machine has is refused (a machine of 64 MiB here)', () => {
