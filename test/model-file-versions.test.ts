@@ -44,10 +44,14 @@ describe('today\'s files (format versions 1 and 2)', () => {
   });
 
   it('a version 1 checkpoint resumes, warning once, to the parameters of an uninterrupted run bit for bit', () => {
-    // the fixture: these flags with --epochs 2; resumed to 3 epochs
+    // the fixture: these flags with --epochs 2 and the default of its day, 16 shards; resumed to 3 epochs
     const flags = ['train', '--data', 'xor:40', '--hidden', '3', '--batch', '8', '--workers', '0', '--optimizer', 'adam', '--lr', '0.05', '--epochs', '3'];
     const ckpt = path.join(dir, 'checkpoint-v1.sgm');
     copyFileSync(path.join(fixtures, 'checkpoint-v1.sgm'), ckpt);
+    // the settings it pinned are still checked: today's default of 1 shard at batch 8 is not its 16
+    const other = runCli([...flags, '--resume', ckpt, '--out', path.join(dir, 'other.sgm')]);
+    expectOneLineError(other, `${ckpt}: written with --shards 16, this run has 1: a resumed run needs every setting of the run it continues`);
+    flags.push('--shards', '16');
     const resumed = path.join(dir, 'resumed.sgm');
     const r = runCli([...flags, '--resume', ckpt, '--out', resumed]);
     expect(r.status, r.stderr).toBe(0);

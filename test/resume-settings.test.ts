@@ -33,7 +33,7 @@ describe('train --resume refuses any setting that decides the bytes', () => {
     [{ '--early-stop': '3' }, /written with --early-stop none, this run has 3/],
     [{ '--init': 'he' }, /written with --init glorot, this run has he/],
     [{ '--preprocess': 'none' }, /written with --preprocess standardize, this run has none/],
-    [{ '--shards': '8' }, /written with --shards 16, this run has 8/],
+    [{ '--shards': '8' }, /written with --shards 1, this run has 8/],
     [{ '--hidden': '4' }, /written with network \(--layers\/--hidden\/--activation\/--output\/--loss\/--skip\/--connect\) \(sizes\) \[2,3,2\], this run has \[2,4,2\]/],
   ])('%j: one line naming it, the checkpoint unchanged', (flags, message) => {
     const before = readFileSync(file);
