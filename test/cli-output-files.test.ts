@@ -1,9 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { readModelFile } from '@shardgrad/coordinator';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, expectOneLineError, runCliAsync, tempDir } from './cli-helpers.js';
+import { CLI, expectOneLineError, runCliAsync, sh, tempDir, tmpfsMounts } from './cli-helpers.js';
 
 /**
  * Output files as users hit them: devices, FIFOs and symbolic links at the --out path, read-only
@@ -12,19 +11,8 @@ import { CLI, expectOneLineError, runCliAsync, tempDir } from './cli-helpers.js'
 const dir = tempDir('outputs');
 const quick = ['train', '--data', 'xor:40', '--hidden', '2', '--epochs', '2', '--batch', '8', '--workers', '1'];
 
-/** Runs `command` as root would (mknod, mount): false when this machine does not allow it. */
-const sh = (command: string) => spawnSync('bash', ['-c', command], { encoding: 'utf8' });
-const canMount = (() => {
-  const probe = path.join(dir, 'mount-probe');
-  mkdirSync(probe);
-  const ok = sh(`mount -t tmpfs -o size=4k tmpfs ${probe}`).status === 0;
-  if (ok) sh(`umount ${probe}`);
-  return ok;
-})();
-const mounted: string[] = [];
-afterAll(() => {
-  for (const m of mounted) sh(`umount ${m}`);
-});
+const { canMount, mounted, unmountAll } = tmpfsMounts(dir);
+afterAll(unmountAll);
 
 describe('--out never replaces a device, a FIFO or a symbolic link', () => {
   it.runIf(process.getuid?.() === 0)('a character device made with mknod (the /dev/full of the report) stays a device', async () => {

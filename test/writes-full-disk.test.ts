@@ -1,8 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, runCli, tempDir } from './cli-helpers.js';
+import { CLI, runCli, sh, tempDir, tmpfsMounts } from './cli-helpers.js';
 
 /**
  * Every write on a full file system: a 200 KiB tmpfs holding a good previous file, then filled to
@@ -11,18 +10,8 @@ import { CLI, runCli, tempDir } from './cli-helpers.js';
  * Stdout redirected to /dev/full is an error too (only a closed pipe is quiet).
  */
 const dir = tempDir('full-disk');
-const sh = (command: string) => spawnSync('bash', ['-c', command], { encoding: 'utf8' });
-const canMount = (() => {
-  const probe = path.join(dir, 'mount-probe');
-  mkdirSync(probe);
-  const ok = sh(`mount -t tmpfs -o size=200k tmpfs ${probe}`).status === 0;
-  if (ok) sh(`umount ${probe}`);
-  return ok;
-})();
-const mounted: string[] = [];
-afterAll(() => {
-  for (const m of mounted) sh(`umount ${m}`);
-});
+const { canMount, mounted, unmountAll } = tmpfsMounts(dir);
+afterAll(unmountAll);
 
 /** A fresh 200 KiB tmpfs at dir/name with `files` copied in, then a filler file taking every page left. */
 function fullDisk(name: string, files: Record<string, string>): string {
