@@ -54,11 +54,17 @@ function checkShardPlan(c: TrainConfig, W: number, ranks?: { size: number; rank:
   }
 }
 
+/** The memory this process may use: the machine's, or less where a container (cgroup) limits it. */
+function machineMemory(): number {
+  const limit = (process as { constrainedMemory?: () => number | undefined }).constrainedMemory?.();
+  return limit !== undefined && limit > 0 && limit < totalmem() ? limit : totalmem();
+}
+
 /**
  * Throws a one-line error (exit 2) when the run of `c` would not fit: see above. `machineBytes` is
- * the memory of this machine (os.totalmem() by default).
+ * the memory of this machine (os.totalmem(), or a container's smaller limit, by default).
  */
-export function checkRunFits(c: TrainConfig, machineBytes: number = totalmem()): void {
+export function checkRunFits(c: TrainConfig, machineBytes: number = machineMemory()): void {
   const { W, ranks } = workerCount(c);
   checkShardPlan(c, W, ranks);
   const P = specLayout(c.spec).total;
