@@ -213,7 +213,7 @@ export class TrainingRun {
     checkStatus(status, t);
     let loss = 0;
     for (let s = 0; s < data.shardLoss.length; s++) loss += data.shardLoss[s];
-    const step = this.completed(loss, B, stepT0, sharedClockMs());
+    const step = this.completed(loss, B, stepT0, sharedClockMs(), this.engine.lastMathMs);
     if (end < T) return { step };
     return { step, epoch: await this.endEpoch() };
   }
@@ -236,8 +236,8 @@ export class TrainingRun {
     if (runSegment) {
       for (let i = 0; i < count; i++) this.lrs[i] = learningRate(settings.schedule, settings.lr, state.step + i);
       let prevEnd = sharedClockMs();
-      const r = await runSegment({ t0: state.step + 1, start: this.cursor, batch: settings.batch, rows: T, count, lrs: this.lrs }, (_i, loss, rows, endMs) => {
-        const e = this.completed(loss, rows, prevEnd, endMs);
+      const r = await runSegment({ t0: state.step + 1, start: this.cursor, batch: settings.batch, rows: T, count, lrs: this.lrs }, (_i, loss, rows, endMs, mathMs) => {
+        const e = this.completed(loss, rows, prevEnd, endMs, mathMs);
         prevEnd = endMs;
         steps++;
         o.onStep?.(e);
@@ -266,7 +266,7 @@ export class TrainingRun {
     checkStatus(await this.engine.step(t, start, end, learningRate(settings.schedule, settings.lr, state.step)), t);
     let loss = 0;
     for (let s = 0; s < data.shardLoss.length; s++) loss += data.shardLoss[s];
-    return { step: this.completed(loss, end - start, stepT0, sharedClockMs()) };
+    return { step: this.completed(loss, end - start, stepT0, sharedClockMs(), this.engine.lastMathMs) };
   }
 
   /** Asks advance() to end after the current step (the engine's workers see it at their next end of step). */
@@ -284,8 +284,8 @@ export class TrainingRun {
     this.epochSamples = 0;
   }
 
-  /** The bookkeeping of a completed step of B rows with summed loss `loss`, from t0Ms to endMs (sharedClockMs); its event. */
-  private completed(loss: number, B: number, t0Ms: number, endMs: number): StepEvent {
+  /** The bookkeeping of a completed step of B rows with summed loss `loss`, from t0Ms to endMs (sharedClockMs), `mathMs` of it math; its event. */
+  private completed(loss: number, B: number, t0Ms: number, endMs: number, mathMs: number): StepEvent {
     const { state } = this;
     state.step++;
     state.position++;
@@ -301,6 +301,7 @@ export class TrainingRun {
       loss: loss / B,
       samplesPerSec: B / ((endMs - t0Ms) / 1000),
       elapsedMs: endMs - this.t0,
+      mathMs,
     };
   }
 
@@ -314,6 +315,8 @@ export class TrainingRun {
 
   private async endEpoch(): Promise<EpochEvent> {
     const { state, settings } = this;
+    // the epoch's samples/s is its training: validation is not in it (as trainLocal's and PyTorch's epochs)
+    const trained = sharedClockMs();
     await this.sync(false);
     const v = this.evaluate();
     const now = sharedClockMs();
@@ -325,7 +328,7 @@ export class TrainingRun {
       trainLoss: state.lossSum / T,
       valLoss: v.loss,
       valAccuracy: v.accuracy,
-      samplesPerSec: this.epochSamples / ((now - this.epochT0) / 1000),
+      samplesPerSec: this.epochSamples / ((trained - this.epochT0) / 1000),
       elapsedMs: now - this.t0,
     };
     state.history.push(event);
