@@ -24,16 +24,17 @@ import {
   type TrainConfig,
   type TrainResult,
 } from '@shardgrad/coordinator';
-import { ExitCode, optimizerConfig, ShardgradError, errors, type Initializer, type Preprocess } from '@shardgrad/core';
+import { ExitCode, isShardgradError, optimizerConfig, ShardgradError, errors, type Initializer, type Preprocess } from '@shardgrad/core';
 import { FAULT_ENV, parseFaultSpec } from '@shardgrad/worker';
 import type { Argv, Options } from 'yargs';
 import { print } from '../io/stdout.js';
+import { oddClassNameWarnings } from '../io/class-names.js';
 import { architectureOptions, specFromFlags, type ArchitectureFlags } from '../flags/architecture.js';
 import { dataHintOf, fineTuneModelFromFlags, fineTuneNote, fineTuneSpec, type FineTuneModel } from '../flags/from-model.js';
 import { dataOptions, dataSourceFromFlags, loadData, testSplitFromFlags, type CsvFlags } from '../flags/data.js';
 import { numberOption, positiveInt, workerCount } from '../flags/numbers.js';
 import { settingFromFlag, settingOption, type FlagOverride } from '../flags/settings.js';
-import { onStopSignals } from '../run/signals.js';
+import { exitCodeOf, isStopSignal, onStopSignals, type StopSignal } from '../run/signals.js';
 import { DISTRIBUTED_MODES, startDistributed, type Distributed, type DistributedMode } from '../run/distributed.js';
 import { formatSummary, throughput } from '../render/summary.js';
 import { svgPlot } from '../render/svg-plot.js';
@@ -212,6 +213,19 @@ function configFor(f: TrainFlags, s: ReturnType<typeof settingsFromFlags>, data:
   };
 }
 
+/** TrainConfig fields whose flag is not their kebab-case name (for the resume messages, which name fields). */
+const FLAG_OF_FIELD: Record<string, string> = {
+  spec: 'network (--layers/--hidden/--activation/--output/--loss/--skip/--connect)',
+  schedule: '--lr-schedule',
+  data: 'data (--data, --limit, --test-split, the CSV flags)',
+  from: '--from',
+};
+
+/** The flag that sets TrainConfig field `field`: valSplit → --val-split. */
+function flagOfSetting(field: string): string {
+  return FLAG_OF_FIELD[field] ?? `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
 /** Creates the checkpoint folder (checked writable up front) so the run can write into it. */
 function makeCheckpointFolder(dir: string): void {
   try {
@@ -272,8 +286,9 @@ async function trainIn(f: TrainFlags, dist: Distributed | undefined): Promise<vo
   const writer = !dist || dist.rank === 0;
   const trainer = new Trainer(config);
   const say = (line: string) => process.stderr.write(`shardgrad: ${line}\n`);
-  const resumed = config.resumeFrom !== undefined ? resumeNotes(config.resumeFrom, config) : [];
+  const resumed = config.resumeFrom !== undefined ? resumeNotes(config.resumeFrom, config, flagOfSetting) : [];
   resumed.forEach(say);
+  if (writer) oddClassNameWarnings(data.name, data.classes).forEach(say);
   if (from) say(fineTuneNote(from));
   if (config.checkpointDir !== undefined && writer) makeCheckpointFolder(config.checkpointDir);
 
@@ -314,38 +329,45 @@ async function trainIn(f: TrainFlags, dist: Distributed | undefined): Promise<vo
   }
   if (!writer) {
     // another rank: the same θ as rank 0, which writes and prints; leave with the same code
-    if (result.stoppedBy === 'SIGINT' || result.stoppedBy === 'SIGTERM') throw new ShardgradError(`interrupted by ${result.stoppedBy}`, result.stoppedBy === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated);
+    if (isStopSignal(result.stoppedBy)) throw new ShardgradError(`interrupted by ${result.stoppedBy}`, exitCodeOf(result.stoppedBy));
     return;
   }
 
-  const interrupted = result.stoppedBy === 'SIGINT' || result.stoppedBy === 'SIGTERM';
+  const interrupted = isStopSignal(result.stoppedBy);
   const modelWritten = !interrupted || result.lastCheckpoint === undefined;
-  if (modelWritten)
-    saveModel(
-      f.out,
-      result,
-      {
-        data: data.name,
-        ...settingsMeta(config),
-        testSplit: settings.testSplit ?? null,
-        ...(from ? { fineTunedFrom: from.path } : {}),
-        ...(result.stoppedBy ? { stoppedBy: result.stoppedBy } : {}),
-      },
-      describeData(data),
-    );
+  if (modelWritten) {
+    try {
+      saveModel(
+        f.out,
+        result,
+        {
+          data: data.name,
+          ...settingsMeta(config),
+          testSplit: settings.testSplit ?? null,
+          ...(from ? { fineTunedFrom: from.path } : {}),
+          ...(result.stoppedBy ? { stoppedBy: result.stoppedBy } : {}),
+        },
+        describeData(data),
+      );
+    } catch (e) {
+      // the trained parameters are not lost while a checkpoint holds them
+      if (!result.lastCheckpoint || !isShardgradError(e)) throw e;
+      throw new ShardgradError(`${e.message}; the checkpoint ${result.lastCheckpoint} holds the trained parameters (eval, predict and export read it)`, e.exitCode);
+    }
+  }
   if (f.plot !== undefined && result.history.length > 0) {
     try {
       writeFileAtomic(f.plot, svgPlot(result.history, classification));
     } catch (e) {
       const kept = modelWritten ? `; the model was written to ${f.out}` : '';
-      throw errors.badInput('--plot', `${(e as Error).message}${kept}`);
+      throw new ShardgradError(`--plot: ${(e as Error).message}${kept}`, isShardgradError(e) ? e.exitCode : ExitCode.writeFailed);
     }
   }
   if (interrupted) {
     const where = result.lastCheckpoint
       ? `checkpoint ${result.lastCheckpoint} (continue with --resume); ${f.out} not written`
       : `the model so far written to ${f.out} (no --checkpoint, so it cannot be resumed)`;
-    throw new ShardgradError(`interrupted by ${result.stoppedBy} at step ${result.steps}: ${where}`, result.stoppedBy === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated);
+    throw new ShardgradError(`interrupted by ${result.stoppedBy} at step ${result.steps}: ${where}`, exitCodeOf(result.stoppedBy as StopSignal));
   }
   const resumedAt = firstStep > 0 ? firstStep - 1 : result.steps;
   const facts = {
