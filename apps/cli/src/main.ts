@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { ExitCode, isShardgradError } from '@shardgrad/core';
+import { flagOf } from '@shardgrad/coordinator';
+import { ExitCode, isShardgradError, type ShardgradError } from '@shardgrad/core';
 import { closest, distance } from 'fastest-levenshtein';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -16,10 +17,16 @@ import { registerTrain } from './commands/train.js';
 import { launchedRank } from './run/distributed.js';
 import { stdoutIsNotTheUsersTerminal } from './io/stdout.js';
 
+/** An error about a setting names its flag here (the layers below name the field: `lr` → `--lr`). */
+function userMessage(e: ShardgradError): string {
+  const flag = e.setting && flagOf(e.setting.field);
+  return flag ? `${flag}: ${e.setting!.problem}` : e.message;
+}
+
 /** Prints a user error as one line and exits with its code; anything else is a bug and keeps its stack. */
 function fail(e: unknown): never {
   if (isShardgradError(e)) {
-    process.stderr.write(`shardgrad: ${e.message}\n`);
+    process.stderr.write(`shardgrad: ${userMessage(e)}\n`);
     process.exit(e.exitCode);
   }
   // (straight to the descriptor: a bug is reported by every MPI rank, quiet ones too)

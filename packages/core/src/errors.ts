@@ -23,6 +23,8 @@ export class ShardgradError extends Error {
   constructor(
     message: string,
     readonly exitCode: ExitCodeValue = ExitCode.badInput,
+    /** the setting the error is about (a field of the settings schema), for a front end to name its own way (the CLI: its flag) */
+    readonly setting?: { readonly field: string; readonly problem: string },
   ) {
     super(message.replace(/\s*\n\s*/g, ' '));
   }
@@ -32,6 +34,8 @@ export class ShardgradError extends Error {
 export const errors = {
   /** `where` is a file path, a flag (`--lr`) or a field (`weights[1][0]`). */
   badInput: (where: string, problem: string) => new ShardgradError(`${where}: ${problem}`, ExitCode.badInput),
+  /** A bad value of a training setting, named by its field (`lr: must be a positive number, got -1`); the CLI prints its flag instead. */
+  badSetting: (field: string, problem: string) => new ShardgradError(`${field}: ${problem}`, ExitCode.badInput, { field, problem }),
   /** the device failed a write (`where` is the file, or "stdout"): exit 1, not a usage error */
   writeFailed: (where: string, problem: string) => new ShardgradError(`${where}: ${problem}`, ExitCode.writeFailed),
   diverged: (step: number, what: string) =>

@@ -1,24 +1,12 @@
 import { encodeModelFile, errors, skipsSuffix, unprotectedHeaderWarning, type MLPSpec, type ModelFileContents, type Preprocess } from '@shardgrad/core';
 import type { EpochEvent, TrainConfig } from '../api.js';
+import type { LoopState } from '../run/events.js';
 import { describeData } from '../data/dataset.js';
 import { writeFileAtomic } from '../io/files.js';
 import { readModelFile } from '../io/model-io.js';
 import { firstSettingDifference, runSettingsRecord, type Json } from './run-settings-record.js';
 
-/** Where the training loop stands: everything besides θ and the optimizer state a resume needs. */
-export interface LoopState {
-  /** completed global steps */
-  step: number;
-  /** 0-based epoch in progress */
-  epoch: number;
-  /** batches already done in that epoch */
-  position: number;
-  /** Σ per-sample loss over the epoch's batches so far */
-  lossSum: number;
-  history: EpochEvent[];
-  bestValLoss: number;
-  sinceBest: number;
-}
+export type { LoopState } from '../run/events.js';
 
 /**
  * Checkpoints written before the settings record (format versions 1 and 2) pinned only these; they
