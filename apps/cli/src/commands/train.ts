@@ -7,6 +7,7 @@ import {
   DEFAULT_CHECKPOINT_NAME,
   defaultShards,
   describeData,
+  flagOf,
   fsProblem,
   resumeNotes,
   saveModel,
@@ -213,17 +214,15 @@ function configFor(f: TrainFlags, s: ReturnType<typeof settingsFromFlags>, data:
   };
 }
 
-/** TrainConfig fields whose flag is not their kebab-case name (for the resume messages, which name fields). */
-const FLAG_OF_FIELD: Record<string, string> = {
+/** TrainConfig fields that several flags make up (for the resume messages, which name fields). */
+const FLAGS_OF_FIELD: Record<string, string> = {
   spec: 'network (--layers/--hidden/--activation/--output/--loss/--skip/--connect)',
-  schedule: '--lr-schedule',
   data: 'data (--data, --limit, --test-split, the CSV flags)',
-  from: '--from',
 };
 
-/** The flag that sets TrainConfig field `field`: valSplit → --val-split. */
+/** How the resume messages name TrainConfig field `field`: its flag from the settings schema (schedule → --lr-schedule). */
 function flagOfSetting(field: string): string {
-  return FLAG_OF_FIELD[field] ?? `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  return FLAGS_OF_FIELD[field] ?? flagOf(field) ?? field;
 }
 
 /** Creates the checkpoint folder (checked writable up front) so the run can write into it. */

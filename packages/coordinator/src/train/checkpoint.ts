@@ -12,13 +12,7 @@ export type { LoopState } from '../run/events.js';
  * Checkpoints written before the settings record (format versions 1 and 2) pinned only these; they
  * are still checked for such files. Newer checkpoints record every setting that decides the bytes.
  */
-const PINNED = [
-  ['batch', '--batch'],
-  ['shards', '--shards'],
-  ['seed', '--seed'],
-  ['valSplit', '--val-split'],
-  ['preprocess', '--preprocess'],
-] as const;
+const PINNED = ['batch', 'shards', 'seed', 'valSplit', 'preprocess'] as const;
 
 function pinned(c: Pick<TrainConfig, 'batch' | 'shards' | 'seed' | 'valSplit' | 'preprocess' | 'optimizer'>): Record<string, unknown> {
   return { batch: c.batch, shards: c.shards, seed: c.seed, valSplit: c.valSplit, preprocess: c.preprocess, optimizer: c.optimizer.kind };
@@ -125,7 +119,7 @@ function checkSameSettings(path: string, file: ModelFileContents, c: TrainConfig
   const config = (m.config ?? {}) as Record<string, unknown>;
   const want = pinned(c);
   if (config.optimizer !== want.optimizer) throw bad(`written with ${nameOf('optimizer')} ${String(config.optimizer)}, this run has ${c.optimizer.kind}: a resumed run needs every setting of the run it continues`);
-  for (const [key] of PINNED)
+  for (const key of PINNED)
     if (config[key] !== want[key]) throw bad(`written with ${nameOf(key)} ${String(config[key])}, this run has ${String(want[key])}: a resumed run needs every setting of the run it continues`);
 }
 
