@@ -18,6 +18,7 @@ export * from './init/rng.js';
 export * from './init/initializers.js';
 export * from './optim/optimizers.js';
 export * from './optim/schedules.js';
+export * from './noise/noise-scale.js';
 export * from './metrics/metrics.js';
 export * from './io/model-file.js';
 export * from './explain/gradcheck.js';
