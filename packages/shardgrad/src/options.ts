@@ -19,6 +19,9 @@ import {
   type OptimizerKind,
   type Preprocess,
   type Schedule,
+  LR_SCALE_RULES,
+  withWarmupAndScale,
+  type LrScaleRule,
 } from '@shardgrad/core';
 import type { KernelChoice } from '@shardgrad/coordinator';
 import { parseFaultSpec, type FaultSpec } from '@shardgrad/worker';
@@ -61,6 +64,12 @@ export interface TrainOptions {
   readonly optimizer?: OptimizerOption;
   readonly lr?: number;
   readonly schedule?: ScheduleOption;
+  /** steps of linear learning-rate warmup from 0, composed with the schedule; default 0 (none) */
+  readonly lrWarmup?: number;
+  /** scale lr with the batch: linear (lr·batch/baseBatch) or sqrt; default 'none' */
+  readonly lrScale?: LrScaleRule;
+  /** the batch size lr was tuned for (needed with lrScale linear or sqrt) */
+  readonly baseBatch?: number;
   readonly batch?: number;
   readonly epochs?: number;
   /** virtual shards per batch: the determinism setting (same weights for any `workers`) */
@@ -110,7 +119,7 @@ export const defaultWorkers = (): number => availableParallelism();
 export const MAX_WORKERS_PER_CORE = 4;
 
 const OPTION_NAMES: readonly (keyof TrainOptions)[] = [
-  'x', 'y', 'layers', 'hidden', 'task', 'activation', 'output', 'loss', 'skips', 'optimizer', 'lr', 'schedule', 'batch', 'epochs', 'shards',
+  'x', 'y', 'layers', 'hidden', 'task', 'activation', 'output', 'loss', 'skips', 'optimizer', 'lr', 'schedule', 'lrWarmup', 'lrScale', 'baseBatch', 'batch', 'epochs', 'shards',
   'seed', 'init', 'preprocess', 'valSplit', 'validation', 'earlyStop', 'workers', 'kernel', 'signal', 'onStep', 'onEpoch', 'fault',
 ];
 
@@ -185,6 +194,16 @@ export function scheduleOf(v: unknown, totalSteps: number): Schedule {
   throw bad();
 }
 
+/** The schedule with lrWarmup and lrScale/baseBatch composed in (none given: the schedule as it was). */
+export function scheduleWithOptions(o: Pick<TrainOptions, 'lrWarmup' | 'lrScale' | 'baseBatch'>, schedule: Schedule, batch: number): Schedule {
+  const warmup = o.lrWarmup === undefined ? 0 : nonNegativeInt('lrWarmup', o.lrWarmup);
+  const rule = choice('lrScale', o.lrScale ?? 'none', LR_SCALE_RULES);
+  if (o.baseBatch !== undefined) positiveInt('baseBatch', o.baseBatch);
+  if (rule === 'none' && o.baseBatch !== undefined) throw errors.badInput('baseBatch', "only applies with lrScale 'linear' or 'sqrt'");
+  if (rule !== 'none' && o.baseBatch === undefined) throw errors.badInput('lrScale', `${rule} needs baseBatch, the batch size lr was tuned for`);
+  return withWarmupAndScale(schedule, warmup, rule, o.baseBatch, batch);
+}
+
 /** The settings that do not depend on the data, checked and with defaults filled in. */
 export interface Resolved {
   readonly optimizer: OptimizerConfig;
@@ -223,6 +242,7 @@ export function resolveSettings(o: TrainOptions): Resolved {
   for (const k of ['onStep', 'onEpoch'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') throw errors.badInput(k, 'must be a function');
   const fault = typeof o.fault === 'string' ? faultOf(o.fault) : o.fault;
   scheduleOf(o.schedule ?? DEFAULTS.schedule, 1); // its form now, its length once the rows are known
+  scheduleWithOptions(o, { kind: 'constant' }, 1);
   return {
     optimizer: optimizerOf(o.optimizer ?? DEFAULTS.optimizer),
     lr: positiveNumber('lr', o.lr ?? DEFAULTS.lr),

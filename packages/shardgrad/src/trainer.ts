@@ -4,7 +4,7 @@ import { createKernels } from '@shardgrad/worker';
 import { inputMatrix, targetMatrix, type Matrix, type TargetMatrix } from './data.js';
 import type { EpochEvent, StepEvent, TrainerEvents, TrainerListener } from './events.js';
 import { Model } from './model.js';
-import { checkOptionNames, declaredSizes, resolveSettings, scheduleOf, specOf, type Resolved, type TrainOptions } from './options.js';
+import { checkOptionNames, declaredSizes, resolveSettings, scheduleOf, scheduleWithOptions, specOf, type Resolved, type TrainOptions } from './options.js';
 
 /** Rows one after the other in one new shared buffer (x then its validation rows). */
 function stack(a: Matrix, b: Matrix): Float32Array {
@@ -73,7 +73,7 @@ function plan(o: TrainOptions): Plan {
     spec,
     optimizer: resolved.optimizer,
     lr: resolved.lr,
-    schedule: scheduleOf(o.schedule ?? 'constant', resolved.epochs * Math.ceil(split.train.length / resolved.batch)),
+    schedule: scheduleWithOptions(o, scheduleOf(o.schedule ?? 'constant', resolved.epochs * Math.ceil(split.train.length / resolved.batch)), resolved.batch),
     batch: resolved.batch,
     epochs: resolved.epochs,
     shards: resolved.shards,

@@ -25,6 +25,7 @@ import { print } from '../io/stdout.js';
 import { architectureOptions, specFromFlags, type ArchitectureFlags } from '../flags/architecture.js';
 import { dataHintOf, fineTuneModelFromFlags, fineTuneNote, fineTuneSpec, type FineTuneModel } from '../flags/from-model.js';
 import { dataOptions, dataSourceFromFlags, loadData, testSplitFromFlags, type CsvFlags } from '../flags/data.js';
+import { lrScalingOptions, scheduleWithScaling, type LrScalingFlags } from '../flags/lr-scaling.js';
 import { fraction, nonNegativeInt, numberOption, positive, positiveInt, schedule, workerCount } from '../flags/numbers.js';
 import { onStopSignals } from '../run/signals.js';
 import { DISTRIBUTED_MODES, startDistributed, type Distributed, type DistributedMode } from '../run/distributed.js';
@@ -32,7 +33,7 @@ import { formatSummary, throughput } from '../render/summary.js';
 import { svgPlot } from '../render/svg-plot.js';
 import { reportMode, TrainReport } from '../render/train-report.js';
 
-interface TrainFlags extends ArchitectureFlags, CsvFlags {
+interface TrainFlags extends ArchitectureFlags, CsvFlags, LrScalingFlags {
   data: string;
   limit?: unknown;
   optimizer: OptimizerKind;
@@ -69,7 +70,7 @@ export function registerTrain(y: Argv): Argv {
     'train',
     'Train an MLP data-parallel over worker threads and save it (no flags: 784-128-10 on the MNIST digits)',
     (a) =>
-      architectureOptions(dataOptions(a), DEFAULT_HIDDEN)
+      lrScalingOptions(architectureOptions(dataOptions(a), DEFAULT_HIDDEN))
         .option('limit', numberOption('train on the first N training rows only (and at most N/4 validation rows): a quick run'))
         .option('optimizer', { choices: OPTIMIZERS, default: 'sgd' as OptimizerKind })
         .option('lr', numberOption('learning rate η', 0.1))
@@ -132,6 +133,7 @@ function settingsFromFlags(f: TrainFlags, dist?: Distributed) {
   const checkpointEvery = f.checkpointEvery === undefined ? undefined : positiveInt('--checkpoint-every', f.checkpointEvery);
   if (checkpointEvery !== undefined && f.checkpoint === undefined) throw errors.badInput('--checkpoint-every', 'needs --checkpoint DIR');
   schedule('--lr-schedule', f.lrSchedule, 1); // the form now; the step count once the data is known
+  scheduleWithScaling(f, { kind: 'constant' }, 1);
   const cores = availableParallelism();
   // the ranks on one machine share its cores (the cores the launcher bound this rank to, if it did)
   const coresHere = !dist ? cores : dist.boundCores ?? Math.max(1, Math.floor(cores / dist.localSize));
@@ -186,7 +188,7 @@ function configFor(f: TrainFlags, s: ReturnType<typeof settingsFromFlags>, data:
     spec: from ? fineTuneSpec(from, data) : specFromFlags(f, DEFAULT_HIDDEN, data),
     optimizer: optimizerConfig(f.optimizer),
     lr: s.lr,
-    schedule: schedule('--lr-schedule', f.lrSchedule, s.epochs * Math.ceil(Math.max(nTrain, 1) / s.batch)),
+    schedule: scheduleWithScaling(f, schedule('--lr-schedule', f.lrSchedule, s.epochs * Math.ceil(Math.max(nTrain, 1) / s.batch)), s.batch),
     batch: s.batch,
     epochs: s.epochs,
     workers: s.workers,

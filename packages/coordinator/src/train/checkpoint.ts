@@ -1,4 +1,4 @@
-import { encodeModelFile, errors, skipsSuffix, type MLPSpec, type Preprocess } from '@shardgrad/core';
+import { encodeModelFile, errors, skipsSuffix, type MLPSpec, type Preprocess, type Schedule } from '@shardgrad/core';
 import type { EpochEvent, TrainConfig } from '../api.js';
 import { describeData } from '../data/dataset.js';
 import { writeFileAtomic } from '../io/files.js';
@@ -117,7 +117,7 @@ export function readCheckpoint(path: string, c: TrainConfig, spec: MLPSpec, stat
  * change; they are used as given). Throws a one-line error naming the file when the checkpoint
  * cannot be resumed with these settings, or when it has no epoch left to train.
  */
-export function resumeNotes(path: string, c: Pick<TrainConfig, 'batch' | 'shards' | 'seed' | 'valSplit' | 'preprocess' | 'optimizer' | 'lr' | 'epochs'>): string[] {
+export function resumeNotes(path: string, c: Pick<TrainConfig, 'batch' | 'shards' | 'seed' | 'valSplit' | 'preprocess' | 'optimizer' | 'lr' | 'epochs'> & Partial<Pick<TrainConfig, 'schedule'>>): string[] {
   const file = readModelFile(path);
   const bad = (problem: string) => errors.badInput(path, problem);
   if (file.kind !== 'checkpoint') throw bad('is a model file, not a checkpoint (resume needs a checkpoint)');
@@ -132,6 +132,10 @@ export function resumeNotes(path: string, c: Pick<TrainConfig, 'batch' | 'shards
     throw errors.badInput('--epochs', `${path} has already finished ${m.epoch} epoch${m.epoch === 1 ? '' : 's'}, and --epochs ${c.epochs} asks for no more; give a larger --epochs to train on`);
   const notes = [`resuming from ${path} at epoch ${m.epoch + 1}, step ${m.step} (${m.step} steps done)`];
   if (typeof config.lr === 'number' && config.lr !== c.lr) notes.push(`--lr ${c.lr} differs from the checkpoint's ${config.lr}: continuing with ${c.lr}`);
+  // the warmup and the batch scaling are part of the recorded schedule (issue 20)
+  const stepsOf = (sc: unknown) => JSON.stringify({ warmup: (sc as Schedule | undefined)?.warmup ?? 0, lrScale: (sc as Schedule | undefined)?.lrScale ?? null });
+  if (c.schedule && config.schedule !== undefined && stepsOf(config.schedule) !== stepsOf(c.schedule))
+    notes.push(`the learning-rate warmup or batch scaling differs from the checkpoint's (${stepsOf(config.schedule)}): continuing with ${stepsOf(c.schedule)}`);
   if (typeof config.epochs === 'number' && config.epochs !== c.epochs) notes.push(`--epochs ${c.epochs} differs from the checkpoint's ${config.epochs}: training until epoch ${c.epochs}`);
   return notes;
 }

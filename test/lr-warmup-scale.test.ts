@@ -1,0 +1,48 @@
+import path from 'node:path';
+import { readModelFile } from '@shardgrad/coordinator';
+import { describe, expect, it } from 'vitest';
+import { expectOneLineError, runCli, tempDir } from './cli-helpers.js';
+
+const dir = tempDir('lr-warmup');
+const paramsOf = (file: string) => Array.from(readModelFile(file).tensors.get('params')!);
+
+// xor:200 → 160 training rows; --batch 160 → one step per epoch, so --epochs 2 is steps 0 and 1
+function train(name: string, extra: string[]): string {
+  const out = path.join(dir, `${name}.sgm`);
+  const r = runCli(['train', '--data', 'xor:200', '--hidden', '8', '--batch', '160', '--epochs', '2', '--optimizer', 'momentum', '--workers', '1', '--out', out, ...extra]);
+  expect(r.status, r.stderr).toBe(0);
+  return out;
+}
+
+describe('--lr-warmup and --lr-scale in shardgrad train', () => {
+  it('warmup: --lr 0.2 over 2 warmup steps and --lr 0.1 over 1 both take the rates 0, 0.1 — the same bits', () => {
+    const a = paramsOf(train('w2', ['--lr', '0.2', '--lr-warmup', '2']));
+    const b = paramsOf(train('w1', ['--lr', '0.1', '--lr-warmup', '1']));
+    const none = paramsOf(train('w0', ['--lr', '0.1']));
+    expect(a).toEqual(b);
+    expect(a).not.toEqual(none);
+  });
+
+  it('linear scaling: --lr 0.05 tuned at batch 80, run at 160, is --lr 0.1 bit for bit; sqrt differs', () => {
+    const scaled = paramsOf(train('lin', ['--lr', '0.05', '--lr-scale', 'linear', '--base-batch', '80']));
+    const plain = paramsOf(train('plain', ['--lr', '0.1']));
+    const sqrt = paramsOf(train('sqrt', ['--lr', '0.05', '--lr-scale', 'sqrt', '--base-batch', '80']));
+    expect(scaled).toEqual(plain);
+    expect(sqrt).not.toEqual(plain);
+  });
+
+  it('the checkpoint records the warmup and the scaling in its schedule', () => {
+    const ckpt = path.join(dir, 'ckpt');
+    train('ck', ['--lr', '0.05', '--lr-warmup', '3', '--lr-scale', 'sqrt', '--base-batch', '40', '--checkpoint', ckpt]);
+    const config = readModelFile(path.join(ckpt, 'checkpoint.sgm')).meta.config as Record<string, unknown>;
+    expect(config.schedule).toEqual({ kind: 'constant', warmup: 3, lrScale: { rule: 'sqrt', baseBatch: 40, batch: 160 } });
+  });
+
+  it('bad values: one line naming the flag, exit 2', () => {
+    const base = ['train', '--data', 'xor:200', '--out', path.join(dir, 'bad.sgm')];
+    expectOneLineError(runCli([...base, '--lr-warmup', '-1']), /--lr-warmup/);
+    expectOneLineError(runCli([...base, '--lr-scale', 'linear']), /--lr-scale: linear needs --base-batch/);
+    expectOneLineError(runCli([...base, '--base-batch', '32']), /--base-batch: only applies with --lr-scale/);
+    expectOneLineError(runCli([...base, '--lr-scale', 'sqrt', '--base-batch', '0']), /--base-batch/);
+  });
+});
