@@ -11,6 +11,7 @@ import { registerExplain } from './commands/explain.js';
 import { registerExport } from './commands/export.js';
 import { registerGradcheck } from './commands/gradcheck.js';
 import { registerImport } from './commands/import.js';
+import { registerNoise } from './commands/noise.js';
 import { registerPredict } from './commands/predict.js';
 import { registerTrain } from './commands/train.js';
 import { launchedRank } from './run/distributed.js';
@@ -107,6 +108,7 @@ async function main(): Promise<void> {
   cli = registerGradcheck(cli);
   cli = registerExport(cli);
   cli = registerImport(cli);
+  cli = registerNoise(cli);
   await cli.parseAsync();
 }
 

@@ -19,6 +19,7 @@ export * from './init/initializers.js';
 export * from './optim/optimizers.js';
 export * from './optim/schedules.js';
 export * from './noise/noise-scale.js';
+export * from './noise/batch-noise.js';
 export * from './metrics/metrics.js';
 export * from './io/model-file.js';
 export * from './explain/gradcheck.js';
