@@ -20,6 +20,7 @@ export * from './optim/optimizers.js';
 export * from './optim/schedules.js';
 export * from './noise/noise-scale.js';
 export * from './noise/batch-noise.js';
+export * from './noise/steps-examples-fit.js';
 export * from './metrics/metrics.js';
 export * from './io/model-file.js';
 export * from './explain/gradcheck.js';

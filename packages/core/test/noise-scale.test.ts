@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gradientNoiseScale, NOISE_BLOCK, noiseBlockCount, noiseBlockPartials, noiseFromPartials, NoiseScaleEma, Rng } from '../src/index.js';
+import { fitStepsExamples, fittedSteps, gradientNoiseScale, NOISE_BLOCK, noiseBlockCount, noiseBlockPartials, noiseFromPartials, NoiseScaleEma, Rng } from '../src/index.js';
 
 /** Gaussian from two uniforms (Box–Muller). */
 function gauss(rng: Rng): number {
@@ -129,5 +129,27 @@ describe('gradient noise scale estimator (McCandlish et al. 2018, App. A.1)', ()
     expect(v.gradSq).toBeCloseTo(10 / 3, 14);
     expect(v.traceSigma).toBeCloseTo(4, 14);
     expect(v.bSimple).toBeCloseTo(1.2, 14);
+  });
+});
+
+describe('steps–examples fit (S/S_min − 1)(E/E_min − 1) = 1', () => {
+  it('points on S = 100 + 6400/B give S_min 100, E_min 6400, B_crit 64', () => {
+    const f = fitStepsExamples([8, 64, 512, 4096].map((batch) => ({ batch, steps: 100 + 6400 / batch })));
+    expect(f.sMin).toBeCloseTo(100, 9);
+    expect(f.eMin).toBeCloseTo(6400, 6);
+    expect(f.bCrit).toBeCloseTo(64, 9);
+    // and every point lies on the hyperbola: at B = 8, S = 900, E = 7200: (9 − 1)(1.125 − 1) = 1
+    expect((fittedSteps(f, 8) / f.sMin - 1) * ((8 * fittedSteps(f, 8)) / f.eMin - 1)).toBeCloseTo(1, 9);
+  });
+  it('two points are solved exactly: (B 10, S 50), (B 100, S 14) → S_min 10, E_min 400', () => {
+    // 50 = a + c/10, 14 = a + c/100 → c = 36·100/9 = 400, a = 10
+    const f = fitStepsExamples([{ batch: 10, steps: 50 }, { batch: 100, steps: 14 }]);
+    expect(f.sMin).toBeCloseTo(10, 9);
+    expect(f.eMin).toBeCloseTo(400, 7);
+    expect(f.bCrit).toBeCloseTo(40, 9);
+  });
+  it('steps that do not fall with the batch have no B_crit', () => {
+    expect(fitStepsExamples([{ batch: 8, steps: 10 }, { batch: 16, steps: 12 }]).bCrit).toBeNaN();
+    expect(fitStepsExamples([{ batch: 8, steps: 10 }]).bCrit).toBeNaN();
   });
 });
