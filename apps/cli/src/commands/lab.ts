@@ -159,10 +159,10 @@ function formatReport(report: LabReport, s: LabSettings, title: string, seconds:
   if (report.linear.length) {
     out.push('');
     out.push(`linear scaling η = η(${report.results[0].batch})·B/${report.results[0].batch}, steps to the target without and with warmup (runs stop at 3× the tuned steps):`);
-    out.push(`${'batch'.padStart(6)}${'lr'.padStart(9)}${'tuned'.padStart(9)}${'no warmup'.padStart(14)}${'warmup'.padStart(20)}`);
+    out.push(`${'batch'.padStart(6)}${'lr'.padStart(9)}${'tuned'.padStart(9)}${'no warmup'.padStart(14)}${'warmup'.padStart(24)}`);
     for (const l of report.linear) {
       const tuned = report.results.find((r) => r.batch === l.batch)?.best?.steps;
-      out.push(`${String(l.batch).padStart(6)}${fmtLr(l.lr).padStart(9)}${(tuned !== undefined ? String(tuned) : '—').padStart(9)}${short(l.plain).padStart(14)}${`${short(l.warmup)} (${l.warmup.warmupSteps} steps)`.padStart(20)}`);
+      out.push(`${String(l.batch).padStart(6)}${fmtLr(l.lr).padStart(9)}${(tuned !== undefined ? String(tuned) : '—').padStart(9)}${short(l.plain).padStart(14)}${`${short(l.warmup)} (${l.warmup.warmupSteps} steps)`.padStart(24)}`);
     }
   }
   out.push('');
