@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { readModelFile } from '@shardgrad/coordinator';
 import { describe, expect, it } from 'vitest';
+import { train as trainModel } from 'shardgrad';
 import { expectOneLineError, runCli, tempDir } from './cli-helpers.js';
 
 const dir = tempDir('lr-warmup');
@@ -44,5 +45,28 @@ describe('--lr-warmup and --lr-scale in shardgrad train', () => {
     expectOneLineError(runCli([...base, '--lr-scale', 'linear']), /--lr-scale: linear needs --base-batch/);
     expectOneLineError(runCli([...base, '--base-batch', '32']), /--base-batch: only applies with --lr-scale/);
     expectOneLineError(runCli([...base, '--lr-scale', 'sqrt', '--base-batch', '0']), /--base-batch/);
+  });
+});
+
+describe('lrWarmup, lrScale and baseBatch in the library', () => {
+  // 40 rows of two classes on a line; batch 40 → one step an epoch
+  const x = Array.from({ length: 40 }, (_, i) => [i / 40, (i % 7) / 7]);
+  const y = x.map(([a]) => (a < 0.5 ? 0 : 1));
+  const common = { x, y, hidden: [4], batch: 40, epochs: 2, optimizer: 'momentum', workers: 0 } as const;
+
+  it('the same rates (0, then 0.1) give the same weights; linear scaling from batch 20 doubles lr', async () => {
+    const a = await trainModel({ ...common, lr: 0.2, lrWarmup: 2 });
+    const b = await trainModel({ ...common, lr: 0.1, lrWarmup: 1 });
+    expect(Array.from(a.params)).toEqual(Array.from(b.params));
+    const scaled = await trainModel({ ...common, lr: 0.05, lrScale: 'linear', baseBatch: 20 });
+    const plain = await trainModel({ ...common, lr: 0.1 });
+    expect(Array.from(scaled.params)).toEqual(Array.from(plain.params));
+  });
+
+  it('bad options name the option', async () => {
+    await expect(trainModel({ ...common, lrWarmup: -1 })).rejects.toThrow(/^lrWarmup: /);
+    await expect(trainModel({ ...common, lrScale: 'linear' })).rejects.toThrow(/^lrScale: linear needs baseBatch/);
+    await expect(trainModel({ ...common, baseBatch: 8 })).rejects.toThrow(/^baseBatch: only applies/);
+    await expect(trainModel({ ...common, lrScale: 'cubic' as never, baseBatch: 8 })).rejects.toThrow(/^lrScale: /);
   });
 });
