@@ -23,7 +23,7 @@ import {
   withWarmupAndScale,
   type LrScaleRule,
 } from '@shardgrad/core';
-import type { KernelChoice } from '@shardgrad/coordinator';
+import { defaultShards, type KernelChoice } from '@shardgrad/coordinator';
 import { parseFaultSpec, type FaultSpec } from '@shardgrad/worker';
 import { closest } from 'fastest-levenshtein';
 import type { Inputs, Targets, Task } from './data.js';
@@ -72,7 +72,7 @@ export interface TrainOptions {
   readonly baseBatch?: number;
   readonly batch?: number;
   readonly epochs?: number;
-  /** virtual shards per batch: the determinism setting (same weights for any `workers`) */
+  /** virtual shards per batch: the determinism setting (same weights for any `workers`); default batch / 16, from 1 to 16 */
   readonly shards?: number;
   readonly seed?: number;
   readonly init?: Initializer;
@@ -104,7 +104,6 @@ export const DEFAULTS = {
   schedule: 'constant',
   batch: 64,
   epochs: 5,
-  shards: 16,
   seed: 1,
   init: 'glorot',
   preprocess: 'standardize',
@@ -248,7 +247,7 @@ export function resolveSettings(o: TrainOptions): Resolved {
     lr: positiveNumber('lr', o.lr ?? DEFAULTS.lr),
     batch: positiveInt('batch', o.batch ?? DEFAULTS.batch),
     epochs: positiveInt('epochs', o.epochs ?? DEFAULTS.epochs),
-    shards: positiveInt('shards', o.shards ?? DEFAULTS.shards),
+    shards: o.shards === undefined ? defaultShards(positiveInt('batch', o.batch ?? DEFAULTS.batch)) : positiveInt('shards', o.shards),
     seed: nonNegativeInt('seed', o.seed ?? DEFAULTS.seed),
     init: choice('init', o.init ?? DEFAULTS.init, INITIALIZERS),
     preprocess: choice('preprocess', o.preprocess ?? DEFAULTS.preprocess, PREPROCESS_KINDS),

@@ -163,7 +163,7 @@ export class WorkerStep {
     }
     const L = ws.layout.layers.length;
     const nL = ws.layout.layers[L - 1].nOut;
-    gatherRows(ws, data.X, data.Y, data.order, lo, rows, spec.sizes[0], nL);
+    gatherRows(ws, data.X, data.Y, data.order, lo, rows, spec.sizes[0], nL, kernels);
     forward(spec, ws, rows, kernels);
     for (let s = s0; s < s1; s++) {
       const i = s - s0;

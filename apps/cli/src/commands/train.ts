@@ -5,6 +5,7 @@ import {
   checkFolderWritable,
   checkWritable,
   DEFAULT_CHECKPOINT_NAME,
+  defaultShards,
   describeData,
   fsProblem,
   resumeNotes,
@@ -78,7 +79,7 @@ export function registerTrain(y: Argv): Argv {
         .option('batch', numberOption('mini-batch size', 64))
         .option('epochs', numberOption(undefined, 5))
         .option('workers', numberOption(`worker threads, at most ${MAX_WORKERS_HINT}; 0 runs the step in the main thread [default: the number of cores, ${availableParallelism()} here]`))
-        .option('shards', numberOption('virtual shards per batch; their sum is one fixed pairwise tree, so any --workers gives the same weights (more workers than shards run as many as there are shards)', 16))
+        .option('shards', numberOption('virtual shards per batch; their sum is one fixed pairwise tree, so any --workers gives the same weights (more workers than shards run as many as there are shards); default: --batch / 16, from 1 to 16 (shards of at least 16 rows)'))
         .option('seed', numberOption('seed of the weights, the shuffles and the built-in 2D sets', 1))
         .option('val-split', numberOption("fraction of the training rows held out for validation (0: validate on the data's test split)", 0))
         .option('early-stop', numberOption('stop when the validation loss has not improved for N epochs'))
@@ -144,7 +145,7 @@ function settingsFromFlags(f: TrainFlags, dist?: Distributed) {
     batch: positiveInt('--batch', f.batch),
     epochs: positiveInt('--epochs', f.epochs),
     workers: f.workers === undefined ? coresHere : workerCount('--workers', f.workers, cores),
-    shards: positiveInt('--shards', f.shards),
+    shards: f.shards === undefined ? defaultShards(positiveInt('--batch', f.batch)) : positiveInt('--shards', f.shards),
     valSplit: fraction('--val-split', f.valSplit),
     testSplit: testSplitFromFlags(f),
     earlyStop: f.earlyStop === undefined ? undefined : positiveInt('--early-stop', f.earlyStop),
@@ -155,7 +156,8 @@ function settingsFromFlags(f: TrainFlags, dist?: Distributed) {
   };
   if (dist?.boundCores !== undefined && settings.workers > dist.boundCores && dist.rank === 0)
     process.stderr.write(`shardgrad: the launcher bound each rank to ${dist.boundCores} core${dist.boundCores === 1 ? '' : 's'}, which its ${settings.workers} workers share: start mpirun with --bind-to none (or fewer --workers)\n`);
-  if (dist && settings.shards < dist.size) throw errors.badInput('--shards', `${settings.shards} is fewer than the ${dist.size} MPI ranks (each rank needs at least one shard)`);
+  if (dist && settings.shards < dist.size)
+    throw errors.badInput('--shards', `${settings.shards}${f.shards === undefined ? ` (the default for --batch ${settings.batch})` : ''} is fewer than the ${dist.size} MPI ranks (each rank needs at least one shard): give --shards ${dist.size} or more`);
   if (!dist || dist.rank === 0) checkOutputs(f);
   return settings;
 }
