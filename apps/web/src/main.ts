@@ -22,6 +22,8 @@ import { maxAbs } from './views/color-map.js';
 import { probabilityLegend, signedLegend } from './views/legend-model.js';
 import { drawLegend } from './views/legend-view.js';
 import { imageSide } from './views/receptive-field-model.js';
+import { reductionTree } from './views/tree-model.js';
+import { drawTree, workerColor } from './views/tree-view.js';
 import { drawLossChart } from './views/loss-chart-view.js';
 import { drawNetwork } from './views/network-view.js';
 import { SeriesHistory } from './views/series-history.js';
@@ -165,6 +167,7 @@ class App {
     layerSel.replaceChildren(...s.layout.layers.map((l, i) => new Option(`${i + 1}: ${l.nIn}→${l.nOut}`, String(i))));
     layerSel.value = String(s.layout.layers.length > 2 ? 1 : 0);
     this.fillUnits();
+    this.treeLegend(s.W);
     if (plane) drawLegend($('boundary-legend'), probabilityLegend('P(blue) over the plane', 0.7));
     $('boundary-legend').hidden = !plane;
     $<HTMLInputElement>('sample').max = String(this.data!.rows - this.data!.trainRows - 1);
@@ -315,6 +318,9 @@ class App {
     const snap = s.snapshot;
     const layer = Number($<HTMLSelectElement>('grad-layer').value) || 0;
     this.grads.draw(gradientPanel(snap, s.plan, s.layout, layer), Number($<HTMLSelectElement>('grad-units').value) || 0);
+    const tree = $<HTMLCanvasElement>('tree');
+    drawTree(tree, reductionTree(s.V, s.W, snap.shardSizes, tree.width, tree.height));
+    $('tree-step').textContent = `step ${snap.t}: V = ${s.V} shards, ${s.W} worker${s.W > 1 ? 's' : ''}, B = ${snap.batchSize}`;
     const { input, target } = this.sample(data);
     const trace = explainSample(s.spec, snap.params, input, target, snap.lr || this.live.lr);
     drawNetwork($<HTMLCanvasElement>('network'), s.spec.sizes, s.layout, snap.params, trace);
@@ -378,6 +384,17 @@ class App {
     $<HTMLSelectElement>('optimizer').value = d.optimizer;
     $<HTMLInputElement>('lr').value = String(d.lr);
     $<HTMLInputElement>('batch').value = String(d.batch);
+  }
+
+  /** The tree's key: one colour per worker, grey for the top. */
+  private treeLegend(W: number): void {
+    const item = (color: string, text: string) => {
+      const span = document.createElement('span');
+      span.style.setProperty('--c', color);
+      span.textContent = text;
+      return span;
+    };
+    $('tree-legend').replaceChildren(...Array.from({ length: W }, (_, w) => item(workerColor(w), `worker ${w}`)), item(workerColor(-1), 'top: per slice'));
   }
 
   /** For a layer fed by an image (MNIST), the units select: which 16 units' receptive fields to show. */

@@ -72,6 +72,7 @@ describe('the playground form', () => {
           Number((document.getElementById('grad-panel') as HTMLElement).dataset.step),
           at(/step (\d+)/, text('.grad-card[data-role="update"] figcaption')),
           at(/^step (\d+)/, text('#grad-caption')),
+          at(/^step (\d+):/, text('#tree-step')),
         ];
       });
     const settled = async () => {
@@ -99,6 +100,23 @@ describe('the playground form', () => {
     await page.waitForFunction((n) => document.getElementById('stat-step')?.textContent === String(n), t + 1);
     expect(await settled()).toBe(t + 1);
     expect(errors).toEqual([]);
+  });
+
+  it('the reduction tree: V = 16 shards, 2 workers, each worker’s published node ringed, drawn', async () => {
+    expect(await page.textContent('#tree-step')).toMatch(/^step \d+: V = 16 shards, 2 workers, B = 32$/);
+    expect(await page.locator('#tree-legend span').allTextContents()).toEqual(['worker 0', 'worker 1', 'top: per slice']);
+    // some pixels of the canvas are painted in each worker's colour (#1b9e77 and #d95f02) and in the top's grey
+    const painted = await page.evaluate(() => {
+      const c = document.getElementById('tree') as HTMLCanvasElement;
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      const near = (r: number, g: number, b: number) => {
+        let n = 0;
+        for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - r) + Math.abs(d[i + 1] - g) + Math.abs(d[i + 2] - b) < 12 && d[i + 3] > 200) n++;
+        return n;
+      };
+      return [near(0x1b, 0x9e, 0x77), near(0xd9, 0x5f, 0x02), near(0x9a, 0xa3, 0xab)];
+    });
+    expect(painted.every((n) => n > 20), String(painted)).toBe(true);
   });
 
   it('every heat map has a colour legend; the selects show their whole text', async () => {

@@ -7,6 +7,7 @@ import { fingerprint } from '../src/views/fingerprint.js';
 import { parseLrSchedule, stepRate } from '../src/app/lr-schedule.js';
 import { probabilityLegend, signedLegend } from '../src/views/legend-model.js';
 import { imageSide, receptiveFields } from '../src/views/receptive-field-model.js';
+import { reductionTree } from '../src/views/tree-model.js';
 import { networkLayout } from '../src/views/network-model.js';
 import { SeriesHistory, yRange } from '../src/views/series-history.js';
 
@@ -158,5 +159,39 @@ describe('receptive fields and legends', () => {
     expect(l.labels).toEqual(['−1.2e-2', '0', '+1.2e-2']);
     expect(l.gradient).toBe('linear-gradient(to right, rgb(245,147,34), rgb(232,234,235), rgb(8,119,189))');
     expect(probabilityLegend('P(blue)', 0.7).labels).toEqual(['0', '0.5', '1']);
+  });
+});
+
+describe('the reduction tree as drawn', () => {
+  it('V = 4, W = 2: ((0+1)+(2+3)); each worker publishes its pair, the root is the top', () => {
+    const t = reductionTree(4, 2, [8, 8, 8, 8], 200, 100, 10);
+    expect(t.depth).toBe(2);
+    expect(t.nodes.map((n) => [n.lo, n.hi, n.owner, n.published])).toEqual([
+      [0, 4, -1, false],
+      [0, 2, 0, true],
+      [0, 1, 0, false],
+      [1, 2, 0, false],
+      [2, 4, 1, true],
+      [2, 3, 1, false],
+      [3, 4, 1, false],
+    ]);
+    // leaves evenly spaced: x = 10 + (s + ½)/4·180; parents over the middle of their children
+    expect(t.nodes.filter((n) => n.hi - n.lo === 1).map((n) => n.x)).toEqual([32.5, 77.5, 122.5, 167.5]);
+    expect(t.nodes[1].x).toBe(55);
+    expect(t.nodes[0].x).toBe(100);
+    expect([t.nodes[0].y, t.nodes[1].y, t.nodes[2].y]).toEqual([10, 50, 90]);
+    expect(t.nodes[0].rows).toBe(32);
+  });
+  it('V = 5, W = 2: worker 0 has shards 0–2 and publishes [0,2) and [2,3); [2,4) is in the top', () => {
+    const t = reductionTree(5, 2, [3, 3, 2, 2, 2], 200, 100);
+    const node = (lo: number, hi: number) => t.nodes.find((n) => n.lo === lo && n.hi === hi)!;
+    expect(t.depth).toBe(3);
+    expect([node(0, 2).owner, node(0, 2).published, node(2, 3).owner, node(2, 3).published]).toEqual([0, true, 0, true]);
+    expect([node(3, 4).owner, node(4, 5).owner, node(4, 5).published]).toEqual([1, 1, true]);
+    expect([node(2, 4).owner, node(0, 4).owner, node(0, 5).owner]).toEqual([-1, -1, -1]);
+    // shard 4 is a child of the root, yet drawn on the leaves' line
+    expect(node(4, 5).y).toBe(node(0, 1).y);
+    expect(node(0, 5).rows).toBe(12);
+    expect(node(0, 5).x).toBe((node(0, 4).x + node(4, 5).x) / 2);
   });
 });
