@@ -164,3 +164,47 @@ export class NoiseScaleEma {
     return { gradSq, traceSigma, bSimple: traceSigma / gradSq };
   }
 }
+
+/**
+ * For an engine whose reduction tree consumes the shard sums as it adds them (a right child is
+ * stored as left + leaf, never alone): the same estimate from squared norms taken when each sum
+ * exists. Since Σ_k b_k·|G_k − G_B|² = Σ_k |S_k|²/b_k − |S|²/B (Σ_k S_k = S),
+ *   tr(Σ)_est = (Σ_k |S_k|²/b_k − |S|²/B)/(K − 1),   |G|²_est = |S|²/B² − tr(Σ)_est/B.
+ * blockSquares gives a vector's per-block Σ x[i]² (float64, index order inside a block); whoever
+ * holds leaf k (one worker computes a whole leaf) takes its blocks, the slice owners take the
+ * total's. The squares are formed separately, so this form can lose digits to cancellation when
+ * the groups agree closely (tr(Σ)·(K−1)/B ≪ |S|²/B²); noiseBlockPartials, which subtracts first,
+ * does not.
+ */
+export function blockSquares(x: GradientSums, P: number, firstBlock: number, endBlock: number, out: Float64Array): void {
+  for (let blk = firstBlock; blk < endBlock; blk++) {
+    const hi = Math.min((blk + 1) * NOISE_BLOCK, P);
+    let s = 0;
+    for (let i = blk * NOISE_BLOCK; i < hi; i++) s += x[i] * x[i];
+    out[blk] = s;
+  }
+}
+
+/**
+ * The estimate from per-block squares: groupSquares[k] (blocks) of group k over groupRows[k] rows,
+ * totalSquares (blocks) of their total; summed in block order, then over the groups in order.
+ */
+export function noiseFromSquares(groupSquares: readonly Float64Array[], groupRows: ArrayLike<number>, totalSquares: Float64Array, blocks: number): NoiseEstimate {
+  let B = 0;
+  let weighted = 0; // Σ_k |S_k|² / b_k
+  for (let k = 0; k < groupSquares.length; k++) {
+    const b = groupRows[k];
+    B += b;
+    if (b === 0) continue;
+    let sq = 0;
+    for (let blk = 0; blk < blocks; blk++) sq += groupSquares[k][blk];
+    weighted += sq / b;
+  }
+  let totalSq = 0;
+  for (let blk = 0; blk < blocks; blk++) totalSq += totalSquares[blk];
+  const K = nonEmptyGroups(groupRows);
+  if (K < 2) return { gradSq: NaN, traceSigma: NaN, bSimple: NaN };
+  const traceSigma = (weighted - totalSq / B) / (K - 1);
+  const gradSq = totalSq / (B * B) - traceSigma / B;
+  return { gradSq, traceSigma, bSimple: traceSigma / gradSq };
+}
