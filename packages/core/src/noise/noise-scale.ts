@@ -55,8 +55,8 @@ export function noiseBlockCount(P: number): number {
  * (partials: 2·noiseBlockCount(P) float64s, the caller's). groups[k] holds S_k over b_k = groupRows[k]
  * rows; total holds S over B = Σ b_k rows. Allocates nothing. Inside a block: G_B[i] = S[i]/B in index
  * order, then group by group b_k·Σ_i (S_k[i]·(1/b_k) − G_B[i])² in index order, added in group order.
- * Cost: K + 1 reads per parameter (16 groups over 784-128-10's 101 770 parameters: ~3 ms in V8 on one
- * idle core of the development machine).
+ * Cost: K + 1 reads per parameter (16 groups over 784-128-10's 101 770 parameters: 6 ms a call in V8,
+ * measured on the 2-core development machine at load average 13).
  */
 export function noiseBlockPartials(
   groups: readonly GradientSums[],
