@@ -15,14 +15,14 @@ const worker = await import('../packages/worker/dist/barrier.js');
 if (!isMainThread) {
   const { ctrl, W, w, barriers, spin, workUs } = workerData;
   // the first barrier lines the threads up (their start-up is not timed)
-  worker.arriveAndWait(ctrl, W, -1, spin);
+  worker.arriveAndWait(ctrl, W, spin);
   const t0 = performance.now();
   for (let i = 0; i < barriers; i++) {
     if (workUs > 0 && w === 0) {
       const until = performance.now() + workUs / 1000;
       while (performance.now() < until);
     }
-    worker.arriveAndWait(ctrl, W, i, spin);
+    worker.arriveAndWait(ctrl, W, spin);
   }
   parentPort.postMessage(performance.now() - t0);
 } else {

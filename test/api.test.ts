@@ -200,7 +200,7 @@ describe('every mistake is one line naming the field and what was expected', () 
     ['shards', { shards: 0 }, 'shards: must be a positive integer, got 0'],
     ['seed', { seed: -2 }, 'seed: must be a non-negative integer, got -2'],
     ['workers', { workers: -1 }, 'workers: must be a non-negative integer, got -1'],
-    ['optimizer', { optimizer: 'rmsprop' }, 'optimizer: must be one of sgd, momentum, nesterov, adam, got "rmsprop"'],
+    ['optimizer', { optimizer: 'rmsprop' }, 'optimizer: must be one of sgd, momentum, nesterov, adam, adamw, got "rmsprop"'],
     ['optimizer setting', { optimizer: { kind: 'adam', beta: 0.9 } }, 'optimizer.beta: is not an optimizer setting (momentum, beta1, beta2, eps, weightDecay)'],
     ['schedule', { schedule: 'linear' }, 'schedule: must be constant, step:EVERY:GAMMA, cosine[:MIN_LR] or { kind, … }, got "linear"'],
     ['init', { init: 'zeros' }, 'init: must be one of glorot, he, uniform, got "zeros"'],

@@ -102,6 +102,7 @@ export interface EpochEvent {
   readonly trainLoss: number;
   readonly valLoss: number;
   readonly valAccuracy: number;
+  /** the epoch's training rows over its training time (its validation afterwards not included) */
   readonly samplesPerSec: number;
   readonly elapsedMs: number;
 }

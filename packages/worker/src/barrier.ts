@@ -25,8 +25,6 @@ export const CTRL = {
   BAR_GEN: 8,
   /** set by the coordinator when a worker failed: everybody leaves the loop */
   ABORT: 9,
-  /** the last step whose barrier opened (after it, parameters may have changed) */
-  PASSED: 10,
   /** across ranks: the last step whose exchange completed (a step run again after a crash does not exchange twice) */
   EXCHANGED: 11,
   /** across ranks: set by the coordinator when a stop was asked for here; carried to every rank by the step's exchange */
@@ -61,14 +59,6 @@ export const SEGMENT_MAX = 1024;
 /** The ring's record of a step: its summed loss, rows, the wall clock at its end (ms since the epoch, shared by all threads), and its math time (ms, slowest worker). */
 export const RECORD = { loss: 0, rows: 1, endMs: 2, mathMs: 3, size: 4 } as const;
 
-/**
- * Index of worker w's "backed up" word (of W workers): the step whose parameter-slice backup the
- * worker completed. A slice whose backup is complete can be restored after a failed update.
- */
-export function backedIndex(W: number, w: number): number {
-  return CTRL.STATUS + W + w;
-}
-
 /** segment: run the steps of a segment; quit: leave; sync (across ranks with slices): gather θ, and the optimizer state if CTRL.START is 1 */
 export const PHASE = { segment: 1, quit: 2, sync: 3 } as const;
 
@@ -81,7 +71,7 @@ export const PHASE = { segment: 1, quit: 2, sync: 3 } as const;
 export const F64 = { LR: 0, timing: (w: number) => 1 + 2 * w, exchange: (W: number) => 1 + 2 * W, slicesRest: (W: number) => 2 + 2 * W } as const;
 
 export interface ControlBlock {
-  /** (24 + 2W) int32: the fields above, STATUS per worker, backed-up step per worker */
+  /** (24 + W) int32: the fields above, then STATUS per worker */
   readonly ctrl: Int32Array;
   /** (3 + 2W) float64 */
   readonly f64: Float64Array;
@@ -93,7 +83,7 @@ export interface ControlBlock {
 
 export function createControlBlock(workers: number): ControlBlock {
   return {
-    ctrl: new Int32Array(new SharedArrayBuffer((CTRL.STATUS + 2 * workers) * 4)),
+    ctrl: new Int32Array(new SharedArrayBuffer((CTRL.STATUS + workers) * 4)),
     f64: new Float64Array(new SharedArrayBuffer((3 + 2 * workers) * 8)),
     lrs: new Float64Array(new SharedArrayBuffer(SEGMENT_MAX * 8)),
     ring: new Float64Array(new SharedArrayBuffer(SEGMENT_MAX * RECORD.size * 8)),
@@ -116,15 +106,14 @@ export const SPIN_POLLS = 1 << 10;
 
 /**
  * Waits until all W workers arrived; the last one runs `last` (if given) before it opens the
- * barrier, and records `step` as passed. Waiting polls BAR_GEN up to `spin` times, then sleeps.
- * Returns false if the coordinator aborted the step meanwhile.
+ * barrier. Waiting polls BAR_GEN up to `spin` times, then sleeps. Returns false if the
+ * coordinator aborted the step meanwhile.
  */
-export function arriveAndWait(ctrl: Int32Array, W: number, step: number, spin = 0, last?: () => void): boolean {
+export function arriveAndWait(ctrl: Int32Array, W: number, spin = 0, last?: () => void): boolean {
   const gen = Atomics.load(ctrl, CTRL.BAR_GEN);
   if (Atomics.add(ctrl, CTRL.ARRIVED, 1) + 1 === W) {
     last?.();
     Atomics.store(ctrl, CTRL.ARRIVED, 0);
-    Atomics.store(ctrl, CTRL.PASSED, step);
     Atomics.add(ctrl, CTRL.BAR_GEN, 1);
     Atomics.notify(ctrl, CTRL.BAR_GEN);
     return true;

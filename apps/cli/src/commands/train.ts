@@ -27,7 +27,7 @@ import { architectureOptions, specFromFlags, type ArchitectureFlags } from '../f
 import { dataHintOf, fineTuneModelFromFlags, fineTuneNote, fineTuneSpec, type FineTuneModel } from '../flags/from-model.js';
 import { dataOptions, dataSourceFromFlags, loadData, testSplitFromFlags, type CsvFlags } from '../flags/data.js';
 import { lrScalingOptions, scheduleWithScaling, type LrScalingFlags } from '../flags/lr-scaling.js';
-import { fraction, nonNegativeInt, numberOption, positive, positiveInt, schedule, workerCount } from '../flags/numbers.js';
+import { fraction, nonNegative, nonNegativeInt, numberOption, positive, positiveInt, schedule, workerCount } from '../flags/numbers.js';
 import { onStopSignals } from '../run/signals.js';
 import { DISTRIBUTED_MODES, startDistributed, type Distributed, type DistributedMode } from '../run/distributed.js';
 import { formatSummary, throughput } from '../render/summary.js';
@@ -38,6 +38,7 @@ interface TrainFlags extends ArchitectureFlags, CsvFlags, LrScalingFlags {
   data: string;
   limit?: unknown;
   optimizer: OptimizerKind;
+  weightDecay?: unknown;
   lr: unknown;
   lrSchedule: unknown;
   batch: unknown;
@@ -74,6 +75,7 @@ export function registerTrain(y: Argv): Argv {
       lrScalingOptions(architectureOptions(dataOptions(a), DEFAULT_HIDDEN))
         .option('limit', numberOption('train on the first N training rows only (and at most N/4 validation rows): a quick run'))
         .option('optimizer', { choices: OPTIMIZERS, default: 'sgd' as OptimizerKind })
+        .option('weight-decay', numberOption('weight decay λ: an L2 term λθ in the gradient (sgd, momentum, nesterov, adam), decoupled θ ← θ(1 − ηλ) for adamw [default: 0; adamw 0.01]'))
         .option('lr', numberOption('learning rate η', 0.1))
         .option('lr-schedule', { type: 'string', default: 'constant', describe: 'constant, step:EVERY:GAMMA (η·γ^⌊step/EVERY⌋) or cosine[:MIN_LR] over the whole run' })
         .option('batch', numberOption('mini-batch size', 64))
@@ -142,6 +144,7 @@ function settingsFromFlags(f: TrainFlags, dist?: Distributed) {
     seed,
     limit: f.limit === undefined ? undefined : positiveInt('--limit', f.limit),
     lr: positive('--lr', f.lr),
+    weightDecay: f.weightDecay === undefined ? undefined : nonNegative('--weight-decay', f.weightDecay),
     batch: positiveInt('--batch', f.batch),
     epochs: positiveInt('--epochs', f.epochs),
     workers: f.workers === undefined ? coresHere : workerCount('--workers', f.workers, cores),
@@ -188,7 +191,7 @@ function configFor(f: TrainFlags, s: ReturnType<typeof settingsFromFlags>, data:
   return {
     data,
     spec: from ? fineTuneSpec(from, data) : specFromFlags(f, DEFAULT_HIDDEN, data),
-    optimizer: optimizerConfig(f.optimizer),
+    optimizer: optimizerConfig(f.optimizer, s.weightDecay === undefined ? {} : { weightDecay: s.weightDecay }),
     lr: s.lr,
     schedule: scheduleWithScaling(f, schedule('--lr-schedule', f.lrSchedule, s.epochs * Math.ceil(Math.max(nTrain, 1) / s.batch)), s.batch),
     batch: s.batch,

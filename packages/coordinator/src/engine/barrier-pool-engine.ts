@@ -1,13 +1,10 @@
 import { ExitCode, ShardgradError } from '@shardgrad/core';
 import {
-  backedIndex,
   createControlBlock,
   CTRL,
   F64,
   PHASE,
   RECORD,
-  restoreSlice,
-  runViews,
   SEGMENT_MAX,
   SPIN_POLLS,
   StepStatus,
@@ -37,11 +34,12 @@ const WAIT_SLICE_MS = 1000;
  * coordinator is on no step's path: it sleeps in Atomics.waitAsync on DONE and drains the ring
  * every DRAIN_MS for the events.
  *
+ * θ and the optimizer state are double-buffered: a step reads one pair of buffers and writes the
+ * other, and a step is committed by its end-of-step barrier (the next step reads what it wrote).
  * A worker that throws or exits: the others are told to leave (ABORT), piscina replaces the dead
  * thread, the loop tasks restart and the segment goes on from the failed step (the steps before it
- * are completed), which is recomputed. Before its mid-step barrier θ was not touched yet; after it,
- * every slice whose backup was completed this step is restored first (a slice without one was
- * never updated). Every partial sum is written afresh, so the result is unchanged.
+ * are completed), which is recomputed from its untouched input buffers — no per-step copy of θ,
+ * nothing to restore. Every partial sum is written afresh, so the result is unchanged.
  */
 export class BarrierPoolEngine implements StepEngine {
   lastMathMs = 0;
@@ -121,21 +119,15 @@ export class BarrierPoolEngine implements StepEngine {
     }
   }
 
-  /** After a failure: make every loop leave, wait for all of them, and restart them on healthy threads. */
-  private async recover(t: number): Promise<void> {
+  /** After a failure at step t: make every loop leave, wait for all of them, and restart them on healthy threads. */
+  private async recover(_t: number): Promise<void> {
     const { ctrl } = this;
     Atomics.store(ctrl, CTRL.ABORT, 1); // stored before the bumps: a worker that checks it cannot sleep through
     Atomics.add(ctrl, CTRL.BAR_GEN, 1);
     Atomics.notify(ctrl, CTRL.BAR_GEN);
     this.bump();
+    // nothing to put back: step t wrote only the buffers it does not read from
     await Promise.allSettled(this.loops);
-    if (Atomics.load(ctrl, CTRL.PASSED) === t) {
-      // the update had begun: put back θ_t and its optimizer state (failure path only: O(P) once)
-      const views = runViews(this.init.memory, this.init.layout);
-      for (let w = 0; w < this.workers; w++) {
-        if (Atomics.load(ctrl, backedIndex(this.workers, w)) === t) restoreSlice(views, this.init.layout, w);
-      }
-    }
     Atomics.store(ctrl, CTRL.ABORT, 0);
     Atomics.store(ctrl, CTRL.ARRIVED, 0);
     this.startLoops();

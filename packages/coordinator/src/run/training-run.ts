@@ -315,6 +315,8 @@ export class TrainingRun {
 
   private async endEpoch(): Promise<EpochEvent> {
     const { state, settings } = this;
+    // the epoch's samples/s is its training: validation is not in it (as trainLocal's and PyTorch's epochs)
+    const trained = sharedClockMs();
     await this.sync(false);
     const v = this.evaluate();
     const now = sharedClockMs();
@@ -326,7 +328,7 @@ export class TrainingRun {
       trainLoss: state.lossSum / T,
       valLoss: v.loss,
       valAccuracy: v.accuracy,
-      samplesPerSec: this.epochSamples / ((now - this.epochT0) / 1000),
+      samplesPerSec: this.epochSamples / ((trained - this.epochT0) / 1000),
       elapsedMs: now - this.t0,
     };
     state.history.push(event);
