@@ -39,6 +39,21 @@ describe('--lr-warmup and --lr-scale in shardgrad train', () => {
     expect(config.schedule).toEqual({ kind: 'constant', warmup: 3, lrScale: { rule: 'sqrt', baseBatch: 40, batch: 160 } });
   });
 
+  it('a resume with the same flags continues the schedule silently; with other warmup or scaling it says so', () => {
+    const ckpt = path.join(dir, 'ckpt-resume');
+    const flags = ['--lr', '0.05', '--lr-warmup', '3', '--lr-scale', 'sqrt', '--base-batch', '40', '--checkpoint', ckpt];
+    train('r1', flags);
+    const resume = (extra: string[]) =>
+      runCli(['train', '--data', 'xor:200', '--hidden', '8', '--batch', '160', '--epochs', '3', '--optimizer', 'momentum', '--workers', '1', '--out', path.join(dir, 'r2.sgm'), '--resume', '--checkpoint', ckpt, ...extra]);
+    const same = resume(flags.slice(0, -2));
+    expect(same.status, same.stderr).toBe(0);
+    expect(same.stderr).not.toContain('warmup or batch scaling differs');
+    train('r1', flags); // the checkpoint of 2 epochs again
+    const other = resume(['--lr', '0.05']);
+    expect(other.status, other.stderr).toBe(0);
+    expect(other.stderr).toContain('the learning-rate warmup or batch scaling differs from the checkpoint\'s ({"warmup":3,"lrScale":{"rule":"sqrt","baseBatch":40,"batch":160}}): continuing with {"warmup":0,"lrScale":null}');
+  });
+
   it('bad values: one line naming the flag, exit 2', () => {
     const base = ['train', '--data', 'xor:200', '--out', path.join(dir, 'bad.sgm')];
     expectOneLineError(runCli([...base, '--lr-warmup', '-1']), /--lr-warmup/);
