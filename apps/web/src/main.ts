@@ -67,7 +67,7 @@ class App {
   private looping: Promise<void> = Promise.resolve();
   private loopStepRunning = false;
   /** learning rate, batch size, warmup and batch scaling, read from the form when they change (not per step) */
-  private live: { lr: number; batch: number; schedule: LrSchedule } = { lr: 0.03, batch: 32, schedule: { warmup: 0, rule: 'none', baseBatch: 32 } };
+  private live: { lr: number; batch: number; schedule: LrSchedule } = { lr: 0.03, batch: 32, schedule: { lrWarmup: 0, lrScale: 'none' } };
 
   constructor(private readonly kernels: Kernels) {
     const sel = $<HTMLSelectElement>('workers');

@@ -78,10 +78,11 @@ describe('settings form', () => {
   });
   it('names the field in a one-line error', () => {
     expect(() => parseSettings({ ...raw, hidden: '8,x' }, 4)).toThrow('hidden layers: "8,x": up to 4 comma-separated sizes, integers 1…256');
-    expect(() => parseSettings({ ...raw, lr: '-1' }, 4)).toThrow('learning rate: "-1": must be a number in (0, 10]');
-    expect(() => parseSettings({ ...raw, batch: '2.5' }, 4)).toThrow('batch size: "2.5": must be an integer 1…1024');
+    expect(() => parseSettings({ ...raw, lr: '-1' }, 4)).toThrow('learning rate: must be a positive number, got -1');
+    expect(() => parseSettings({ ...raw, batch: '2.5' }, 4)).toThrow('batch size: must be a positive integer, got 2.5');
+    expect(() => parseSettings({ ...raw, batch: '2048' }, 4)).toThrow("batch size: 2048 is more than the page's 1024");
     expect(() => parseSettings({ ...raw, workers: '3' }, 2)).toThrow('workers: "3": must be an integer 1…2');
-    expect(() => parseSettings({ ...raw, activation: 'softmax' }, 2)).toThrow('activation: unknown activation "softmax"');
+    expect(() => parseSettings({ ...raw, activation: 'softmax' }, 2)).toThrow('activation: must be one of sigmoid, relu, tanh, identity, gelu, gelu-tanh, got "softmax"');
     expect(() => parseSettings({ ...raw, skips: 'some' }, 2)).toThrow('connections: unknown choice "some" (none or all)');
   });
 });
@@ -132,7 +133,9 @@ describe('warmup and batch scaling in the page (core learningRate)', () => {
     expect(stepRate(parseLrSchedule({ warmup: '', scale: 'sqrt', baseBatch: '16' }), 0.1, 64, 3)).toBeCloseTo(0.2, 15);
     expect(() => parseLrSchedule({ warmup: '-1', scale: 'none', baseBatch: '32' })).toThrow(/^lr warmup: /);
     expect(() => parseLrSchedule({ warmup: '0', scale: 'cubic', baseBatch: '32' })).toThrow(/^lr scale: /);
-    expect(() => parseLrSchedule({ warmup: '0', scale: 'none', baseBatch: '0' })).toThrow(/^base batch: /);
+    expect(() => parseLrSchedule({ warmup: '0', scale: 'linear', baseBatch: '0' })).toThrow(/^batch B0: /);
+    // without a rule the B0 field is not used
+    expect(parseLrSchedule({ warmup: '0', scale: 'none', baseBatch: '0' })).toEqual({ lrWarmup: 0, lrScale: 'none' });
   });
 });
 
