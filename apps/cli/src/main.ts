@@ -12,6 +12,8 @@ import { registerExplain } from './commands/explain.js';
 import { registerExport } from './commands/export.js';
 import { registerGradcheck } from './commands/gradcheck.js';
 import { registerImport } from './commands/import.js';
+import { registerLab } from './commands/lab.js';
+import { registerNoise } from './commands/noise.js';
 import { registerPredict } from './commands/predict.js';
 import { registerTrain } from './commands/train.js';
 import { launchedRank } from './run/distributed.js';
@@ -118,6 +120,8 @@ async function main(): Promise<void> {
   cli = registerGradcheck(cli);
   cli = registerExport(cli);
   cli = registerImport(cli);
+  cli = registerNoise(cli);
+  cli = registerLab(cli);
   await cli.parseAsync();
 }
 

@@ -18,6 +18,7 @@ import {
   type Dataset,
   type KernelChoice,
   parseSchedule,
+  withWarmupAndScaling,
   SETTINGS,
   settingOrDefault,
   settingsMeta,
@@ -64,7 +65,7 @@ export const DEFAULT_HIDDEN = '128';
 export const KERNEL_CHOICES: readonly KernelChoice[] = SETTINGS.kernel.choices;
 
 /** The settings train takes as flags (--activation comes with the architecture flags). */
-const TRAIN_SETTINGS = ['optimizer', 'weightDecay', 'lr', 'schedule', 'batch', 'epochs', 'workers', 'shards', 'seed', 'valSplit', 'earlyStop', 'init', 'preprocess', 'kernel'] as const;
+const TRAIN_SETTINGS = ['optimizer', 'weightDecay', 'lr', 'schedule', 'lrWarmup', 'lrScale', 'baseBatch', 'batch', 'epochs', 'workers', 'shards', 'seed', 'valSplit', 'earlyStop', 'init', 'preprocess', 'kernel'] as const;
 
 /** Their yargs options, from the schema; --init and --preprocess have no yargs default (train --from must see whether they were given). */
 function trainSettingOptions(): Record<string, Options> {
@@ -135,6 +136,8 @@ function settingsFromFlags(f: TrainFlags, dist?: Distributed) {
   if (checkpointEvery !== undefined && f.checkpoint === undefined) throw errors.badInput('--checkpoint-every', 'needs --checkpoint DIR');
   const schedule = settingFromFlag('schedule', argv)!; // the form now; the step count once the data is known
   const batch = settingFromFlag('batch', argv)!;
+  const warmupAndScaling = { lrWarmup: settingFromFlag('lrWarmup', argv), lrScale: settingFromFlag('lrScale', argv), baseBatch: settingFromFlag('baseBatch', argv) };
+  withWarmupAndScaling(warmupAndScaling, { kind: 'constant' }, batch); // lrScale and baseBatch go together
   const cores = availableParallelism();
   // the ranks on one machine share its cores (the cores the launcher bound this rank to, if it did)
   const coresHere = !dist ? cores : dist.boundCores ?? Math.max(1, Math.floor(cores / dist.localSize));
@@ -145,6 +148,7 @@ function settingsFromFlags(f: TrainFlags, dist?: Distributed) {
     weightDecay: settingFromFlag('weightDecay', argv),
     lr: settingFromFlag('lr', argv)!,
     schedule,
+    warmupAndScaling,
     batch,
     epochs: settingFromFlag('epochs', argv)!,
     workers: f.workers === undefined ? coresHere : workerCount('--workers', f.workers, cores),
@@ -194,7 +198,7 @@ function configFor(f: TrainFlags, s: ReturnType<typeof settingsFromFlags>, data:
     spec: from ? fineTuneSpec(from, data) : specFromFlags(f, DEFAULT_HIDDEN, data),
     optimizer: optimizerConfig(s.optimizer, s.weightDecay === undefined ? {} : { weightDecay: s.weightDecay }),
     lr: s.lr,
-    schedule: parseSchedule(s.schedule, s.epochs * Math.ceil(Math.max(nTrain, 1) / s.batch)),
+    schedule: withWarmupAndScaling(s.warmupAndScaling, parseSchedule(s.schedule, s.epochs * Math.ceil(Math.max(nTrain, 1) / s.batch)), s.batch),
     batch: s.batch,
     epochs: s.epochs,
     workers: s.workers,

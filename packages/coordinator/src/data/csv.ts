@@ -262,7 +262,7 @@ export function loadCsv(source: CsvSource): Dataset {
     inputs: D,
     outputs,
     ...split,
-    ...(tables.length > 1 ? { separateTest: true } : {}),
+    ...(tables.length > 1 ? { separateTest: true } : { fileOrder: rowOf }),
     ...(classes ? { classes } : {}),
     ...(header ? { inputColumns: inputCols.map((c) => header[c]), targetColumns: targetCols.map((c) => header[c]) } : {}),
   };
