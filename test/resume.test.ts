@@ -91,7 +91,7 @@ describe('stop requests reach the loop while it trains', () => {
     expect(r.steps).toBeLessThanOrEqual(7);
   });
 
-  it('workers 2: the workers run whole epochs among themselves, yet a stop from another event-loop task ends the run mid-epoch', async () => {
+  it('workers 2: the workers run whole epochs among themselves, yet a stop from another event-loop task ends the run long before its 200 epochs', async () => {
     // one epoch is one segment of 12 steps for the workers; 200 epochs unless the request reaches them
     const t = new Trainer(smallConfig({ workers: 2, epochs: 200 }));
     t.on((e) => e.type === 'step' && e.step === 5 && setImmediate(() => t.requestStop('SIGTERM')));

@@ -14,5 +14,5 @@ export { checkFolderWritable, checkRegularFile, checkWritable, fsProblem, readFi
 export { MAX_ATTEMPTS } from './engine/worker-pool.js';
 export * from './run/index.js';
 export { nodeEngine } from './engine/create-engine.js';
-export { benchmarkLocal, benchmarkTraining, benchmarkWorkers, projectEfficiency, type TrainBenchOptions, type TrainBenchRow, type WorkerBenchOptions, type WorkerBenchRow, type Spread } from './bench/benchmark-workers.js';
+export { benchmarkLocal, benchmarkTraining, benchmarkWorkers, projectEfficiency, type BenchRow, type TrainBenchOptions, type TrainBenchRow, type WorkerBenchOptions, type WorkerBenchRow, type Spread } from './bench/benchmark-workers.js';
 export * from './settings/schema.js';

@@ -30,7 +30,8 @@ export interface Spread {
   readonly p90: number;
 }
 
-export interface WorkerBenchRow {
+/** What a bench reports of one worker count: speed, speed-up against its baseline, a step's wall and math time. */
+export interface BenchRow {
   readonly workers: number;
   readonly samplesPerSec: number;
   readonly speedup: number;
@@ -40,10 +41,13 @@ export interface WorkerBenchRow {
   readonly stepMs: Spread;
   /** gradient + update math on the critical path of one step (slowest worker of each phase), ms */
   readonly mathMs: Spread;
-  /** time per step outside that math: waking the workers, the barrier, waiting for the slowest, µs */
+  /** time per step outside that math: barriers, waiting for the slowest, hand-offs, µs */
   readonly overheadUs: Spread;
   /** the kernels in use (Kernels.name), --kernel auto resolved */
   readonly kernel: string;
+}
+
+export interface WorkerBenchRow extends BenchRow {
   /** across ranks: each step's exchange between ranks as this rank saw it, ms (in step order, for combining ranks) */
   readonly exchangeMs?: readonly number[];
   /** across ranks with slices: each step's gathering of θ and agreement on the outcome as this rank saw it, ms */
@@ -136,21 +140,9 @@ export interface TrainBenchOptions {
   readonly seed?: number;
 }
 
-export interface TrainBenchRow {
-  readonly workers: number;
-  /** the timed epochs' samples/s as the run reports them (median and spread): what `shardgrad train` shows */
+export interface TrainBenchRow extends BenchRow {
+  /** the timed epochs' samples/s as the run reports them (median and spread): what `shardgrad train` shows; samplesPerSec is its median */
   readonly epochSamplesPerSec: Spread;
-  /** the median of the timed epochs' samples/s */
-  readonly samplesPerSec: number;
-  readonly speedup: number;
-  readonly efficiency: number;
-  /** wall time of one step, from the previous step's end to its own (ms) */
-  readonly stepMs: Spread;
-  /** the step's math on its slowest worker (ms) */
-  readonly mathMs: Spread;
-  /** the rest of a step: barriers, waiting for the slowest, hand-offs (µs) */
-  readonly overheadUs: Spread;
-  readonly kernel: string;
   readonly shards: number;
 }
 
@@ -230,7 +222,7 @@ export async function benchmarkLocal(o: Omit<WorkerBenchOptions, 'workerCounts' 
  * (waking the workers, the barrier, waiting for the slowest) grows linearly in W as it did from the
  * smallest to the largest worker count measured. A projection, not a measurement.
  */
-export function projectEfficiency(rows: readonly Pick<WorkerBenchRow, 'workers' | 'mathMs' | 'overheadUs'>[], W: number): number | undefined {
+export function projectEfficiency(rows: readonly BenchRow[], W: number): number | undefined {
   const measured = rows.filter((r) => r.workers >= 1).sort((a, b) => a.workers - b.workers);
   if (measured.length === 0) return undefined;
   const first = measured[0];
