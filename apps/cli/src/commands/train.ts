@@ -19,6 +19,7 @@ import {
   SETTINGS,
   settingOrDefault,
   settingsMeta,
+  shardsOrDefault,
   type SettingName,
   type TrainConfig,
   type TrainResult,
@@ -144,7 +145,7 @@ function settingsFromFlags(f: TrainFlags, dist?: Distributed) {
     batch: settingFromFlag('batch', argv)!,
     epochs: settingFromFlag('epochs', argv)!,
     workers: f.workers === undefined ? coresHere : workerCount('--workers', f.workers, cores),
-    shards: settingFromFlag('shards', argv)!,
+    shards: shardsOrDefault(settingFromFlag('shards', argv), settingFromFlag('batch', argv)!),
     valSplit: settingFromFlag('valSplit', argv)!,
     testSplit: testSplitFromFlags(f),
     earlyStop: settingFromFlag('earlyStop', argv),
@@ -156,7 +157,8 @@ function settingsFromFlags(f: TrainFlags, dist?: Distributed) {
   };
   if (dist?.boundCores !== undefined && settings.workers > dist.boundCores && dist.rank === 0)
     process.stderr.write(`shardgrad: the launcher bound each rank to ${dist.boundCores} core${dist.boundCores === 1 ? '' : 's'}, which its ${settings.workers} workers share: start mpirun with --bind-to none (or fewer --workers)\n`);
-  if (dist && settings.shards < dist.size) throw errors.badInput('--shards', `${settings.shards} is fewer than the ${dist.size} MPI ranks (each rank needs at least one shard)`);
+  if (dist && settings.shards < dist.size)
+    throw errors.badInput('--shards', `${settings.shards}${argv.shards === undefined ? ` (the default for --batch ${settings.batch})` : ''} is fewer than the ${dist.size} MPI ranks (each rank needs at least one shard): give --shards ${dist.size} or more`);
   if (!dist || dist.rank === 0) checkOutputs(f);
   return settings;
 }

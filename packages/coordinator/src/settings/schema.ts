@@ -1,4 +1,5 @@
 import { errors, HIDDEN_ACTIVATIONS, INITIALIZERS, OPTIMIZERS, PREPROCESS_KINDS, type Schedule } from '@shardgrad/core';
+import { defaultShards } from '../run/default-shards.js';
 
 /**
  * The training settings, each defined once: its field name (the library option and TrainConfig
@@ -152,7 +153,8 @@ export const SETTINGS = {
   shards: {
     type: 'integer',
     flag: '--shards',
-    default: 16,
+    default: undefined,
+    defaultText: 'batch / 16, from 1 to 16 (shards of at least 16 rows)',
     description: 'virtual shards per batch; their sum is one fixed pairwise tree, so any worker count gives the same weights',
     check: positiveInteger,
   },
@@ -191,7 +193,7 @@ export type SettingValue<K extends SettingName> = ReturnType<(typeof SETTINGS)[K
 /** Every setting as an optional field (the library's options, the web form's values). */
 export type SettingValues = { readonly [K in SettingName]?: SettingValue<K> };
 
-/** The defaults that are plain values (weightDecay, workers and earlyStop have none: see defaultText). */
+/** The defaults that are plain values (weightDecay, workers, shards and earlyStop have none: see defaultText). */
 export const DEFAULTS = Object.fromEntries(
   Object.entries(SETTINGS)
     .filter(([, s]) => s.default !== undefined)
@@ -206,6 +208,11 @@ export function checkSetting<K extends SettingName>(name: K, value: unknown): Se
 /** A setting's value, or its default when undefined, checked. */
 export function settingOrDefault<K extends SettingName>(name: K, value: unknown): SettingValue<K> {
   return checkSetting(name, value ?? SETTINGS[name].default);
+}
+
+/** The shards setting, or its default for this batch (defaultShards: leaves of at least 16 rows), checked. */
+export function shardsOrDefault(value: unknown, batch: number): number {
+  return value === undefined ? defaultShards(batch) : checkSetting('shards', value);
 }
 
 /** A worker count checked against this machine's cores too (at most MAX_WORKERS_PER_CORE per core). */

@@ -84,6 +84,12 @@ export interface Kernels {
    * the caller then runs gemmNT and activation_backward.
    */
   denseBackwardInput?(dvBelow: FloatArray, dv: FloatArray, W: FloatArray, vBelow: FloatArray, m: number, n: number, k: number, act: ActivationName): boolean;
+  /**
+   * Optional: x(r, ·) = X(order[from + r], ·) and t(r, ·) = Y(order[from + r], ·) for r < rows (a
+   * batch's rows copied into the workspace, X: (N, n0), Y: (N, nL)). Returns false, having written
+   * nothing, where it cannot.
+   */
+  gatherRows?(x: FloatArray, t: FloatArray, X: FloatArray, Y: FloatArray, order: ArrayLike<number>, from: number, rows: number, n0: number, nL: number): boolean;
 
   /**
    * Optional: one leaf of the reduction tree (docs/design.md). dW(k,n) = yᵀ·dv and db(n) = Σ_rows dv,
