@@ -133,10 +133,10 @@ export class Trainer {
       lastCheckpoint = checkpointPath;
       this.emit({ type: 'checkpoint', path: checkpointPath, step: run.state.step });
     };
-    let stoppedBy: TrainResult['stoppedBy'] = distributed ? undefined : this.stopSignal; // asked before the first step
+    let stoppedBy: TrainResult['stoppedBy'];
     let workerRetries = 0;
     try {
-      while (!run.finished && !stoppedBy) {
+      while (!run.finished) {
         // the workers run the epoch up to its end, the next checkpoint or a stop request
         const every = c.checkpointEvery;
         const maxSteps = every !== undefined && checkpointPath ? every - (run.state.step % every) : undefined;
