@@ -132,7 +132,7 @@ describe('bad model and checkpoint files', () => {
     const b = Buffer.from(makeGood());
     b[b.length - 3] ^= 0xff;
     const f = file('corrupt.sgm', b);
-    expectOneLineError(await runCliAsync(['predict', '--model', f, '--input', '-'], { input: '1,2\n' }), `${f}: checksum mismatch: the weights are corrupt`);
+    expectOneLineError(await runCliAsync(['predict', '--model', f, '--input', '-'], { input: '1,2\n' }), `${f}: checksum mismatch: the file is corrupt (its header or its weights)`);
   });
   it('not a model file at all', async () => {
     const f = file('notes.txt', 'hello, I am not a model\n');

@@ -1,7 +1,7 @@
 // The settings schema itself: every default passes its own check, every setting is a flag of
 // `shardgrad train` with its description in --help, and a field maps to its flag.
 import { describe, expect, it } from 'vitest';
-import { checkSetting, DEFAULTS, flagOf, parseSchedule, SETTINGS, shardsOrDefault, type SettingName } from '@shardgrad/coordinator';
+import { checkSetting, DEFAULTS, flagOf, parseSchedule, SETTINGS, shardsFor, type SettingName } from '@shardgrad/coordinator';
 import { runCli } from './cli-helpers.js';
 
 const names = Object.keys(SETTINGS) as SettingName[];
@@ -30,8 +30,8 @@ describe('the settings schema', () => {
   });
 
   it('shards default to batch / 16 between 1 and 16', () => {
-    expect([8, 64, 100, 256, 4096].map((b) => shardsOrDefault(undefined, b))).toEqual([1, 4, 6, 16, 16]);
-    expect(shardsOrDefault(3, 64)).toBe(3);
+    expect([8, 64, 100, 256, 4096].map((b) => shardsFor(undefined, b))).toEqual([1, 4, 6, 16, 16]);
+    expect(shardsFor(3, 64)).toBe(3);
   });
 
   it('`shardgrad train --help` lists every setting by its flag with its description', () => {

@@ -84,7 +84,7 @@ describe('bad checkpoints to resume from: one-line error naming the file, exit c
     bytes[bytes.length - 5] ^= 0xff;
     const file = path.join(dir, 'flipped.sgm');
     writeFileSync(file, bytes);
-    await expect(resume(file)).rejects.toThrow(badInput(`${file}: checksum mismatch: the weights are corrupt`));
+    await expect(resume(file)).rejects.toThrow(badInput(`${file}: checksum mismatch: the file is corrupt (its header or its weights)`));
   });
 
   it('a model file instead of a checkpoint', async () => {
@@ -98,6 +98,6 @@ describe('bad checkpoints to resume from: one-line error naming the file, exit c
     await expect(resume(file, { spec: mlpSpec([784, 32, 10], 'relu', 'softmax', 'ce') })).rejects.toThrow(
       badInput(`${file}: checkpoint is for layers 784-16-10 (relu,softmax), not 784-32-10 (relu,softmax)`),
     );
-    await expect(resume(file, { batch: 25 })).rejects.toThrow(badInput(`${file}: written with --batch 50, this run has --batch 25`));
+    await expect(resume(file, { batch: 25 })).rejects.toThrow(badInput(`${file}: written with batch 50, this run has 25: a resumed run needs every setting of the run it continues`));
   });
 });

@@ -12,9 +12,12 @@ import { registerExplain } from './commands/explain.js';
 import { registerExport } from './commands/export.js';
 import { registerGradcheck } from './commands/gradcheck.js';
 import { registerImport } from './commands/import.js';
+import { registerLab } from './commands/lab.js';
+import { registerNoise } from './commands/noise.js';
 import { registerPredict } from './commands/predict.js';
 import { registerTrain } from './commands/train.js';
 import { launchedRank } from './run/distributed.js';
+import { stdoutIsNotTheUsersTerminal } from './io/stdout.js';
 
 /** An error about a setting names its flag here (the layers below name the field: `lr` → `--lr`). */
 function userMessage(e: ShardgradError): string {
@@ -87,7 +90,10 @@ function quietUnlessRankZero(rank: number): void {
 
 async function main(): Promise<void> {
   runFromCallersFolder();
-  quietUnlessRankZero(await launchedRank());
+  const rank = await launchedRank();
+  // under mpirun a rank's stdout may be a terminal the launcher made (a pty), not the user's
+  if (rank !== undefined) stdoutIsNotTheUsersTerminal();
+  quietUnlessRankZero(rank ?? 0);
   let cli = yargs(keepStdinDash(hideBin(process.argv)))
     .scriptName('shardgrad')
     .usage('$0 <command> [options]\n\nData-parallel training of multilayer perceptrons on the cores of one machine, or of several over MPI.')
@@ -98,7 +104,7 @@ async function main(): Promise<void> {
     .alias('h', 'help')
     .version('version', 'Show the version', VERSION)
     .parserConfiguration({ 'parse-numbers': false, 'parse-positional-numbers': false })
-    .epilogue('Exit codes: 0 ok, 1 training failed (divergence), 2 bad input or usage, 3 another MPI rank ended mid-step, 130 interrupted (SIGINT), 143 terminated (SIGTERM).')
+    .epilogue('Exit codes: 0 ok, 1 training failed (divergence) or a file or stdout could not be written (no space, I/O error), 2 bad input or usage, 3 another MPI rank ended mid-step, 129 hung up (SIGHUP), 130 interrupted (SIGINT), 143 terminated (SIGTERM).')
     .wrap(Math.min(110, process.stdout.columns ?? 110))
     .fail((msg, err) => {
       if (err) throw err;
@@ -114,6 +120,8 @@ async function main(): Promise<void> {
   cli = registerGradcheck(cli);
   cli = registerExport(cli);
   cli = registerImport(cli);
+  cli = registerNoise(cli);
+  cli = registerLab(cli);
   await cli.parseAsync();
 }
 

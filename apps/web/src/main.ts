@@ -1,5 +1,6 @@
 import { bindParams, createWorkspace, forward, isShardgradError, layerViews, type Kernels, type Workspace } from '@shardgrad/core';
 import { DATASET_DEFAULTS, stepDelayMs } from './app/defaults.js';
+import { parseLrSchedule, stepRate, type LrSchedule } from './app/lr-schedule.js';
 import { FORM_CHOICES, parseSettings, type RawSettings, type Settings } from './app/settings.js';
 import { Throughput } from './app/throughput.js';
 import { PLANE_DATASETS, type DatasetName, type PlaneDataset, type WebDataset } from './data/dataset.js';
@@ -16,7 +17,13 @@ import { explainBlocks, explainSample } from './views/explain-model.js';
 import { fingerprint } from './views/fingerprint.js';
 import { drawExplain } from './views/explain-view.js';
 import { gradientPanel } from './views/gradient-panel-model.js';
-import { GradientPanelView } from './views/gradient-panel-view.js';
+import { GradientPanelView, MOSAIC_UNITS } from './views/gradient-panel-view.js';
+import { maxAbs } from './views/color-map.js';
+import { probabilityLegend, signedLegend } from './views/legend-model.js';
+import { drawLegend } from './views/legend-view.js';
+import { imageSide } from './views/receptive-field-model.js';
+import { reductionTree } from './views/tree-model.js';
+import { drawTree, workerColor } from './views/tree-view.js';
 import { drawLossChart } from './views/loss-chart-view.js';
 import { drawNetwork } from './views/network-view.js';
 import { SeriesHistory } from './views/series-history.js';
@@ -59,8 +66,8 @@ class App {
   /** the play loop, until it has finished its last step */
   private looping: Promise<void> = Promise.resolve();
   private loopStepRunning = false;
-  /** learning rate and batch size, read from the form when they change (not per step) */
-  private live = { lr: 0.03, batch: 32 };
+  /** learning rate, batch size, warmup and batch scaling, read from the form when they change (not per step) */
+  private live: { lr: number; batch: number; schedule: LrSchedule } = { lr: 0.03, batch: 32, schedule: { lrWarmup: 0, lrScale: 'none' } };
 
   constructor(private readonly kernels: Kernels) {
     // the activations and optimizers the registries define (index.html holds only the initial choice)
@@ -95,8 +102,12 @@ class App {
     const showDelay = () => ($('delay-value').textContent = `${stepDelayMs(delay.value)} ms`);
     delay.addEventListener('input', showDelay);
     showDelay();
-    for (const id of ['lr', 'batch']) $(id).addEventListener('change', () => (this.live = this.readLive()));
-    $('grad-layer').addEventListener('change', () => (this.dirty = true));
+    for (const id of ['lr', 'batch', 'warmup', 'lr-scale', 'base-batch']) $(id).addEventListener('change', () => (this.live = this.readLive()));
+    $('grad-layer').addEventListener('change', () => {
+      this.fillUnits();
+      this.dirty = true;
+    });
+    $('grad-units').addEventListener('change', () => (this.dirty = true));
     $('sample').addEventListener('change', () => (this.dirty = true));
     $('boundary').addEventListener('click', (e) => {
       if (!this.boundary || !this.data) return;
@@ -121,8 +132,10 @@ class App {
     document.body.dataset.ready = 'false';
     this.showError(null);
     let settings: Settings;
+    let schedule: LrSchedule;
     try {
       settings = parseSettings(this.rawSettings(), MAX_WORKERS);
+      schedule = parseLrSchedule(this.rawLrSchedule());
       this.setStatus('loading data…');
       const data = await this.dataset(settings.dataset);
       const session = await TrainingSession.start(
@@ -144,7 +157,7 @@ class App {
       this.session = session;
       this.data = data;
       this.settings = settings;
-      this.live = { lr: settings.lr, batch: settings.batch };
+      this.live = { lr: settings.lr, batch: settings.batch, schedule };
     } catch (e) {
       if (gen === this.generation) this.showError(isShardgradError(e) ? e.message : String((e as Error).message ?? e));
       return;
@@ -160,6 +173,10 @@ class App {
     const layerSel = $<HTMLSelectElement>('grad-layer');
     layerSel.replaceChildren(...s.layout.layers.map((l, i) => new Option(`${i + 1}: ${l.nIn}→${l.nOut}`, String(i))));
     layerSel.value = String(s.layout.layers.length > 2 ? 1 : 0);
+    this.fillUnits();
+    this.treeLegend(s.W);
+    if (plane) drawLegend($('boundary-legend'), probabilityLegend('P(blue) over the plane', 0.7));
+    $('boundary-legend').hidden = !plane;
     $<HTMLInputElement>('sample').max = String(this.data!.rows - this.data!.trainRows - 1);
     this.train.clear();
     this.val.clear();
@@ -204,6 +221,18 @@ class App {
       if (this.session === s) this.fail((e as Error).message);
     }
     if (this.session === s) s.syncSnapshot();
+    // every panel shows one step after a pause: the loop's last step was copied for the views only if
+    // a frame had asked for it, so when it was not, one more step is taken with a copy
+    if (this.session === s && s.snapshot.t !== s.t) {
+      try {
+        s.requestSnapshot();
+        await this.trainStep(s);
+        await this.evaluate(s, performance.now());
+      } catch (e) {
+        if (this.session === s) this.fail((e as Error).message);
+      }
+    }
+    this.dirty = true;
     // the loop's last step is done and shown: a test (or a person) reading the step count now sees
     // every step the loop made, so a single step after this is exactly one more
     $('stat-step').textContent = String(s.t);
@@ -238,8 +267,8 @@ class App {
   }
 
   private async trainStep(s: TrainingSession): Promise<void> {
-    const { lr, batch } = this.live;
-    const r = await s.step(batch, lr);
+    const { batch } = this.live;
+    const r = await s.step(batch, stepRate(this.live.schedule, this.live.lr, batch, s.t));
     if (!Number.isFinite(r.loss)) {
       this.pause();
       this.showError('training diverged (the loss is not finite): lower the learning rate and reset');
@@ -280,14 +309,14 @@ class App {
     // while training, the heavier panels redraw a few times a second so the page keeps up with the workers
     const full = this.dirty || !this.playing || now - this.fullDrawAt >= (s.P > 5000 ? FULL_DRAW_MS_LARGE : FULL_DRAW_MS);
     this.dirty = false;
+    drawLossChart($<HTMLCanvasElement>('loss-chart'), this.train, this.val);
+    if (!full) return;
+    // the fingerprint, the boundary and the panels are drawn together, from one step's snapshot
     this.drawnT = s.snapshot.t;
+    this.fullDrawAt = now;
     $('stat-theta').textContent = `${fingerprint(s.snapshot.params)} @${s.snapshot.t}`;
     if (this.data) this.boundary?.draw(this.sampleRow(this.data));
-    drawLossChart($<HTMLCanvasElement>('loss-chart'), this.train, this.val);
-    if (full) {
-      this.fullDrawAt = now;
-      this.drawPanels(s);
-    }
+    this.drawPanels(s);
   }
 
   /** The averaging panel, the network, the explain panel and the digit prediction. */
@@ -295,10 +324,14 @@ class App {
     const data = this.data!;
     const snap = s.snapshot;
     const layer = Number($<HTMLSelectElement>('grad-layer').value) || 0;
-    this.grads.draw(gradientPanel(snap, s.plan, s.layout, layer));
+    this.grads.draw(gradientPanel(snap, s.plan, s.layout, layer), Number($<HTMLSelectElement>('grad-units').value) || 0);
+    const tree = $<HTMLCanvasElement>('tree');
+    drawTree(tree, reductionTree(s.V, s.W, snap.shardSizes, tree.width, tree.height));
+    $('tree-step').textContent = `step ${snap.t}: V = ${s.V} shards, ${s.W} worker${s.W > 1 ? 's' : ''}, B = ${snap.batchSize}`;
     const { input, target } = this.sample(data);
     const trace = explainSample(s.spec, snap.params, input, target, snap.lr || this.live.lr);
     drawNetwork($<HTMLCanvasElement>('network'), s.spec.sizes, s.layout, snap.params, trace);
+    drawLegend($('network-legend'), signedLegend('connections: weight W (units: activation y, ±1)', maxAbs([snap.params])));
     drawExplain($('explain'), explainBlocks(trace, 6, this.settings?.optimizer));
     if (data.name === 'mnist') this.predict(s);
   }
@@ -360,17 +393,47 @@ class App {
     $<HTMLInputElement>('batch').value = String(d.batch);
   }
 
+  /** The tree's key: one colour per worker, grey for the top. */
+  private treeLegend(W: number): void {
+    const item = (color: string, text: string) => {
+      const span = document.createElement('span');
+      span.style.setProperty('--c', color);
+      span.textContent = text;
+      return span;
+    };
+    $('tree-legend').replaceChildren(...Array.from({ length: W }, (_, w) => item(workerColor(w), `worker ${w}`)), item(workerColor(-1), 'top: per slice'));
+  }
+
+  /** For a layer fed by an image (MNIST), the units select: which 16 units' receptive fields to show. */
+  private fillUnits(): void {
+    const s = this.session;
+    const slot = s?.layout.layers[Number($<HTMLSelectElement>('grad-layer').value) || 0];
+    const image = slot !== undefined && imageSide(slot.nIn) > 0;
+    $('grad-units-label').hidden = !image;
+    if (!image) return;
+    const sel = $<HTMLSelectElement>('grad-units');
+    const options = [];
+    for (let u = 0; u < slot.nOut; u += MOSAIC_UNITS) options.push(new Option(`${u}–${Math.min(u + MOSAIC_UNITS, slot.nOut) - 1}`, String(u)));
+    sel.replaceChildren(...options);
+  }
+
+  private rawLrSchedule(): { warmup: string; scale: string; baseBatch: string } {
+    const v = (id: string) => $<HTMLInputElement>(id).value;
+    return { warmup: v('warmup'), scale: v('lr-scale'), baseBatch: v('base-batch') };
+  }
+
   private rawSettings(): RawSettings {
     const v = (id: string) => $<HTMLInputElement>(id).value;
     return { dataset: v('dataset'), hidden: v('hidden'), activation: v('activation'), optimizer: v('optimizer'), lr: v('lr'), batch: v('batch'), workers: v('workers'), skips: v('skips') };
   }
 
-  /** lr and batch size change between steps without a reset. */
-  private readLive(): { lr: number; batch: number } {
+  /** lr, batch size, warmup and batch scaling change between steps without a reset. */
+  private readLive(): App['live'] {
     try {
       const s = parseSettings(this.rawSettings(), MAX_WORKERS);
+      const schedule = parseLrSchedule(this.rawLrSchedule());
       this.showError(null);
-      return { lr: s.lr, batch: s.batch };
+      return { lr: s.lr, batch: s.batch, schedule };
     } catch (e) {
       this.showError((e as Error).message);
       return this.live; // keep training with the last valid values
@@ -405,14 +468,14 @@ class App {
 
 function showIsolation(): void {
   const badge = $('isolation');
-  badge.textContent = SHARED ? `cross-origin isolated · up to ${MAX_WORKERS} workers` : 'not cross-origin isolated · 1 worker';
+  badge.textContent = SHARED ? `cross-origin isolated · up to ${MAX_WORKERS} workers` : 'not cross-origin isolated · in the page';
   badge.classList.toggle('off', !SHARED);
   if (!SHARED) {
     const n = $('notice');
     n.hidden = false;
     n.textContent =
-      'This page is not cross-origin isolated, so SharedArrayBuffer is unavailable: training runs in a single worker ' +
-      'on copies of the data and weights. To train with several workers sharing memory, serve the page with the headers ' +
+      'This page is not cross-origin isolated, so SharedArrayBuffer is unavailable: training runs in the page itself ' +
+      '(the same run and the same weights, one thread). To train with several workers sharing memory, serve the page with the headers ' +
       '"Cross-Origin-Opener-Policy: same-origin" and "Cross-Origin-Embedder-Policy: require-corp".';
   }
 }

@@ -63,4 +63,109 @@ describe('the playground form', () => {
     expect(await numberOf(page, '#stat-step')).toBeGreaterThanOrEqual(t0 + 5);
     expect(errors).toEqual([]);
   });
+
+  it('after pause and after step, every panel shows one step number (three pauses, then a step)', async () => {
+    await page.selectOption('#dataset', 'spiral');
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    await page.fill('#delay', '0');
+    await page.dispatchEvent('#delay', 'input');
+    const shown = () =>
+      page.evaluate(() => {
+        const text = (sel: string) => document.querySelector(sel)?.textContent ?? '';
+        const at = (re: RegExp, s: string) => Number(re.exec(s)?.[1] ?? NaN);
+        return [
+          Number(text('#stat-step')),
+          at(/@(\d+)/, text('#stat-theta')),
+          Number((document.getElementById('grad-panel') as HTMLElement).dataset.step),
+          at(/step (\d+)/, text('.grad-card[data-role="update"] figcaption')),
+          at(/^step (\d+)/, text('#grad-caption')),
+          at(/^step (\d+):/, text('#tree-step')),
+        ];
+      });
+    const settled = async () => {
+      await page.waitForFunction(() => {
+        const text = (sel: string) => document.querySelector(sel)?.textContent ?? '';
+        const t = text('#stat-step');
+        return text('#stat-theta').endsWith(`@${t}`) && (document.getElementById('grad-panel') as HTMLElement).dataset.step === t && text('#grad-caption').startsWith(`step ${t},`);
+      }, undefined, { timeout: 10_000 });
+      // and it stays so: two more frames draw nothing else
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      const steps = await shown();
+      expect(new Set(steps).size, String(steps)).toBe(1);
+      return steps[0];
+    };
+    for (let i = 0; i < 3; i++) {
+      const t0 = await numberOf(page, '#stat-step');
+      await page.click('#play');
+      await page.waitForFunction((n) => Number(document.getElementById('stat-step')?.textContent) >= n, t0 + 30 + 7 * i, { timeout: 60_000 });
+      await page.click('#play');
+      await page.waitForSelector('body[data-playing="false"]');
+      await settled();
+    }
+    const t = await settled();
+    await page.click('#step');
+    await page.waitForFunction((n) => document.getElementById('stat-step')?.textContent === String(n), t + 1);
+    expect(await settled()).toBe(t + 1);
+    expect(errors).toEqual([]);
+  });
+
+  it('the reduction tree: V = 16 shards, 2 workers, each worker’s published node ringed, drawn', async () => {
+    expect(await page.textContent('#tree-step')).toMatch(/^step \d+: V = 16 shards, 2 workers, B = 32$/);
+    expect(await page.locator('#tree-legend span').allTextContents()).toEqual(['worker 0', 'worker 1', 'top: per slice']);
+    // some pixels of the canvas are painted in each worker's colour (#1b9e77 and #d95f02) and in the top's grey
+    const painted = await page.evaluate(() => {
+      const c = document.getElementById('tree') as HTMLCanvasElement;
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      const near = (r: number, g: number, b: number) => {
+        let n = 0;
+        for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - r) + Math.abs(d[i + 1] - g) + Math.abs(d[i + 2] - b) < 12 && d[i + 3] > 200) n++;
+        return n;
+      };
+      return [near(0x1b, 0x9e, 0x77), near(0xd9, 0x5f, 0x02), near(0x9a, 0xa3, 0xab)];
+    });
+    expect(painted.every((n) => n > 20), String(painted)).toBe(true);
+  });
+
+  it('every heat map has a colour legend; the selects show their whole text', async () => {
+    const cards = await page.locator('.grad-card').count();
+    expect(cards).toBe(4); // 2 workers, the average, the update
+    expect(await page.locator('.grad-card .legend .legend-bar').count()).toBe(cards);
+    expect(await page.isVisible('#boundary-legend .legend-bar')).toBe(true);
+    expect(await page.textContent('#boundary-legend')).toContain('P(blue)');
+    expect(await page.isVisible('#network-legend .legend-bar')).toBe(true);
+    const labels = await page.locator('.grad-card[data-role="average"] .legend-labels span').allTextContents();
+    expect(labels[1]).toBe('0');
+    expect(labels[0]).toMatch(/^−\d/);
+    // the longest option of each select fits inside it (its text plus the arrow)
+    const cut = await page.evaluate(() =>
+      ['skips', 'lr-scale', 'dataset', 'activation', 'optimizer'].filter((id) => {
+        const sel = document.getElementById(id) as HTMLSelectElement;
+        const ctx = document.createElement('canvas').getContext('2d')!;
+        ctx.font = getComputedStyle(sel).font;
+        const widest = Math.max(...Array.from(sel.options, (o) => ctx.measureText(o.text).width));
+        return widest + 20 > sel.clientWidth;
+      }),
+    );
+    expect(cut).toEqual([]);
+  });
+
+  it('mnist: the first layer’s weights as 28 × 28 receptive fields of 16 chosen units', async () => {
+    await page.selectOption('#dataset', 'mnist');
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    await page.click('#step');
+    await page.waitForFunction(() => (document.getElementById('grad-panel') as HTMLElement).dataset.step === document.getElementById('stat-step')?.textContent);
+    expect(await page.isVisible('#grad-units')).toBe(true);
+    expect(await page.locator('#grad-units option').allTextContents()).toEqual(['0–15', '16–31']);
+    // 4 × 4 tiles of 28 × 28 with one blank line between them: 4·29 − 1 = 115 cells a side
+    const size = await page.evaluate(() => {
+      const c = document.querySelector('.grad-card[data-role="average"] canvas') as HTMLCanvasElement;
+      return [c.width, c.height];
+    });
+    expect(size).toEqual([115, 115]);
+    expect(await page.textContent('#grad-caption')).toContain('units 0–15 as 28 × 28 receptive fields');
+    await page.selectOption('#grad-units', '16');
+    await page.waitForFunction(() => document.getElementById('grad-caption')?.textContent?.includes('units 16–31'));
+    expect(errors).toEqual([]);
+  });
 });
+

@@ -4,6 +4,10 @@ import { Throughput } from '../src/app/throughput.js';
 import { withTimeout } from '../src/training/call-timeout.js';
 import { divergingRgb, maxAbs } from '../src/views/color-map.js';
 import { fingerprint } from '../src/views/fingerprint.js';
+import { parseLrSchedule, stepRate } from '../src/app/lr-schedule.js';
+import { probabilityLegend, signedLegend } from '../src/views/legend-model.js';
+import { imageSide, receptiveFields } from '../src/views/receptive-field-model.js';
+import { reductionTree } from '../src/views/tree-model.js';
 import { networkLayout } from '../src/views/network-model.js';
 import { SeriesHistory, yRange } from '../src/views/series-history.js';
 
@@ -116,5 +120,81 @@ describe('parameter fingerprint', () => {
     expect(fingerprint(Float32Array.from([1]))).toBe('1b587698');
     expect(fingerprint(Float32Array.from([1, -2.5, 0.1]))).toBe('cecaf2f6');
     expect(fingerprint(Float32Array.from([9, 1, -2.5, 0.1]).subarray(1))).toBe('cecaf2f6');
+  });
+});
+
+describe('warmup and batch scaling in the page (core learningRate)', () => {
+  it('parses the fields and gives hand-worked rates', () => {
+    const s = parseLrSchedule({ warmup: '4', scale: 'linear', baseBatch: '32' });
+    // η 0.1 at batch 64 from B0 32 → 0.2; step 1 of a 4-step warmup → 0.05
+    expect(stepRate(s, 0.1, 64, 1)).toBeCloseTo(0.05, 15);
+    expect(stepRate(s, 0.1, 64, 10)).toBeCloseTo(0.2, 15);
+    expect(stepRate(parseLrSchedule({ warmup: '0', scale: 'none', baseBatch: '32' }), 0.1, 64, 0)).toBe(0.1);
+    expect(stepRate(parseLrSchedule({ warmup: '', scale: 'sqrt', baseBatch: '16' }), 0.1, 64, 3)).toBeCloseTo(0.2, 15);
+    expect(() => parseLrSchedule({ warmup: '-1', scale: 'none', baseBatch: '32' })).toThrow(/^lr warmup: /);
+    expect(() => parseLrSchedule({ warmup: '0', scale: 'cubic', baseBatch: '32' })).toThrow(/^lr scale: /);
+    expect(() => parseLrSchedule({ warmup: '0', scale: 'linear', baseBatch: '0' })).toThrow(/^batch B0: /);
+    // without a rule the B0 field is not used
+    expect(parseLrSchedule({ warmup: '0', scale: 'none', baseBatch: '0' })).toEqual({ lrWarmup: 0, lrScale: 'none' });
+  });
+});
+
+describe('receptive fields and legends', () => {
+  it('tiles each unit’s weights from a square image input, blank lines between tiles', () => {
+    expect(imageSide(784)).toBe(28);
+    expect(imageSide(2)).toBe(0);
+    expect(imageSide(100)).toBe(10);
+    // W: 64 inputs (8 × 8) × 3 units, W[p][j] = 100·j + p
+    const W = Float32Array.from({ length: 64 * 3 }, (_, i) => 100 * (i % 3) + Math.floor(i / 3));
+    const m = receptiveFields(W, 64, 3, [0, 2], 2);
+    expect([m.rows, m.cols]).toEqual([8, 17]);
+    // unit 0's pixel (row 1, col 2) = input 10; unit 2's pixel (row 7, col 7) = 200 + 63
+    expect(m.values[1 * 17 + 2]).toBe(10);
+    expect(m.values[7 * 17 + 9 + 7]).toBe(263);
+    expect(m.values[3 * 17 + 8]).toBeNaN(); // the gap
+    const four = receptiveFields(W, 64, 3, [0, 1, 2], 2); // two rows of tiles, the last one half empty
+    expect([four.rows, four.cols]).toEqual([17, 17]);
+    expect(four.values[9 * 17 + 0]).toBe(200);
+    expect(four.values[9 * 17 + 9]).toBeNaN();
+  });
+  it('a legend names both ends of the scale with the map’s own colours', () => {
+    const l = signedLegend('ḡ', 0.0123);
+    expect(l.labels).toEqual(['−1.2e-2', '0', '+1.2e-2']);
+    expect(l.gradient).toBe('linear-gradient(to right, rgb(245,147,34), rgb(232,234,235), rgb(8,119,189))');
+    expect(probabilityLegend('P(blue)', 0.7).labels).toEqual(['0', '0.5', '1']);
+  });
+});
+
+describe('the reduction tree as drawn', () => {
+  it('V = 4, W = 2: ((0+1)+(2+3)); each worker publishes its pair, the root is the top', () => {
+    const t = reductionTree(4, 2, [8, 8, 8, 8], 200, 100, 10);
+    expect(t.depth).toBe(2);
+    expect(t.nodes.map((n) => [n.lo, n.hi, n.owner, n.published])).toEqual([
+      [0, 4, -1, false],
+      [0, 2, 0, true],
+      [0, 1, 0, false],
+      [1, 2, 0, false],
+      [2, 4, 1, true],
+      [2, 3, 1, false],
+      [3, 4, 1, false],
+    ]);
+    // leaves evenly spaced: x = 10 + (s + ½)/4·180; parents over the middle of their children
+    expect(t.nodes.filter((n) => n.hi - n.lo === 1).map((n) => n.x)).toEqual([32.5, 77.5, 122.5, 167.5]);
+    expect(t.nodes[1].x).toBe(55);
+    expect(t.nodes[0].x).toBe(100);
+    expect([t.nodes[0].y, t.nodes[1].y, t.nodes[2].y]).toEqual([10, 50, 90]);
+    expect(t.nodes[0].rows).toBe(32);
+  });
+  it('V = 5, W = 2: worker 0 has shards 0–2 and publishes [0,2) and [2,3); [2,4) is in the top', () => {
+    const t = reductionTree(5, 2, [3, 3, 2, 2, 2], 200, 100);
+    const node = (lo: number, hi: number) => t.nodes.find((n) => n.lo === lo && n.hi === hi)!;
+    expect(t.depth).toBe(3);
+    expect([node(0, 2).owner, node(0, 2).published, node(2, 3).owner, node(2, 3).published]).toEqual([0, true, 0, true]);
+    expect([node(3, 4).owner, node(4, 5).owner, node(4, 5).published]).toEqual([1, 1, true]);
+    expect([node(2, 4).owner, node(0, 4).owner, node(0, 5).owner]).toEqual([-1, -1, -1]);
+    // shard 4 is a child of the root, yet drawn on the leaves' line
+    expect(node(4, 5).y).toBe(node(0, 1).y);
+    expect(node(0, 5).rows).toBe(12);
+    expect(node(0, 5).x).toBe((node(0, 4).x + node(4, 5).x) / 2);
   });
 });

@@ -98,7 +98,7 @@ export interface TrainResult {
   readonly steps: number;
   readonly wallMs: number;
   /** why training ended early, if it did ('abort': the caller asked, Trainer.requestStop('abort')) */
-  readonly stoppedBy?: 'early-stop' | 'SIGINT' | 'SIGTERM' | 'abort';
+  readonly stoppedBy?: 'early-stop' | 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'abort';
   /** the last checkpoint written, if any */
   readonly lastCheckpoint?: string;
   /** worker tasks that failed (crash or throw) and were recomputed on a fresh or the same worker */

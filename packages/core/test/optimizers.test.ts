@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { learningRate, OPTIMIZERS, optimizerConfig, optimizerStep, stateSlots, type OptimizerConfig, type OptimizerKind } from '../src/index.js';
+import { learningRate, OPTIMIZERS, optimizerConfig, optimizerStep, stateSlots, withWarmupAndScale, type OptimizerConfig, type OptimizerKind } from '../src/index.js';
 
 /** Two steps of each optimizer on θ = 1 with g = 0.5, η = 0.1; expected values worked by hand. */
 function twoSteps(kind: OptimizerKind): [number, number] {
@@ -82,5 +82,29 @@ describe('learning-rate schedules', () => {
     expect(learningRate(s, 1, 50)).toBeCloseTo(0.55, 12);
     expect(learningRate(s, 1, 100)).toBeCloseTo(0.1, 12);
     expect(learningRate(s, 1, 500)).toBeCloseTo(0.1, 12);
+  });
+  it('warmup: linear from 0 over the first steps, then the schedule', () => {
+    const s = { kind: 'constant', warmup: 4 } as const;
+    const want = [0, 0.2, 0.4, 0.6, 0.8, 0.8];
+    [0, 1, 2, 3, 4, 100].forEach((t, i) => expect(learningRate(s, 0.8, t)).toBeCloseTo(want[i], 15));
+  });
+  it('warmup composes with a step schedule: step 3 = 1·0.5¹ · 3/4', () => {
+    expect(learningRate({ kind: 'step', every: 2, gamma: 0.5, warmup: 4 }, 1, 3)).toBe(0.375);
+  });
+  it('batch scaling: linear 0.1·256/32 = 0.8, sqrt 0.1·√8', () => {
+    expect(learningRate({ kind: 'constant', lrScale: { rule: 'linear', baseBatch: 32, batch: 256 } }, 0.1, 7)).toBeCloseTo(0.8, 15);
+    expect(learningRate({ kind: 'constant', lrScale: { rule: 'sqrt', baseBatch: 32, batch: 256 } }, 0.1, 7)).toBeCloseTo(0.282842712474619, 15);
+    expect(learningRate({ kind: 'constant', lrScale: { rule: 'linear', baseBatch: 64, batch: 16 } }, 0.1, 0)).toBeCloseTo(0.025, 15);
+  });
+  it('cosine with scaling: the floor stays absolute — 0.1 + (0.2 − 0.1)/2 at half way', () => {
+    const s = { kind: 'cosine', total: 100, minLr: 0.1, lrScale: { rule: 'linear', baseBatch: 8, batch: 16 } } as const;
+    expect(learningRate(s, 0.1, 50)).toBeCloseTo(0.15, 12);
+    expect(learningRate(s, 0.1, 0)).toBeCloseTo(0.2, 12);
+  });
+  it('no warmup and no scaling leave a schedule object as it was', () => {
+    const s = { kind: 'step', every: 3, gamma: 0.9 } as const;
+    expect(withWarmupAndScale(s, 0, 'none', undefined, 64)).toEqual(s);
+    expect(withWarmupAndScale(s, 5, 'sqrt', 32, 64)).toEqual({ ...s, warmup: 5, lrScale: { rule: 'sqrt', baseBatch: 32, batch: 64 } });
+    expect(() => withWarmupAndScale(s, 0, 'linear', undefined, 64)).toThrow(/baseBatch/);
   });
 });

@@ -23,7 +23,8 @@ import {
   DEFAULTS as SETTING_DEFAULTS,
   MAX_WORKERS_PER_CORE,
   settingOrDefault,
-  shardsOrDefault,
+  withWarmupAndScaling,
+  shardsFor,
   type KernelChoice,
   type ScheduleObject,
   type ScheduleText,
@@ -44,7 +45,7 @@ export type ScheduleOption = ScheduleText | ScheduleObject;
 
 /**
  * Everything `train()` and `new Trainer()` accept. Only x and y are required. The training
- * settings (activation, weightDecay, lr, schedule, batch, epochs, workers, shards, seed, init,
+ * settings (activation, weightDecay, lr, schedule, lrWarmup, lrScale, baseBatch, batch, epochs, workers, shards, seed, init,
  * preprocess, valSplit, earlyStop, kernel) are the settings schema's (SettingValues): the same
  * names, types, defaults and checks as the CLI's flags (docs/api.md).
  */
@@ -85,7 +86,7 @@ export const defaultWorkers = (): number => availableParallelism();
 export { MAX_WORKERS_PER_CORE };
 
 const OPTION_NAMES: readonly (keyof TrainOptions)[] = [
-  'x', 'y', 'layers', 'hidden', 'task', 'activation', 'output', 'loss', 'skips', 'optimizer', 'weightDecay', 'lr', 'schedule', 'batch', 'epochs', 'shards',
+  'x', 'y', 'layers', 'hidden', 'task', 'activation', 'output', 'loss', 'skips', 'optimizer', 'weightDecay', 'lr', 'schedule', 'lrWarmup', 'lrScale', 'baseBatch', 'batch', 'epochs', 'shards',
   'seed', 'init', 'preprocess', 'valSplit', 'validation', 'earlyStop', 'workers', 'kernel', 'signal', 'onStep', 'onEpoch', 'fault',
 ];
 
@@ -163,12 +164,13 @@ export function resolveSettings(o: TrainOptions): Resolved {
   for (const k of ['onStep', 'onEpoch'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') throw errors.badInput(k, 'must be a function');
   const fault = typeof o.fault === 'string' ? faultOf(o.fault) : o.fault;
   settingOrDefault('schedule', o.schedule); // its form now, its length once the rows are known
+  withWarmupAndScaling(o, { kind: 'constant' }, 1); // lrScale and baseBatch go together
   return {
     optimizer: optimizerOf(o.optimizer ?? DEFAULTS.optimizer, o.weightDecay),
     lr: settingOrDefault('lr', o.lr),
     batch: settingOrDefault('batch', o.batch),
     epochs: settingOrDefault('epochs', o.epochs),
-    shards: shardsOrDefault(o.shards, settingOrDefault('batch', o.batch)),
+    shards: shardsFor(o.shards, settingOrDefault('batch', o.batch)),
     seed: settingOrDefault('seed', o.seed),
     init: settingOrDefault('init', o.init),
     preprocess: settingOrDefault('preprocess', o.preprocess),

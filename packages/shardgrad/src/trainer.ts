@@ -1,4 +1,4 @@
-import { iota, parseSchedule, settingsMeta, sharedFloat32, Trainer as RunTrainer, type Dataset, type TrainConfig, type TrainEvent } from '@shardgrad/coordinator';
+import { iota, parseSchedule, settingsMeta, withWarmupAndScaling, sharedFloat32, Trainer as RunTrainer, type Dataset, type TrainConfig, type TrainEvent } from '@shardgrad/coordinator';
 import { errors, validateSpec, type MLPSpec } from '@shardgrad/core';
 import { inputMatrix, targetMatrix, type Matrix, type TargetMatrix } from './data.js';
 import type { EpochEvent, StepEvent, TrainerEvents, TrainerListener } from './events.js';
@@ -56,7 +56,7 @@ function plan(o: TrainOptions): Plan {
     spec,
     optimizer: resolved.optimizer,
     lr: resolved.lr,
-    schedule: parseSchedule(o.schedule ?? 'constant', resolved.epochs * Math.ceil(Math.max(nTrain, 1) / resolved.batch)),
+    schedule: withWarmupAndScaling(o, parseSchedule(o.schedule ?? 'constant', resolved.epochs * Math.ceil(Math.max(nTrain, 1) / resolved.batch)), resolved.batch),
     batch: resolved.batch,
     epochs: resolved.epochs,
     workers: resolved.workers,

@@ -5,7 +5,9 @@ import {
   checkFolderWritable,
   checkWritable,
   DEFAULT_CHECKPOINT_NAME,
+  defaultShards,
   describeData,
+  flagOf,
   fsProblem,
   resumeNotes,
   saveModel,
@@ -16,24 +18,25 @@ import {
   type Dataset,
   type KernelChoice,
   parseSchedule,
+  withWarmupAndScaling,
   SETTINGS,
   settingOrDefault,
   settingsMeta,
-  shardsOrDefault,
   type SettingName,
   type TrainConfig,
   type TrainResult,
 } from '@shardgrad/coordinator';
-import { ExitCode, optimizerConfig, ShardgradError, errors, type Initializer, type Preprocess } from '@shardgrad/core';
+import { ExitCode, isShardgradError, optimizerConfig, ShardgradError, errors, type Initializer, type Preprocess } from '@shardgrad/core';
 import { FAULT_ENV, parseFaultSpec } from '@shardgrad/worker';
 import type { Argv, Options } from 'yargs';
 import { print } from '../io/stdout.js';
+import { oddClassNameWarnings } from '../io/class-names.js';
 import { architectureOptions, specFromFlags, type ArchitectureFlags } from '../flags/architecture.js';
 import { dataHintOf, fineTuneModelFromFlags, fineTuneNote, fineTuneSpec, type FineTuneModel } from '../flags/from-model.js';
 import { dataOptions, dataSourceFromFlags, loadData, testSplitFromFlags, type CsvFlags } from '../flags/data.js';
 import { numberOption, positiveInt, workerCount } from '../flags/numbers.js';
 import { settingFromFlag, settingOption, type FlagOverride } from '../flags/settings.js';
-import { onStopSignals } from '../run/signals.js';
+import { exitCodeOf, isStopSignal, onStopSignals, type StopSignal } from '../run/signals.js';
 import { DISTRIBUTED_MODES, startDistributed, type Distributed, type DistributedMode } from '../run/distributed.js';
 import { formatSummary, throughput } from '../render/summary.js';
 import { svgPlot } from '../render/svg-plot.js';
@@ -62,7 +65,7 @@ export const DEFAULT_HIDDEN = '128';
 export const KERNEL_CHOICES: readonly KernelChoice[] = SETTINGS.kernel.choices;
 
 /** The settings train takes as flags (--activation comes with the architecture flags). */
-const TRAIN_SETTINGS = ['optimizer', 'weightDecay', 'lr', 'schedule', 'batch', 'epochs', 'workers', 'shards', 'seed', 'valSplit', 'earlyStop', 'init', 'preprocess', 'kernel'] as const;
+const TRAIN_SETTINGS = ['optimizer', 'weightDecay', 'lr', 'schedule', 'lrWarmup', 'lrScale', 'baseBatch', 'batch', 'epochs', 'workers', 'shards', 'seed', 'valSplit', 'earlyStop', 'init', 'preprocess', 'kernel'] as const;
 
 /** Their yargs options, from the schema; --init and --preprocess have no yargs default (train --from must see whether they were given). */
 function trainSettingOptions(): Record<string, Options> {
@@ -132,6 +135,9 @@ function settingsFromFlags(f: TrainFlags, dist?: Distributed) {
   const checkpointEvery = f.checkpointEvery === undefined ? undefined : positiveInt('--checkpoint-every', f.checkpointEvery);
   if (checkpointEvery !== undefined && f.checkpoint === undefined) throw errors.badInput('--checkpoint-every', 'needs --checkpoint DIR');
   const schedule = settingFromFlag('schedule', argv)!; // the form now; the step count once the data is known
+  const batch = settingFromFlag('batch', argv)!;
+  const warmupAndScaling = { lrWarmup: settingFromFlag('lrWarmup', argv), lrScale: settingFromFlag('lrScale', argv), baseBatch: settingFromFlag('baseBatch', argv) };
+  withWarmupAndScaling(warmupAndScaling, { kind: 'constant' }, batch); // lrScale and baseBatch go together
   const cores = availableParallelism();
   // the ranks on one machine share its cores (the cores the launcher bound this rank to, if it did)
   const coresHere = !dist ? cores : dist.boundCores ?? Math.max(1, Math.floor(cores / dist.localSize));
@@ -142,10 +148,11 @@ function settingsFromFlags(f: TrainFlags, dist?: Distributed) {
     weightDecay: settingFromFlag('weightDecay', argv),
     lr: settingFromFlag('lr', argv)!,
     schedule,
-    batch: settingFromFlag('batch', argv)!,
+    warmupAndScaling,
+    batch,
     epochs: settingFromFlag('epochs', argv)!,
     workers: f.workers === undefined ? coresHere : workerCount('--workers', f.workers, cores),
-    shards: shardsOrDefault(settingFromFlag('shards', argv), settingFromFlag('batch', argv)!),
+    shards: settingFromFlag('shards', argv) ?? defaultShards(batch),
     valSplit: settingFromFlag('valSplit', argv)!,
     testSplit: testSplitFromFlags(f),
     earlyStop: settingFromFlag('earlyStop', argv),
@@ -191,7 +198,7 @@ function configFor(f: TrainFlags, s: ReturnType<typeof settingsFromFlags>, data:
     spec: from ? fineTuneSpec(from, data) : specFromFlags(f, DEFAULT_HIDDEN, data),
     optimizer: optimizerConfig(s.optimizer, s.weightDecay === undefined ? {} : { weightDecay: s.weightDecay }),
     lr: s.lr,
-    schedule: parseSchedule(s.schedule, s.epochs * Math.ceil(Math.max(nTrain, 1) / s.batch)),
+    schedule: withWarmupAndScaling(s.warmupAndScaling, parseSchedule(s.schedule, s.epochs * Math.ceil(Math.max(nTrain, 1) / s.batch)), s.batch),
     batch: s.batch,
     epochs: s.epochs,
     workers: s.workers,
@@ -209,6 +216,17 @@ function configFor(f: TrainFlags, s: ReturnType<typeof settingsFromFlags>, data:
     ...(dist ? { distributed: { rank: dist.rank, size: dist.size, exchange: f.exchange === 'auto' ? (dist.size <= 2 ? 'gather' : 'slices') : f.exchange } } : {}),
     ...(s.fault ? { fault: s.fault } : {}),
   };
+}
+
+/** TrainConfig fields that several flags make up (for the resume messages, which name fields). */
+const FLAGS_OF_FIELD: Record<string, string> = {
+  spec: 'network (--layers/--hidden/--activation/--output/--loss/--skip/--connect)',
+  data: 'data (--data, --limit, --test-split, the CSV flags)',
+};
+
+/** How the resume messages name TrainConfig field `field`: its flag from the settings schema (schedule → --lr-schedule). */
+function flagOfSetting(field: string): string {
+  return FLAGS_OF_FIELD[field] ?? flagOf(field) ?? field;
 }
 
 /** Creates the checkpoint folder (checked writable up front) so the run can write into it. */
@@ -271,8 +289,9 @@ async function trainIn(f: TrainFlags, dist: Distributed | undefined): Promise<vo
   const writer = !dist || dist.rank === 0;
   const trainer = new Trainer(config);
   const say = (line: string) => process.stderr.write(`shardgrad: ${line}\n`);
-  const resumed = config.resumeFrom !== undefined ? resumeNotes(config.resumeFrom, config) : [];
+  const resumed = config.resumeFrom !== undefined ? resumeNotes(config.resumeFrom, config, flagOfSetting) : [];
   resumed.forEach(say);
+  if (writer) oddClassNameWarnings(data.name, data.classes).forEach(say);
   if (from) say(fineTuneNote(from));
   if (config.checkpointDir !== undefined && writer) makeCheckpointFolder(config.checkpointDir);
 
@@ -313,38 +332,45 @@ async function trainIn(f: TrainFlags, dist: Distributed | undefined): Promise<vo
   }
   if (!writer) {
     // another rank: the same θ as rank 0, which writes and prints; leave with the same code
-    if (result.stoppedBy === 'SIGINT' || result.stoppedBy === 'SIGTERM') throw new ShardgradError(`interrupted by ${result.stoppedBy}`, result.stoppedBy === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated);
+    if (isStopSignal(result.stoppedBy)) throw new ShardgradError(`interrupted by ${result.stoppedBy}`, exitCodeOf(result.stoppedBy));
     return;
   }
 
-  const interrupted = result.stoppedBy === 'SIGINT' || result.stoppedBy === 'SIGTERM';
+  const interrupted = isStopSignal(result.stoppedBy);
   const modelWritten = !interrupted || result.lastCheckpoint === undefined;
-  if (modelWritten)
-    saveModel(
-      f.out,
-      result,
-      {
-        data: data.name,
-        ...settingsMeta(config),
-        testSplit: settings.testSplit ?? null,
-        ...(from ? { fineTunedFrom: from.path } : {}),
-        ...(result.stoppedBy ? { stoppedBy: result.stoppedBy } : {}),
-      },
-      describeData(data),
-    );
+  if (modelWritten) {
+    try {
+      saveModel(
+        f.out,
+        result,
+        {
+          data: data.name,
+          ...settingsMeta(config),
+          testSplit: settings.testSplit ?? null,
+          ...(from ? { fineTunedFrom: from.path } : {}),
+          ...(result.stoppedBy ? { stoppedBy: result.stoppedBy } : {}),
+        },
+        describeData(data),
+      );
+    } catch (e) {
+      // the trained parameters are not lost while a checkpoint holds them
+      if (!result.lastCheckpoint || !isShardgradError(e)) throw e;
+      throw new ShardgradError(`${e.message}; the checkpoint ${result.lastCheckpoint} holds the trained parameters (eval, predict and export read it)`, e.exitCode);
+    }
+  }
   if (f.plot !== undefined && result.history.length > 0) {
     try {
       writeFileAtomic(f.plot, svgPlot(result.history, classification));
     } catch (e) {
       const kept = modelWritten ? `; the model was written to ${f.out}` : '';
-      throw errors.badInput('--plot', `${(e as Error).message}${kept}`);
+      throw new ShardgradError(`--plot: ${(e as Error).message}${kept}`, isShardgradError(e) ? e.exitCode : ExitCode.writeFailed);
     }
   }
   if (interrupted) {
     const where = result.lastCheckpoint
       ? `checkpoint ${result.lastCheckpoint} (continue with --resume); ${f.out} not written`
       : `the model so far written to ${f.out} (no --checkpoint, so it cannot be resumed)`;
-    throw new ShardgradError(`interrupted by ${result.stoppedBy} at step ${result.steps}: ${where}`, result.stoppedBy === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated);
+    throw new ShardgradError(`interrupted by ${result.stoppedBy} at step ${result.steps}: ${where}`, exitCodeOf(result.stoppedBy as StopSignal));
   }
   const resumedAt = firstStep > 0 ? firstStep - 1 : result.steps;
   const facts = {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { fsProblem, isCsvNumber, readFileOrFail } from '@shardgrad/coordinator';
+import { checkColumnNames, fsProblem, isCsvNumber, readFileOrFail } from '@shardgrad/coordinator';
 import { errors, type DataDescription } from '@shardgrad/core';
 import { parse } from 'csv-parse/sync';
 
@@ -52,6 +52,7 @@ export function readNumericRows(source: string, columns: number, data?: DataDesc
     throw errors.badInput(name, `not valid CSV (${(e as Error).message})`);
   }
   const header = records.length > 0 && records[0].every((c) => !isCsvNumber(c)) ? records[0] : null;
+  if (header) checkColumnNames(name, header);
   const first = header ? 1 : 0;
   const rows = records.length - first;
   if (rows === 0) throw errors.badInput(name, 'no data rows');

@@ -3,6 +3,7 @@ import { parse } from 'csv-parse/sync';
 import { errors, isShardgradError } from '@shardgrad/core';
 import type { DataSource } from '../api.js';
 import { readFileOrFail } from '../io/files.js';
+import { checkColumnNames } from './column-names.js';
 import { iota, sharedFloat32, type Dataset } from './dataset.js';
 import { heldOutSplit, shuffledRowOf } from './split.js';
 
@@ -93,6 +94,7 @@ function readTable(file: string, source: CsvSource): CsvTable {
       firstLine = line;
       if (source.header ?? record.every((c) => !isCsvNumber(c))) {
         names = record;
+        checkColumnNames(file, names);
         resolveTargets();
         return null;
       }
@@ -260,7 +262,7 @@ export function loadCsv(source: CsvSource): Dataset {
     inputs: D,
     outputs,
     ...split,
-    ...(tables.length > 1 ? { separateTest: true } : {}),
+    ...(tables.length > 1 ? { separateTest: true } : { fileOrder: rowOf }),
     ...(classes ? { classes } : {}),
     ...(header ? { inputColumns: inputCols.map((c) => header[c]), targetColumns: targetCols.map((c) => header[c]) } : {}),
   };

@@ -24,6 +24,8 @@ export interface Dataset {
   /** the header names of the input columns and of the target columns, when the file has a header */
   readonly inputColumns?: readonly string[];
   readonly targetColumns?: readonly string[];
+  /** where the source's records went: record r (file order) is row fileOrder[r]; absent when the rows are in the source's order (or the source has none: mnist's fixed seeded order, the generated 2D sets) */
+  readonly fileOrder?: Uint32Array;
 }
 
 /** A float32 array of `length` over a fresh SharedArrayBuffer (a plain ArrayBuffer in a page that has none). */

@@ -88,5 +88,5 @@ export function loadIdx(imagesFile: string, labelsFile: string, testImagesFile?:
     }
   }
   const split = test ? { trainRows: iota(train.n), testRows: iota(test.n, train.n) } : heldOutSplit(N);
-  return { name: path.basename(imagesFile), task: 'classification', X, Y, rows: N, inputs: D, outputs: C, ...split, ...(test ? { separateTest: true } : {}) };
+  return { name: path.basename(imagesFile), task: 'classification', X, Y, rows: N, inputs: D, outputs: C, ...split, ...(test ? { separateTest: true } : { fileOrder: rowOf }) };
 }

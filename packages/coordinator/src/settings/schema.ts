@@ -1,5 +1,5 @@
-import { errors, HIDDEN_ACTIVATIONS, INITIALIZERS, OPTIMIZERS, PREPROCESS_KINDS, type Schedule } from '@shardgrad/core';
 import { defaultShards } from '../run/default-shards.js';
+import { errors, HIDDEN_ACTIVATIONS, INITIALIZERS, LR_SCALE_RULES, OPTIMIZERS, PREPROCESS_KINDS, withWarmupAndScale, type Schedule } from '@shardgrad/core';
 
 /**
  * The training settings, each defined once: its field name (the library option and TrainConfig
@@ -101,6 +101,20 @@ export function parseSchedule(v: unknown, totalSteps: number, field = 'schedule'
   throw errors.badSetting(field, `must be ${SCHEDULE_FORMS}, or { kind, … }, got ${show(v)}`);
 }
 
+/**
+ * The run's schedule with the warmup and the batch scaling composed in (core's withWarmupAndScale;
+ * none given: the schedule object as it was, so existing settings keep their bits). lrScale linear or
+ * sqrt needs baseBatch, and baseBatch needs one of them: errors name the field.
+ */
+export function withWarmupAndScaling(o: { readonly lrWarmup?: unknown; readonly lrScale?: unknown; readonly baseBatch?: unknown }, schedule: Schedule, batch: number): Schedule {
+  const warmup = settingOrDefault('lrWarmup', o.lrWarmup);
+  const rule = settingOrDefault('lrScale', o.lrScale);
+  const baseBatch = o.baseBatch === undefined ? undefined : checkSetting('baseBatch', o.baseBatch);
+  if (rule === 'none' && baseBatch !== undefined) throw errors.badSetting('baseBatch', 'only applies with an lr scale (lrScale, --lr-scale) linear or sqrt');
+  if (rule !== 'none' && baseBatch === undefined) throw errors.badSetting('lrScale', `${rule} needs the base batch B0 (baseBatch, --base-batch): the batch size lr was tuned for`);
+  return withWarmupAndScale(schedule, warmup, rule, baseBatch, batch);
+}
+
 /** The kernels a run may use: auto = native where it loads, else wasm. */
 export const KERNEL_CHOICES = ['auto', 'native', 'wasm', 'reference'] as const;
 /** Worker threads per core beyond which a count is taken as a mistake (each worker holds its own memory). */
@@ -140,6 +154,29 @@ export const SETTINGS = {
     description: 'constant, step:EVERY:GAMMA (η·γ^⌊step/EVERY⌋) or cosine[:MIN_LR] over the whole run',
     check: (v: unknown, field: string): ScheduleText | ScheduleObject => (parseSchedule(v, 1, field), v as ScheduleText | ScheduleObject),
   },
+  lrWarmup: {
+    type: 'integer',
+    flag: '--lr-warmup',
+    default: 0,
+    description: 'steps of linear warmup: the schedule’s rate times step/N for the first N steps (0 at step 0), composed with every schedule',
+    check: nonNegativeInteger(' (0 = no warmup)'),
+  },
+  lrScale: {
+    type: 'choice',
+    flag: '--lr-scale',
+    default: 'none',
+    choices: LR_SCALE_RULES,
+    description: 'scale lr with the batch (Goyal et al. 2017): linear η·B/B0 or sqrt η·√(B/B0), B0 the base batch; a cosine MIN_LR stays absolute',
+    check: oneOf(LR_SCALE_RULES),
+  },
+  baseBatch: {
+    type: 'integer',
+    flag: '--base-batch',
+    default: undefined,
+    defaultText: 'none (needed with lrScale linear or sqrt)',
+    description: 'B0: the batch size lr was tuned for, with lrScale linear or sqrt',
+    check: positiveInteger,
+  },
   batch: { type: 'integer', flag: '--batch', default: 64, description: 'mini-batch size (at most the training rows)', check: positiveInteger },
   epochs: { type: 'integer', flag: '--epochs', default: 5, description: 'passes over the training rows', check: positiveInteger },
   workers: {
@@ -154,8 +191,8 @@ export const SETTINGS = {
     type: 'integer',
     flag: '--shards',
     default: undefined,
-    defaultText: 'batch / 16, from 1 to 16 (shards of at least 16 rows)',
-    description: 'virtual shards per batch; their sum is one fixed pairwise tree, so any worker count gives the same weights',
+    defaultText: 'batch / 16, from 1 to 16 (shardsFor)',
+    description: 'virtual shards per batch; their sum is one fixed pairwise tree, so any worker count gives the same weights (more workers than shards run as many as there are shards)',
     check: positiveInteger,
   },
   seed: { type: 'integer', flag: '--seed', default: 1, description: 'seed of the weights, the shuffles and the held-out rows', check: nonNegativeInteger() },
@@ -210,8 +247,8 @@ export function settingOrDefault<K extends SettingName>(name: K, value: unknown)
   return checkSetting(name, value ?? SETTINGS[name].default);
 }
 
-/** The shards setting, or its default for this batch (defaultShards: leaves of at least 16 rows), checked. */
-export function shardsOrDefault(value: unknown, batch: number): number {
+/** The shard count of a run: the given one, checked, or by default defaultShards(batch) — shards of at least 16 rows. */
+export function shardsFor(value: unknown, batch: number): number {
   return value === undefined ? defaultShards(batch) : checkSetting('shards', value);
 }
 

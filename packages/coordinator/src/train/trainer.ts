@@ -8,12 +8,13 @@ import { nodeEngine } from '../engine/create-engine.js';
 import { TrainingRun } from '../run/training-run.js';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { fitOnRows, scaledInputs } from './preprocess-rows.js';
+import { checkRunFits } from './run-size.js';
 import { splitRows, type Split } from './split.js';
 import { validateConfig } from './validate-config.js';
 
 export type TrainListener = (event: TrainEvent) => void;
 /** Why a stop was asked for: a signal (the CLI) or the caller (the library's stop() and AbortSignal). */
-export type StopSignal = 'SIGINT' | 'SIGTERM' | 'abort';
+export type StopSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'abort';
 
 /** The checkpoint file inside TrainConfig.checkpointDir (always the latest good state). */
 export const CHECKPOINT_FILE = 'checkpoint.sgm';
@@ -45,6 +46,7 @@ export class Trainer {
 
   constructor(readonly config: TrainConfig) {
     validateConfig(config);
+    checkRunFits(config); // before any memory: a run too large for wasm memory or this machine is one line
     this.split = splitRows(config.data, config.valSplit, config.seed, config.batch);
   }
 
@@ -55,7 +57,7 @@ export class Trainer {
   }
 
   /**
-   * Asks the run to stop (a front end forwards SIGINT/SIGTERM here): the current step finishes, a
+   * Asks the run to stop (a front end forwards SIGINT/SIGTERM/SIGHUP here): the current step finishes, a
    * checkpoint is written (when checkpointDir is set) and run() resolves with stoppedBy = signal.
    */
   requestStop(signal: StopSignal): void {
@@ -133,10 +135,10 @@ export class Trainer {
       lastCheckpoint = checkpointPath;
       this.emit({ type: 'checkpoint', path: checkpointPath, step: run.state.step });
     };
-    let stoppedBy: TrainResult['stoppedBy'];
+    let stoppedBy: TrainResult['stoppedBy'] = distributed ? undefined : this.stopSignal; // asked before the first step
     let workerRetries = 0;
     try {
-      while (!run.finished) {
+      while (!run.finished && !stoppedBy) {
         // the workers run the epoch up to its end, the next checkpoint or a stop request
         const every = c.checkpointEvery;
         const maxSteps = every !== undefined && checkpointPath ? every - (run.state.step % every) : undefined;
