@@ -1,7 +1,7 @@
 import { bindParams, createWorkspace, forward, isShardgradError, layerViews, type Kernels, type Workspace } from '@shardgrad/core';
 import { DATASET_DEFAULTS, stepDelayMs } from './app/defaults.js';
 import { parseLrSchedule, stepRate, type LrSchedule } from './app/lr-schedule.js';
-import { parseSettings, type RawSettings, type Settings } from './app/settings.js';
+import { FORM_CHOICES, parseSettings, type RawSettings, type Settings } from './app/settings.js';
 import { Throughput } from './app/throughput.js';
 import { PLANE_DATASETS, type DatasetName, type PlaneDataset, type WebDataset } from './data/dataset.js';
 import { loadMnistDigits } from './data/mnist-digits.js';
@@ -70,6 +70,13 @@ class App {
   private live: { lr: number; batch: number; schedule: LrSchedule } = { lr: 0.03, batch: 32, schedule: { lrWarmup: 0, lrScale: 'none' } };
 
   constructor(private readonly kernels: Kernels) {
+    // the activations and optimizers the registries define (index.html holds only the initial choice)
+    for (const [id, choices] of Object.entries(FORM_CHOICES)) {
+      const select = $<HTMLSelectElement>(id);
+      const initial = select.value;
+      select.replaceChildren(...choices.map((c) => new Option(c, c)));
+      select.value = initial;
+    }
     const sel = $<HTMLSelectElement>('workers');
     for (let w = 1; w <= MAX_WORKERS; w++) sel.add(new Option(String(w), String(w)));
     sel.value = String(Math.min(2, MAX_WORKERS));

@@ -1,5 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
+import { HIDDEN_ACTIVATIONS, OPTIMIZERS } from '@shardgrad/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATASET_DEFAULTS } from '../src/app/defaults.js';
 import { MNIST_PACK_FILE } from '../src/data/mnist-pack.js';
@@ -30,6 +31,12 @@ const form = () =>
   });
 
 describe('the playground form', () => {
+  it('its activation and optimizer selects list the registries (index.html holds only the first choice)', async () => {
+    const options = (id: string) => page.evaluate((i) => Array.from((document.getElementById(i) as HTMLSelectElement).options, (o) => o.value), id);
+    expect(await options('activation')).toEqual([...HIDDEN_ACTIVATIONS]);
+    expect(await options('optimizer')).toEqual([...OPTIMIZERS]);
+  });
+
   it('picking a data set puts its own defaults in the form, and the digits come from the packed file', async () => {
     expect(await form()).toEqual(DATASET_DEFAULTS.spiral);
     await page.selectOption('#dataset', 'mnist');

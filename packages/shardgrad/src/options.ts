@@ -22,7 +22,6 @@ import {
   checkWorkers,
   DEFAULTS as SETTING_DEFAULTS,
   MAX_WORKERS_PER_CORE,
-  parseSchedule,
   settingOrDefault,
   withWarmupAndScaling,
   shardsFor,

@@ -1,4 +1,4 @@
-import { checkSetting, type SettingName } from '@shardgrad/coordinator/settings';
+import { checkSetting, SETTINGS, type SettingName } from '@shardgrad/coordinator/settings';
 import { errors, isShardgradError, type Activation, type OptimizerKind } from '@shardgrad/core';
 import type { DatasetName } from '../data/dataset.js';
 
@@ -34,6 +34,12 @@ function checked<K extends SettingName>(name: K, value: unknown): ReturnType<typ
     throw e;
   }
 }
+
+/** The choices of the form's selects that are training settings: the registries', through the schema (main.ts fills the selects). */
+export const FORM_CHOICES: Readonly<Record<'activation' | 'optimizer', readonly string[]>> = {
+  activation: SETTINGS.activation.choices,
+  optimizer: SETTINGS.optimizer.choices,
+};
 
 /** A number field's text as a number (an empty field is not 0). */
 const numberOf = (text: string) => (text.trim() === '' ? Number.NaN : Number(text));

@@ -230,7 +230,7 @@ export type SettingValue<K extends SettingName> = ReturnType<(typeof SETTINGS)[K
 /** Every setting as an optional field (the library's options, the web form's values). */
 export type SettingValues = { readonly [K in SettingName]?: SettingValue<K> };
 
-/** The defaults that are plain values (weightDecay, workers and earlyStop have none: see defaultText). */
+/** The defaults that are plain values (weightDecay, workers, shards and earlyStop have none: see defaultText). */
 export const DEFAULTS = Object.fromEntries(
   Object.entries(SETTINGS)
     .filter(([, s]) => s.default !== undefined)
