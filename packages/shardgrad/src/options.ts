@@ -20,8 +20,7 @@ import {
   type Preprocess,
   type Schedule,
 } from '@shardgrad/core';
-import type { KernelChoice } from '@shardgrad/coordinator';
-import { parseFaultSpec, type FaultSpec } from '@shardgrad/worker';
+import { parseFaultSpec, type FaultSpec, type KernelChoice } from '@shardgrad/worker';
 import { closest } from 'fastest-levenshtein';
 import type { Inputs, Targets, Task } from './data.js';
 import type { EpochEvent, StepEvent } from './events.js';
@@ -75,6 +74,8 @@ export interface TrainOptions {
   readonly validation?: { readonly x: Inputs; readonly y: Targets };
   /** stop when the validation loss has not improved for this many epochs */
   readonly earlyStop?: number;
+  /** return the weights of the epoch with the lowest validation loss instead of the last step's; default false */
+  readonly restoreBest?: boolean;
   /** worker threads; 0 = train in the calling thread */
   readonly workers?: number;
   readonly kernel?: KernelChoice;
@@ -111,7 +112,7 @@ export const MAX_WORKERS_PER_CORE = 4;
 
 const OPTION_NAMES: readonly (keyof TrainOptions)[] = [
   'x', 'y', 'layers', 'hidden', 'task', 'activation', 'output', 'loss', 'skips', 'optimizer', 'lr', 'schedule', 'batch', 'epochs', 'shards',
-  'seed', 'init', 'preprocess', 'valSplit', 'validation', 'earlyStop', 'workers', 'kernel', 'signal', 'onStep', 'onEpoch', 'fault',
+  'seed', 'init', 'preprocess', 'valSplit', 'validation', 'earlyStop', 'restoreBest', 'workers', 'kernel', 'signal', 'onStep', 'onEpoch', 'fault',
 ];
 
 const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : Array.isArray(v) ? `[${v.map(show).join(', ')}]` : String(v));
@@ -129,6 +130,11 @@ function nonNegativeInt(field: string, v: unknown): number {
 
 function positiveNumber(field: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw errors.badInput(field, `must be a positive number, got ${show(v)}`);
+  return v;
+}
+
+function flag(field: string, v: unknown): boolean {
+  if (typeof v !== 'boolean') throw errors.badInput(field, `must be true or false, got ${show(v)}`);
   return v;
 }
 
@@ -197,6 +203,7 @@ export interface Resolved {
   readonly preprocess: Preprocess['kind'];
   readonly valSplit: number;
   readonly earlyStop?: number;
+  readonly restoreBest: boolean;
   readonly workers: number;
   readonly kernel: KernelChoice;
   readonly fault?: FaultSpec;
@@ -234,6 +241,7 @@ export function resolveSettings(o: TrainOptions): Resolved {
     preprocess: choice('preprocess', o.preprocess ?? DEFAULTS.preprocess, PREPROCESS_KINDS),
     valSplit,
     ...(o.earlyStop !== undefined ? { earlyStop: positiveInt('earlyStop', o.earlyStop) } : {}),
+    restoreBest: flag('restoreBest', o.restoreBest ?? false),
     workers,
     kernel: choice('kernel', o.kernel ?? DEFAULTS.kernel, ['auto', 'native', 'wasm', 'reference'] as const),
     ...(fault ? { fault } : {}),

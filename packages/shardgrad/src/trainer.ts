@@ -1,9 +1,11 @@
-import { fitOnRows, iota, nodeEngine, scaledInputs, sharedFloat32, splitRows, TrainingRun, type Dataset, type RunSettings } from '@shardgrad/coordinator';
+import { fitOnRows, iota, nodeEngine, scaledInputs, sharedFloat32, splitRows, TrainingRun, type Dataset } from '@shardgrad/coordinator';
+// the public types come from the run module, whose types reach no worker-pool library
+import type { RunSettings } from '@shardgrad/coordinator/run';
 import { errors, isShardgradError, validateSpec, type MLPSpec } from '@shardgrad/core';
 import { createKernels } from '@shardgrad/worker';
-import { inputMatrix, targetMatrix, type Matrix, type TargetMatrix } from './data.js';
+import { inputMatrix, missingClasses, targetMatrix, type LabelOf, type Matrix, type TargetMatrix, type Targets } from './data.js';
 import type { EpochEvent, StepEvent, TrainerEvents, TrainerListener } from './events.js';
-import { Model } from './model.js';
+import { Model, type TrainedModel } from './model.js';
 import { checkOptionNames, declaredSizes, resolveSettings, scheduleOf, specOf, type Resolved, type TrainOptions } from './options.js';
 
 /** Rows one after the other in one new shared buffer (x then its validation rows). */
@@ -33,6 +35,15 @@ function plan(o: TrainOptions): Plan {
   const last = o.layers ? `(layers[${o.layers.length - 1}])` : '';
   const x = inputMatrix('x', o.x, { count: declared.inputs, source: '(layers[0])' });
   const y = targetMatrix('y', o.y, { rows: x.rows, ...(o.task ? { task: o.task } : {}), ...(declared.outputs !== undefined ? { outputs: { count: declared.outputs, source: last } } : {}) });
+  if (y.task === 'classification' && !y.classes) {
+    const missing = missingClasses(y.X, y.rows, y.cols);
+    if (missing.length > 0)
+      process.emitWarning(
+        `y: no row has class ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', …' : ''} (the labels go up to ${y.cols - 1}): ` +
+          `${missing.length === 1 ? 'its output is' : 'their outputs are'} only ever trained towards 0`,
+        { code: 'SHARDGRAD_MISSING_CLASS' },
+      );
+  }
   let X: Float32Array = x.X;
   let Y: Float32Array = y.X;
   let val: Uint32Array = new Uint32Array(0);
@@ -69,6 +80,7 @@ function plan(o: TrainOptions): Plan {
   if (resolved.batch > nTrain) throw errors.badInput('batch', `${resolved.batch} is larger than the ${nTrain} training rows`);
   const split = splitRows(data, resolved.valSplit, resolved.seed, resolved.batch);
   if (resolved.earlyStop !== undefined && split.val.length === 0) throw errors.badInput('earlyStop', 'needs validation rows (valSplit or validation)');
+  if (resolved.restoreBest && split.val.length === 0) throw errors.badInput('restoreBest', 'needs validation rows (valSplit or validation)');
   const settings: RunSettings = {
     spec,
     optimizer: resolved.optimizer,
@@ -84,6 +96,9 @@ function plan(o: TrainOptions): Plan {
   return { settings, resolved, data, train: split.train, val: split.val, targets: y };
 }
 
+/** A regression run's epoch: no accuracy to report (NaN, not the classification metric of its outputs). */
+const withoutAccuracy = (e: EpochEvent): EpochEvent => ({ ...e, valAccuracy: NaN });
+
 /** Why training ended before its epochs, if it did. */
 export type StoppedBy = 'early-stop' | 'abort';
 
@@ -93,9 +108,10 @@ export type StoppedBy = 'early-stop' | 'abort';
  * abort the `signal`) to end after the current step with the model so far.
  *
  * Promises: the same data, options and seed give bit-identical weights for any `workers`, and the
- * same weights as `shardgrad train` with the same settings.
+ * same weights as `shardgrad train` with the same settings. `Y` is the type of `y`: string labels
+ * make `classify` give their names, anything else class indices.
  */
-export class Trainer {
+export class Trainer<Y extends Targets = Targets> {
   /** the settings in effect, defaults filled in */
   readonly settings: RunSettings & { readonly workers: number; readonly kernel: string; readonly preprocess: string; readonly valSplit: number };
   private readonly plan: Plan;
@@ -103,7 +119,7 @@ export class Trainer {
   private stopRequested = false;
   private started = false;
 
-  constructor(private readonly options: TrainOptions) {
+  constructor(private readonly options: TrainOptions & { readonly y: Y }) {
     this.plan = plan(options);
     const r = this.plan.resolved;
     this.settings = { ...this.plan.settings, workers: r.workers, kernel: r.kernel, preprocess: r.preprocess, valSplit: r.valSplit };
@@ -125,10 +141,14 @@ export class Trainer {
     this.stopRequested = true;
   }
 
-  /** Trains once (a Trainer is single-use) and resolves with the model. */
-  async run(): Promise<Model> {
+  /**
+   * Trains once (a Trainer is single-use) and resolves with the model. A `signal` that is already
+   * aborted rejects with its reason before any work.
+   */
+  async run(): Promise<TrainedModel<LabelOf<Y>>> {
     if (this.started) throw errors.badInput('Trainer.run', 'was already called; make a new Trainer for another run');
     this.started = true;
+    this.options.signal?.throwIfAborted();
     const t0 = performance.now();
     const { settings, resolved, data, train, val, targets } = this.plan;
     const D = data.inputs;
@@ -152,6 +172,9 @@ export class Trainer {
     const signal = this.options.signal;
     let stoppedBy: StoppedBy | undefined;
     let workerRetries = 0;
+    // restoreBest: θ of the epoch with the lowest validation loss, copied at that epoch's end (never per step)
+    let best: { params: Float32Array; epoch: number; valLoss: number } | undefined;
+    const regression = data.task === 'regression';
     try {
       while (!run.finished) {
         if (this.stopRequested || signal?.aborted) {
@@ -160,20 +183,27 @@ export class Trainer {
         }
         const { step, epoch } = await run.step();
         this.emit('step', step);
-        if (epoch) this.emit('epoch', epoch);
+        if (!epoch) continue;
+        if (resolved.restoreBest && epoch.valLoss < (best?.valLoss ?? Infinity)) {
+          best ??= { params: new Float32Array(run.views.params.length), epoch: 0, valLoss: Infinity };
+          best.params.set(run.views.params);
+          best.epoch = epoch.epoch;
+          best.valLoss = epoch.valLoss;
+        }
+        this.emit('epoch', regression ? withoutAccuracy(epoch) : epoch);
       }
       if (!stoppedBy && run.stoppedEarly) stoppedBy = 'early-stop';
     } finally {
       workerRetries = run.engine.retries;
       await run.close();
     }
-    return new Model({
+    return new Model<LabelOf<Y>>({
       spec: settings.spec,
-      params: run.params(),
+      params: best ? best.params : run.params(),
       preprocess,
       task: data.task,
       ...(targets.classes ? { classes: targets.classes } : {}),
-      history: run.state.history,
+      history: regression ? run.state.history.map(withoutAccuracy) : run.state.history,
       meta: {
         data: 'arrays',
         optimizer: settings.optimizer.kind,
@@ -186,9 +216,17 @@ export class Trainer {
         steps: run.state.step,
         epochs: run.state.history.length,
         ...(stoppedBy ? { stoppedBy } : {}),
+        ...(best ? { restoredEpoch: best.epoch } : {}),
       },
-      info: { steps: run.state.step, wallMs: performance.now() - t0, kernel: evalKernels.name, workerRetries, ...(stoppedBy ? { stoppedBy } : {}) },
-    });
+      info: {
+        steps: run.state.step,
+        wallMs: performance.now() - t0,
+        kernel: evalKernels.name,
+        workerRetries,
+        ...(stoppedBy ? { stoppedBy } : {}),
+        ...(best ? { restoredEpoch: best.epoch } : {}),
+      },
+    }) as TrainedModel<LabelOf<Y>>;
   }
 
   private emit(event: 'step', e: StepEvent): void;
