@@ -3,7 +3,7 @@ import type { ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATASET_DEFAULTS } from '../src/app/defaults.js';
 import { MNIST_PACK_FILE } from '../src/data/mnist-pack.js';
-import { launchBrowser, numberOf, openDemo, startServer } from './browser-harness.js';
+import { launchBrowser, numberOf, openDemo, runBrowser, startServer } from './browser-harness.js';
 
 /** The form's controls in Chromium: each data set's own defaults, the step delay, the packed digits. */
 let browser: Browser;
@@ -12,6 +12,7 @@ let page: Page;
 const errors: string[] = [];
 
 beforeAll(async () => {
+  if (!runBrowser) return; // skipped: no Chromium (one line from test/setup/global-setup.ts)
   browser = await launchBrowser();
   let url: string;
   ({ server, url } = await startServer(true));
@@ -29,7 +30,7 @@ const form = () =>
     return { hidden: v('hidden'), activation: v('activation'), optimizer: v('optimizer'), lr: Number(v('lr')), batch: Number(v('batch')) };
   });
 
-describe('the playground form', () => {
+describe.runIf(runBrowser)('the playground form', () => {
   it('picking a data set puts its own defaults in the form, and the digits come from the packed file', async () => {
     expect(await form()).toEqual(DATASET_DEFAULTS.spiral);
     await page.selectOption('#dataset', 'mnist');
