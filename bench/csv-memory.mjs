@@ -46,7 +46,7 @@ function writeCsv(file, bytes) {
 function peak(args, stdout) {
   const r = spawnSync('/usr/bin/time', ['-v', process.execPath, CLI, ...args], { encoding: 'utf8', stdio: ['ignore', stdout, 'pipe'], maxBuffer: 1 << 26 });
   const kb = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr);
-  const wall = /Elapsed \(wall clock\) time[^:]*: ([\d:.]+)/.exec(r.stderr);
+  const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)/.exec(r.stderr);
   if (r.status !== 0 || !kb) throw new Error(`shardgrad ${args[0]} failed (${r.status}): ${r.stderr.slice(-600)}`);
   return { mb: (Number(kb[1]) * 1024) / MB, wall: wall[1] };
 }

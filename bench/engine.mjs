@@ -1,16 +1,17 @@
-// The engine's one-sitting table (issue 9): trainLocal, then the data-parallel engine with 1 and 2
-// workers at the default 16 virtual shards, with speed-up and efficiency against trainLocal; the
-// per-step serial time and, from it, a labelled projection of efficiency at 4–64 workers; the
-// WebAssembly relaxed-SIMD peak of this machine in the same run; the default `shardgrad train`.
+// The engine's one-sitting table (issue 18): samples/s of what users run — `shardgrad train --json`,
+// the median of its epochs 2–5 — with 1 and 2 workers, native and wasm kernels, beside shardgrad's
+// single-threaded loop without the engine (trainLocal, same kernels) and PyTorch 1.13 + OpenBLAS
+// (1 thread, 2 threads, DDP over 2 processes; shared/anchors, set up by bench/anchors.sh), for
+// 784-128-10 b64 (the CLI's defaults) and 784-256-128-10 b256; and `shardgrad bench` on the same
+// settings (it must agree with train). Each figure in its own process.
 //
-//   pnpm build && node bench/engine.mjs [--rounds 3] [--arch A|B] [--kernel wasm|native] [--baseline DIR]
+//   pnpm build && node bench/engine.mjs [--rounds 3] [--arch A|B] [--kernels native,wasm] [--no-torch]
 //
-// Rounds alternate the configurations (trainLocal, 1 worker, 2 workers, …) so that load from other
-// processes hits them alike; every figure is a median with min–max over the rounds. --baseline DIR
-// (another checkout, built) times its `shardgrad train` in the same rounds. Writes
+// Rounds alternate every configuration, so load from other processes hits them alike; ratios are
+// taken within a round, then their median and min–max over the rounds are reported. Writes
 // bench/results/engine-<time>.json.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,135 +19,127 @@ import { ARCHS, childSetup, flagsOf, stats } from './common.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
+const cli = path.join(root, 'apps/cli/dist/main.js');
 const args = flagsOf(process.argv.slice(2));
-const FLOPS = (sizes) => {
-  // per trained sample: forward, dW and (above the first layer) dy: 6·Σ nᵢnᵢ₊₁ − 2·n₀n₁
-  let f = 0;
-  for (let l = 0; l + 1 < sizes.length; l++) f += 6 * sizes[l] * sizes[l + 1];
-  return f - 2 * sizes[0] * sizes[1];
-};
+const work = process.env.ANCHORS_WORK ?? '/tmp/anchors-work';
 
-// ---- children: one measurement per process, so JIT state and memory are its own -------------
-
-async function child(a) {
-  const { core, coord, data, spec } = await childSetup(a.arch);
-  const batch = Number(a.batch);
+// ---- child: trainLocal (core's loop, no engine), 1 warm-up epoch then 4 timed -----------------
+if (args.child === 'local') {
+  const { core, data, spec } = await childSetup(args.arch);
+  const batch = Number(args.batch);
   const opt = core.optimizerConfig('sgd');
-  const kernel = a.kernel ?? 'wasm';
-  if (a.child === 'local') {
-    // trainLocal with θ, gradient and workspace resident in the kernels' memory; 1 warm-up epoch
-    const floats = core.localTrainFloats(spec, batch, opt);
-    // one instance for the whole run, as training has: a warm-up epoch (wasm tiers up), then 3 timed
-    const { withNativeKernels } = await import('../packages/worker/dist/index.js');
-    const resident = await core.loadResidentWasmKernels(floats, 1 << 20);
-    const kernels = kernel === 'wasm' ? resident.kernels : await withNativeKernels(kernel, resident.kernels);
-    const times = [];
-    let last = performance.now();
-    core.trainLocal({
-      spec, X: data.X, Y: data.Y, train: data.trainRows, batch, epochs: 4, lr: 0.1, optimizer: opt, seed: 1, kernels, allocate: resident.allocate,
-      onEpoch: (e) => {
-        const now = performance.now();
-        if (e > 0) times.push(now - last);
-        last = now;
-      },
-    });
-    return { samplesPerSec: data.trainRows.length / (stats(times).median / 1000) };
-  }
-  const workers = Number(a.workers);
-  const steps = Math.ceil(data.trainRows.length / batch);
-  const [row] = await coord.benchmarkWorkers({ spec, batch, steps, warmup: 5, workerCounts: [workers], kernel, shards: 16, data });
-  return { samplesPerSec: row.samplesPerSec, stepMs: row.stepMs, mathMs: row.mathMs, overheadUs: row.overheadUs, kernel: row.kernel };
-}
-
-if (args.child) {
-  console.log(JSON.stringify(await child(args)));
+  const { withNativeKernels } = await import('../packages/worker/dist/index.js');
+  const resident = await core.loadResidentWasmKernels(core.localTrainFloats(spec, batch, opt), 1 << 20);
+  const kernels = args.kernel === 'wasm' ? resident.kernels : await withNativeKernels(args.kernel, resident.kernels);
+  const rates = [];
+  let last = performance.now();
+  core.trainLocal({
+    spec, X: data.X, Y: data.Y, train: data.trainRows, batch, epochs: 5, lr: 0.1, optimizer: opt, seed: 1, kernels, allocate: resident.allocate,
+    onEpoch: (e) => {
+      const now = performance.now();
+      if (e > 0) rates.push(data.trainRows.length / ((now - last) / 1000));
+      last = now;
+    },
+  });
+  console.log(JSON.stringify({ samplesPerSec: stats(rates).median, kernel: kernels.name }));
   process.exit(0);
 }
 
-function run(childArgs) {
-  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), ...childArgs], { encoding: 'utf8', maxBuffer: 1 << 24 });
-  if (r.status !== 0) throw new Error(`bench child failed (${childArgs.join(' ')}):\n${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').at(-1));
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'shardgrad-engine-bench-'));
+function spawn(cmd, argv, opts = {}) {
+  const r = spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 1 << 26, cwd: tmp, ...opts });
+  if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed:\n${r.stderr}`);
+  return r.stdout;
 }
 
-/** The anchor: a 12-accumulator f32x4.relaxed_madd loop (shared/anchors/wasm-peak.mjs, set up by bench/anchors.sh). */
-function wasmPeak() {
-  const work = process.env.ANCHORS_WORK ?? '/tmp/anchors-work';
-  const r = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', path.join(work, 'wasm-peak.mjs')], { cwd: work, encoding: 'utf8' });
-  const m = /fma acc 12 ([\d.]+) GFLOP\/s/.exec(r.stdout ?? '');
-  return m ? Number(m[1]) : undefined;
-}
-
-/** `shardgrad train` with no flags (784-128-10 on MNIST, 5 epochs, batch 64, workers = cores): wall seconds and accuracy. */
-function defaultTrain(checkout) {
-  const dir = path.join(os.tmpdir(), `shardgrad-engine-bench-${process.pid}`);
-  mkdirSync(dir, { recursive: true });
-  const t0 = performance.now();
-  const out = execFileSync(process.execPath, [path.join(checkout, 'apps/cli/dist/main.js'), 'train', '--json', '--out', path.join(dir, 'm.sgm')], { cwd: dir, encoding: 'utf8' });
-  const wall = (performance.now() - t0) / 1000;
+/** `shardgrad train --json`: the median of epochs 2–5 as the run reports them (what a user reads). */
+function train(arch, batch, workers, kernel) {
+  const hidden = ARCHS[arch].slice(1, -1).join(',');
+  const out = spawn(process.execPath, [cli, 'train', '--hidden', hidden, '--batch', String(batch), '--workers', String(workers), '--kernel', kernel, '--epochs', '5', '--json', '--out', path.join(tmp, 'm.sgm')]);
   const lines = out.trim().split('\n').map((l) => JSON.parse(l));
-  const epoch = lines.filter((l) => l.type === 'epoch').at(-1);
-  return { wallS: wall, valAccuracy: epoch?.valAccuracy ?? epoch?.accuracy };
+  const epochs = lines.filter((l) => l.type === 'epoch');
+  const summary = lines.find((l) => l.type === 'summary');
+  return { samplesPerSec: stats(epochs.slice(1).map((e) => e.samplesPerSec)).median, kernel: summary?.kernel, accuracy: summary?.accuracy };
+}
+
+/** `shardgrad bench --json` on the same settings: its samples/s for that worker count. */
+function bench(arch, batch, workers, kernel) {
+  const hidden = ARCHS[arch].slice(1, -1).join(',');
+  const out = spawn(process.execPath, [cli, 'bench', '--hidden', hidden, '--batch', String(batch), '--workers', String(workers), '--kernel', kernel, '--epochs', '5', '--json']);
+  const row = out.trim().split('\n').map((l) => JSON.parse(l)).find((l) => l.workers === workers);
+  return { samplesPerSec: row.samplesPerSec, overheadUs: row.overheadUs.median, mathMs: row.mathMs.median, stepMs: row.stepMs.median };
+}
+
+function local(arch, batch, kernel) {
+  const out = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', 'local', '--arch', arch, '--batch', String(batch), '--kernel', kernel]);
+  return JSON.parse(out.trim().split('\n').at(-1));
+}
+
+/** PyTorch (shared/anchors/run-torch.py): mode train with --threads 1|2, or ddp (2 processes × 1 thread). */
+function torch(arch, batch, mode, threads) {
+  const argv = [path.join(work, 'run-torch.py'), mode, '--arch', arch, '--batch', String(batch), '--epochs', '5', ...(mode === 'train' ? ['--threads', String(threads)] : [])];
+  const out = spawn('/usr/bin/python3', argv, { cwd: work, env: { ...process.env, OPENBLAS_CORETYPE: process.env.OPENBLAS_CORETYPE ?? 'SkylakeX' } });
+  const m = /RESULT (\{.*\})/.exec(out);
+  const r = JSON.parse(m[1]);
+  return { samplesPerSec: typeof r.samplesPerSec === 'number' ? r.samplesPerSec : r.samplesPerSec.median };
 }
 
 const rounds = Number(args.rounds ?? 3);
-const archs = args.arch ? [args.arch] : ['B', 'A'];
-const configs = [];
-for (const arch of archs) for (const batch of arch === 'B' ? [256] : [64, 256]) configs.push({ arch, batch });
-const raw = { peak: [], train: [], baseline: [] };
-for (const c of configs) Object.assign(c, { local: [], w1: [], w2: [] });
+const archs = args.arch ? [String(args.arch)] : ['A', 'B'];
+const kernels = String(args.kernels ?? 'native,wasm').split(',');
+const withTorch = !args['no-torch'];
+const configs = archs.map((arch) => ({ arch, batch: arch === 'A' ? 64 : 256 }));
+const raw = {};
+const put = (key, v) => (raw[key] ??= []).push(v);
 for (let r = 0; r < rounds; r++) {
-  const p = wasmPeak();
-  if (p) raw.peak.push(p);
-  for (const c of configs) {
-    const a = ['--arch', c.arch, '--batch', String(c.batch), '--kernel', String(args.kernel ?? 'wasm')];
-    c.local.push(run(['--child', 'local', ...a]));
-    c.w1.push(run(['--child', 'engine', ...a, '--workers', '1']));
-    c.w2.push(run(['--child', 'engine', ...a, '--workers', '2']));
-    console.error(`round ${r + 1} ${c.arch} b${c.batch}: trainLocal ${c.local.at(-1).samplesPerSec.toFixed(0)}, 1 worker ${c.w1.at(-1).samplesPerSec.toFixed(0)}, 2 workers ${c.w2.at(-1).samplesPerSec.toFixed(0)} samples/s`);
+  for (const { arch, batch } of configs) {
+    const k = `${arch} b${batch}`;
+    if (withTorch) {
+      put(`${k} torch 1 thread`, torch(arch, batch, 'train', 1));
+      put(`${k} torch 2 threads`, torch(arch, batch, 'train', 2));
+      put(`${k} torch ddp 2 processes`, torch(arch, batch, 'ddp'));
+    }
+    for (const kernel of kernels) {
+      put(`${k} ${kernel} trainLocal`, local(arch, batch, kernel));
+      put(`${k} ${kernel} train 1 worker`, train(arch, batch, 1, kernel));
+      put(`${k} ${kernel} train 2 workers`, train(arch, batch, 2, kernel));
+    }
+    put(`${k} ${kernels[0]} bench 2 workers`, bench(arch, batch, 2, kernels[0]));
+    console.error(`round ${r + 1} ${k}: ${Object.keys(raw).filter((x) => x.startsWith(k)).map((x) => `${x.slice(k.length + 1)} ${Math.round(raw[x].at(-1).samplesPerSec)}`).join(', ')} | load ${os.loadavg()[0].toFixed(1)}`);
   }
-  raw.train.push(defaultTrain(root));
-  if (args.baseline) raw.baseline.push(defaultTrain(path.resolve(String(args.baseline))));
 }
 
-const report = { when: new Date().toISOString(), kernel: configs[0]?.w1[0]?.kernel, machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version, load: os.loadavg() }, rounds, configs: [] };
-report.wasmPeakGflops = raw.peak.length ? stats(raw.peak) : null;
-const lines = [];
+// ratios within each round, then median (min–max) over the rounds
+const ratio = (a, b) => stats(raw[a].map((x, i) => x.samplesPerSec / raw[b][i].samplesPerSec));
+const best2 = (k) => raw[`${k} torch 1 thread`]?.map((_, i) => Math.max(...['1 thread', '2 threads', 'ddp 2 processes'].map((m) => raw[`${k} torch ${m}`][i].samplesPerSec)));
+const report = { when: new Date().toISOString(), machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version, loadAtEnd: os.loadavg() }, rounds, raw, figures: {}, ratios: {} };
 const f0 = (x) => Math.round(x).toLocaleString('en');
-const cell = (s, d = 0) => `${d ? s.median.toFixed(d) : f0(s.median)} (${d ? s.min.toFixed(d) : f0(s.min)}–${d ? s.max.toFixed(d) : f0(s.max)})`;
-lines.push(`kernels: ${report.kernel}`);
-lines.push(`wasm relaxed-SIMD peak (12 accumulators), same run: ${report.wasmPeakGflops ? cell(report.wasmPeakGflops, 1) : 'not measured (run bash bench/anchors.sh)'} GFLOP/s`);
-lines.push('');
-lines.push('| model batch | trainLocal samples/s | GFLOP/s (× peak) | 1 worker | 2 workers | 1 worker ÷ trainLocal | 2 workers ÷ trainLocal | efficiency 2 | serial µs/step | projected efficiency 4 / 8 / 16 / 64 |');
-lines.push('|---|---|---|---|---|---|---|---|---|---|');
-for (const c of configs) {
-  const local = stats(c.local.map((x) => x.samplesPerSec));
-  const w1 = stats(c.w1.map((x) => x.samplesPerSec));
-  const w2 = stats(c.w2.map((x) => x.samplesPerSec));
-  // same round's ratios, then their median
-  const r1 = stats(c.w1.map((x, i) => x.samplesPerSec / c.local[i].samplesPerSec));
-  const r2 = stats(c.w2.map((x, i) => x.samplesPerSec / c.local[i].samplesPerSec));
-  const gflops = stats(c.local.map((x) => (x.samplesPerSec * FLOPS(ARCHS[c.arch])) / 1e9));
-  const ofPeak = report.wasmPeakGflops ? gflops.median / report.wasmPeakGflops.median : undefined;
-  // serial part of a step: its wall time minus the slowest worker's math (waking, barrier, reporting)
-  const serialUs = stats(c.w2.map((x) => x.overheadUs.median));
-  const math1 = stats(c.w1.map((x) => x.mathMs.median)).median * 1000; // µs of math at 1 worker
-  // projection (Amdahl, labelled): the math splits evenly over W, the serial time grows linearly in W as from 1 to 2 workers
-  const s1 = stats(c.w1.map((x) => x.overheadUs.median)).median;
-  const slope = Math.max(0, serialUs.median - s1);
-  const project = (W) => math1 / (W * (math1 / W + s1 + slope * (W - 1)));
-  const proj = [4, 8, 16, 64].map((W) => project(W));
-  report.configs.push({ arch: c.arch, sizes: ARCHS[c.arch], batch: c.batch, shards: 16, raw: { local: c.local, w1: c.w1, w2: c.w2 }, trainLocal: local, w1, w2, w1OverLocal: r1, w2OverLocal: r2, trainLocalGflops: gflops, trainLocalOfPeak: ofPeak, serialUs, projectedEfficiency: Object.fromEntries([4, 8, 16, 64].map((W, i) => [W, proj[i]])) });
-  lines.push(
-    `| ${ARCHS[c.arch].join('-')} b${c.batch} | ${cell(local)} | ${gflops.median.toFixed(1)}${ofPeak ? ` (${ofPeak.toFixed(2)}×)` : ''} | ${cell(w1)} | ${cell(w2)} | ${r1.median.toFixed(2)}× | ${r2.median.toFixed(2)}× | ${((100 * r2.median) / 2).toFixed(0)} % | ${f0(serialUs.median)} | ${proj.map((e) => `${(100 * e).toFixed(0)} %`).join(' / ')} (projection) |`,
-  );
-}
-report.defaultTrain = { wallS: stats(raw.train.map((x) => x.wallS)), valAccuracy: raw.train.map((x) => x.valAccuracy) };
-lines.push('');
-lines.push(`default \`shardgrad train\` (784-128-10, 5 epochs, batch 64, ${os.availableParallelism()} workers): ${cell(report.defaultTrain.wallS, 2)} s, validation accuracy ${report.defaultTrain.valAccuracy.map((a) => (100 * a).toFixed(2)).join(' / ')} %`);
-if (raw.baseline.length) {
-  report.baselineTrain = { checkout: String(args.baseline), wallS: stats(raw.baseline.map((x) => x.wallS)), valAccuracy: raw.baseline.map((x) => x.valAccuracy) };
-  lines.push(`baseline ${args.baseline}: ${cell(report.baselineTrain.wallS, 2)} s, validation accuracy ${report.baselineTrain.valAccuracy.map((a) => (100 * a).toFixed(2)).join(' / ')} %`);
+const cell = (s, d = 2) => `${s.median.toFixed(d)} (${s.min.toFixed(d)}–${s.max.toFixed(d)})`;
+const lines = [];
+for (const { arch, batch } of configs) {
+  const k = `${arch} b${batch}`;
+  lines.push(`### ${ARCHS[arch].join('-')} b${batch} (${rounds} rounds; samples/s per round, then ratios within a round: median (min–max))`, '', '| configuration | samples/s, each round |', '|---|---|');
+  for (const key of Object.keys(raw).filter((x) => x.startsWith(k + ' '))) {
+    report.figures[key] = stats(raw[key].map((x) => x.samplesPerSec));
+    lines.push(`| ${key.slice(k.length + 1)} | ${raw[key].map((x) => f0(x.samplesPerSec)).join(', ')} |`);
+  }
+  lines.push('', '| ratio | median (min–max) |', '|---|---|');
+  const add = (name, s) => {
+    report.ratios[`${k} ${name}`] = s;
+    lines.push(`| ${name} | ${cell(s)} |`);
+  };
+  for (const kernel of kernels) {
+    add(`${kernel}: train 1 worker ÷ trainLocal`, ratio(`${k} ${kernel} train 1 worker`, `${k} ${kernel} trainLocal`));
+    add(`${kernel}: train 2 workers ÷ trainLocal`, ratio(`${k} ${kernel} train 2 workers`, `${k} ${kernel} trainLocal`));
+  }
+  if (withTorch) {
+    for (const kernel of kernels) add(`${kernel}: trainLocal ÷ PyTorch 1 thread`, ratio(`${k} ${kernel} trainLocal`, `${k} torch 1 thread`));
+    const b = best2(k);
+    const s = stats(raw[`${k} ${kernels[0]} train 2 workers`].map((x, i) => x.samplesPerSec / b[i]));
+    add(`${kernels[0]}: train 2 workers ÷ PyTorch's best on 2 cores`, s);
+  }
+  add(`${kernels[0]}: bench 2 workers ÷ train 2 workers`, ratio(`${k} ${kernels[0]} bench 2 workers`, `${k} ${kernels[0]} train 2 workers`));
+  lines.push('');
 }
 lines.push(`load average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 console.log(lines.join('\n'));

@@ -286,16 +286,15 @@ function flopsPerTrainedSample(sizes) {
   return f - 2 * sizes[0] * sizes[1];
 }
 
-/** One worker count through the coordinator's data-parallel step (piscina pool, shared buffers). */
+/** One worker count trained as `shardgrad train` runs it (coordinator benchmarkTraining: the Trainer, epoch figures). */
 async function workersChild(a) {
-  const { benchmarkWorkers, loadMnist } = await import('../packages/coordinator/dist/index.js');
+  const { benchmarkTraining, loadMnist } = await import('../packages/coordinator/dist/index.js');
   const data = loadMnist();
   const spec = core.mlpSpec(ARCHS[a.arch], 'relu', 'softmax', 'ce');
-  const steps = Math.max(10, Math.round((a.rows ?? 8000) / a.batch));
-  const [row] = await benchmarkWorkers({ spec, batch: a.batch, steps, warmup: 5, workerCounts: [a.workers], kernel: a.kernel, data, shards: a.shards ?? 16 });
+  const [row] = await benchmarkTraining({ spec, batch: a.batch, epochs: 5, workerCounts: [a.workers], kernel: a.kernel, data, shards: a.shards ?? 16 });
   return {
-    arch: a.arch, sizes: ARCHS[a.arch], batch: a.batch, kernel: a.kernel, workers: a.workers, shards: a.shards ?? 16, steps,
-    samplesPerSec: row.samplesPerSec, stepMs: row.stepMs, mathMs: row.mathMs, overheadUs: row.overheadUs,
+    arch: a.arch, sizes: ARCHS[a.arch], batch: a.batch, kernel: a.kernel, workers: a.workers, shards: row.shards,
+    samplesPerSec: row.samplesPerSec, epochSamplesPerSec: row.epochSamplesPerSec, stepMs: row.stepMs, mathMs: row.mathMs, overheadUs: row.overheadUs,
     peakRssMiB: process.resourceUsage().maxRSS / 1024,
   };
 }
@@ -460,7 +459,7 @@ if (args.only !== 'kernels') {
       }
     }
     out.push(
-      'Data-parallel step (coordinator benchmarkWorkers, wasm kernels, MNIST; 16 virtual shards is the default), samples/s from the median step; step ms median (p10–p90)',
+      'Data-parallel training (coordinator benchmarkTraining: the Trainer, as `shardgrad train`; wasm kernels, MNIST), samples/s = the median of epochs 2–5 as the run reports them; step ms median (p10–p90)',
       table(['model batch', 'shards', 'workers', 'samples/s', 'step ms', 'overhead/step', 'vs 1 worker', 'vs tfjs-wasm', 'peak RSS'], wr),
       '',
     );

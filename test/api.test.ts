@@ -32,7 +32,7 @@ describe('train() gives the weights `shardgrad train` gives with the same settin
   const X = loaded.X; // (N, 2), a Float32Array over a SharedArrayBuffer: used in place
   const labels = Array.from({ length: loaded.rows }, (_, r) => argmax(loaded.Y, r * 3, 3));
 
-  it('defaults (sgd, lr 0.1, batch 64, 16 shards, seed 1, glorot, standardize): CLI with 2 workers = API in-process', async () => {
+  it('defaults (sgd, lr 0.1, batch 64 → 4 shards, seed 1, glorot, standardize): CLI with 2 workers = API in-process', async () => {
     const out = path.join(dir, 'defaults.sgm');
     const r = runCli(['train', '--data', `csv:${csv}`, '--test-split', '0', '--layers', '2,6,3', '--epochs', '3', '--workers', '2', '--json', '--out', out]);
     expect(r.status, r.stderr).toBe(0);
@@ -172,8 +172,9 @@ describe('events, stopping and fault injection', () => {
   });
 
   it('fault option: worker 1 exits at step 2, is replaced, same weights as the clean run', async () => {
-    const clean = await train({ ...base, workers: 2, epochs: 1 });
-    const faulty = await train({ ...base, workers: 2, epochs: 1, fault: 'worker=1,step=2,kind=exit' });
+    // (batch 20 defaults to 1 shard, which one worker runs: 4 shards give worker 1 some)
+    const clean = await train({ ...base, workers: 2, epochs: 1, shards: 4 });
+    const faulty = await train({ ...base, workers: 2, epochs: 1, shards: 4, fault: 'worker=1,step=2,kind=exit' });
     expect(faulty.info!.workerRetries).toBe(1);
     expect(bytes(faulty.params).equals(bytes(clean.params))).toBe(true);
   });
@@ -199,7 +200,7 @@ describe('every mistake is one line naming the field and what was expected', () 
     ['shards', { shards: 0 }, 'shards: must be a positive integer, got 0'],
     ['seed', { seed: -2 }, 'seed: must be a non-negative integer, got -2'],
     ['workers', { workers: -1 }, 'workers: must be a non-negative integer, got -1'],
-    ['optimizer', { optimizer: 'rmsprop' }, 'optimizer: must be one of sgd, momentum, nesterov, adam, got "rmsprop"'],
+    ['optimizer', { optimizer: 'rmsprop' }, 'optimizer: must be one of sgd, momentum, nesterov, adam, adamw, got "rmsprop"'],
     ['optimizer setting', { optimizer: { kind: 'adam', beta: 0.9 } }, 'optimizer.beta: is not an optimizer setting (momentum, beta1, beta2, eps, weightDecay)'],
     ['schedule', { schedule: 'linear' }, 'schedule: must be constant, step:EVERY:GAMMA, cosine[:MIN_LR] or { kind, … }, got "linear"'],
     ['init', { init: 'zeros' }, 'init: must be one of glorot, he, uniform, got "zeros"'],

@@ -96,6 +96,8 @@ describe.concurrent('bad flags', () => {
     ['--val-split', '1', '--val-split: must be a fraction in [0, 1), got 1'],
     ['--lr-schedule', 'cosine:x', '--lr-schedule: must be constant, step:EVERY:GAMMA or cosine[:MIN_LR], got "cosine:x"'],
     ['--checkpoint-every', '5', '--checkpoint-every: needs --checkpoint DIR'],
+    ['--weight-decay', '-0.1', '--weight-decay: must be a non-negative number, got -0.1'],
+    ['--weight-decay', 'lots', '--weight-decay: must be a number, got "lots"'],
   ])('%s %s', async (flag, value, message) => {
     expectOneLineError(await train('--data', 'xor:40', flag, value), message);
   });

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { decodeModelFile } from '@shardgrad/core';
 import { CLI, jsonLines, runCli, tempDir } from './cli-helpers.js';
 
 const dir = tempDir('train');
@@ -68,6 +69,25 @@ describe('shardgrad train on xor (built-in 2D set)', () => {
     const r = runCli(['predict', '--model', out1, '--input', '-'], { input: 'x,y\n1,1\n-1,1\n1,-1\n-1,-1\n' });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toBe('0\n1\n1\n0\n');
+  });
+});
+
+describe('--optimizer and --weight-decay reach the update', () => {
+  /** θ of a short xor run with these extra flags (hex of its bytes). */
+  const theta = (...extra: string[]) => {
+    const out = path.join(dir, `opt-${extra.join('_')}.sgm`);
+    const r = runCli(['train', '--data', 'xor:200', '--hidden', '8', '--lr', '0.03', '--batch', '32', '--epochs', '2', '--workers', '1', '--out', out, ...extra]);
+    expect(r.status, r.stderr).toBe(0);
+    const params = decodeModelFile(readFileSync(out)).tensors.get('params')!;
+    return Buffer.from(params.buffer, params.byteOffset, params.byteLength).toString('hex');
+  };
+  it('adamw with λ = 0 is Adam bit for bit (θ·(1 − η·0) = θ); its default λ 0.01 and --weight-decay on adam change θ', () => {
+    const adam = theta('--optimizer', 'adam');
+    expect(theta('--optimizer', 'adamw', '--weight-decay', '0')).toBe(adam);
+    const adamw = theta('--optimizer', 'adamw');
+    expect(adamw).not.toBe(adam);
+    expect(theta('--optimizer', 'adamw', '--weight-decay', '0.01')).toBe(adamw);
+    expect(theta('--optimizer', 'adam', '--weight-decay', '0.01')).not.toBe(adam);
   });
 });
 

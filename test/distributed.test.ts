@@ -91,7 +91,9 @@ function rankPids(marker: string): Map<number, number> {
   return ranks;
 }
 
-const SPIRAL = ['--data', 'spiral', '--hidden', '24,12', '--batch', '32', '--lr', '0.05', '--optimizer', 'adam', '--json'];
+const SPIRAL_NETWORK = ['--data', 'spiral', '--hidden', '24,12', '--batch', '32', '--lr', '0.05', '--optimizer', 'adam', '--json'];
+// 16 shards of 2 rows: up to 16 ranks × workers (the default for batch 32 would be 2 shards)
+const SPIRAL = [...SPIRAL_NETWORK, '--shards', '16'];
 
 describe.runIf(runMpi)('mpirun -np N shardgrad train: the bytes of one process', () => {
   const dir = tempDir('mpi-bits');
@@ -156,16 +158,22 @@ describe.runIf(runMpi)('mpirun -np N shardgrad train: the bytes of one process',
   });
 
   it('more ranks than shards: one line naming --shards, exit 2, from rank 0 only', async () => {
-    const r = await mpirun(3, [...SPIRAL, '--shards', '2', '--out', out('bad')]);
+    const r = await mpirun(3, [...SPIRAL_NETWORK, '--shards', '2', '--out', out('bad')]);
     expect(r.status).not.toBe(0);
     const ours = r.stderr.split('\n').filter((l) => l.startsWith('shardgrad: '));
-    expect(ours).toEqual(['shardgrad: --shards: 2 is fewer than the 3 MPI ranks (each rank needs at least one shard)']);
+    expect(ours).toEqual(['shardgrad: --shards: 2 is fewer than the 3 MPI ranks (each rank needs at least one shard): give --shards 3 or more']);
     expect(existsSync(out('bad'))).toBe(false);
+    // the default shard count (32 / 16 = 2) says that it is the default
+    const d = await mpirun(3, [...SPIRAL_NETWORK, '--out', out('bad')]);
+    expect(d.status).not.toBe(0);
+    expect(d.stderr.split('\n').filter((l) => l.startsWith('shardgrad: '))).toEqual([
+      'shardgrad: --shards: 2 (the default for --batch 32) is fewer than the 3 MPI ranks (each rank needs at least one shard): give --shards 3 or more',
+    ]);
   });
 });
 
 /** Plain SGD at a small rate: however many epochs run before the signal, nothing diverges. */
-const STEADY = ['--data', 'spiral', '--hidden', '24,12', '--batch', '32', '--lr', '0.02', '--json'];
+const STEADY = ['--data', 'spiral', '--hidden', '24,12', '--batch', '32', '--shards', '16', '--lr', '0.02', '--json'];
 
 describe.runIf(runMpi)('stopping a job across ranks', () => {
   const dir = tempDir('mpi-stop');

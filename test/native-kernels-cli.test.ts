@@ -53,7 +53,7 @@ describe('without a C compiler the install still succeeds, and WebAssembly is us
     const env = { SHARDGRAD_NATIVE_ADDON: addon };
     const out = path.join(dir, 'auto.sgm');
     expect(summary(run(CLI, ['train', '--data', 'xor', '--hidden', '4', '--epochs', '1', '--workers', '2', '--out', out, '--json'], env)).kernel).toBe('wasm-relaxed');
-    const bench = run(CLI, ['bench', '--data', 'xor', '--hidden', '4', '--batch', '32', '--workers', '1', '--steps', '2', '--warmup', '0', '--json'], env);
+    const bench = run(CLI, ['bench', '--data', 'xor', '--hidden', '4', '--batch', '32', '--workers', '1', '--epochs', '2', '--json'], env);
     expect(bench.status, bench.stderr).toBe(0);
     expect(jsonLines(bench.stdout)[0].kernel).toBe('wasm-relaxed');
     const r = run(CLI, ['train', '--data', 'xor', '--epochs', '1', '--out', path.join(dir, 'n.sgm'), '--kernel', 'native'], env);

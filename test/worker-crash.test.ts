@@ -23,10 +23,16 @@ describe('a worker that fails mid-step is replaced and its shards recomputed', (
     expect(same(faulty.params, clean.params)).toBe(true);
   });
 
-  it.each(['exit', 'throw'] as const)('kind=%s half-way through worker 1\'s parameter update at step 3: slice restored, same weights', async (kind) => {
-    // momentum: the optimizer state must be restored along with θ, or the retry would apply it twice
+  // steps 3 and 4 of the epoch's segment read θ from the first and the second buffers: both directions of the double buffer
+  it.each([
+    ['exit', 3],
+    ['throw', 3],
+    ['exit', 4],
+    ['throw', 4],
+  ] as const)("kind=%s half-way through worker 1's parameter update at step %i: the step recomputed from its untouched buffers, same weights", async (kind, step) => {
+    // momentum: the retry must start from the optimizer state the step read, or it would apply it twice
     const clean = await new Trainer(config).run();
-    const faulty = await new Trainer({ ...config, ...withFault(`worker=1,step=3,kind=${kind},phase=update`) }).run();
+    const faulty = await new Trainer({ ...config, ...withFault(`worker=1,step=${step},kind=${kind},phase=update`) }).run();
     expect(faulty.workerRetries).toBe(1);
     expect(same(faulty.params, clean.params)).toBe(true);
   });

@@ -87,8 +87,11 @@ export interface StepEvent {
   readonly batchSize: number;
   /** mean loss of this batch */
   readonly loss: number;
+  /** this step's rows over its wall time (from the previous step's end to its own) */
   readonly samplesPerSec: number;
   readonly elapsedMs: number;
+  /** the step's gradient and update math on its slowest worker (ms); the rest of its wall time is barriers and hand-offs */
+  readonly mathMs?: number;
 }
 
 export interface EpochEvent {
@@ -99,6 +102,7 @@ export interface EpochEvent {
   readonly trainLoss: number;
   readonly valLoss: number;
   readonly valAccuracy: number;
+  /** the epoch's training rows over its training time (its validation afterwards not included) */
   readonly samplesPerSec: number;
   readonly elapsedMs: number;
 }

@@ -11,4 +11,4 @@ export { checkFolderWritable, checkWritable, fsProblem, readFileOrFail, writeFil
 export { MAX_ATTEMPTS } from './engine/worker-pool.js';
 export * from './run/index.js';
 export { nodeEngine } from './engine/create-engine.js';
-export { benchmarkLocal, benchmarkWorkers, projectEfficiency, type WorkerBenchOptions, type WorkerBenchRow, type Spread } from './bench/benchmark-workers.js';
+export { benchmarkLocal, benchmarkTraining, benchmarkWorkers, projectEfficiency, type TrainBenchOptions, type TrainBenchRow, type WorkerBenchOptions, type WorkerBenchRow, type Spread } from './bench/benchmark-workers.js';

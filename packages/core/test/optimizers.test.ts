@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { learningRate, optimizerConfig, optimizerStep, stateSlots, type OptimizerKind } from '../src/index.js';
+import { learningRate, OPTIMIZERS, optimizerConfig, optimizerStep, stateSlots, type OptimizerConfig, type OptimizerKind } from '../src/index.js';
 
 /** Two steps of each optimizer on θ = 1 with g = 0.5, η = 0.1; expected values worked by hand. */
 function twoSteps(kind: OptimizerKind): [number, number] {
@@ -36,6 +36,31 @@ describe('optimizers over an index range', () => {
     const [a, b] = twoSteps('adam');
     expect(a).toBeCloseTo(0.9, 6);
     expect(b).toBeCloseTo(0.8, 6);
+  });
+  it('adamw: decoupled decay θ(1 − ηλ), then the Adam step on g alone: 1·(1 − 0.1·0.1) − 0.1·0.5/0.5 = 0.89; λ = 0 is Adam', () => {
+    const theta = new Float32Array([1]);
+    const state = new Float32Array(2);
+    optimizerStep(optimizerConfig('adamw', { weightDecay: 0.1 }), theta, new Float32Array([0.5]), state, 1, 0, 1, 0.1, 1);
+    expect(theta[0]).toBeCloseTo(0.89, 6);
+    expect(Array.from(state)).toEqual([Math.fround(0.05), Math.fround(0.00025)]); // m = (1 − β₁)g, s = (1 − β₂)g², not of g + λθ
+    const [a, b] = twoSteps('adam');
+    const adamwNoDecay = (() => {
+      const th = new Float32Array([1]);
+      const st = new Float32Array(2);
+      return [1, 2].map((t) => (optimizerStep(optimizerConfig('adamw', { weightDecay: 0 }), th, new Float32Array([0.5]), st, 1, 0, 1, 0.1, t), th[0]));
+    })();
+    expect(adamwNoDecay).toEqual([a, b]);
+  });
+  it('the registry: adamw defaults to λ = 0.01 (torch.optim.AdamW), the others to 0; state slots 0, 1, 1, 2, 2', () => {
+    expect(OPTIMIZERS).toEqual(['sgd', 'momentum', 'nesterov', 'adam', 'adamw']);
+    expect(OPTIMIZERS.map((k) => optimizerConfig(k).weightDecay)).toEqual([0, 0, 0, 0, 0.01]);
+    expect(OPTIMIZERS.map(stateSlots)).toEqual([0, 1, 1, 2, 2]);
+  });
+  it('an unknown kind is an error where it is read, never a fall-through', () => {
+    const bad = { ...optimizerConfig('adam'), kind: 'rmsprop' } as unknown as OptimizerConfig;
+    const msg = 'optimizer: unknown optimizer "rmsprop" (expected sgd, momentum, nesterov, adam, adamw)';
+    expect(() => optimizerStep(bad, new Float32Array(1), new Float32Array(1), new Float32Array(2), 1, 0, 1, 0.1, 1)).toThrow(msg);
+    expect(() => stateSlots('rmsprop' as OptimizerKind)).toThrow(msg);
   });
   it('weight decay adds λθ to the gradient: 1 − 0.1(0.5 + 0.1·1) = 0.94', () => {
     const theta = new Float32Array([1]);

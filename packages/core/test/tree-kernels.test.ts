@@ -3,14 +3,16 @@ import {
   enableRelaxedSimd,
   finishSlice,
   loadResidentWasmKernels,
+  OPTIMIZERS,
   optimizerConfig,
   optimizerStep,
   referenceKernels,
   Rng,
+  sliceUpdate,
+  stateSlots,
   treeAdd,
   treeLeaf,
   type Kernels,
-  type OptimizerKind,
 } from '../src/index.js';
 
 // The engine's step kernels in wasm against their plain forms (tree-ops.ts without the fused
@@ -83,28 +85,65 @@ for (const flavor of ['relaxed', 'simd'] as const) {
       expect(same(a, want)).toBe(true);
     });
 
-    it.each(['sgd', 'momentum', 'nesterov', 'adam'] as OptimizerKind[])('%s with weight decay: the slice pass gives optimizers.ts bits', (kind) => {
-      const P = 1037;
-      const cfg = optimizerConfig(kind, { weightDecay: 0.01, momentum: 0.8 });
-      const slots = kind === 'sgd' ? 0 : kind === 'adam' ? 2 : 1;
-      const root = fill(allocate(P), 50);
-      const other = fill(allocate(P), 50);
-      const theta = fill(allocate(P));
-      const state = fill(allocate(slots * P), 0.1);
-      if (kind === 'adam') for (let i = P; i < 2 * P; i++) state[i] = Math.abs(state[i]);
-      const avg = allocate(P);
-      // oracle: r = fl(root + other), ḡ = f32(r / B), then optimizerStep in plain JavaScript
-      const [p0, p1, B, lr, t] = [16, 1030, 37, 0.05, 3];
-      const jsTheta = Float32Array.from(theta);
-      const jsState = Float32Array.from(state);
-      const jsAvg = new Float32Array(P);
-      for (let i = p0; i < p1; i++) jsAvg[i] = Math.fround(root[i] + other[i]) * (1 / B);
-      optimizerStep(cfg, jsTheta, jsAvg, jsState, P, p0, p1, lr, t);
-      expect(finishSlice(kernels, cfg, root, other, avg, theta, state, P, p0, p1, 1 / B, lr, t)).toBe(true);
-      expect(same(theta, jsTheta)).toBe(true);
-      expect(same(state, jsState)).toBe(true);
-      expect(same(avg.subarray(p0, p1), jsAvg.subarray(p0, p1))).toBe(true);
+    it('has a pass for every registered optimizer (none falls back to the plain form)', () => {
+      for (const kind of OPTIMIZERS) {
+        const theta = fill(allocate(8));
+        const state = allocate(stateSlots(kind) * 8);
+        const u = sliceUpdate(optimizerConfig(kind), { root: fill(allocate(8)), avg: allocate(8), theta, state }, 8);
+        expect([kind, kernels.finishUpdate!(u)]).toEqual([kind, 1]);
+      }
     });
+
+    // every registered optimizer, with weight decay, in place and into other arrays (θ double-buffered)
+    for (const kind of OPTIMIZERS)
+      for (const aliased of [true, false])
+        it(`${kind} with weight decay, ${aliased ? 'in place' : 'into other arrays'}: the slice pass gives the plain rule's bits`, () => {
+          const P = 1037;
+          const cfg = optimizerConfig(kind, { weightDecay: 0.01, momentum: 0.8 });
+          const slots = stateSlots(kind);
+          const root = fill(allocate(P), 50);
+          const other = fill(allocate(P), 50);
+          const theta = fill(allocate(P));
+          const state = fill(allocate(slots * P), 0.1);
+          if (slots === 2) for (let i = P; i < 2 * P; i++) state[i] = Math.abs(state[i]);
+          const avg = allocate(P);
+          const thetaOut = aliased ? theta : fill(allocate(P));
+          const stateOut = aliased ? state : fill(allocate(slots * P));
+          const [thetaIn, stateIn] = [Float32Array.from(theta), Float32Array.from(state)];
+          const [outBefore, stateOutBefore] = [Float32Array.from(thetaOut), Float32Array.from(stateOut)];
+          // oracle: r = fl(root + other), ḡ = f32(r / B), then the plain rule in place on copies
+          const [p0, p1, B, lr, t] = [16, 1030, 37, 0.05, 3];
+          const jsTheta = Float32Array.from(theta);
+          const jsState = Float32Array.from(state);
+          const jsAvg = new Float32Array(P);
+          for (let i = p0; i < p1; i++) jsAvg[i] = Math.fround(root[i] + other[i]) * (1 / B);
+          optimizerStep(cfg, jsTheta, jsAvg, jsState, P, p0, p1, lr, t);
+          const u = sliceUpdate(cfg, { root, other, avg, theta, state, thetaOut, stateOut }, P);
+          Object.assign(u, { p0, p1, inv: 1 / B, lr, t });
+          for (const k of [kernels, unfused(kernels)]) {
+            // each run starts from the same inputs
+            theta.set(thetaIn);
+            state.set(stateIn);
+            if (!aliased) {
+              thetaOut.set(outBefore);
+              stateOut.set(stateOutBefore);
+            }
+            expect(finishSlice(k, u)).toBe(true);
+            if (!aliased) {
+              // the inputs are untouched, and outside [p0, p1) the outputs too
+              expect(same(theta, thetaIn) && same(state, stateIn)).toBe(true);
+              for (const [a, b] of [[thetaOut, outBefore], [stateOut, stateOutBefore]] as const)
+                for (let s = 0; s * P < a.length; s++) {
+                  // slot s: before p0 and from p1 on
+                  expect(same(a.subarray(s * P, s * P + p0), b.subarray(s * P, s * P + p0))).toBe(true);
+                  expect(same(a.subarray(s * P + p1, (s + 1) * P), b.subarray(s * P + p1, (s + 1) * P))).toBe(true);
+                }
+            }
+            expect(same(thetaOut.subarray(p0, p1), jsTheta.subarray(p0, p1))).toBe(true);
+            for (let s = 0; s < slots; s++) expect(same(stateOut.subarray(s * P + p0, s * P + p1), jsState.subarray(s * P + p0, s * P + p1))).toBe(true);
+            expect(same(avg.subarray(p0, p1), jsAvg.subarray(p0, p1))).toBe(true);
+          }
+        });
 
     it('the slice pass reports a non-finite ḡ or θ', () => {
       const P = 64;
@@ -112,8 +151,10 @@ for (const flavor of ['relaxed', 'simd'] as const) {
       const theta = fill(allocate(P));
       const avg = allocate(P);
       root[40] = Number.POSITIVE_INFINITY;
-      expect(finishSlice(kernels, optimizerConfig('sgd'), root, undefined, avg, theta, new Float32Array(0), P, 0, 32, 0.5, 0.1, 1)).toBe(true);
-      expect(finishSlice(kernels, optimizerConfig('sgd'), root, undefined, avg, theta, new Float32Array(0), P, 32, 64, 0.5, 0.1, 1)).toBe(false);
+      const u = sliceUpdate(optimizerConfig('sgd'), { root, avg, theta, state: new Float32Array(0) }, P);
+      Object.assign(u, { inv: 0.5, lr: 0.1, t: 1 });
+      expect(finishSlice(kernels, Object.assign(u, { p0: 0, p1: 32 }))).toBe(true);
+      expect(finishSlice(kernels, Object.assign(u, { p0: 32, p1: 64 }))).toBe(false);
     });
 
     it('each row of a product is the same whatever rows share the call (forward runs all of a worker\'s rows at once)', () => {

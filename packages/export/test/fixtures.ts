@@ -3,6 +3,7 @@ import {
   bindWorkspace,
   createWorkspace,
   forward,
+  HIDDEN_ACTIVATIONS,
   mlpSpec,
   referenceKernels,
   Rng,
@@ -64,8 +65,7 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /** The spec of every (hidden, output) activation pair shardgrad trains, with the loss each output allows. */
-export function activationSpecs(sizes: number[], skips: [number, number][] = []): MLPSpec[] {
-  const hidden: Activation[] = ['relu', 'sigmoid', 'tanh', 'identity'];
+export function activationSpecs(sizes: number[], skips: [number, number][] = [], hidden: readonly Activation[] = HIDDEN_ACTIVATIONS): MLPSpec[] {
   const outputs: [Activation, Loss][] = [['softmax', 'ce'], ['sigmoid', 'mse'], ['identity', 'mse'], ['tanh', 'mse'], ['relu', 'mse']];
   return hidden.flatMap((h) => outputs.map(([o, loss]) => mlpSpec(sizes, h, o, loss, skips)));
 }

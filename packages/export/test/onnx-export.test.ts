@@ -64,6 +64,12 @@ describe('ONNX export, run in onnxruntime-node', () => {
     }
   });
 
+  it('writes GELU with Erf (exact) or Tanh (the approximation) from opset-13 ops: no Gelu node, which needs opset 20', () => {
+    const ops = (act: 'gelu' | 'gelu-tanh') => onnx.ModelProto.decode(exportModel(randomModel(mlpSpec([4, 3, 2], act, 'identity', 'mse'), 1), 'onnx')[0].bytes).graph!.node.map((n) => n.opType);
+    expect(ops('gelu')).toEqual(['Gemm', 'Div', 'Erf', 'Add', 'Mul', 'Mul', 'Gemm']);
+    expect(ops('gelu-tanh')).toEqual(['Gemm', 'Mul', 'Mul', 'Mul', 'Add', 'Mul', 'Tanh', 'Add', 'Mul', 'Mul', 'Gemm']);
+  });
+
   it('declares opset 13, a symbolic batch dimension, and input/output widths', () => {
     const model = randomModel(mlpSpec([4, 3, 2], 'relu', 'softmax', 'ce'), 1);
     const m = onnx.ModelProto.decode(exportModel(model, 'onnx')[0].bytes);

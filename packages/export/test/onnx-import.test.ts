@@ -39,7 +39,8 @@ function modelBytes(nodes: OnnxTypes.INodeProto[], initializer: OnnxTypes.ITenso
 
 describe('importOnnx: shardgrad export → import', () => {
   it('gives the same spec, parameters bit for bit, preprocessing and meta', () => {
-    const specs: MLPSpec[] = [...activationSpecs([5, 6, 4]), mlpSpec([5, 7, 6, 3], 'relu', 'softmax', 'ce', allSkips([5, 7, 6, 3])), mlpSpec([4, 3, 3, 2], 'tanh', 'sigmoid', 'mse', [[1, 3]])];
+    // GELU layers are exported as Erf-based subgraphs, which the importer does not read back (see below)
+    const specs: MLPSpec[] = [...activationSpecs([5, 6, 4], [], ['relu', 'sigmoid', 'tanh', 'identity']), mlpSpec([5, 7, 6, 3], 'relu', 'softmax', 'ce', allSkips([5, 7, 6, 3])), mlpSpec([4, 3, 3, 2], 'tanh', 'sigmoid', 'mse', [[1, 3]])];
     for (const [i, spec] of specs.entries())
       for (const kind of ['none', 'standardize', 'minmax'] as const) {
         const model = randomModel(spec, 50 + i, preprocessOf(kind, spec.sizes[0], 60 + i, kind === 'minmax' ? 1 : undefined));

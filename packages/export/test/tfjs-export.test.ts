@@ -1,4 +1,4 @@
-import { allSkips, mlpSpec } from '@shardgrad/core';
+import { allSkips, HIDDEN_ACTIVATIONS, mlpSpec } from '@shardgrad/core';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { exportModel } from '../src/index.js';
@@ -25,12 +25,20 @@ async function tfjsOutputs(files: { name: string; bytes: Uint8Array }[], X: Floa
 describe('TF.js layers export, loaded by @tensorflow/tfjs', () => {
   it('predicts like shardgrad within 1e-5 on 1,000 inputs, for every hidden and output activation', async () => {
     await tf.setBackend('cpu');
-    for (const [i, spec] of activationSpecs([6, 9, 7, 3]).entries()) {
+    for (const [i, spec] of activationSpecs([6, 9, 7, 3], [], HIDDEN_ACTIVATIONS.filter((a) => a !== 'gelu-tanh')).entries()) {
       const model = randomModel(spec, 300 + i);
       const X = randomInputs(ROWS, 6, 400 + i);
       const theirs = await tfjsOutputs(exportModel(model, 'tfjs'), X, ROWS, 6);
       expect(maxAbsDiff(theirs, shardgradOutputs(model, X, ROWS)), spec.activations.join(',')).toBeLessThanOrEqual(1e-5);
     }
+  });
+
+  it('gelu is the "gelu" activation; gelu-tanh, which @tensorflow/tfjs cannot load, is refused in one line', () => {
+    const json = (act: 'gelu' | 'gelu-tanh') => exportModel(randomModel(mlpSpec([3, 4, 2], act, 'softmax', 'ce'), 1), 'tfjs');
+    const files = json('gelu');
+    const json1 = JSON.parse(Buffer.from(files.find((f) => f.name === 'model.json')!.bytes).toString('utf8')) as { modelTopology: { config: { layers: { config: { activation?: string } }[] } } };
+    expect(json1.modelTopology.config.layers.map((l) => l.config.activation).filter(Boolean)).toEqual(['gelu', 'softmax']);
+    expect(() => json('gelu-tanh')).toThrow(/^tfjs: the gelu-tanh activation has no TF.js layers form that @tensorflow\/tfjs loads; export ONNX instead$/);
   });
 
   it('takes raw features: standardize and minmax are folded into the first layer (a constant minmax column included)', async () => {

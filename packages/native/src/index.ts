@@ -24,6 +24,7 @@ interface AddonKernels {
   gemmTNLeaves(dW0: Float32Array, db0: Float32Array, slotStride: number, y: Float32Array, dv: Float32Array, k: number, n: number, plan: Int32Array, bytesW: number, bytesB: number): void;
   denseForward(v: Float32Array, out: Float32Array, y: Float32Array, W: Float32Array, b: Float32Array, m: number, k: number, n: number, act: number): void;
   denseBackwardInput(dvBelow: Float32Array, dv: Float32Array, W: Float32Array, vBelow: Float32Array, m: number, n: number, k: number, act: number): void;
+  gatherRows(x: Float32Array, t: Float32Array, X: Float32Array, Y: Float32Array, order: Uint32Array, from: number, rows: number, n0: number, nL: number): void;
 }
 
 interface Addon {
@@ -143,6 +144,15 @@ export class NativeKernels implements Kernels {
     const code = fusedCode(act);
     if (code < 0 || !(dvBelow instanceof F32 && dv instanceof F32 && W instanceof F32 && vBelow instanceof F32)) return false;
     this.x.denseBackwardInput(dvBelow, dv, W, vBelow, m, n, k, code);
+    return true;
+  }
+
+  /** A batch's rows copied in, one memcpy a row (Kernels.gatherRows). */
+  gatherRows(x: FloatArray, t: FloatArray, X: FloatArray, Y: FloatArray, order: ArrayLike<number>, from: number, rows: number, n0: number, nL: number): boolean {
+    if (!(x instanceof F32 && t instanceof F32 && X instanceof F32 && Y instanceof F32 && order instanceof Uint32Array)) return false;
+    // (an addon built before gatherRows existed has none: the plain copy then)
+    if (!this.x.gatherRows) return false;
+    this.x.gatherRows(x, t, X, Y, order, from, rows, n0, nL);
     return true;
   }
 }

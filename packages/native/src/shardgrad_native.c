@@ -395,6 +395,56 @@ static napi_value js_gemm_tn_leaves(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/**
+ * gatherRows(x, t, X, Y, order, from, rows, n0, nL): rows r < rows of the batch, x(r, ·) = X(order[from + r], ·)
+ * and t(r, ·) = Y(order[from + r], ·) — a memcpy a row (the same values as core's plain gatherRows, the
+ * wasm fallback). Every index is checked against X's and Y's lengths first; nothing is written otherwise.
+ */
+static napi_value js_gather_rows(napi_env env, napi_callback_info info) {
+  Call c;
+  if (!call_begin(env, info, &c, 9)) return NULL;
+  const size_t from = arg_size(&c, 5, "from"), rows = arg_size(&c, 6, "rows"), n0 = arg_size(&c, 7, "n0"), nL = arg_size(&c, 8, "nL");
+  float *x = arg_f32(&c, 0, rows * n0, "x");
+  float *t = arg_f32(&c, 1, rows * nL, "t");
+  size_t lenX = 0, lenY = 0, lenOrder = 0;
+  const float *X = NULL, *Y = NULL;
+  const uint32_t *order = NULL;
+  if (c.ok) {
+    napi_typedarray_type type;
+    void *data;
+    napi_value buffer;
+    size_t offset;
+    if (napi_get_typedarray_info(env, c.argv[2], &type, &lenX, &data, &buffer, &offset) != napi_ok || type != napi_float32_array) c.ok = 0;
+    X = (const float *)data;
+    if (c.ok && (napi_get_typedarray_info(env, c.argv[3], &type, &lenY, &data, &buffer, &offset) != napi_ok || type != napi_float32_array)) c.ok = 0;
+    Y = (const float *)data;
+    if (c.ok && (napi_get_typedarray_info(env, c.argv[4], &type, &lenOrder, &data, &buffer, &offset) != napi_ok || type != napi_uint32_array)) c.ok = 0;
+    order = (const uint32_t *)data;
+    if (!c.ok) {
+      napi_throw_type_error(env, NULL, "shardgrad native: gatherRows takes Float32Array X, Y and a Uint32Array order");
+      return NULL;
+    }
+  }
+  if (!c.ok) return NULL;
+  if (from + rows > lenOrder) {
+    napi_throw_range_error(env, NULL, "shardgrad native: gatherRows reads past the order");
+    return NULL;
+  }
+  for (size_t r = 0; r < rows; r++) {
+    const size_t s = order[from + r];
+    if ((s + 1) * n0 > lenX || (s + 1) * nL > lenY) {
+      napi_throw_range_error(env, NULL, "shardgrad native: gatherRows: a row index past X or Y");
+      return NULL;
+    }
+  }
+  for (size_t r = 0; r < rows; r++) {
+    const size_t s = order[from + r];
+    memcpy(x + r * n0, X + s * n0, n0 * sizeof(float));
+    memcpy(t + r * nL, Y + s * nL, nL * sizeof(float));
+  }
+  return NULL;
+}
+
 /** kernels(isa): an object of the five entry points for "avx512" or "avx2" (one this CPU has). */
 static napi_value js_kernels(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -416,7 +466,7 @@ static napi_value js_kernels(napi_env env, napi_callback_info info) {
   static const struct {
     const char *name;
     napi_callback cb;
-  } fns[] = {{"gemmBias", js_gemm_bias}, {"gemmNT", js_gemm_nt}, {"gemmTNAcc", js_gemm_tn_acc}, {"gemmTNTree", js_gemm_tn_tree}, {"gemmTNLeaves", js_gemm_tn_leaves}, {"denseForward", js_dense_forward}, {"denseBackwardInput", js_dense_backward_input}};
+  } fns[] = {{"gemmBias", js_gemm_bias}, {"gemmNT", js_gemm_nt}, {"gemmTNAcc", js_gemm_tn_acc}, {"gemmTNTree", js_gemm_tn_tree}, {"gemmTNLeaves", js_gemm_tn_leaves}, {"denseForward", js_dense_forward}, {"denseBackwardInput", js_dense_backward_input}, {"gatherRows", js_gather_rows}};
   napi_value obj, fn, str;
   napi_create_object(env, &obj);
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {

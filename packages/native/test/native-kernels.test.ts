@@ -108,6 +108,28 @@ for (const isa of isas) {
     });
   });
 
+  it(`${native.name}: gatherRows copies the rows the order names, NaN and −0 included, and refuses indices past X or the order`, () => {
+    const n0 = 5, nL = 3, N = 7;
+    // X(i, j) = 10·i + j, with a NaN and a −0 in row 6; Y(i, c) = −i − c/10
+    const X = Float32Array.from({ length: N * n0 }, (_, e) => 10 * Math.floor(e / n0) + (e % n0));
+    X[6 * n0 + 1] = NaN;
+    X[6 * n0 + 2] = -0;
+    const Y = Float32Array.from({ length: N * nL }, (_, e) => -Math.floor(e / nL) - (e % nL) / 10);
+    const order = new Uint32Array([3, 6, 0, 6, 2]);
+    const x = new Float32Array(3 * n0).fill(99), t = new Float32Array(3 * nL).fill(99);
+    expect(native.gatherRows!(x, t, X, Y, order, 1, 3, n0, nL)).toBe(true);
+    // rows 6, 0, 6
+    expect(Array.from(x)).toEqual([60, NaN, -0, 63, 64, 0, 1, 2, 3, 4, 60, NaN, -0, 63, 64]);
+    expect(Object.is(x[2], -0)).toBe(true);
+    expect(Array.from(t)).toEqual([-6, -6.1, -6.2, -0, -0.1, -0.2, -6, -6.1, -6.2].map(Math.fround)); // row 0: −0 − 0/10 = −0
+    const before = Float32Array.from(x);
+    expect(() => native.gatherRows!(x, t, X, Y, new Uint32Array([1, 7]), 0, 2, n0, nL)).toThrow(/past X or Y/);
+    expect(() => native.gatherRows!(x, t, X, Y, order, 4, 2, n0, nL)).toThrow(/past the order/);
+    expect(Array.from(x)).toEqual(Array.from(before)); // nothing written
+    // what it cannot take (a float64 destination) it declines, for the plain copy
+    expect(native.gatherRows!(new Float64Array(3 * n0), t, X, Y, order, 0, 3, n0, nL)).toBe(false);
+  });
+
   it(`${native.name}: reduction-tree leaves through 0–4 pending levels (the destination one of them) give wasm's bits`, async () => {
     // wasm's tree leaf works on operands resident in its memory, the pending buffers at equal distances from dW and db
     const { kernels: wasm, allocate } = await loadResidentWasmKernels(6_000_000, 1_000_000, { flavor: 'relaxed' });

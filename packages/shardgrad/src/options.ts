@@ -20,6 +20,7 @@ import {
   type Preprocess,
   type Schedule,
 } from '@shardgrad/core';
+import { defaultShards } from '@shardgrad/coordinator';
 import { parseFaultSpec, type FaultSpec, type KernelChoice } from '@shardgrad/worker';
 import { closest } from 'fastest-levenshtein';
 import type { Inputs, Targets, Task } from './data.js';
@@ -62,7 +63,7 @@ export interface TrainOptions {
   readonly schedule?: ScheduleOption;
   readonly batch?: number;
   readonly epochs?: number;
-  /** virtual shards per batch: the determinism setting (same weights for any `workers`) */
+  /** virtual shards per batch: the determinism setting (same weights for any `workers`); default batch / 16, from 1 to 16 */
   readonly shards?: number;
   readonly seed?: number;
   readonly init?: Initializer;
@@ -96,7 +97,6 @@ export const DEFAULTS = {
   schedule: 'constant',
   batch: 64,
   epochs: 5,
-  shards: 16,
   seed: 1,
   init: 'glorot',
   preprocess: 'standardize',
@@ -235,7 +235,7 @@ export function resolveSettings(o: TrainOptions): Resolved {
     lr: positiveNumber('lr', o.lr ?? DEFAULTS.lr),
     batch: positiveInt('batch', o.batch ?? DEFAULTS.batch),
     epochs: positiveInt('epochs', o.epochs ?? DEFAULTS.epochs),
-    shards: positiveInt('shards', o.shards ?? DEFAULTS.shards),
+    shards: o.shards === undefined ? defaultShards(positiveInt('batch', o.batch ?? DEFAULTS.batch)) : positiveInt('shards', o.shards),
     seed: nonNegativeInt('seed', o.seed ?? DEFAULTS.seed),
     init: choice('init', o.init ?? DEFAULTS.init, INITIALIZERS),
     preprocess: choice('preprocess', o.preprocess ?? DEFAULTS.preprocess, PREPROCESS_KINDS),

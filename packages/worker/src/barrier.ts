@@ -1,26 +1,30 @@
 /**
- * The control block of the barrier step protocol: one small Int32Array (and a Float64Array for
- * the learning rate and timings) in shared memory. Workers sleep in Atomics.wait (a futex, never
- * a spin: spinning would starve a 2-core machine) until the coordinator bumps GEN; inside a step
- * they meet at a barrier between the gradient and the update phase without the coordinator.
+ * The control block of the step protocol: one small Int32Array (and Float64Arrays for the learning
+ * rates, the per-step records and timings) in shared memory. The coordinator starts a segment of
+ * steps (up to an epoch's end, a checkpoint or SEGMENT_MAX steps) by bumping GEN; the workers then
+ * run every step of it among themselves, meeting at barriers (mid-step and end of step) without the
+ * coordinator, and write one record per step into the ring that the coordinator drains on its own
+ * time. Idle between segments, workers sleep in Atomics.wait on GEN.
  */
 export const CTRL = {
-  /** bumped by the coordinator to start a step (or quit) */
+  /** bumped by the coordinator to start a segment (or quit, or sync) */
   GEN: 0,
   PHASE: 1,
+  /** the segment's first step t0 (1-based) */
   STEP: 2,
+  /** the first row (in the epoch order) of the segment's first step */
   START: 3,
+  /** the rows of the epoch: a step's batch ends at min(start + BATCH, END) */
   END: 4,
+  /** failed tries of the segment's step FROM so far (fault tests count with it) */
   ATTEMPT: 5,
-  /** workers done with the current step */
+  /** workers that left the current segment */
   DONE: 6,
   /** workers that reached the mid-step barrier */
   ARRIVED: 7,
   BAR_GEN: 8,
   /** set by the coordinator when a worker failed: everybody leaves the loop */
   ABORT: 9,
-  /** the last step whose barrier opened (after it, parameters may have changed) */
-  PASSED: 10,
   /** across ranks: the last step whose exchange completed (a step run again after a crash does not exchange twice) */
   EXCHANGED: 11,
   /** across ranks: set by the coordinator when a stop was asked for here; carried to every rank by the step's exchange */
@@ -33,20 +37,30 @@ export const CTRL = {
   AGREED: 15,
   /** across ranks with slices: the agreed status of step AGREED */
   AGREED_STATUS: 16,
+  /** rows per step of the segment */
+  BATCH: 17,
+  /** steps in the segment (≤ SEGMENT_MAX) */
+  COUNT: 18,
+  /** index in the segment of the step to run first (> 0 after a failure: the steps before it are done) */
+  FROM: 19,
+  /** the last step completed (its record is in the ring, θ updated everywhere) */
+  COMPLETED: 20,
+  /** the outcome of the segment's last step (StepStatus, the worst over the workers) */
+  SEG_STATUS: 21,
+  /** 1 when the segment ended early on a stop request */
+  SEG_STOPPED: 22,
   /** STATUS + w: worker w's outcome of the step (StepStatus) */
   STATUS: 24,
 } as const;
 
-/**
- * Index of worker w's "backed up" word (of W workers): the step whose parameter-slice backup the
- * worker completed. A slice whose backup is complete can be restored after a failed update.
- */
-export function backedIndex(W: number, w: number): number {
-  return CTRL.STATUS + W + w;
-}
+/** The most steps one segment runs (the size of the learning-rate table and of the step ring). */
+export const SEGMENT_MAX = 1024;
 
-/** step: run a step; quit: leave; sync (across ranks with slices): gather θ, and the optimizer state if CTRL.START is 1 */
-export const PHASE = { step: 1, quit: 2, sync: 3 } as const;
+/** The ring's record of a step: its summed loss, rows, the wall clock at its end (ms since the epoch, shared by all threads), and its math time (ms, slowest worker). */
+export const RECORD = { loss: 0, rows: 1, endMs: 2, mathMs: 3, size: 4 } as const;
+
+/** segment: run the steps of a segment; quit: leave; sync (across ranks with slices): gather θ, and the optimizer state if CTRL.START is 1 */
+export const PHASE = { segment: 1, quit: 2, sync: 3 } as const;
 
 
 /**
@@ -57,31 +71,55 @@ export const PHASE = { step: 1, quit: 2, sync: 3 } as const;
 export const F64 = { LR: 0, timing: (w: number) => 1 + 2 * w, exchange: (W: number) => 1 + 2 * W, slicesRest: (W: number) => 2 + 2 * W } as const;
 
 export interface ControlBlock {
-  /** (24 + 2W) int32: the fields above, STATUS per worker, backed-up step per worker */
+  /** (24 + W) int32: the fields above, then STATUS per worker */
   readonly ctrl: Int32Array;
   /** (3 + 2W) float64 */
   readonly f64: Float64Array;
+  /** (SEGMENT_MAX) the learning rate of each step of the segment */
+  readonly lrs: Float64Array;
+  /** (SEGMENT_MAX, RECORD.size) one record per step of the segment, written at its end-of-step barrier */
+  readonly ring: Float64Array;
 }
 
 export function createControlBlock(workers: number): ControlBlock {
   return {
-    ctrl: new Int32Array(new SharedArrayBuffer((CTRL.STATUS + 2 * workers) * 4)),
+    ctrl: new Int32Array(new SharedArrayBuffer((CTRL.STATUS + workers) * 4)),
     f64: new Float64Array(new SharedArrayBuffer((3 + 2 * workers) * 8)),
+    lrs: new Float64Array(new SharedArrayBuffer(SEGMENT_MAX * 8)),
+    ring: new Float64Array(new SharedArrayBuffer(SEGMENT_MAX * RECORD.size * 8)),
   };
 }
 
+/** Wall clock in ms that every thread of the process reads alike (performance.now() has a time origin per thread). */
+export function sharedClockMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
 /**
- * Waits until all W workers arrived (the last one opens the barrier and records `step` as
- * passed). Returns false if the coordinator aborted the step meanwhile.
+ * How many times a worker polls an opening barrier before it sleeps (Atomics.wait) — used only
+ * while every worker has a core of its own. Short on purpose: it catches workers that arrive
+ * together without a futex sleep; a long spin takes the core from the thread being waited for
+ * whenever the machine runs anything else (bench/barrier.mjs: on the loaded 2-core VM an empty
+ * barrier cost 4 µs sleeping, 25 µs spinning unbounded, 3.5 ms spinning through a 50 µs imbalance).
  */
-export function arriveAndWait(ctrl: Int32Array, W: number, step: number): boolean {
+export const SPIN_POLLS = 1 << 10;
+
+/**
+ * Waits until all W workers arrived; the last one runs `last` (if given) before it opens the
+ * barrier. Waiting polls BAR_GEN up to `spin` times, then sleeps. Returns false if the
+ * coordinator aborted the step meanwhile.
+ */
+export function arriveAndWait(ctrl: Int32Array, W: number, spin = 0, last?: () => void): boolean {
   const gen = Atomics.load(ctrl, CTRL.BAR_GEN);
   if (Atomics.add(ctrl, CTRL.ARRIVED, 1) + 1 === W) {
+    last?.();
     Atomics.store(ctrl, CTRL.ARRIVED, 0);
-    Atomics.store(ctrl, CTRL.PASSED, step);
     Atomics.add(ctrl, CTRL.BAR_GEN, 1);
     Atomics.notify(ctrl, CTRL.BAR_GEN);
     return true;
+  }
+  for (let i = 0; i < spin; i++) {
+    if (Atomics.load(ctrl, CTRL.BAR_GEN) !== gen) return Atomics.load(ctrl, CTRL.ABORT) === 0;
   }
   // the abort flag is stored before BAR_GEN is bumped, so checking it here cannot miss a wake-up
   while (Atomics.load(ctrl, CTRL.BAR_GEN) === gen && Atomics.load(ctrl, CTRL.ABORT) === 0) Atomics.wait(ctrl, CTRL.BAR_GEN, gen);

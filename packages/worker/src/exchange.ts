@@ -22,7 +22,8 @@ export class RankExchange {
   private readonly recvCounts: number[];
   private readonly recvDispls: number[];
   /** θ and each optimizer-state slot, and the slices' counts and offsets in floats (slices) */
-  private readonly params: Float32Array;
+  /** θ's two buffers (params, paramsB) */
+  private readonly params: readonly Float32Array[];
   private readonly state: Float32Array[];
   private readonly sliceCounts: number[];
   private readonly sliceDispls: number[];
@@ -44,7 +45,7 @@ export class RankExchange {
     this.recvCounts = x.recv.map((c) => c.bytes);
     this.recvDispls = x.recv.map((c) => c.byteOffset - recvBase);
     const P = layout.P;
-    this.params = new Float32Array(memory.buffer, layout.params.byteOffset, P);
+    this.params = [layout.params, layout.paramsB].map((r) => new Float32Array(memory.buffer, r.byteOffset, P));
     const S = layout.optState.bytes / 4 / P;
     this.state = Array.from({ length: S }, (_, k) => new Float32Array(memory.buffer, layout.optState.byteOffset + k * P * 4, P));
     this.sliceCounts = x.slices.map(([lo, hi]) => hi - lo);
@@ -58,9 +59,9 @@ export class RankExchange {
     else this.mpi.alltoallvSync(this.sendBytes, this.sendCounts, this.sendDispls, this.recvBytes, this.recvCounts, this.recvDispls);
   }
 
-  /** slices: every rank's slice of θ (after an update, each rank holds only its own new slice). */
-  gatherParams(): void {
-    this.mpi.allgathervSync(this.params, this.sliceCounts, this.sliceDispls);
+  /** slices: every rank's slice of θ in its buffer b (after an update, each rank holds only its own new slice). */
+  gatherParams(b: 0 | 1): void {
+    this.mpi.allgathervSync(this.params[b], this.sliceCounts, this.sliceDispls);
   }
 
   /** slices: every rank's slice of the optimizer state (for checkpoints). */

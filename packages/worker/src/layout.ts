@@ -45,8 +45,9 @@ export interface RunLayout extends RunShape {
   readonly params: MemoryRegion; // (P)
   readonly avgGrad: MemoryRegion; // (P)
   readonly optState: MemoryRegion; // (S, P)
-  readonly backupParams: MemoryRegion; // (P)
-  readonly backupState: MemoryRegion; // (S, P)
+  /** θ and the optimizer state, second buffers: the Node engine's steps alternate (a step reads one pair and writes the other) */
+  readonly paramsB: MemoryRegion; // (P)
+  readonly optStateB: MemoryRegion; // (S, P)
   readonly workers: readonly WorkerRegions[];
   /** across ranks: the buffer every rank's published nodes meet in */
   readonly exchange?: ExchangeLayout;
@@ -110,8 +111,8 @@ export function layoutRun(shape: RunShape, plan: TreePlan = planTree(shape.V, sh
   const params = arena.region(P * 4);
   const avgGrad = arena.region(P * 4);
   const optState = arena.region(S * P * 4);
-  const backupParams = arena.region(P * 4);
-  const backupState = arena.region(S * P * 4);
+  const paramsB = arena.region(P * 4);
+  const optStateB = arena.region(S * P * 4);
   const workers = plan.workers.map((wp, w): WorkerRegions => {
     const capacity = workerCapacity(batch, V, W, w, shape.ranks);
     const wsBytes = Arena.measure((a) => createWorkspace(spec, capacity, (n) => a.floats(n)));
@@ -130,7 +131,7 @@ export function layoutRun(shape: RunShape, plan: TreePlan = planTree(shape.V, sh
     };
   });
   const exchange = plan.exchange ? layoutExchange(arena, plan, P, V, shape.ranks?.exchange ?? 'gather') : undefined;
-  return { ...shape, P, bytes: arena.used, params, avgGrad, optState, backupParams, backupState, workers, ...(exchange ? { exchange } : {}) };
+  return { ...shape, P, bytes: arena.used, params, avgGrad, optState, paramsB, optStateB, workers, ...(exchange ? { exchange } : {}) };
 }
 
 function layoutExchange(arena: Arena, plan: TreePlan, P: number, V: number, kind: ExchangeKind): ExchangeLayout {

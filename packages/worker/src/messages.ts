@@ -13,14 +13,17 @@ export interface RunnerInit {
   readonly kernel: KernelChoice;
   /** the barrier protocol's control block */
   readonly control: ControlBlock;
+  /** polls of an opening barrier before sleeping (SPIN_POLLS when every worker has a core of its own, else 0) */
+  readonly spin: number;
   /** a fault to inject (tests), from the caller — the worker reads no environment */
   readonly fault?: import('./fault.js').FaultSpec;
 }
 
 /**
  * One long-running task per worker for the whole run. Worker w of W waits for the control block's
- * GEN to move past `gen`, runs the step it describes (its shards, the barrier, its parameter slice),
- * reports DONE, and waits again until PHASE says quit.
+ * GEN to move past `gen`, runs the segment of steps it describes (per step: its shards, the mid-step
+ * barrier, its parameter slice, the end-of-step barrier), reports DONE, and waits again until
+ * PHASE says quit.
  */
 export interface LoopTask {
   readonly kind: 'loop';

@@ -1,7 +1,7 @@
 // node:worker_threads, not piscina: an installed coordinator and worker may each have their own copy
 // of piscina, and only the copy that started the thread has its workerData set
 import { workerData } from 'node:worker_threads';
-import { arriveAndWait, backedIndex, CTRL, F64, PHASE } from './barrier.js';
+import { arriveAndWait, CTRL, F64, PHASE, RECORD, sharedClockMs } from './barrier.js';
 import { createKernels } from './kernels.js';
 import type { LoopTask, RunnerInit, RunnerReply, RunnerTask } from './messages.js';
 import { RankExchange } from './exchange.js';
@@ -25,11 +25,11 @@ async function loadExchange(): Promise<RankExchange> {
   return new RankExchange(loaded.mpi, init.layout, init.memory);
 }
 
-/** slices: θ as every rank left it after step t − 1 (once: a step run again after a crash finds it gathered). Returns its time, ms. */
-function gatherParamsFor(ctrl: Int32Array, t: number): number {
+/** slices: θ as every rank left it after step t − 1, in θ's buffer b (once: a step run again after a crash finds it gathered). Returns its time, ms. */
+function gatherParamsFor(ctrl: Int32Array, t: number, b: 0 | 1): number {
   if (Atomics.load(ctrl, CTRL.THETA_AT) === t - 1) return 0;
   const t0 = performance.now();
-  ranks!.gatherParams();
+  ranks!.gatherParams(b);
   Atomics.store(ctrl, CTRL.THETA_AT, t - 1);
   return performance.now() - t0;
 }
@@ -55,13 +55,126 @@ function fail(): never {
   throw new Error('injected fault (SHARDGRAD_FAULT)'); // the CLI's variable; the library takes the option `fault`
 }
 
-async function runLoop(task: LoopTask): Promise<RunnerReply> {
+/** The outcome of one step in a worker: its status, or that the coordinator aborted it (a worker failed). */
+const ABORTED = -1;
+
+/**
+ * One step t on the batch order[start..end) at learning rate lr, as worker w: gradients of its
+ * shards, the mid-step barrier (and across ranks the exchange), the update of its parameter slice,
+ * reading θ and the optimizer state from buffer `from` and writing them into the other one (so a
+ * step that fails anywhere is simply run again: its inputs are untouched). Returns the worker's
+ * StepStatus, or ABORTED. Allocates nothing.
+ */
+function runStep(step: WorkerStep, w: number, t: number, start: number, end: number, lr: number, attempt: number, from: 0 | 1): number {
   const { ctrl, f64 } = init.control;
-  const { w } = task;
   const W = init.layout.W;
   const V = init.layout.V;
-  const step = await stepFor(w);
+  const spin = init.spin;
   const { shardLoss } = init.data;
+  const slices = init.layout.exchange?.kind === 'slices';
+  let gatherMs = 0;
+  if (slices) {
+    if (w === 0) gatherMs = gatherParamsFor(ctrl, t, from);
+    if (!arriveAndWait(ctrl, W, spin)) return ABORTED;
+  }
+  const t0 = performance.now();
+  step.gradients(start, end, from);
+  if (faultApplies('gradient', w, t, attempt)) {
+    // a crash half-way through a write leaves garbage behind: the recomputation must overwrite it
+    step.poisonSlot(step.mine.leaves[step.mine.leaves.length - 1].dst);
+    fail();
+  }
+  f64[F64.timing(w)] = performance.now() - t0;
+  if (!arriveAndWait(ctrl, W, spin)) return ABORTED;
+  if (init.layout.exchange) {
+    // across ranks: this rank's nodes into what it sends; worker 0 exchanges (once a step, even when the step runs again)
+    step.localTop();
+    if (!arriveAndWait(ctrl, W, spin)) return ABORTED;
+    if (w === 0) {
+      if (Atomics.load(ctrl, CTRL.EXCHANGED) !== t) {
+        // (a step run again after a crash keeps what it sent: the other ranks have it already)
+        step.packExchange(Atomics.load(ctrl, CTRL.STOP_REQ));
+        const tx = performance.now();
+        ranks!.exchange();
+        f64[F64.exchange(W)] = performance.now() - tx;
+        Atomics.store(ctrl, CTRL.EXCHANGED, t);
+      }
+      if (step.unpackExchange()) Atomics.store(ctrl, CTRL.STOP_ANY, 1);
+    }
+    if (!arriveAndWait(ctrl, W, spin)) return ABORTED;
+  }
+  const t1 = performance.now();
+  // every worker sums the shard losses in the same order, so all take the same decision
+  let loss = 0;
+  for (let s = 0; s < V; s++) loss += shardLoss[s];
+  let status: number = StepStatus.lossNotFinite;
+  if (Number.isFinite(loss)) {
+    const to = from === 0 ? 1 : 0;
+    if (faultApplies('update', w, t, attempt)) {
+      step.update(end - start, lr, t, from, to, true);
+      fail();
+    }
+    status = step.update(end - start, lr, t, from, to) ? StepStatus.ok : StepStatus.notFinite;
+  }
+  f64[F64.timing(w) + 1] = performance.now() - t1;
+  ctrl[CTRL.STATUS + w] = status;
+  if (slices) {
+    // each rank checked its own slice: all ranks take the worst outcome
+    if (!arriveAndWait(ctrl, W, spin)) return ABORTED;
+    if (w === 0) {
+      let worst = 0;
+      for (let k = 0; k < W; k++) worst = Math.max(worst, ctrl[CTRL.STATUS + k]);
+      if (Atomics.load(ctrl, CTRL.AGREED) !== t) {
+        // (once a step: a step run again after a crash keeps the agreed outcome)
+        const ta = performance.now();
+        ctrl[CTRL.AGREED_STATUS] = ranks!.agreeStatus(worst);
+        Atomics.store(ctrl, CTRL.AGREED, t);
+        f64[F64.slicesRest(W)] = gatherMs + performance.now() - ta;
+      }
+      ctrl[CTRL.STATUS + 0] = ctrl[CTRL.AGREED_STATUS];
+    }
+  }
+  return status;
+}
+
+/**
+ * The end of step t, run by the last worker to reach the end-of-step barrier while the others wait:
+ * every worker's status and timings are in, θ is updated everywhere. It writes the step's record
+ * into the ring, decides whether the segment goes on (every worker reads that decision after the
+ * barrier, so all leave after the same step) and marks the step completed if it was ok.
+ */
+function endStep(t: number, i: number, rows: number): void {
+  const { ctrl, f64, ring } = init.control;
+  const W = init.layout.W;
+  const { shardLoss } = init.data;
+  let status = 0;
+  let gradMs = 0;
+  let updateMs = 0;
+  for (let k = 0; k < W; k++) {
+    status = Math.max(status, ctrl[CTRL.STATUS + k]);
+    gradMs = Math.max(gradMs, f64[F64.timing(k)]);
+    updateMs = Math.max(updateMs, f64[F64.timing(k) + 1]);
+  }
+  let loss = 0;
+  for (let s = 0; s < shardLoss.length; s++) loss += shardLoss[s];
+  const r = i * RECORD.size;
+  ring[r + RECORD.loss] = loss;
+  ring[r + RECORD.rows] = rows;
+  ring[r + RECORD.endMs] = sharedClockMs();
+  ring[r + RECORD.mathMs] = gradMs + updateMs;
+  ctrl[CTRL.SEG_STATUS] = status;
+  // one process: the coordinator's stop request, read here once; across ranks the request travels in the exchange
+  const stop = init.layout.exchange ? Atomics.load(ctrl, CTRL.STOP_ANY) : Atomics.load(ctrl, CTRL.STOP_REQ);
+  ctrl[CTRL.SEG_STOPPED] = stop !== 0 ? 1 : 0;
+  // a step that was not ok is not completed: the run reports it as the step that failed
+  if (status === StepStatus.ok) Atomics.store(ctrl, CTRL.COMPLETED, t);
+}
+
+async function runLoop(task: LoopTask): Promise<RunnerReply> {
+  const { ctrl, lrs } = init.control;
+  const { w } = task;
+  const W = init.layout.W;
+  const step = await stepFor(w);
   let seen = task.gen;
   for (;;) {
     Atomics.wait(ctrl, CTRL.GEN, seen);
@@ -71,84 +184,38 @@ async function runLoop(task: LoopTask): Promise<RunnerReply> {
     seen = gen;
     const phase = Atomics.load(ctrl, CTRL.PHASE);
     if (phase === PHASE.quit) return { finite: true };
-    const t = ctrl[CTRL.STEP];
-    const start = ctrl[CTRL.START];
-    const end = ctrl[CTRL.END];
-    const attempt = ctrl[CTRL.ATTEMPT];
-    const slices = init.layout.exchange?.kind === 'slices';
     if (phase === PHASE.sync) {
       // across ranks with slices, between steps: all of θ (and the optimizer state) on every rank
       if (w === 0) {
-        gatherParamsFor(ctrl, t + 1);
-        if (start === 1) ranks!.gatherState();
+        gatherParamsFor(ctrl, ctrl[CTRL.STEP] + 1, 0);
+        if (ctrl[CTRL.START] === 1) ranks!.gatherState();
       }
       Atomics.add(ctrl, CTRL.DONE, 1);
       Atomics.notify(ctrl, CTRL.DONE);
       continue;
     }
-    let gatherMs = 0;
-    if (slices) {
-      if (w === 0) gatherMs = gatherParamsFor(ctrl, t);
-      if (!arriveAndWait(ctrl, W, t)) return { finite: true };
+    // a segment: steps t0 + i for i in [from, count), each ending at a barrier among the workers
+    // only. θ and the optimizer state alternate between their two buffers: step i reads buffer
+    // i mod 2 (the segment starts from the first) and writes the other.
+    const t0 = ctrl[CTRL.STEP];
+    const cursor = ctrl[CTRL.START];
+    const T = ctrl[CTRL.END];
+    const batch = ctrl[CTRL.BATCH];
+    const count = ctrl[CTRL.COUNT];
+    const attempt = ctrl[CTRL.ATTEMPT];
+    const first = ctrl[CTRL.FROM];
+    let completed = first; // steps of the segment whose θ is written
+    for (let i = first; i < count; i++) {
+      const t = t0 + i;
+      const start = cursor + i * batch;
+      const end = Math.min(start + batch, T);
+      if (runStep(step, w, t, start, end, lrs[i], i === first ? attempt : 0, (i & 1) as 0 | 1) === ABORTED) return { finite: true };
+      if (!arriveAndWait(ctrl, W, init.spin, () => endStep(t, i, end - start))) return { finite: true };
+      if (ctrl[CTRL.SEG_STATUS] === StepStatus.ok) completed = i + 1;
+      if (ctrl[CTRL.SEG_STATUS] !== StepStatus.ok || ctrl[CTRL.SEG_STOPPED] !== 0) break;
     }
-    const t0 = performance.now();
-    step.gradients(start, end);
-    if (faultApplies('gradient', w, t, attempt)) {
-      // a crash half-way through a write leaves garbage behind: the recomputation must overwrite it
-      step.poisonSlot(step.mine.leaves[step.mine.leaves.length - 1].dst);
-      fail();
-    }
-    f64[F64.timing(w)] = performance.now() - t0;
-    if (!arriveAndWait(ctrl, W, t)) return { finite: true };
-    if (init.layout.exchange) {
-      // across ranks: this rank's nodes into what it sends; worker 0 exchanges (once a step, even when the step runs again)
-      step.localTop();
-      if (!arriveAndWait(ctrl, W, t)) return { finite: true };
-      if (w === 0) {
-        if (Atomics.load(ctrl, CTRL.EXCHANGED) !== t) {
-          // (a step run again after a crash keeps what it sent: the other ranks have it already)
-          step.packExchange(Atomics.load(ctrl, CTRL.STOP_REQ));
-          const tx = performance.now();
-          ranks!.exchange();
-          f64[F64.exchange(W)] = performance.now() - tx;
-          Atomics.store(ctrl, CTRL.EXCHANGED, t);
-        }
-        if (step.unpackExchange()) Atomics.store(ctrl, CTRL.STOP_ANY, 1);
-      }
-      if (!arriveAndWait(ctrl, W, t)) return { finite: true };
-    }
-    const t1 = performance.now();
-    // every worker sums the shard losses in the same order, so all take the same decision
-    let loss = 0;
-    for (let s = 0; s < V; s++) loss += shardLoss[s];
-    let status: number = StepStatus.lossNotFinite;
-    if (Number.isFinite(loss)) {
-      step.backup();
-      Atomics.store(ctrl, backedIndex(W, w), t);
-      if (faultApplies('update', w, t, attempt)) {
-        step.update(end - start, f64[F64.LR], t, true);
-        fail();
-      }
-      status = step.update(end - start, f64[F64.LR], t) ? StepStatus.ok : StepStatus.notFinite;
-    }
-    f64[F64.timing(w) + 1] = performance.now() - t1;
-    ctrl[CTRL.STATUS + w] = status;
-    if (slices) {
-      // each rank checked its own slice: all ranks take the worst outcome
-      if (!arriveAndWait(ctrl, W, t)) return { finite: true };
-      if (w === 0) {
-        let worst = 0;
-        for (let k = 0; k < W; k++) worst = Math.max(worst, ctrl[CTRL.STATUS + k]);
-        if (Atomics.load(ctrl, CTRL.AGREED) !== t) {
-          // (once a step: a step run again after a crash keeps the agreed outcome)
-          const ta = performance.now();
-          ctrl[CTRL.AGREED_STATUS] = ranks!.agreeStatus(worst);
-          Atomics.store(ctrl, CTRL.AGREED, t);
-          f64[F64.slicesRest(W)] = gatherMs + performance.now() - ta;
-        }
-        ctrl[CTRL.STATUS + 0] = ctrl[CTRL.AGREED_STATUS];
-      }
-    }
+    // between segments θ lives in the first buffers: after an odd number of steps, each worker's slice comes back
+    if (completed & 1) step.copyBack();
     Atomics.add(ctrl, CTRL.DONE, 1);
     Atomics.notify(ctrl, CTRL.DONE);
   }

@@ -5,6 +5,7 @@ import {
   createWorkspace,
   finishSlice,
   forward,
+  sliceUpdate,
   gatherRows,
   layerViews,
   mse_sum,
@@ -15,6 +16,7 @@ import {
   type GradientSink,
   type Kernels,
   type LayerViews,
+  type SliceUpdate,
   type WasmMemory,
   type Workspace,
 } from '@shardgrad/core';
@@ -69,7 +71,7 @@ export class WorkerStep {
   readonly ws: Workspace<Float32Array>;
   readonly plan: TreePlan;
   readonly mine: WorkerTreePlan;
-  /** θ, ḡ, optimizer state and their backups, in this thread */
+  /** θ, ḡ, optimizer state and their second buffers, in this thread */
   readonly run: RunViews;
   /** every worker's partial slots (the top of the tree reads the others') */
   private readonly partials: Float32Array[][];
@@ -84,8 +86,10 @@ export class WorkerStep {
   private readonly leafB: Float32Array;
   private readonly p0: number;
   private readonly p1: number;
-  /** this worker's slice of θ and of each state slot, and of their backups (views made once) */
+  /** this worker's slice of θ and of each state slot in the second buffers, and in the first (views made once) */
   private readonly sliceViews: { from: Float32Array; to: Float32Array }[];
+  /** θ's layer views in each buffer (0: params, 1: paramsB): the buffer a step reads is swapped in */
+  private readonly thetaViews: LayerViews<Float32Array>[];
   private readonly byBatch = new Map<number, ShardViews>();
   private readonly sink: GradientSink<Float32Array>;
   private views: ShardViews | undefined;
@@ -95,6 +99,8 @@ export class WorkerStep {
   /** the plan's groups: leaf indices (left, right or −1) */
   private readonly groups: readonly (readonly [number, number])[];
   private readonly slotStride: number;
+  /** the slice pass's record (finishSlice), its per-step fields set by update */
+  private readonly slice: SliceUpdate;
 
   constructor(
     readonly layout: RunLayout,
@@ -111,10 +117,8 @@ export class WorkerStep {
     const wsArena = new Arena(memory, regions.workspace.byteOffset, regions.workspace.byteOffset + regions.workspace.bytes);
     this.ws = createWorkspace(spec, regions.capacity, (n) => wsArena.floats(n));
     const run = (this.run = runViews(memory, layout));
-    const p = layerViews(run.params, this.ws.layout);
-    this.ws.W = p.W;
-    this.ws.b = p.b;
-    this.ws.Ws = p.S;
+    this.thetaViews = [layerViews(run.params, this.ws.layout), layerViews(run.paramsB, this.ws.layout)];
+    this.readFrom(0);
     this.partials = layout.workers.map((r, ww) => Array.from({ length: r.slots }, (_, s) => partialView(memory, layout, ww, s)));
     // across ranks, "worker W" is the exchange buffer: slot i = node i of every rank's published nodes
     if (layout.exchange) {
@@ -133,20 +137,23 @@ export class WorkerStep {
     this.leafB = leaf.subarray(maxKN);
     [this.p0, this.p1] = updateSlice(layout, w);
     const cut = (a: Float32Array, off: number) => a.subarray(off + this.p0, off + this.p1);
-    this.sliceViews = [{ from: cut(run.params, 0), to: cut(run.backupParams, 0) }];
-    for (let off = 0; off < run.optState.length; off += P) this.sliceViews.push({ from: cut(run.optState, off), to: cut(run.backupState, off) });
+    this.sliceViews = [{ from: cut(run.paramsB, 0), to: cut(run.params, 0) }];
+    for (let off = 0; off < run.optState.length; off += P) this.sliceViews.push({ from: cut(run.optStateB, off), to: cut(run.optState, off) });
     this.sink = { layer: (l, below, dv) => this.leavesOfLayer(l, below, dv), skip: (s) => this.leavesOfSkip(s) };
     this.slotStride = alignUp(P * 4);
     const pr = regions.leafPlan;
     this.leafPlan = new Int32Array(memory.buffer, pr.byteOffset, pr.bytes / 4);
     this.groups = writeLeafPlan(this.leafPlan, this.mine);
+    this.slice = sliceUpdate(layout.optimizer, { root: run.avgGrad, avg: run.avgGrad, theta: run.params, state: run.optState }, P);
   }
 
   /**
    * Phase 1 for the batch order[start..end): every shard's loss into data.shardLoss, and this
-   * worker's published subtree sums of the gradient (sums over rows, not means).
+   * worker's published subtree sums of the gradient (sums over rows, not means), with θ read from
+   * buffer `from` (0: params, 1: paramsB).
    */
-  gradients(start: number, end: number): void {
+  gradients(start: number, end: number, from: 0 | 1 = 0): void {
+    this.readFrom(from);
     const { layout, ws, kernels, data } = this;
     const { spec, V } = layout;
     const { s0, s1 } = this.mine;
@@ -163,7 +170,7 @@ export class WorkerStep {
     }
     const L = ws.layout.layers.length;
     const nL = ws.layout.layers[L - 1].nOut;
-    gatherRows(ws, data.X, data.Y, data.order, lo, rows, spec.sizes[0], nL);
+    gatherRows(ws, data.X, data.Y, data.order, lo, rows, spec.sizes[0], nL, kernels);
     forward(spec, ws, rows, kernels);
     for (let s = s0; s < s1; s++) {
       const i = s - s0;
@@ -267,23 +274,48 @@ export class WorkerStep {
     return stop;
   }
 
-  /** Phase 2a: copies this worker's slice of θ and the optimizer state to the backup (a failed update can then be undone). */
-  backup(): void {
+  /** Forward and backward read θ from buffer b (its layer views swapped in: no copy). */
+  private readFrom(b: 0 | 1): void {
+    const v = this.thetaViews[b];
+    this.ws.W = v.W;
+    this.ws.b = v.b;
+    this.ws.Ws = v.S;
+  }
+
+  /**
+   * After a segment whose θ ended in the second buffers: this worker's slice of θ and of the
+   * optimizer state copied back into the first (O(P/W) once a segment, not a step).
+   */
+  copyBack(): void {
     for (const v of this.sliceViews) v.to.set(v.from);
   }
 
   /**
-   * Phase 2b, after every worker's gradients and its own backup: over this worker's slice, finish
-   * the tree, ḡ = sum / B, the optimizer step at `lr` (t = 1-based step), and the finiteness check.
-   * Returns false when ḡ or θ is not finite. `stopHalfWay` (fault tests) updates half the slice.
+   * Phase 2, after every worker's gradients: over this worker's slice, finish the tree, ḡ = sum / B,
+   * the optimizer step at `lr` (t = 1-based step) reading θ and its state from buffer `from` and
+   * writing them into buffer `to` (the same buffer: in place), and the finiteness check. Returns
+   * false when ḡ or θ is not finite. With from ≠ to, buffer `from` is left as it was, so a step
+   * that fails half-way is simply run again. `stopHalfWay` (fault tests) updates half the slice.
    */
-  update(batchSize: number, lr: number, t: number, stopHalfWay = false): boolean {
+  update(batchSize: number, lr: number, t: number, from: 0 | 1 = 0, to: 0 | 1 = from, stopHalfWay = false): boolean {
     const { p0 } = this;
     const p1 = stopHalfWay ? (this.p0 + this.p1) >>> 1 : this.p1;
     for (const op of this.plan.top) treeAdd(this.kernels, this.buffer(op.a), this.buffer(op.b), p0, p1);
     const other = this.plan.rootOther ? this.buffer(this.plan.rootOther) : undefined;
+    const u = this.slice;
+    u.root = this.buffer(this.plan.root);
+    u.other = other;
+    u.p0 = p0;
+    u.p1 = p1;
+    u.inv = 1 / batchSize;
+    u.lr = lr;
+    u.t = t;
     const { run } = this;
-    return finishSlice(this.kernels, this.layout.optimizer, this.buffer(this.plan.root), other, run.avgGrad, run.params, run.optState, this.P, p0, p1, 1 / batchSize, lr, t);
+    u.theta = from === 0 ? run.params : run.paramsB;
+    u.state = from === 0 ? run.optState : run.optStateB;
+    u.thetaOut = to === 0 ? run.params : run.paramsB;
+    u.stateOut = to === 0 ? run.optState : run.optStateB;
+    return finishSlice(this.kernels, u);
   }
 
   /** Fills this worker's slot `slot` with NaN: a crash half-way through a write, for fault tests. */
@@ -370,13 +402,13 @@ interface ExchangeViews {
   readonly ownStops: Int32Array[];
 }
 
-/** θ, ḡ, the optimizer state and their update backups, as views in this thread. */
+/** θ, ḡ, the optimizer state and θ's and the state's second buffers, as views in this thread. */
 export interface RunViews {
   readonly params: Float32Array; // (P)
   readonly avgGrad: Float32Array; // (P)
   readonly optState: Float32Array; // (S, P)
-  readonly backupParams: Float32Array; // (P)
-  readonly backupState: Float32Array; // (S, P)
+  readonly paramsB: Float32Array; // (P)
+  readonly optStateB: Float32Array; // (S, P)
 }
 
 export function runViews(memory: WasmMemory, layout: RunLayout): RunViews {
@@ -384,15 +416,7 @@ export function runViews(memory: WasmMemory, layout: RunLayout): RunViews {
     params: floatsOf(memory, layout.params),
     avgGrad: floatsOf(memory, layout.avgGrad),
     optState: floatsOf(memory, layout.optState),
-    backupParams: floatsOf(memory, layout.backupParams),
-    backupState: floatsOf(memory, layout.backupState),
+    paramsB: floatsOf(memory, layout.paramsB),
+    optStateB: floatsOf(memory, layout.optStateB),
   };
-}
-
-/** Puts θ and the optimizer state of worker w's slice back from the backup (after a failed update; O(P/W) once). */
-export function restoreSlice(run: RunViews, layout: RunLayout, w: number): void {
-  const [p0, p1] = updateSlice(layout, w);
-  const P = layout.P;
-  for (let i = p0; i < p1; i++) run.params[i] = run.backupParams[i];
-  for (let off = 0; off < run.optState.length; off += P) for (let i = p0; i < p1; i++) run.optState[off + i] = run.backupState[off + i];
 }

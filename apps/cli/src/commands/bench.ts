@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { benchmarkLocal, benchmarkWorkers, projectEfficiency, type KernelChoice, type WorkerBenchRow } from '@shardgrad/coordinator';
+import { benchmarkLocal, benchmarkTraining, defaultShards, projectEfficiency, type KernelChoice, type TrainBenchRow } from '@shardgrad/coordinator';
 import { errors, optimizerConfig, OPTIMIZERS, type OptimizerKind } from '@shardgrad/core';
 import type { Argv } from 'yargs';
 import { print } from '../io/stdout.js';
@@ -12,8 +12,7 @@ import { KERNEL_CHOICES } from './train.js';
 interface BenchFlags extends ArchitectureFlags, CsvFlags {
   data: string;
   workers?: string;
-  steps: unknown;
-  warmup: unknown;
+  epochs: unknown;
   batch: unknown;
   shards: unknown;
   seed: unknown;
@@ -34,53 +33,53 @@ function defaultWorkerCounts(): number[] {
 export function registerBench(y: Argv): Argv {
   return y.command(
     'bench',
-    'Time training steps: the single-threaded loop (trainLocal), then the engine for several worker counts — samples/s, speed-up and efficiency against trainLocal, serial time per step, a projection to more workers',
+    'Time training as `shardgrad train` runs it: the single-threaded loop (trainLocal), then the engine for several worker counts — epoch samples/s, speed-up and efficiency against trainLocal, serial time per step, a projection to more workers',
     (a) =>
       architectureOptions(dataOptions(a), '128')
         .option('workers', { type: 'string', describe: 'worker counts, comma separated; speed-up is relative to the first [default: 1,2,4,… up to the cores]' })
-        .option('steps', numberOption('timed steps per worker count', 30))
-        .option('warmup', numberOption('untimed steps first', 5))
-        .option('batch', numberOption(undefined, 256))
-        .option('shards', numberOption(undefined, 16))
+        .option('epochs', numberOption('epochs per worker count: the first warms up, the others are timed', 5))
+        .option('batch', numberOption(undefined, 64))
+        .option('shards', numberOption('virtual shards [default: --batch / 16, from 1 to 16, as train]'))
         .option('seed', numberOption(undefined, 1))
         .option('optimizer', { choices: OPTIMIZERS, default: 'sgd' as OptimizerKind })
         .option('kernel', { choices: KERNEL_CHOICES, default: 'auto' as KernelChoice, describe: 'matrix kernels: auto = native where available, else wasm' })
         .option('json', { type: 'boolean', default: false, describe: 'one JSON object per worker count, one per line' })
-        .example('$0 bench', '784-128-10 on MNIST, batch 256: trainLocal, then 1, 2, … workers')
-        .example('$0 bench --workers 1,2 --batch 64 --steps 50 --json', 'small batches, where per-step overhead shows, as JSON lines'),
+        .example('$0 bench', "784-128-10 on MNIST, batch 64 (train's defaults): trainLocal, then 1, 2, … workers")
+        .example('$0 bench --workers 1,2 --hidden 256,128 --batch 256 --json', 'a larger net, as JSON lines'),
     (argv) => bench(argv as unknown as BenchFlags),
   );
 }
 
 async function bench(f: BenchFlags): Promise<void> {
   const counts = f.workers === undefined ? defaultWorkerCounts() : positiveIntList('--workers', f.workers).map((w) => workerCount('--workers', w, availableParallelism()));
-  const steps = positiveInt('--steps', f.steps);
-  const warmup = nonNegativeInt('--warmup', f.warmup);
+  const epochs = positiveInt('--epochs', f.epochs);
+  if (epochs < 2) throw errors.badInput('--epochs', `must be at least 2 (one warm-up epoch, then timed ones), got ${epochs}`);
   const batch = positiveInt('--batch', f.batch);
-  const shards = positiveInt('--shards', f.shards);
+  const shards = f.shards === undefined ? defaultShards(batch) : positiveInt('--shards', f.shards);
   const data = loadData(dataSourceFromFlags(f.data, f), nonNegativeInt('--seed', f.seed));
   if (batch > data.trainRows.length) throw errors.badInput('--batch', `${batch} is larger than the ${data.trainRows.length} training rows`);
   const spec = specFromFlags(f, '128', data);
   const bar = f.json ? null : progressBar(counts.length + 1, 'benchmarking {bar} {value}/{total} | ETA {eta_formatted}');
   const optimizer = optimizerConfig(f.optimizer);
   const out = (line: string) => (bar ? bar.log(line) : print(line + '\n'));
-  // the baseline: the same math in one thread without the engine (no shards, no tree, no barrier)
-  const local = await benchmarkLocal({ spec, batch, steps, kernel: f.kernel, data, optimizer });
+  // the baseline: the same math in one thread without the engine (no shards, no tree, no barrier), over the same rows
+  const steps = Math.floor(data.trainRows.length / batch);
+  const local = await benchmarkLocal({ spec, batch, steps, kernel: f.kernel, data, optimizer, rounds: epochs - 1 });
   bar?.update(1, {});
   const base = local.samplesPerSec.median;
-  const rows: WorkerBenchRow[] = [];
+  const rows: TrainBenchRow[] = [];
   const head = (kernel: string) =>
-    `${spec.sizes.join('-')} on ${data.name}, batch ${batch}, ${shards} shards, ${kernel} kernels; speed-up and efficiency against trainLocal (medians, 10th–90th percentile)\n` +
+    `${spec.sizes.join('-')} on ${data.name}, batch ${batch}, ${shards} shards, ${kernel} kernels, ${epochs - 1} timed epochs as \`shardgrad train\` runs them; speed-up and efficiency against trainLocal (medians, 10th–90th percentile)\n` +
     `${'workers'.padStart(10)} ${'samples/s'.padStart(10)} ${'speed-up'.padStart(8)} ${'efficiency'.padStart(10)} ${'step ms'.padStart(18)} ${'serial µs/step'.padStart(20)}`;
   for (const workers of counts) {
     // one count at a time, so each row prints as soon as it is measured
-    const [row] = await benchmarkWorkers({ spec, batch, steps, warmup, workerCounts: [workers], kernel: f.kernel, shards, data, optimizer });
+    const [row] = await benchmarkTraining({ spec, batch, epochs, workerCounts: [workers], kernel: f.kernel, shards, data, optimizer });
     const speedup = row.samplesPerSec / base;
-    const r: WorkerBenchRow = { ...row, speedup, efficiency: speedup / Math.max(1, workers) };
+    const r: TrainBenchRow = { ...row, speedup, efficiency: speedup / Math.max(1, workers) };
     rows.push(r);
     if (f.json) {
-      if (rows.length === 1) print(JSON.stringify({ type: 'bench', workers: 'trainLocal', samplesPerSec: base, samplesPerSecSpread: local.samplesPerSec, kernel: r.kernel, batch, steps }) + '\n');
-      print(JSON.stringify({ type: 'bench', ...r, batch, shards, steps }) + '\n');
+      if (rows.length === 1) print(JSON.stringify({ type: 'bench', workers: 'trainLocal', samplesPerSec: base, samplesPerSecSpread: local.samplesPerSec, kernel: r.kernel, batch, epochs }) + '\n');
+      print(JSON.stringify({ type: 'bench', ...r, batch, epochs }) + '\n');
     } else {
       if (rows.length === 1) {
         out(head(r.kernel));

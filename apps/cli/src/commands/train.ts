@@ -5,6 +5,7 @@ import {
   checkFolderWritable,
   checkWritable,
   DEFAULT_CHECKPOINT_NAME,
+  defaultShards,
   describeData,
   fsProblem,
   resumeNotes,
@@ -25,7 +26,7 @@ import { print } from '../io/stdout.js';
 import { architectureOptions, specFromFlags, type ArchitectureFlags } from '../flags/architecture.js';
 import { dataHintOf, fineTuneModelFromFlags, fineTuneNote, fineTuneSpec, type FineTuneModel } from '../flags/from-model.js';
 import { dataOptions, dataSourceFromFlags, loadData, testSplitFromFlags, type CsvFlags } from '../flags/data.js';
-import { fraction, nonNegativeInt, numberOption, positive, positiveInt, schedule, workerCount } from '../flags/numbers.js';
+import { fraction, nonNegative, nonNegativeInt, numberOption, positive, positiveInt, schedule, workerCount } from '../flags/numbers.js';
 import { onStopSignals } from '../run/signals.js';
 import { DISTRIBUTED_MODES, startDistributed, type Distributed, type DistributedMode } from '../run/distributed.js';
 import { formatSummary, throughput } from '../render/summary.js';
@@ -36,6 +37,7 @@ interface TrainFlags extends ArchitectureFlags, CsvFlags {
   data: string;
   limit?: unknown;
   optimizer: OptimizerKind;
+  weightDecay?: unknown;
   lr: unknown;
   lrSchedule: unknown;
   batch: unknown;
@@ -72,12 +74,13 @@ export function registerTrain(y: Argv): Argv {
       architectureOptions(dataOptions(a), DEFAULT_HIDDEN)
         .option('limit', numberOption('train on the first N training rows only (and at most N/4 validation rows): a quick run'))
         .option('optimizer', { choices: OPTIMIZERS, default: 'sgd' as OptimizerKind })
+        .option('weight-decay', numberOption('weight decay λ: an L2 term λθ in the gradient (sgd, momentum, nesterov, adam), decoupled θ ← θ(1 − ηλ) for adamw [default: 0; adamw 0.01]'))
         .option('lr', numberOption('learning rate η', 0.1))
         .option('lr-schedule', { type: 'string', default: 'constant', describe: 'constant, step:EVERY:GAMMA (η·γ^⌊step/EVERY⌋) or cosine[:MIN_LR] over the whole run' })
         .option('batch', numberOption('mini-batch size', 64))
         .option('epochs', numberOption(undefined, 5))
         .option('workers', numberOption(`worker threads, at most ${MAX_WORKERS_HINT}; 0 runs the step in the main thread [default: the number of cores, ${availableParallelism()} here]`))
-        .option('shards', numberOption('virtual shards per batch; their sum is one fixed pairwise tree, so any --workers gives the same weights (more workers than shards run as many as there are shards)', 16))
+        .option('shards', numberOption('virtual shards per batch; their sum is one fixed pairwise tree, so any --workers gives the same weights (more workers than shards run as many as there are shards); default: --batch / 16, from 1 to 16 (shards of at least 16 rows)'))
         .option('seed', numberOption('seed of the weights, the shuffles and the built-in 2D sets', 1))
         .option('val-split', numberOption("fraction of the training rows held out for validation (0: validate on the data's test split)", 0))
         .option('early-stop', numberOption('stop when the validation loss has not improved for N epochs'))
@@ -139,10 +142,11 @@ function settingsFromFlags(f: TrainFlags, dist?: Distributed) {
     seed,
     limit: f.limit === undefined ? undefined : positiveInt('--limit', f.limit),
     lr: positive('--lr', f.lr),
+    weightDecay: f.weightDecay === undefined ? undefined : nonNegative('--weight-decay', f.weightDecay),
     batch: positiveInt('--batch', f.batch),
     epochs: positiveInt('--epochs', f.epochs),
     workers: f.workers === undefined ? coresHere : workerCount('--workers', f.workers, cores),
-    shards: positiveInt('--shards', f.shards),
+    shards: f.shards === undefined ? defaultShards(positiveInt('--batch', f.batch)) : positiveInt('--shards', f.shards),
     valSplit: fraction('--val-split', f.valSplit),
     testSplit: testSplitFromFlags(f),
     earlyStop: f.earlyStop === undefined ? undefined : positiveInt('--early-stop', f.earlyStop),
@@ -153,7 +157,8 @@ function settingsFromFlags(f: TrainFlags, dist?: Distributed) {
   };
   if (dist?.boundCores !== undefined && settings.workers > dist.boundCores && dist.rank === 0)
     process.stderr.write(`shardgrad: the launcher bound each rank to ${dist.boundCores} core${dist.boundCores === 1 ? '' : 's'}, which its ${settings.workers} workers share: start mpirun with --bind-to none (or fewer --workers)\n`);
-  if (dist && settings.shards < dist.size) throw errors.badInput('--shards', `${settings.shards} is fewer than the ${dist.size} MPI ranks (each rank needs at least one shard)`);
+  if (dist && settings.shards < dist.size)
+    throw errors.badInput('--shards', `${settings.shards}${f.shards === undefined ? ` (the default for --batch ${settings.batch})` : ''} is fewer than the ${dist.size} MPI ranks (each rank needs at least one shard): give --shards ${dist.size} or more`);
   if (!dist || dist.rank === 0) checkOutputs(f);
   return settings;
 }
@@ -184,7 +189,7 @@ function configFor(f: TrainFlags, s: ReturnType<typeof settingsFromFlags>, data:
   return {
     data,
     spec: from ? fineTuneSpec(from, data) : specFromFlags(f, DEFAULT_HIDDEN, data),
-    optimizer: optimizerConfig(f.optimizer),
+    optimizer: optimizerConfig(f.optimizer, s.weightDecay === undefined ? {} : { weightDecay: s.weightDecay }),
     lr: s.lr,
     schedule: schedule('--lr-schedule', f.lrSchedule, s.epochs * Math.ceil(Math.max(nTrain, 1) / s.batch)),
     batch: s.batch,

@@ -43,6 +43,13 @@ export function positive(flag: string, v: unknown): number {
   return x;
 }
 
+/** A non-negative finite number (a weight decay). */
+export function nonNegative(flag: string, v: unknown): number {
+  const x = finite(flag, v);
+  if (x < 0) throw errors.badInput(flag, `must be a non-negative number, got ${single(flag, v)}`);
+  return x;
+}
+
 /** A fraction in [0, 1). */
 export function fraction(flag: string, v: unknown): number {
   const x = finite(flag, v);

@@ -1,8 +1,10 @@
-import { enableRelaxedSimd, loadResidentWasmKernels, localTrainFloats, optimizerConfig, referenceKernels, Rng, trainLocal, type Kernels, type MLPSpec, type OptimizerConfig } from '@shardgrad/core';
+import { enableRelaxedSimd, errors, loadResidentWasmKernels, localTrainFloats, optimizerConfig, referenceKernels, Rng, trainLocal, type Kernels, type MLPSpec, type OptimizerConfig } from '@shardgrad/core';
 import { createKernels, withNativeKernels, type KernelChoice, type RankShape } from '@shardgrad/worker';
 import { sharedFloat32, type Dataset } from '../data/dataset.js';
 import { nodeEngine } from '../engine/create-engine.js';
+import { defaultShards } from '../run/default-shards.js';
 import { TrainingRun } from '../run/training-run.js';
+import { Trainer } from '../train/trainer.js';
 
 export interface WorkerBenchOptions {
   readonly spec: MLPSpec;
@@ -68,9 +70,11 @@ function randomData(spec: MLPSpec, rows: number): { X: Float32Array; Y: Float32A
 }
 
 /**
- * Times training steps (gradients, barrier, tree + update, barrier) of the TrainingRun for each
- * worker count on the same data and parameters, and splits each step's wall time into math and
- * overhead. What `shardgrad bench` and `pnpm bench` report. Medians with 10th/90th percentiles.
+ * Times single training steps (TrainingRun.step: one hand-off from this thread per step — the
+ * path the web demo and `explain --batch` take, not `shardgrad train`'s) for each worker count on
+ * the same data and parameters, and splits each step's wall time into math and overhead; across
+ * ranks also each step's exchange. bench/distributed.mjs's measurement. Medians with 10th/90th
+ * percentiles. For what a training run does, see benchmarkTraining.
  */
 export async function benchmarkWorkers(o: WorkerBenchOptions): Promise<WorkerBenchRow[]> {
   const V = o.shards ?? 16;
@@ -115,6 +119,79 @@ export async function benchmarkWorkers(o: WorkerBenchOptions): Promise<WorkerBen
   return rows;
 }
 
+export interface TrainBenchOptions {
+  readonly spec: MLPSpec;
+  readonly batch: number;
+  /** the data set, its held-out rows validated at each epoch's end as `shardgrad train` does */
+  readonly data: Dataset;
+  /** epochs per worker count; the first is a warm-up, the others are timed (default 5) */
+  readonly epochs?: number;
+  /** e.g. [1, 2]; speed-up is relative to the first entry */
+  readonly workerCounts: readonly number[];
+  readonly kernel: KernelChoice;
+  /** virtual shards (default: defaultShards(batch), as `shardgrad train`) */
+  readonly shards?: number;
+  readonly optimizer?: OptimizerConfig;
+  readonly lr?: number;
+  readonly seed?: number;
+}
+
+export interface TrainBenchRow {
+  readonly workers: number;
+  /** the timed epochs' samples/s as the run reports them (median and spread): what `shardgrad train` shows */
+  readonly epochSamplesPerSec: Spread;
+  /** the median of the timed epochs' samples/s */
+  readonly samplesPerSec: number;
+  readonly speedup: number;
+  readonly efficiency: number;
+  /** wall time of one step, from the previous step's end to its own (ms) */
+  readonly stepMs: Spread;
+  /** the step's math on its slowest worker (ms) */
+  readonly mathMs: Spread;
+  /** the rest of a step: barriers, waiting for the slowest, hand-offs (µs) */
+  readonly overheadUs: Spread;
+  readonly kernel: string;
+  readonly shards: number;
+}
+
+/**
+ * Trains through the Trainer — the path of `shardgrad train`: the workers run each epoch, the
+ * held-out rows are validated at its end — for each worker count, and reports the epochs' own
+ * samples/s (the figure `shardgrad train` prints), with each step's wall and math time from the
+ * step events. What `shardgrad bench` and `pnpm bench` report.
+ */
+export async function benchmarkTraining(o: TrainBenchOptions): Promise<TrainBenchRow[]> {
+  const epochs = o.epochs ?? 5;
+  if (!(epochs >= 2)) throw errors.badInput('--epochs', `must be at least 2 (one warm-up epoch, then timed ones), got ${epochs}`);
+  const shards = o.shards ?? defaultShards(o.batch);
+  const rows: TrainBenchRow[] = [];
+  for (const workers of o.workerCounts) {
+    const trainer = new Trainer({
+      data: o.data, spec: o.spec, optimizer: o.optimizer ?? optimizerConfig('sgd'), lr: o.lr ?? 0.1, schedule: { kind: 'constant' }, batch: o.batch, epochs,
+      workers, shards, seed: o.seed ?? 1, init: 'glorot', valSplit: 0, preprocess: 'none', kernel: o.kernel,
+    });
+    const epochRates: number[] = [];
+    const stepMs: number[] = [];
+    const mathMs: number[] = [];
+    trainer.on((e) => {
+      if (e.type === 'checkpoint' || e.epoch < 2) return; // the warm-up epoch
+      if (e.type === 'epoch') epochRates.push(e.samplesPerSec);
+      else if (e.type === 'step') {
+        stepMs.push((1000 * e.batchSize) / e.samplesPerSec);
+        mathMs.push(e.mathMs ?? NaN);
+      }
+    });
+    const result = await trainer.run();
+    const epochSamplesPerSec = spread(epochRates);
+    const speedup = rows.length ? epochSamplesPerSec.median / rows[0].samplesPerSec : 1;
+    rows.push({
+      workers, epochSamplesPerSec, samplesPerSec: epochSamplesPerSec.median, speedup, efficiency: speedup / Math.max(1, workers),
+      stepMs: spread(stepMs), mathMs: spread(mathMs), overheadUs: spread(stepMs.map((s, i) => Math.max(0, s - mathMs[i]) * 1000)), kernel: result.kernel, shards,
+    });
+  }
+  return rows;
+}
+
 /**
  * The single-threaded loop without the engine (core's trainLocal, θ and its workspace resident in
  * the kernels' memory) on the same data: the baseline the engine's speed-up is measured against.
@@ -153,7 +230,7 @@ export async function benchmarkLocal(o: Omit<WorkerBenchOptions, 'workerCounts' 
  * (waking the workers, the barrier, waiting for the slowest) grows linearly in W as it did from the
  * smallest to the largest worker count measured. A projection, not a measurement.
  */
-export function projectEfficiency(rows: readonly WorkerBenchRow[], W: number): number | undefined {
+export function projectEfficiency(rows: readonly Pick<WorkerBenchRow, 'workers' | 'mathMs' | 'overheadUs'>[], W: number): number | undefined {
   const measured = rows.filter((r) => r.workers >= 1).sort((a, b) => a.workers - b.workers);
   if (measured.length === 0) return undefined;
   const first = measured[0];

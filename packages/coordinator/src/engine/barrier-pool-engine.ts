@@ -1,38 +1,45 @@
 import { ExitCode, ShardgradError } from '@shardgrad/core';
 import {
-  backedIndex,
   createControlBlock,
   CTRL,
   F64,
   PHASE,
-  restoreSlice,
-  runViews,
+  RECORD,
+  SEGMENT_MAX,
+  SPIN_POLLS,
   StepStatus,
   type RunnerInit,
   type RunnerReply,
   type RunnerTask,
   type StepStatusValue,
 } from '@shardgrad/worker';
+import { availableParallelism } from 'node:os';
 import type { Piscina } from 'piscina';
-import type { EngineContext, StepEngine } from '../run/step-engine.js';
+import type { EngineContext, Segment, SegmentResult, StepEngine, StepSink } from '../run/step-engine.js';
 import { createWorkerPool, MAX_ATTEMPTS } from './worker-pool.js';
 
-/** How long the main thread sleeps at a time while a step runs before it lets the event loop turn. */
-const WAIT_SLICE_MS = 20;
+/** How often the coordinator drains the step ring while a segment runs (events, progress bars). */
+const DRAIN_MS = 50;
+/** The longest the coordinator sleeps on DONE before it looks again (a safety net; DONE's notify wakes it). */
+const WAIT_SLICE_MS = 1000;
 
 /**
- * Node worker threads: each worker runs one long piscina task for the whole run and is stepped
- * through a small shared control block. Per step the coordinator writes the step descriptor, bumps
- * GEN and wakes the workers (Atomics.notify); each computes its own contiguous range of virtual
- * shards and publishes its subtree sums, they meet at a barrier among themselves, each finishes the
- * tree and updates its parameter slice, and they count DONE, which the coordinator awaits in a
- * blocking Atomics.wait of bounded slices (waitDone), turning its event loop between slices and
- * before every step, so that a worker dying and signals are noticed.
+ * Node worker threads: each worker runs one long piscina task for the whole run and is driven
+ * through a small shared control block. The coordinator starts a segment of steps (to the epoch's
+ * end, a checkpoint, or SEGMENT_MAX steps) with one GEN bump; the workers then run every step of
+ * it among themselves — each computes its contiguous range of virtual shards and publishes its
+ * subtree sums, they meet at the mid-step barrier, each finishes the tree and updates its parameter
+ * slice, and they meet at the end-of-step barrier, whose last arrival writes the step's record
+ * into the ring and decides whether the segment goes on (a step not ok, a stop request). The
+ * coordinator is on no step's path: it sleeps in Atomics.waitAsync on DONE and drains the ring
+ * every DRAIN_MS for the events.
  *
+ * θ and the optimizer state are double-buffered: a step reads one pair of buffers and writes the
+ * other, and a step is committed by its end-of-step barrier (the next step reads what it wrote).
  * A worker that throws or exits: the others are told to leave (ABORT), piscina replaces the dead
- * thread, the loop tasks restart and the whole step is recomputed. Before the barrier θ was not
- * touched yet; after it, every slice whose backup was completed this step is restored first (a
- * slice without one was never updated). Every partial sum is written afresh, so the result is unchanged.
+ * thread, the loop tasks restart and the segment goes on from the failed step (the steps before it
+ * are completed), which is recomputed from its untouched input buffers — no per-step copy of θ,
+ * nothing to restore. Every partial sum is written afresh, so the result is unchanged.
  */
 export class BarrierPoolEngine implements StepEngine {
   lastMathMs = 0;
@@ -47,6 +54,11 @@ export class BarrierPoolEngine implements StepEngine {
   private loops: Promise<RunnerReply>[] = [];
   /** the first loop task's failure, once the event loop has delivered it */
   private failure: { error: unknown } | undefined;
+  /** resolves when `failure` is set (wakes the coordinator's wait) */
+  private failed: Promise<void> = Promise.resolve();
+  private signalFailure: () => void = () => {};
+  /** for step(): a segment of one */
+  private readonly oneLr = new Float64Array(1);
 
   constructor(private readonly init: RunnerInit) {
     this.workers = init.layout.W;
@@ -57,12 +69,15 @@ export class BarrierPoolEngine implements StepEngine {
   }
 
   static async create(ctx: EngineContext): Promise<BarrierPoolEngine> {
-    return new BarrierPoolEngine({ ...ctx, control: createControlBlock(ctx.layout.W) });
+    // poll at barriers only while every worker has a core of its own (the coordinator sleeps meanwhile)
+    const spin = ctx.layout.W <= availableParallelism() ? SPIN_POLLS : 0;
+    return new BarrierPoolEngine({ ...ctx, control: createControlBlock(ctx.layout.W), spin });
   }
 
   private startLoops(): void {
     const gen = Atomics.load(this.ctrl, CTRL.GEN);
     this.failure = undefined;
+    this.failed = new Promise<void>((resolve) => (this.signalFailure = resolve));
     const loops = Array.from({ length: this.workers }, (_, w) => this.pool.run({ kind: 'loop', w, gen }));
     this.loops = loops;
     Promise.race(loops).then(
@@ -73,97 +88,114 @@ export class BarrierPoolEngine implements StepEngine {
 
   /** Records the failure of the current loops (a late one from loops already replaced is ignored). */
   private fail(loops: Promise<RunnerReply>[], error: unknown): void {
-    if (loops === this.loops) this.failure ??= { error };
+    if (loops !== this.loops || this.failure) return;
+    this.failure = { error };
+    this.signalFailure();
   }
 
-  /** Wakes the workers for the next generation (a step or quit). */
+  /** Wakes the workers for the next generation (a segment, a sync or quit). */
   private bump(): void {
     Atomics.add(this.ctrl, CTRL.GEN, 1);
     Atomics.notify(this.ctrl, CTRL.GEN);
   }
 
   /**
-   * Waits for every worker's DONE. The main thread sleeps in a blocking Atomics.wait — a futex the
-   * last worker wakes directly (Atomics.waitAsync's wake-up is a task posted to the event loop:
-   * slower on the 2-core VM, BENCHMARKS.md) — in slices of WAIT_SLICE_MS,
-   * between which the event loop runs, so that a worker's death (which piscina delivers there) and
-   * signals are noticed within a slice.
+   * Waits until every worker left the current generation (DONE = W), with the event loop free:
+   * Atomics.waitAsync (the last worker's notify resolves it), raced against a worker's failure,
+   * which piscina delivers on the event loop; `drain` runs every DRAIN_MS meanwhile.
    */
-  private async waitDone(): Promise<void> {
-    for (;;) {
-      const done = Atomics.load(this.ctrl, CTRL.DONE);
-      if (done >= this.workers) return;
-      if (Atomics.wait(this.ctrl, CTRL.DONE, done, WAIT_SLICE_MS) === 'timed-out') {
-        await new Promise<void>((resolve) => setImmediate(resolve));
+  private async waitDone(drain?: () => void): Promise<void> {
+    const timer = drain ? setInterval(drain, DRAIN_MS) : undefined;
+    try {
+      for (;;) {
         if (this.failure) throw this.failure.error;
+        const done = Atomics.load(this.ctrl, CTRL.DONE);
+        if (done >= this.workers) return;
+        const waited = Atomics.waitAsync(this.ctrl, CTRL.DONE, done, WAIT_SLICE_MS);
+        if (waited.async) await Promise.race([waited.value, this.failed]);
       }
+    } finally {
+      if (timer) clearInterval(timer);
     }
   }
 
-  /** After a failure: make every loop leave, wait for all of them, and restart them on healthy threads. */
-  private async recover(t: number): Promise<void> {
+  /** After a failure at step t: make every loop leave, wait for all of them, and restart them on healthy threads. */
+  private async recover(_t: number): Promise<void> {
     const { ctrl } = this;
     Atomics.store(ctrl, CTRL.ABORT, 1); // stored before the bumps: a worker that checks it cannot sleep through
     Atomics.add(ctrl, CTRL.BAR_GEN, 1);
     Atomics.notify(ctrl, CTRL.BAR_GEN);
     this.bump();
+    // nothing to put back: step t wrote only the buffers it does not read from
     await Promise.allSettled(this.loops);
-    if (Atomics.load(ctrl, CTRL.PASSED) === t) {
-      // the update had begun: put back θ_t and its optimizer state (failure path only: O(P) once)
-      const views = runViews(this.init.memory, this.init.layout);
-      for (let w = 0; w < this.workers; w++) {
-        if (Atomics.load(ctrl, backedIndex(this.workers, w)) === t) restoreSlice(views, this.init.layout, w);
-      }
-    }
     Atomics.store(ctrl, CTRL.ABORT, 0);
     Atomics.store(ctrl, CTRL.ARRIVED, 0);
     this.startLoops();
   }
 
-  async step(t: number, start: number, end: number, lr: number): Promise<StepStatusValue> {
-    const { ctrl, f64 } = this;
-    // waitDone sleeps without the event loop: give it a turn (signals, timers, piscina) before every step
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    for (let attempt = 0; ; attempt++) {
-      ctrl[CTRL.STEP] = t;
-      ctrl[CTRL.START] = start;
-      ctrl[CTRL.END] = end;
+  async runSegment(seg: Segment, onStep: StepSink): Promise<SegmentResult> {
+    const { ctrl } = this;
+    const { lrs, ring } = this.init.control;
+    if (seg.count < 1 || seg.count > SEGMENT_MAX) throw new Error(`a segment runs 1 to ${SEGMENT_MAX} steps, not ${seg.count}`);
+    lrs.set(seg.lrs.subarray(0, seg.count));
+    ctrl[CTRL.STEP] = seg.t0;
+    ctrl[CTRL.START] = seg.start;
+    ctrl[CTRL.END] = seg.rows;
+    ctrl[CTRL.BATCH] = seg.batch;
+    ctrl[CTRL.COUNT] = seg.count;
+    ctrl[CTRL.SEG_STATUS] = StepStatus.ok;
+    ctrl[CTRL.SEG_STOPPED] = 0;
+    Atomics.store(ctrl, CTRL.COMPLETED, seg.t0 - 1);
+    let drained = 0;
+    const drain = () => {
+      const done = Atomics.load(ctrl, CTRL.COMPLETED) - seg.t0 + 1;
+      for (; drained < done; drained++) {
+        const r = drained * RECORD.size;
+        this.lastMathMs = ring[r + RECORD.mathMs];
+        onStep(drained, ring[r + RECORD.loss], ring[r + RECORD.rows], ring[r + RECORD.endMs], ring[r + RECORD.mathMs]);
+      }
+    };
+    for (let from = 0, attempt = 0; ; ) {
+      ctrl[CTRL.FROM] = from;
       ctrl[CTRL.ATTEMPT] = attempt;
-      ctrl[CTRL.PHASE] = PHASE.step;
-      f64[F64.LR] = lr;
+      ctrl[CTRL.PHASE] = PHASE.segment;
       Atomics.store(ctrl, CTRL.DONE, 0);
       this.bump();
       try {
-        await this.waitDone();
+        await this.waitDone(drain);
         break;
       } catch (e) {
+        // the failed step: the first not completed (every step before it is, everywhere)
+        const t = Atomics.load(ctrl, CTRL.COMPLETED) + 1;
+        drain();
+        if (t - seg.t0 !== from) [from, attempt] = [t - seg.t0, 0];
         if (attempt + 1 >= MAX_ATTEMPTS) {
           await this.recover(t);
           throw new ShardgradError(`a worker failed ${MAX_ATTEMPTS} times at step ${t}: ${(e as Error).message}`, ExitCode.trainingFailed);
         }
+        attempt++;
         this.retries++;
         await this.recover(t);
       }
     }
-    let status: StepStatusValue = StepStatus.ok;
-    let gradMs = 0;
-    let updateMs = 0;
-    for (let w = 0; w < this.workers; w++) {
-      status = Math.max(status, ctrl[CTRL.STATUS + w]) as StepStatusValue;
-      gradMs = Math.max(gradMs, f64[F64.timing(w)]);
-      updateMs = Math.max(updateMs, f64[F64.timing(w) + 1]);
-    }
-    this.lastMathMs = gradMs + updateMs;
+    drain();
     if (this.init.layout.exchange) {
-      this.lastExchangeMs = f64[F64.exchange(this.workers)];
-      this.lastSlicesRestMs = f64[F64.slicesRest(this.workers)];
+      this.lastExchangeMs = this.f64[F64.exchange(this.workers)];
+      this.lastSlicesRestMs = this.f64[F64.slicesRest(this.workers)];
     }
-    return status;
+    return { completed: drained, status: ctrl[CTRL.SEG_STATUS] as StepStatusValue, stopped: ctrl[CTRL.SEG_STOPPED] !== 0 };
+  }
+
+  async step(t: number, start: number, end: number, lr: number): Promise<StepStatusValue> {
+    this.oneLr[0] = lr;
+    const r = await this.runSegment({ t0: t, start, batch: end - start, rows: end, count: 1, lrs: this.oneLr }, () => {});
+    return r.status;
   }
 
   async sync(state: boolean): Promise<void> {
     if (this.init.layout.exchange?.kind !== 'slices') return;
     const { ctrl } = this;
+    ctrl[CTRL.STEP] = Atomics.load(ctrl, CTRL.COMPLETED);
     ctrl[CTRL.START] = state ? 1 : 0;
     ctrl[CTRL.PHASE] = PHASE.sync;
     Atomics.store(ctrl, CTRL.DONE, 0);

@@ -5,6 +5,7 @@
 export * from './training-run.js';
 export * from './step-engine.js';
 export * from './in-process-engine.js';
+export * from './default-shards.js';
 export type { EpochEvent, StepEvent } from '../api.js';
 export type { LoopState } from '../train/checkpoint.js';
 // the built-in data sets, one definition for the CLI and the page

@@ -15,6 +15,14 @@ export interface StepEngine {
    * Returns StepStatus: ok, lossNotFinite (θ untouched) or notFinite (ḡ or θ not finite).
    */
   step(t: number, start: number, end: number, lr: number): Promise<StepStatusValue>;
+  /**
+   * Optional: the steps t0 … t0 + count − 1 of one epoch, run by the workers among themselves
+   * (no round trip through this thread per step). Step t0 + i trains on order[start + i·batch ..
+   * min(start + (i+1)·batch, rows)) at lrs[i]. It ends early after a step that was not ok (not
+   * counted as completed) or after the step at which a stop request was seen (requestStop). Each
+   * completed step is reported to `onStep`, in order, while the segment runs and at its end.
+   */
+  runSegment?(segment: Segment, onStep: StepSink): Promise<SegmentResult>;
   /** time spent in gradient and update math on the critical path of the last step (ms) */
   readonly lastMathMs: number;
   /** failed worker attempts that were run again (crashes, throws, injected faults) */
@@ -23,7 +31,7 @@ export interface StepEngine {
   readonly lastExchangeMs?: number;
   /** across ranks with slices: the last step's other collectives, the gathering of θ and the agreement on the outcome (ms) */
   readonly lastSlicesRestMs?: number;
-  /** across ranks: a stop was asked for here; the next step's exchange tells every rank */
+  /** a stop was asked for: a running segment ends after the current step (across ranks: the next step's exchange tells every rank, and all end after that step) */
   requestStop?(): void;
   /**
    * across ranks with the slices exchange: after it every rank holds all of θ (and, with `state`,
@@ -34,6 +42,33 @@ export interface StepEngine {
   /** across ranks: true after a step whose exchange carried some rank's stop request (every rank sees it after the same step) */
   readonly stopAgreed?: boolean;
   close(): Promise<void>;
+}
+
+/** A run of consecutive steps inside one epoch (see StepEngine.runSegment). */
+export interface Segment {
+  /** the first step (1-based) */
+  readonly t0: number;
+  /** the first row of step t0 in the epoch order */
+  readonly start: number;
+  /** rows per step (the last step of the epoch may have fewer) */
+  readonly batch: number;
+  /** rows in the epoch order */
+  readonly rows: number;
+  readonly count: number;
+  /** (count) the learning rate of each step */
+  readonly lrs: Float64Array;
+}
+
+/** A completed step: its index in the segment, summed loss, rows, the wall clock at its end (ms, sharedClockMs) and its math time (ms). */
+export type StepSink = (i: number, loss: number, rows: number, endMs: number, mathMs: number) => void;
+
+export interface SegmentResult {
+  /** steps completed (θ updated) */
+  readonly completed: number;
+  /** the outcome of the last step run: ok, or why the segment ended early */
+  readonly status: StepStatusValue;
+  /** the segment ended early on a stop request */
+  readonly stopped: boolean;
 }
 
 /** What an engine is built over: the run's memory and layout (layout.W workers), its data and kernels. */

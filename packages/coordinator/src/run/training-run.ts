@@ -16,7 +16,7 @@ import {
   type Schedule,
   type WasmMemory,
 } from '@shardgrad/core';
-import { createRunMemory, layoutRun, rankShards, runViews, StepStatus, type FaultSpec, type RankShape, type KernelChoice, type RunData, type RunLayout, type RunViews } from '@shardgrad/worker';
+import { createRunMemory, layoutRun, rankShards, runViews, SEGMENT_MAX, sharedClockMs, StepStatus, type StepStatusValue, type FaultSpec, type RankShape, type KernelChoice, type RunData, type RunLayout, type RunViews } from '@shardgrad/worker';
 import type { EpochEvent, StepEvent } from '../api.js';
 import type { LoopState } from '../train/checkpoint.js';
 import type { EngineFactory, StepEngine } from './step-engine.js';
@@ -69,6 +69,20 @@ export interface StepResult {
   readonly epoch?: EpochEvent;
 }
 
+/** What TrainingRun.advance ran: steps, and the epoch's event if the epoch ended. */
+export interface AdvanceResult {
+  readonly steps: number;
+  readonly epoch?: EpochEvent;
+  /** it ended early on a stop request (requestStop; across ranks, any rank's) */
+  readonly stopped: boolean;
+}
+
+/** A step's outcome that is not ok: the run ends, naming the step (exit code 1). */
+function checkStatus(status: StepStatusValue, t: number): void {
+  if (status === StepStatus.lossNotFinite) throw errors.diverged(t, 'the loss is not finite');
+  if (status === StepStatus.notFinite) throw errors.diverged(t, 'the gradient or the parameters are not finite');
+}
+
 /**
  * X and Y must hold the same N rows of the spec's input and output sizes, and every train and val
  * index must be a row: otherwise a step would read past the data (NaN, "the loss is not finite").
@@ -107,9 +121,14 @@ export class TrainingRun {
   private readonly rng: Rng;
   private shuffledEpoch = -1;
   private cursor: number;
-  private readonly t0 = performance.now();
+  /** the run's start on the clock that every thread reads alike (sharedClockMs) */
+  private readonly t0 = sharedClockMs();
+  /** a stop was asked for (requestStop): advance ends after the current step */
+  private stopRequested = false;
+  /** the learning rates of a segment's steps */
+  private readonly lrs = new Float64Array(SEGMENT_MAX);
   /** the epoch's wall clock and samples so far, for its samples/s */
-  private epochT0 = performance.now();
+  private epochT0 = sharedClockMs();
   private epochSamples = 0;
 
   private constructor(
@@ -182,42 +201,108 @@ export class TrainingRun {
   async step(live?: { readonly batch?: number; readonly lr?: number }): Promise<StepResult> {
     const { settings, state, data } = this;
     const T = this.rows.train.length;
-    if (this.shuffledEpoch !== state.epoch) {
-      shuffleInPlace(data.order, this.rng);
-      this.shuffledEpoch = state.epoch;
-      this.epochT0 = performance.now();
-      this.epochSamples = 0;
-    }
+    this.beginEpoch();
     const batch = Math.min(live?.batch ?? settings.batch, this.layout.batch);
     const start = this.cursor;
     const end = Math.min(start + batch, T);
     const B = end - start;
     const t = state.step + 1;
     const lr = live?.lr ?? learningRate(settings.schedule, settings.lr, state.step);
-    const stepT0 = performance.now();
+    const stepT0 = sharedClockMs();
     const status = await this.engine.step(t, start, end, lr);
-    if (status === StepStatus.lossNotFinite) throw errors.diverged(t, 'the loss is not finite');
-    if (status === StepStatus.notFinite) throw errors.diverged(t, 'the gradient or the parameters are not finite');
+    checkStatus(status, t);
     let loss = 0;
     for (let s = 0; s < data.shardLoss.length; s++) loss += data.shardLoss[s];
-    state.step = t;
+    const step = this.completed(loss, B, stepT0, sharedClockMs(), this.engine.lastMathMs);
+    if (end < T) return { step };
+    return { step, epoch: await this.endEpoch() };
+  }
+
+  /**
+   * Runs steps from the current position until the epoch's end, `maxSteps` steps (a checkpoint is
+   * due) or a stop request, whichever comes first; with an engine that runs segments, the workers
+   * run them among themselves. Every step's event goes to `onStep`, in order (while the steps run,
+   * not on their path); at the epoch's end it validates and returns the epoch's event. A NaN or
+   * infinite loss or update throws (exit code 1) naming the step, as step() does.
+   */
+  async advance(o: { readonly maxSteps?: number; readonly onStep?: (e: StepEvent) => void } = {}): Promise<AdvanceResult> {
+    const { settings, state } = this;
+    const T = this.rows.train.length;
+    this.beginEpoch();
+    const count = Math.max(1, Math.min(Math.ceil((T - this.cursor) / settings.batch), o.maxSteps ?? Infinity, SEGMENT_MAX));
+    const runSegment = this.engine.runSegment?.bind(this.engine);
+    let steps = 0;
+    let stopped = false;
+    if (runSegment) {
+      for (let i = 0; i < count; i++) this.lrs[i] = learningRate(settings.schedule, settings.lr, state.step + i);
+      let prevEnd = sharedClockMs();
+      const r = await runSegment({ t0: state.step + 1, start: this.cursor, batch: settings.batch, rows: T, count, lrs: this.lrs }, (_i, loss, rows, endMs, mathMs) => {
+        const e = this.completed(loss, rows, prevEnd, endMs, mathMs);
+        prevEnd = endMs;
+        steps++;
+        o.onStep?.(e);
+      });
+      checkStatus(r.status, state.step + 1);
+      stopped = r.stopped;
+    } else {
+      // engines stepped one step at a time (in-process, the browser's)
+      for (; steps < count && !this.stopRequested; steps++) {
+        const { step } = await this.stepWithin();
+        o.onStep?.(step);
+      }
+      stopped = this.stopRequested || this.engine.stopAgreed === true;
+    }
+    if (this.cursor < T) return { steps, stopped };
+    return { steps, stopped, epoch: await this.endEpoch() };
+  }
+
+  /** One step of the epoch at the schedule's rate, without the epoch's end (advance's loop). */
+  private async stepWithin(): Promise<{ step: StepEvent }> {
+    const { settings, state, data } = this;
+    const start = this.cursor;
+    const end = Math.min(start + settings.batch, this.rows.train.length);
+    const t = state.step + 1;
+    const stepT0 = sharedClockMs();
+    checkStatus(await this.engine.step(t, start, end, learningRate(settings.schedule, settings.lr, state.step)), t);
+    let loss = 0;
+    for (let s = 0; s < data.shardLoss.length; s++) loss += data.shardLoss[s];
+    return { step: this.completed(loss, end - start, stepT0, sharedClockMs(), this.engine.lastMathMs) };
+  }
+
+  /** Asks advance() to end after the current step (the engine's workers see it at their next end of step). */
+  requestStop(): void {
+    this.stopRequested = true;
+    this.engine.requestStop?.();
+  }
+
+  /** Shuffles the epoch's order when a new epoch begins. */
+  private beginEpoch(): void {
+    if (this.shuffledEpoch === this.state.epoch) return;
+    shuffleInPlace(this.data.order, this.rng);
+    this.shuffledEpoch = this.state.epoch;
+    this.epochT0 = sharedClockMs();
+    this.epochSamples = 0;
+  }
+
+  /** The bookkeeping of a completed step of B rows with summed loss `loss`, from t0Ms to endMs (sharedClockMs), `mathMs` of it math; its event. */
+  private completed(loss: number, B: number, t0Ms: number, endMs: number, mathMs: number): StepEvent {
+    const { state } = this;
+    state.step++;
     state.position++;
     state.lossSum += loss;
-    this.cursor = end;
+    this.cursor += B;
     this.epochSamples += B;
-    const now = performance.now();
-    const step: StepEvent = {
+    return {
       type: 'step',
       epoch: state.epoch + 1,
-      step: t,
+      step: state.step,
       stepsPerEpoch: this.stepsPerEpoch,
       batchSize: B,
       loss: loss / B,
-      samplesPerSec: B / ((now - stepT0) / 1000),
-      elapsedMs: now - this.t0,
+      samplesPerSec: B / ((endMs - t0Ms) / 1000),
+      elapsedMs: endMs - this.t0,
+      mathMs,
     };
-    if (end < T) return { step };
-    return { step, epoch: await this.endEpoch() };
   }
 
   /** Validation loss and accuracy of the current θ (NaN without validation rows). */
@@ -230,9 +315,11 @@ export class TrainingRun {
 
   private async endEpoch(): Promise<EpochEvent> {
     const { state, settings } = this;
+    // the epoch's samples/s is its training: validation is not in it (as trainLocal's and PyTorch's epochs)
+    const trained = sharedClockMs();
     await this.sync(false);
     const v = this.evaluate();
-    const now = performance.now();
+    const now = sharedClockMs();
     const T = this.rows.train.length;
     const event: EpochEvent = {
       type: 'epoch',
@@ -241,7 +328,7 @@ export class TrainingRun {
       trainLoss: state.lossSum / T,
       valLoss: v.loss,
       valAccuracy: v.accuracy,
-      samplesPerSec: this.epochSamples / ((now - this.epochT0) / 1000),
+      samplesPerSec: this.epochSamples / ((trained - this.epochT0) / 1000),
       elapsedMs: now - this.t0,
     };
     state.history.push(event);

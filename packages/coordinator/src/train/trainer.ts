@@ -110,12 +110,11 @@ export class Trainer {
       ...(fault ? { fault } : {}),
       ...(c.distributed ? { ranks: c.distributed } : {}),
     });
-    // across ranks every rank stops after the same step: the first whose exchange carried a request
+    // a stop request reaches the run's workers at once (their next end of step); across ranks every
+    // rank stops after the same step: the first whose exchange carried a request
     const distributed = c.distributed !== undefined && c.distributed.size > 1;
-    if (distributed) {
-      this.engineStop = () => run.engine.requestStop?.();
-      if (this.stopSignal) this.engineStop();
-    }
+    this.engineStop = () => run.requestStop();
+    if (this.stopSignal) this.engineStop();
     const stopNow = (): StopSignal | undefined => (distributed ? (run.engine.stopAgreed ? (this.stopSignal ?? 'SIGTERM') : undefined) : this.stopSignal);
     let lastCheckpoint: string | undefined;
     const checkpoint = async () => {
@@ -131,8 +130,10 @@ export class Trainer {
     let workerRetries = 0;
     try {
       while (!run.finished) {
-        const { step, epoch } = await run.step();
-        this.emit(step);
+        // the workers run the epoch up to its end, the next checkpoint or a stop request
+        const every = c.checkpointEvery;
+        const maxSteps = every !== undefined && checkpointPath ? every - (run.state.step % every) : undefined;
+        const { epoch } = await run.advance({ ...(maxSteps !== undefined ? { maxSteps } : {}), onStep: (e) => this.emit(e) });
         if (epoch) {
           // the epoch end checkpoints and looks at stop requests
           this.emit(epoch);
@@ -142,8 +143,7 @@ export class Trainer {
           if (stoppedBy) break;
           continue;
         }
-        const t = step.step;
-        const due = c.checkpointEvery !== undefined && t % c.checkpointEvery === 0;
+        const due = every !== undefined && run.state.step % every === 0;
         if (due) await checkpoint();
         const stop = stopNow();
         if (stop) {

@@ -29,6 +29,8 @@ export function validateConfig(c: TrainConfig): void {
   if (c.checkpointEvery !== undefined) positiveInt('--checkpoint-every', c.checkpointEvery);
   if (!['auto', 'native', 'wasm', 'reference'].includes(c.kernel)) throw errors.badInput('--kernel', `must be auto, native, wasm or reference, got ${describe(c.kernel)}`);
   if (!OPTIMIZERS.includes(c.optimizer?.kind)) throw errors.badInput('--optimizer', `unknown optimizer ${describe(c.optimizer?.kind)}`);
+  const wd = c.optimizer.weightDecay;
+  if (typeof wd !== 'number' || !Number.isFinite(wd) || wd < 0) throw errors.badInput('--weight-decay', `must be a non-negative number, got ${describe(wd)}`);
   if (!INITIALIZERS.includes(c.init)) throw errors.badInput('--init', `unknown initializer ${describe(c.init)}`);
   if (!PREPROCESS_KINDS.includes(c.preprocess)) throw errors.badInput('--preprocess', `unknown preprocessing ${describe(c.preprocess)}`);
   validateSpec(c.spec, '--layers');

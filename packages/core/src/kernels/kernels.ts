@@ -5,9 +5,50 @@
  *
  * Shape letters: m = rows (samples), k = inputs of a layer, n = outputs of a layer.
  */
-import type { OptimizerConfig } from '../optim/optimizers.js';
+import type { OptimizerConfig, OptimizerUpdate } from '../optim/optimizers.js';
+import type { FloatArray } from './float-array.js';
 
-export type FloatArray = Float32Array | Float64Array;
+export type { FloatArray } from './float-array.js';
+
+/**
+ * One slice pass of a step (Kernels.finishUpdate, finishSlice), as one record: r = root (+ other),
+ * ḡ = r·inv into avg, then the optimizer reading θ and its state from theta / state and writing
+ * them to thetaOut / stateOut (the same arrays for an update in place; other arrays, e.g. to
+ * double-buffer θ). A caller keeps one record and sets the per-step fields before each call, so a
+ * step allocates nothing.
+ */
+export interface SliceUpdate extends OptimizerUpdate {
+  optimizer: OptimizerConfig;
+  root: FloatArray;
+  /** the root's own last add of the tree, or undefined */
+  other: FloatArray | undefined;
+  /** where ḡ goes; may be root itself */
+  avg: FloatArray;
+  theta: FloatArray;
+  /** stateSlots × P floats (empty for an optimizer without state) */
+  state: FloatArray;
+  thetaOut: FloatArray;
+  stateOut: FloatArray;
+  /** the full parameter count: the stride between state slots */
+  P: number;
+  p0: number;
+  p1: number;
+  /** 1/B */
+  inv: number;
+  lr: number;
+  /** the 1-based step count */
+  t: number;
+}
+
+/** A slice-update record for in-place updates of theta and state; the caller sets p0, p1, inv, lr and t per call. */
+export function sliceUpdate(
+  optimizer: OptimizerConfig,
+  arrays: { root: FloatArray; other?: FloatArray; avg: FloatArray; theta: FloatArray; state: FloatArray; thetaOut?: FloatArray; stateOut?: FloatArray },
+  P: number,
+): SliceUpdate {
+  const { root, other, avg, theta, state } = arrays;
+  return { optimizer, root, other, avg, theta, state, thetaOut: arrays.thetaOut ?? theta, stateOut: arrays.stateOut ?? state, P, p0: 0, p1: P, inv: 1, lr: 0, t: 1 };
+}
 
 /** An activation name, as in activations.ts (kept as a string here so kernels import no layer code). */
 type ActivationName = string;
@@ -43,6 +84,12 @@ export interface Kernels {
    * the caller then runs gemmNT and activation_backward.
    */
   denseBackwardInput?(dvBelow: FloatArray, dv: FloatArray, W: FloatArray, vBelow: FloatArray, m: number, n: number, k: number, act: ActivationName): boolean;
+  /**
+   * Optional: x(r, ·) = X(order[from + r], ·) and t(r, ·) = Y(order[from + r], ·) for r < rows (a
+   * batch's rows copied into the workspace, X: (N, n0), Y: (N, nL)). Returns false, having written
+   * nothing, where it cannot.
+   */
+  gatherRows?(x: FloatArray, t: FloatArray, X: FloatArray, Y: FloatArray, order: ArrayLike<number>, from: number, rows: number, n0: number, nL: number): boolean;
 
   /**
    * Optional: one leaf of the reduction tree (docs/design.md). dW(k,n) = yᵀ·dv and db(n) = Σ_rows dv,
@@ -66,22 +113,10 @@ export interface Kernels {
   /** Optional: a[p0:p1) = a + b (float32), an inner node at the top of the tree. Returns false where it cannot. */
   addInto?(a: FloatArray, b: FloatArray, p0: number, p1: number): boolean;
   /**
-   * Optional: the slice pass of a step over [p0, p1): r = root (+ other), ḡ = r·inv into avg, then the
-   * optimizer on theta and state (stateSlots × P) exactly as optimizerStep computes it. Returns 1 when
-   * ḡ and θ stayed finite on the slice, 0 when not, and -1 (nothing written) where it cannot.
+   * Optional: the slice pass of a step over [u.p0, u.p1) (SliceUpdate), the optimizer exactly as its
+   * plain rule in optimizers.ts computes it. Returns 1 when ḡ and the new θ stayed finite on the
+   * slice, 0 when not, and -1 (nothing written) where it cannot (an optimizer it has no pass for,
+   * operands it cannot reach): finishSlice then runs the plain form.
    */
-  finishUpdate?(
-    cfg: OptimizerConfig,
-    root: FloatArray,
-    other: FloatArray | undefined,
-    avg: FloatArray,
-    theta: FloatArray,
-    state: FloatArray,
-    P: number,
-    p0: number,
-    p1: number,
-    inv: number,
-    lr: number,
-    t: number,
-  ): number;
+  finishUpdate?(u: SliceUpdate): number;
 }

@@ -1,6 +1,6 @@
-import { optimizerStep, type OptimizerConfig } from '../optim/optimizers.js';
+import { optimizerDefinition } from '../optim/optimizers.js';
 import { gemmTNAccumulateWeights } from './accumulate.js';
-import type { FloatArray, Kernels } from './kernels.js';
+import type { FloatArray, Kernels, SliceUpdate } from './kernels.js';
 
 /**
  * The engine's step operations on any Kernels: the kernel's own fused form where it has one, else
@@ -71,31 +71,19 @@ export function treeAdd(kernels: Kernels, a: FloatArray, b: FloatArray, p0: numb
 }
 
 /**
- * The slice pass of a step over [p0, p1): r = root (+ other, the root's own add), ḡ = r·inv into
- * avg (float32), the optimizer on θ and its state, and whether ḡ and θ stayed finite there.
- * avg may be root itself (the single-threaded loop scales its gradient in place).
+ * The slice pass of a step over [u.p0, u.p1): r = root (+ other, the root's own add), ḡ = r·inv
+ * into avg (float32), the optimizer's plain rule reading theta / state and writing thetaOut /
+ * stateOut, and whether ḡ and the new θ stayed finite there. avg may be root itself (the
+ * single-threaded loop scales its gradient in place). An unknown optimizer is an error here.
  */
-export function finishSlice(
-  kernels: Kernels,
-  cfg: OptimizerConfig,
-  root: FloatArray,
-  other: FloatArray | undefined,
-  avg: FloatArray,
-  theta: FloatArray,
-  state: FloatArray,
-  P: number,
-  p0: number,
-  p1: number,
-  inv: number,
-  lr: number,
-  t: number,
-): boolean {
-  const fused = kernels.finishUpdate?.(cfg, root, other, avg, theta, state, P, p0, p1, inv, lr, t) ?? -1;
+export function finishSlice(kernels: Kernels, u: SliceUpdate): boolean {
+  const fused = kernels.finishUpdate?.(u) ?? -1;
   if (fused >= 0) return fused === 1;
+  const { root, other, avg, p0, p1, inv } = u;
   if (other === undefined) for (let i = p0; i < p1; i++) avg[i] = root[i] * inv;
   else for (let i = p0; i < p1; i++) avg[i] = Math.fround(root[i] + other[i]) * inv;
-  optimizerStep(cfg, theta, avg, state, P, p0, p1, lr, t);
-  return sliceIsFinite(avg, theta, p0, p1);
+  optimizerDefinition(u.optimizer.kind).update(u.optimizer, u);
+  return sliceIsFinite(avg, u.thetaOut, p0, p1);
 }
 
 /** Whether ḡ and θ are finite on [p0, p1): NaN and ±Inf survive x − x, finite values give 0. */

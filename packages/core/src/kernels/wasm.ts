@@ -1,6 +1,6 @@
 import { errors } from '../errors.js';
-import type { OptimizerConfig } from '../optim/optimizers.js';
-import type { FloatArray, Kernels } from './kernels.js';
+import { biasCorrection, OPTIMIZERS, type OptimizerKind } from '../optim/optimizers.js';
+import type { FloatArray, Kernels, SliceUpdate } from './kernels.js';
 import { referenceKernels } from './reference.js';
 
 /**
@@ -52,15 +52,28 @@ interface KernelExports {
   gemmTNTree(dW: number, db: number, y: number, dv: number, m: number, k: number, n: number, deltas: number, count: number): void;
   addInto(a: number, b: number, len: number): void;
   gemmTNLeaves(dW0: number, db0: number, slotStride: number, y: number, dv: number, k: number, n: number, plan: number, pack: number, buf: number, slots: number): void;
-  finishUpdate(
-    kind: number, root: number, other: number, avg: number, theta: number, state: number, stride: number, len: number,
-    inv: number, lr: number, wd: number, mu: number, b1: number, b2: number, eps: number, c1: number, c2: number,
-  ): number;
 }
 
-const OPTIMIZER_CODE = { sgd: 0, momentum: 1, nesterov: 2, adam: 3 } as const;
+/**
+ * One optimizer's slice pass (assembly/optimizers.ts), exported as `finish_<name>` for each registered
+ * optimizer it implements; pointers and the state stride in bytes.
+ */
+type FinishPass = (
+  root: number, other: number, avg: number, theta: number, state: number, thetaOut: number, stateOut: number, stride: number, len: number,
+  inv: number, lr: number, wd: number, mu: number, b1: number, b2: number, eps: number, c1: number, c2: number,
+) => number;
 
-/** The activations the module fuses, by the code it takes (assembly/index.ts); others return -1. */
+/** The module's optimizer passes by registered name; a name without one is absent (the plain form runs). */
+function finishPasses(exports: KernelExports): Partial<Record<OptimizerKind, FinishPass>> {
+  const passes: Partial<Record<OptimizerKind, FinishPass>> = {};
+  for (const kind of OPTIMIZERS) {
+    const pass = (exports as unknown as Record<string, unknown>)[`finish_${kind}`];
+    if (typeof pass === 'function') passes[kind] = pass as FinishPass;
+  }
+  return passes;
+}
+
+/** The activations the module fuses, by the code it takes (assembly/products.ts); others return -1. */
 function fusedCode(act: string): number {
   return act === 'identity' ? 0 : act === 'relu' ? 1 : -1;
 }
@@ -208,6 +221,8 @@ export class WasmKernels implements Kernels {
   private top = 0;
   /** output views of the heap by (byte offset, length): made once per shape, so steady calls allocate nothing */
   private readonly views = new Map<number, Float32Array>();
+  /** the optimizer passes the module has, by name */
+  private readonly passes: Partial<Record<OptimizerKind, FinishPass>>;
 
   constructor(
     exports: KernelExports,
@@ -216,9 +231,10 @@ export class WasmKernels implements Kernels {
     scratch?: MemoryRegion,
   ) {
     this.x = exports;
+    this.passes = finishPasses(exports);
     this.name = `wasm-${flavor}`;
     this.buf = memory.buffer;
-    // the first bytes of the scratch: this instance's buffer for packing strips of B (see panel in assembly/index.ts)
+    // the first bytes of the scratch: this instance's buffer for packing strips of B (see panel in assembly/products.ts)
     const pack = align(scratch ? scratch.byteOffset : exports.heapBase());
     this.base = align(pack + exports.packBytes());
     this.end = scratch ? scratch.byteOffset + scratch.bytes : undefined;
@@ -342,44 +358,36 @@ export class WasmKernels implements Kernels {
     return true;
   }
 
-  finishUpdate(
-    cfg: OptimizerConfig,
-    root: FloatArray,
-    other: FloatArray | undefined,
-    avg: FloatArray,
-    theta: FloatArray,
-    state: FloatArray,
-    P: number,
-    p0: number,
-    p1: number,
-    inv: number,
-    lr: number,
-    t: number,
-  ): number {
-    if (!(this.isResident(root) && this.isResident(avg) && this.isResident(theta) && (other === undefined || this.isResident(other))))
+  /** Resident operands only (the engine's), and only an optimizer the module has a pass for: see Kernels.finishUpdate. */
+  finishUpdate(u: SliceUpdate): number {
+    const cfg = u.optimizer;
+    const pass = this.passes[cfg.kind];
+    if (pass === undefined) return -1;
+    const { root, other, avg, theta, state, thetaOut, stateOut, p0 } = u;
+    if (!(this.isResident(root) && this.isResident(avg) && this.isResident(theta) && this.isResident(thetaOut) && (other === undefined || this.isResident(other))))
       return -1;
-    if (state.length > 0 && !this.isResident(state)) return -1;
+    const stateful = state.length > 0;
+    if (stateful && !(this.isResident(state) && this.isResident(stateOut))) return -1;
     const off = p0 * 4;
-    const c1 = 1 / (1 - Math.pow(cfg.beta1, t));
-    const c2 = 1 / (1 - Math.pow(cfg.beta2, t));
-    return this.x.finishUpdate(
-      OPTIMIZER_CODE[cfg.kind],
+    return pass(
       root.byteOffset + off,
       other === undefined ? 0 : other.byteOffset + off,
       avg.byteOffset + off,
       theta.byteOffset + off,
-      state.length > 0 ? state.byteOffset + off : 0,
-      P * 4,
-      p1 - p0,
-      inv,
-      lr,
+      stateful ? state.byteOffset + off : 0,
+      thetaOut.byteOffset + off,
+      stateful ? stateOut.byteOffset + off : 0,
+      u.P * 4,
+      u.p1 - p0,
+      u.inv,
+      u.lr,
       cfg.weightDecay,
       cfg.momentum,
       cfg.beta1,
       cfg.beta2,
       cfg.eps,
-      c1,
-      c2,
+      biasCorrection(cfg.beta1, u.t),
+      biasCorrection(cfg.beta2, u.t),
     );
   }
 

@@ -102,8 +102,9 @@ export function backward<T extends FloatArray>(spec: MLPSpec, ws: Workspace<T>, 
 }
 
 /**
- * Copies dataset rows indices[from .. from+rows) of X (N, n₀) and Y (N, n_L) into ws.x and ws.t.
- * Plain loops, not subarray().set(): a view object per row would allocate in the hot path; the
+ * Copies dataset rows indices[from .. from+rows) of X (N, n₀) and Y (N, n_L) into ws.x and ws.t:
+ * through `kernels.gatherRows` where it has one (the native kernels: a memcpy a row, 2× faster),
+ * else plain loops, not subarray().set(): a view object per row would allocate in the hot path; the
  * input rows four floats an iteration (25 % faster in V8 than one).
  */
 export function gatherRows<T extends FloatArray>(
@@ -115,7 +116,9 @@ export function gatherRows<T extends FloatArray>(
   rows: number,
   n0: number,
   nL: number,
+  kernels?: Kernels,
 ): void {
+  if (kernels?.gatherRows?.(ws.x, ws.t, X, Y, indices, from, rows, n0, nL)) return;
   const { x, t } = ws;
   for (let r = 0; r < rows; r++) {
     const s = indices[from + r];
@@ -155,7 +158,7 @@ export function accumulateGradient<T extends FloatArray>(
   let loss = 0;
   for (let c = start; c < end; c += ws.capacity) {
     const rows = Math.min(ws.capacity, end - c);
-    gatherRows(ws, X, Y, indices, c, rows, n0, nL);
+    gatherRows(ws, X, Y, indices, c, rows, n0, nL, kernels);
     forward(spec, ws, rows, kernels);
     loss += lossSum(spec, ws, rows);
     backward(spec, ws, rows, kernels);

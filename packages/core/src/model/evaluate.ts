@@ -31,7 +31,7 @@ export function evaluate<T extends FloatArray>(
   let loss = 0;
   for (let c = 0; c < count; c += ws.capacity) {
     const rows = Math.min(ws.capacity, count - c);
-    gatherRows(ws, X, Y, indices, c, rows, n0, nL);
+    gatherRows(ws, X, Y, indices, c, rows, n0, nL, kernels);
     const out = forward(spec, ws, rows, kernels);
     loss += lossSum(spec, ws, rows);
     confusion.addRows(out, ws.t, rows, nL);

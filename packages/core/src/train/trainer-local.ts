@@ -1,6 +1,6 @@
 import { initParams, type Initializer } from '../init/initializers.js';
 import { deriveSeed, Rng, shuffleInPlace } from '../init/rng.js';
-import type { Kernels } from '../kernels/kernels.js';
+import { sliceUpdate, type Kernels } from '../kernels/kernels.js';
 import { referenceKernels } from '../kernels/reference.js';
 import { accumulateGradient } from '../model/backprop.js';
 import { evaluate, type Evaluation } from '../model/evaluate.js';
@@ -57,6 +57,8 @@ export function trainLocal(o: LocalTrainOptions): { params: Float32Array; epochL
   const order = Uint32Array.from(o.train);
   const rng = new Rng(deriveSeed(o.seed, SEED_STREAM.shuffle));
   const schedule = o.schedule ?? { kind: 'constant' };
+  // ḡ = g·(1/B) in place, then the optimizer: the engine's slice pass over all of P
+  const update = sliceUpdate(o.optimizer, { root: grad, avg: grad, theta: params, state }, P);
   const epochLosses: number[] = [];
   let step = 0;
   for (let e = 0; e < o.epochs; e++) {
@@ -66,8 +68,10 @@ export function trainLocal(o: LocalTrainOptions): { params: Float32Array; epochL
       const end = Math.min(start + o.batch, order.length);
       grad.fill(0);
       lossTotal += accumulateGradient(o.spec, ws, o.X, o.Y, order, start, end, kernels);
-      // ḡ = g·(1/B) in place, then the optimizer: the engine's slice pass over all of P
-      finishSlice(kernels, o.optimizer, grad, undefined, grad, params, state, P, 0, P, 1 / (end - start), learningRate(schedule, o.lr, step), step + 1);
+      update.inv = 1 / (end - start);
+      update.lr = learningRate(schedule, o.lr, step);
+      update.t = step + 1;
+      finishSlice(kernels, update);
       step++;
     }
     epochLosses.push(lossTotal / order.length);

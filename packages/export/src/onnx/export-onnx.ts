@@ -1,9 +1,6 @@
-import type { Activation } from '@shardgrad/core';
+import { activationDefinition, type OnnxNodes } from '@shardgrad/core';
 import { denseLayers, shiftAndScale, type ExportableModel } from '../model.js';
 import { FLOAT, IR_VERSION, METADATA_KEY, OPSET, onnx, type OnnxTypes } from './proto.js';
-
-/** The ONNX operator of each shardgrad activation; identity needs no node. */
-const ONNX_OP: Record<Activation, string | null> = { relu: 'Relu', sigmoid: 'Sigmoid', tanh: 'Tanh', softmax: 'Softmax', identity: null };
 
 /** A float32 initializer (raw little-endian bytes, as onnxruntime and the ONNX checker expect). */
 function floatTensor(name: string, dims: number[], values: ArrayLike<number>): OnnxTypes.ITensorProto {
@@ -36,6 +33,24 @@ export function exportOnnx(model: ExportableModel): Uint8Array {
   const initializers: OnnxTypes.ITensorProto[] = [];
   const node = (opType: string, input: string[], output: string, attribute: OnnxTypes.IAttributeProto[] = []) =>
     nodes.push({ opType, input, output: [output], name: `${opType.toLowerCase()}_${nodes.length}`, attribute });
+  // what an activation's definition writes its nodes with (core's ACTIVATION_DEFINITIONS[…].onnx)
+  const constants = new Map<number, string>();
+  const builder: OnnxNodes = {
+    node(op, input, out = `t${nodes.length}`, attributes = {}) {
+      const attribute = Object.entries(attributes).map(([name, i]) => ({ name, type: onnx.AttributeProto.AttributeType.INT, i }));
+      node(op, [...input], out, attribute);
+      return out;
+    },
+    constant(value) {
+      let name = constants.get(value);
+      if (name === undefined) {
+        name = `c${constants.size}`;
+        constants.set(value, name);
+        initializers.push(floatTensor(name, [], [value]));
+      }
+      return name;
+    },
+  };
 
   let x = 'input';
   const pre = shiftAndScale(preprocess);
@@ -51,7 +66,7 @@ export function exportOnnx(model: ExportableModel): Uint8Array {
     const t = layer.to;
     const { nIn, nOut } = layer.main;
     const last = t === L;
-    const op = ONNX_OP[layer.activation];
+    const op = activationDefinition(layer.activation).onnx;
     const v = last && op === null ? 'output' : `v${t}`;
     initializers.push(floatTensor(`W${t - 1}_${t}`, [nIn, nOut], layer.main.W), floatTensor(`b${t}`, [nOut], layer.b));
     if (layer.skips.length === 0) {
@@ -73,7 +88,7 @@ export function exportOnnx(model: ExportableModel): Uint8Array {
       continue;
     }
     const out = last ? 'output' : `y${t}`;
-    node(op, [v], out, op === 'Softmax' ? [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: -1 }] : []);
+    op(builder, v, out);
     y.push(out);
   }
 

@@ -1,8 +1,6 @@
-import type { Activation } from '@shardgrad/core';
+import { activationDefinition, errors } from '@shardgrad/core';
 import { denseLayers, shiftAndScale, type DenseLayer, type ExportableModel } from '../model.js';
 
-/** The Keras / TF.js name of each shardgrad activation. */
-const TFJS_ACTIVATION: Record<Activation, string> = { relu: 'relu', sigmoid: 'sigmoid', tanh: 'tanh', softmax: 'softmax', identity: 'linear' };
 
 interface WeightSpec {
   name: string;
@@ -86,7 +84,8 @@ export function exportTfjs(model: ExportableModel): { modelJson: Uint8Array; wei
   for (const layer of layers) {
     const t = layer.to;
     const { nIn, nOut } = layer.main;
-    const activation = TFJS_ACTIVATION[layer.activation];
+    const activation = activationDefinition(layer.activation).tfjs;
+    if (activation === null) throw errors.badInput('tfjs', `the ${layer.activation} activation has no TF.js layers form that @tensorflow/tfjs loads; export ONNX instead`);
     if (layer.skips.length === 0) {
       dense(`dense_${t}`, nOut, activation, true, y[t - 1]);
       weight(`dense_${t}/kernel`, [nIn, nOut], folded.W.get(`${t - 1}>${t}`)!);
