@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // Peak memory of `shardgrad train` and `shardgrad predict` on generated CSV files (BENCHMARKS.md,
-// "Memory: large CSV files"): `node bench/csv-memory.mjs [MB …]` (default 100 600) writes a file of
+// "Memory: large CSV files"): `node bench/csv-memory.mjs [MB …]` (default 1 100 600) writes a file of
 // about that many megabytes (50 input columns of 4-decimal numbers and a label 0..2), then runs
 //   train   --data csv:FILE --hidden 8 --epochs 1 --workers 1 --out model.sgm
 //   predict --model model.sgm --input FILE > /dev/null
 // under /usr/bin/time -v and prints its maximum resident set size next to the float32 size of the
-// data (rows × 50 × 4 bytes). Needs GNU time (apt-get install time) and the disk space of the file.
+// data (rows × 50 × 4 bytes). The first (smallest) file gives the constant: the ratio columns are
+// (peak − that file's peak) ÷ the float32 data. Needs GNU time (apt-get install time) and the disk
+// space of the file.
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -53,9 +55,10 @@ function peak(args, stdout) {
 
 const dir = mkdtempSync(path.join(tmpdir(), 'shardgrad-csv-memory-'));
 try {
-  console.log('| CSV file | rows | float32 data (X) | train peak RSS | predict peak RSS | train ÷ X | predict ÷ X |');
+  console.log('| CSV file | rows | float32 data X | train peak RSS (wall) | predict peak RSS (wall) | train above the smallest ÷ X | predict above the smallest ÷ X |');
   console.log('|---|---|---|---|---|---|---|');
-  for (const size of sizes.length ? sizes : [100, 600]) {
+  let base;
+  for (const size of sizes.length ? sizes : [1, 100, 600]) {
     const file = path.join(dir, `data-${size}.csv`);
     const rows = writeCsv(file, size * MB);
     const csvMb = statSync(file).size / MB;
@@ -65,8 +68,10 @@ try {
     const out = openSync('/dev/null', 'w');
     const predict = peak(['predict', '--model', model, '--input', file], out);
     closeSync(out);
+    base ??= { train: train.mb, predict: predict.mb };
+    const above = (mb, from) => (mb === from ? '—' : ((mb - from) / xMb).toFixed(2));
     console.log(
-      `| ${csvMb.toFixed(0)} MB | ${rows.toLocaleString('en')} | ${xMb.toFixed(0)} MB | ${train.mb.toFixed(0)} MB (${train.wall}) | ${predict.mb.toFixed(0)} MB (${predict.wall}) | ${(train.mb / xMb).toFixed(2)} | ${(predict.mb / xMb).toFixed(2)} |`,
+      `| ${csvMb.toFixed(0)} MB | ${rows.toLocaleString('en')} | ${xMb.toFixed(0)} MB | ${train.mb.toFixed(0)} MB (${train.wall}) | ${predict.mb.toFixed(0)} MB (${predict.wall}) | ${above(train.mb, base.train)} | ${above(predict.mb, base.predict)} |`,
     );
     rmSync(file);
   }

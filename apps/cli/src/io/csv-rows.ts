@@ -76,6 +76,6 @@ export function readNumericRows(source: string, columns: number, data?: DataDesc
   const rows = store.rows;
   if (rows === 0) throw errors.badInput(name, 'no data rows');
   const X = new Float32Array(rows * columns); // (rows, columns)
-  store.copyTo(X);
+  store.moveTo(X);
   return { X, rows, columns };
 }

@@ -70,17 +70,25 @@ export function forEachCsvRecord(
   }
 }
 
+const EMPTY = new Float32Array(0);
+
+/** ES2024's resizable ArrayBuffer (Node ≥ 20), which this package's ES2022 types do not describe. */
+interface ResizableBuffer extends ArrayBuffer {
+  resize(byteLength: number): void;
+}
+const ResizableBuffer = ArrayBuffer as unknown as new (byteLength: number, options: { maxByteLength: number }) => ResizableBuffer;
+
 /** Rows pushed per chunk of a {@link RowStore}: its memory beyond the rows is at most one chunk. */
 const STORE_CHUNK_FLOATS = 1 << 20;
 
 /**
  * Rows of `width` float32 values appended one at a time, held in fixed chunks (never copied to grow),
- * then written once into their final array by `copyTo`. Per row: `beginRow()`, then `set(j, v)`.
+ * then moved once into their final array by `moveTo`. Per row: `beginRow()`, then `set(j, v)`.
  */
 export class RowStore {
   private readonly chunks: Float32Array[] = [];
   private readonly rowsPerChunk: number;
-  private current = new Float32Array(0);
+  private current = EMPTY;
   private base = 0;
   private fill = 0;
   rows = 0;
@@ -92,7 +100,9 @@ export class RowStore {
 
   beginRow(): void {
     if (this.fill === this.rowsPerChunk) {
-      this.current = new Float32Array(this.rowsPerChunk * this.width);
+      // a resizable buffer: moveTo gives its memory back at once (resize(0)), not at some later GC
+      const bytes = this.rowsPerChunk * this.width * Float32Array.BYTES_PER_ELEMENT;
+      this.current = new Float32Array(new ResizableBuffer(bytes, { maxByteLength: bytes }));
       this.chunks.push(this.current);
       this.fill = 0;
     }
@@ -106,15 +116,26 @@ export class RowStore {
     this.current[this.base + j] = v;
   }
 
-  /** Writes row r to row `rowOf[first + r]` of `dest` (rows of `width`), or to row first + r without `rowOf`. */
-  copyTo(dest: Float32Array, first = 0, rowOf?: Uint32Array): void {
+  /**
+   * Writes row r to row `rowOf[first + r]` of `dest` (rows of `width`), or to row first + r without
+   * `rowOf`, and gives each chunk's memory back as soon as it is copied (the store is empty
+   * afterwards): the rows are held twice only while they are moved.
+   */
+  moveTo(dest: Float32Array, first = 0, rowOf?: Uint32Array): void {
     const w = this.width;
     let r = 0;
-    for (const chunk of this.chunks)
+    for (let k = 0; k < this.chunks.length; k++) {
+      const chunk = this.chunks[k];
       for (let i = 0; i < this.rowsPerChunk && r < this.rows; i++, r++) {
         const to = (rowOf ? rowOf[first + r] : first + r) * w;
         const from = i * w;
         for (let j = 0; j < w; j++) dest[to + j] = chunk[from + j];
       }
+      (chunk.buffer as ResizableBuffer).resize(0);
+      this.chunks[k] = EMPTY;
+    }
+    this.chunks.length = 0;
+    this.current = EMPTY;
+    this.fill = this.rowsPerChunk;
   }
 }

@@ -253,7 +253,7 @@ export function loadCsv(source: CsvSource): Dataset {
   const X = sharedFloat32(N * D); // (N, D)
   let first = 0;
   for (const t of tables) {
-    t.inputs.copyTo(X, first, rowOf);
+    t.inputs.moveTo(X, first, rowOf);
     first += t.rows;
   }
 
@@ -266,7 +266,7 @@ export function loadCsv(source: CsvSource): Dataset {
     Y = sharedFloat32(N * T); // (N, T)
     first = 0;
     for (const t of tables) {
-      t.targets!.copyTo(Y, first, rowOf);
+      t.targets!.moveTo(Y, first, rowOf);
       first += t.rows;
     }
   } else {
@@ -280,7 +280,7 @@ export function loadCsv(source: CsvSource): Dataset {
     first = 0;
     tables.forEach((t, k) => {
       const ids = new Float32Array(t.rows); // (rows,) the label text of each row, as an index
-      t.labels!.ids.copyTo(ids);
+      t.labels!.ids.moveTo(ids);
       const classOf = mapped.classOf[k];
       for (let r = 0; r < t.rows; r++) Y[rowOf[first + r] * outputs + classOf[ids[r]]] = 1;
       first += t.rows;
