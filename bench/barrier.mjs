@@ -13,16 +13,17 @@ import { flagsOf, stats } from './common.mjs';
 const worker = await import('../packages/worker/dist/barrier.js');
 
 if (!isMainThread) {
-  const { ctrl, W, w, barriers, spin, workUs } = workerData;
+  const { ctrl, arrivals, W, w, barriers, spin, workUs } = workerData;
+  const path = worker.barrierPath(arrivals, W, w);
   // the first barrier lines the threads up (their start-up is not timed)
-  worker.arriveAndWait(ctrl, W, spin);
+  worker.arriveAndWait(ctrl, path, spin);
   const t0 = performance.now();
   for (let i = 0; i < barriers; i++) {
     if (workUs > 0 && w === 0) {
       const until = performance.now() + workUs / 1000;
       while (performance.now() < until);
     }
-    worker.arriveAndWait(ctrl, W, spin);
+    worker.arriveAndWait(ctrl, path, spin);
   }
   parentPort.postMessage(performance.now() - t0);
 } else {
@@ -35,10 +36,10 @@ if (!isMainThread) {
   const results = Object.fromEntries(settings.map(([name]) => [name, []]));
   for (let r = 0; r < rounds; r++) {
     for (const [name, spin] of settings) {
-      const ctrl = new Int32Array(new SharedArrayBuffer(64 * 4));
+      const { ctrl, arrivals } = worker.createControlBlock(W);
       const ms = await Promise.all(
         Array.from({ length: W }, (_, w) => new Promise((resolve, reject) => {
-          const t = new Worker(fileURLToPath(import.meta.url), { workerData: { ctrl, W, w, barriers, spin, workUs } });
+          const t = new Worker(fileURLToPath(import.meta.url), { workerData: { ctrl, arrivals, W, w, barriers, spin, workUs } });
           t.on('message', resolve).on('error', reject);
         })),
       );

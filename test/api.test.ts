@@ -171,6 +171,23 @@ describe('events, stopping and fault injection', () => {
     expect(bytes(stopped.params).equals(bytes(m.params))).toBe(true);
   });
 
+  it('model.info.workers is the worker count that ran: 5 asked over 2 shards run 2 threads, 0 runs none; the same weights', async () => {
+    const clamped = await train({ ...base, epochs: 1, shards: 2, workers: 5 });
+    const inProcess = await train({ ...base, epochs: 1, shards: 2, workers: 0 });
+    expect([clamped.info!.workers, inProcess.info!.workers]).toEqual([2, 0]);
+    expect(bytes(clamped.params).equals(bytes(inProcess.params))).toBe(true);
+  });
+
+  it('weightDecay reaches the optimizer: adamw with λ 0 is Adam bit for bit, its default λ 0.01 is not', async () => {
+    const adam = await train({ ...base, epochs: 1, optimizer: 'adam', lr: 0.01 });
+    const noDecay = await train({ ...base, epochs: 1, optimizer: 'adamw', weightDecay: 0, lr: 0.01 });
+    const adamw = await train({ ...base, epochs: 1, optimizer: 'adamw', lr: 0.01 });
+    expect(bytes(noDecay.params).equals(bytes(adam.params))).toBe(true);
+    expect(bytes(adamw.params).equals(bytes(adam.params))).toBe(false);
+    expect(new Trainer({ ...base, optimizer: 'adamw' }).settings.optimizer.weightDecay).toBe(0.01);
+    expect(new Trainer({ ...base, optimizer: { kind: 'adamw', weightDecay: 0.2 } }).settings.optimizer.weightDecay).toBe(0.2);
+  });
+
   it('fault option: worker 1 exits at step 2, is replaced, same weights as the clean run', async () => {
     // (batch 20 defaults to 1 shard, which one worker runs: 4 shards give worker 1 some)
     const clean = await train({ ...base, workers: 2, epochs: 1, shards: 4 });
@@ -199,10 +216,10 @@ describe('every mistake is one line naming the field and what was expected', () 
     ['epochs', { epochs: 1.5 }, 'epochs: must be a positive integer, got 1.5'],
     ['shards', { shards: 0 }, 'shards: must be a positive integer, got 0'],
     ['seed', { seed: -2 }, 'seed: must be a non-negative integer, got -2'],
-    ['workers', { workers: -1 }, 'workers: must be a non-negative integer, got -1'],
+    ['workers', { workers: -1 }, 'workers: must be a non-negative integer (0 = no worker threads), got -1'],
     ['optimizer', { optimizer: 'rmsprop' }, 'optimizer: must be one of sgd, momentum, nesterov, adam, adamw, got "rmsprop"'],
     ['optimizer setting', { optimizer: { kind: 'adam', beta: 0.9 } }, 'optimizer.beta: is not an optimizer setting (momentum, beta1, beta2, eps, weightDecay)'],
-    ['schedule', { schedule: 'linear' }, 'schedule: must be constant, step:EVERY:GAMMA, cosine[:MIN_LR] or { kind, … }, got "linear"'],
+    ['schedule', { schedule: 'linear' }, 'schedule: must be constant, step:EVERY:GAMMA or cosine[:MIN_LR], got "linear"'],
     ['init', { init: 'zeros' }, 'init: must be one of glorot, he, uniform, got "zeros"'],
     ['preprocess', { preprocess: 'pca' }, 'preprocess: must be one of none, standardize, minmax, got "pca"'],
     ['kernel', { kernel: 'gpu' }, 'kernel: must be one of auto, native, wasm, reference, got "gpu"'],
@@ -211,6 +228,9 @@ describe('every mistake is one line naming the field and what was expected', () 
     ['ce on regression targets', { y: y.map((v) => v + 0.5), loss: 'ce', batch: 5 }, 'loss: ce needs class labels, but y holds regression targets (give integer labels, or task: "classification")'],
     ['a typo', { epoch: 3 }, 'epoch: is not an option (did you mean epochs?)'],
     ['fault text', { fault: 'worker=1,step=0' }, 'fault: step must be a positive integer'],
+    ['weightDecay', { weightDecay: -0.1 }, 'weightDecay: must be a non-negative number, got -0.1'],
+    ['weightDecay twice', { optimizer: { kind: 'adamw', weightDecay: 0.1 }, weightDecay: 0.2 }, 'weightDecay: give it once: as weightDecay or as optimizer.weightDecay'],
+    ['schedule object', { schedule: { kind: 'step', every: 0, gamma: 0.5 } }, 'schedule.every: must be a positive integer, got 0'],
   ];
   it.each(cases)('%s', (_name, change, message) => {
     let error: unknown;

@@ -90,7 +90,7 @@ describe.concurrent('bad flags', () => {
     ['--batch', 'x', '--batch: must be a number, got "x"'],
     ['--epochs', '-1', '--epochs: must be a positive integer, got -1'],
     ['--epochs', 'ten', '--epochs: must be a number, got "ten"'],
-    ['--workers', '1.5', '--workers: must be a non-negative integer, got 1.5'],
+    ['--workers', '1.5', '--workers: must be a non-negative integer (0 = no worker threads), got 1.5'],
     ['--lr', '0x10', '--lr: must be a number, got "0x10"'],
     ['--workers', 'many', '--workers: must be a number, got "many"'],
     ['--val-split', '1', '--val-split: must be a fraction in [0, 1), got 1'],
@@ -132,7 +132,7 @@ describe('bad model and checkpoint files', () => {
     const b = Buffer.from(makeGood());
     b[b.length - 3] ^= 0xff;
     const f = file('corrupt.sgm', b);
-    expectOneLineError(await runCliAsync(['predict', '--model', f, '--input', '-'], { input: '1,2\n' }), `${f}: checksum mismatch: the weights are corrupt`);
+    expectOneLineError(await runCliAsync(['predict', '--model', f, '--input', '-'], { input: '1,2\n' }), `${f}: checksum mismatch: the file is corrupt (its header or its weights)`);
   });
   it('not a model file at all', async () => {
     const f = file('notes.txt', 'hello, I am not a model\n');

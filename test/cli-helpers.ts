@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,4 +76,20 @@ export function runCliAndSignal(
     child.on('error', reject);
     child.on('close', (status) => resolve({ status, stdout, stderr, signalled }));
   });
+}
+
+/** Runs `command` in bash (as root would: mknod, mount). */
+export const sh = (command: string) => spawnSync('bash', ['-c', command], { encoding: 'utf8' });
+
+/**
+ * Whether this machine lets the tests mount a tmpfs (root, outside a restricted container), tried
+ * once in a folder of `dir`; the returned `mounted` list is for the test file's afterAll to unmount.
+ */
+export function tmpfsMounts(dir: string): { canMount: boolean; mounted: string[]; unmountAll: () => void } {
+  const probe = path.join(dir, 'mount-probe');
+  mkdirSync(probe);
+  const canMount = sh(`mount -t tmpfs -o size=4k tmpfs ${probe}`).status === 0;
+  if (canMount) sh(`umount ${probe}`);
+  const mounted: string[] = [];
+  return { canMount, mounted, unmountAll: () => mounted.forEach((m) => sh(`umount ${m}`)) };
 }

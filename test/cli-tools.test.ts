@@ -15,7 +15,7 @@ describe('every command has --help with examples', () => {
     const r = runCli(['--help']);
     expect(r.status).toBe(0);
     for (const c of ['train', 'eval', 'predict', 'bench', 'explain', 'gradcheck']) expect(r.stdout).toMatch(new RegExp(`shardgrad ${c}\\b`));
-    expect(r.stdout.replace(/\s+/g, ' ')).toContain('Exit codes: 0 ok, 1 training failed (divergence), 2 bad input or usage, 3 another MPI rank ended mid-step, 130 interrupted (SIGINT), 143 terminated (SIGTERM)');
+    expect(r.stdout.replace(/\s+/g, ' ')).toContain('Exit codes: 0 ok, 1 training failed (divergence) or a file or stdout could not be written (no space, I/O error), 2 bad input or usage, 3 another MPI rank ended mid-step, 129 hung up (SIGHUP), 130 interrupted (SIGINT), 143 terminated (SIGTERM)');
     const none = runCli([]);
     expect(none.status).toBe(2);
     expect(none.stderr.trim().split('\n')).toHaveLength(1);

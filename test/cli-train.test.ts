@@ -32,6 +32,7 @@ describe('shardgrad train on xor (built-in 2D set)', () => {
     expect(summary.type).toBe('summary');
     expect(summary.steps).toBe(30);
     expect(summary.model).toBe(out1);
+    expect(summary.workers).toBe(1);
     // xor is separable by a small tanh/relu net: the held-out accuracy is high and the loss fell
     expect(summary.accuracy as number).toBeGreaterThan(0.9);
     expect(epochs[5].loss as number).toBeLessThan(epochs[0].loss as number);
@@ -81,6 +82,12 @@ describe('--optimizer and --weight-decay reach the update', () => {
     const params = decodeModelFile(readFileSync(out)).tensors.get('params')!;
     return Buffer.from(params.buffer, params.byteOffset, params.byteLength).toString('hex');
   };
+  it('the summary reports the workers that ran: --workers 4 over --shards 2 runs 2', () => {
+    const r = runCli(['train', '--data', 'xor:200', '--hidden', '4', '--epochs', '1', '--workers', '4', '--shards', '2', '--json', '--out', path.join(dir, 'clamped.sgm')]);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = jsonLines(r.stdout);
+    expect(lines[lines.length - 1].workers).toBe(2);
+  });
   it('adamw with λ = 0 is Adam bit for bit (θ·(1 − η·0) = θ); its default λ 0.01 and --weight-decay on adam change θ', () => {
     const adam = theta('--optimizer', 'adam');
     expect(theta('--optimizer', 'adamw', '--weight-decay', '0')).toBe(adam);

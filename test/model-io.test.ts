@@ -43,7 +43,7 @@ describe('saveModel / loadModel', () => {
     const copy = Uint8Array.from(bytes);
     copy[copy.length - 1] ^= 0x01;
     writeFileSync(flipped, copy);
-    expect(() => loadModel(flipped)).toThrow(badInput(`${flipped}: checksum mismatch: the weights are corrupt`));
+    expect(() => loadModel(flipped)).toThrow(badInput(`${flipped}: checksum mismatch: the file is corrupt (its header or its weights)`));
   });
 
   it('an unwritable destination is a one-line error and leaves no file behind', async () => {

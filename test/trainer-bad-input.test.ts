@@ -10,40 +10,40 @@ const badInput = (message: string) => expect.objectContaining({ name: 'Shardgrad
 /** Builds a config with one field replaced by something a user (or a buggy front end) could pass. */
 const withField = (field: keyof TrainConfig, value: unknown) => ({ ...smallConfig(), [field]: value }) as TrainConfig;
 
-describe('bad settings: one-line error naming the flag, exit code 2, thrown before anything runs', () => {
+describe('bad settings: one-line error naming the field (the CLI prints its flag), exit code 2, thrown before anything runs', () => {
   it.each([
-    ['lr', 0, '--lr: must be a positive number, got 0'],
-    ['lr', -0.1, '--lr: must be a positive number, got -0.1'],
-    ['lr', Number.NaN, '--lr: must be a positive number, got NaN'],
-    ['lr', Number.POSITIVE_INFINITY, '--lr: must be a positive number, got Infinity'],
-    ['lr', '0.1', '--lr: must be a positive number, got "0.1"'],
-    ['batch', 0, '--batch: must be a positive integer, got 0'],
-    ['batch', 2.5, '--batch: must be a positive integer, got 2.5'],
-    ['batch', 'abc', '--batch: must be a positive integer, got "abc"'],
-    ['epochs', -1, '--epochs: must be a positive integer, got -1'],
-    ['epochs', Number.NaN, '--epochs: must be a positive integer, got NaN'],
-    ['workers', -1, '--workers: must be a non-negative integer (0 = no worker threads), got -1'],
-    ['workers', 1.5, '--workers: must be a non-negative integer (0 = no worker threads), got 1.5'],
-    ['shards', 0, '--shards: must be a positive integer, got 0'],
-    ['valSplit', 1, '--val-split: must be a fraction in [0, 1), got 1'],
-    ['kernel', 'gpu', '--kernel: must be auto, native, wasm or reference, got "gpu"'],
+    ['lr', 0, 'lr: must be a positive number, got 0'],
+    ['lr', -0.1, 'lr: must be a positive number, got -0.1'],
+    ['lr', Number.NaN, 'lr: must be a positive number, got NaN'],
+    ['lr', Number.POSITIVE_INFINITY, 'lr: must be a positive number, got Infinity'],
+    ['lr', '0.1', 'lr: must be a positive number, got "0.1"'],
+    ['batch', 0, 'batch: must be a positive integer, got 0'],
+    ['batch', 2.5, 'batch: must be a positive integer, got 2.5'],
+    ['batch', 'abc', 'batch: must be a positive integer, got "abc"'],
+    ['epochs', -1, 'epochs: must be a positive integer, got -1'],
+    ['epochs', Number.NaN, 'epochs: must be a positive integer, got NaN'],
+    ['workers', -1, 'workers: must be a non-negative integer (0 = no worker threads), got -1'],
+    ['workers', 1.5, 'workers: must be a non-negative integer (0 = no worker threads), got 1.5'],
+    ['shards', 0, 'shards: must be a positive integer, got 0'],
+    ['valSplit', 1, 'valSplit: must be a fraction in [0, 1), got 1'],
+    ['kernel', 'gpu', 'kernel: must be one of auto, native, wasm, reference, got "gpu"'],
   ] as const)('%s = %s', (field, value, message) => {
     expect(() => new Trainer(withField(field, value))).toThrow(badInput(message));
   });
 
   it('a batch larger than the training set (600 rows)', () => {
-    expect(() => new Trainer(smallConfig({ batch: 601 }))).toThrow(badInput('--batch: 601 is larger than the 600 training rows'));
+    expect(() => new Trainer(smallConfig({ batch: 601 }))).toThrow(badInput('batch: 601 is larger than the 600 training rows'));
     // with a 25 % validation split only 450 rows are left to train on
-    expect(() => new Trainer(smallConfig({ batch: 451, valSplit: 0.25 }))).toThrow(badInput('--batch: 451 is larger than the 450 training rows'));
+    expect(() => new Trainer(smallConfig({ batch: 451, valSplit: 0.25 }))).toThrow(badInput('batch: 451 is larger than the 450 training rows'));
     expect(() => new Trainer(smallConfig({ batch: 450, valSplit: 0.25 }))).not.toThrow();
   });
 
   it('layer sizes that do not fit the data (784 inputs, 10 classes)', () => {
     expect(() => new Trainer(smallConfig({ spec: mlpSpec([100, 16, 10], 'relu', 'softmax', 'ce') }))).toThrow(
-      badInput('--layers: the input layer has 100 units but the mnist-slice data has 784 inputs'),
+      badInput('layers: the input layer has 100 units but the mnist-slice data has 784 inputs'),
     );
     expect(() => new Trainer(smallConfig({ spec: mlpSpec([784, 16, 3], 'relu', 'softmax', 'ce') }))).toThrow(
-      badInput('--layers: the output layer has 3 units but the mnist-slice data has 10 targets'),
+      badInput('layers: the output layer has 3 units but the mnist-slice data has 10 targets'),
     );
   });
 });
@@ -84,7 +84,7 @@ describe('bad checkpoints to resume from: one-line error naming the file, exit c
     bytes[bytes.length - 5] ^= 0xff;
     const file = path.join(dir, 'flipped.sgm');
     writeFileSync(file, bytes);
-    await expect(resume(file)).rejects.toThrow(badInput(`${file}: checksum mismatch: the weights are corrupt`));
+    await expect(resume(file)).rejects.toThrow(badInput(`${file}: checksum mismatch: the file is corrupt (its header or its weights)`));
   });
 
   it('a model file instead of a checkpoint', async () => {
@@ -98,6 +98,6 @@ describe('bad checkpoints to resume from: one-line error naming the file, exit c
     await expect(resume(file, { spec: mlpSpec([784, 32, 10], 'relu', 'softmax', 'ce') })).rejects.toThrow(
       badInput(`${file}: checkpoint is for layers 784-16-10 (relu,softmax), not 784-32-10 (relu,softmax)`),
     );
-    await expect(resume(file, { batch: 25 })).rejects.toThrow(badInput(`${file}: written with --batch 50, this run has --batch 25`));
+    await expect(resume(file, { batch: 25 })).rejects.toThrow(badInput(`${file}: written with batch 50, this run has 25: a resumed run needs every setting of the run it continues`));
   });
 });

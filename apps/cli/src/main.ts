@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { ExitCode, isShardgradError } from '@shardgrad/core';
+import { flagOf } from '@shardgrad/coordinator';
+import { ExitCode, isShardgradError, type ShardgradError } from '@shardgrad/core';
 import { closest, distance } from 'fastest-levenshtein';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -14,11 +15,18 @@ import { registerImport } from './commands/import.js';
 import { registerPredict } from './commands/predict.js';
 import { registerTrain } from './commands/train.js';
 import { launchedRank } from './run/distributed.js';
+import { stdoutIsNotTheUsersTerminal } from './io/stdout.js';
+
+/** An error about a setting names its flag here (the layers below name the field: `lr` → `--lr`). */
+function userMessage(e: ShardgradError): string {
+  const flag = e.setting && flagOf(e.setting.field);
+  return flag ? `${flag}: ${e.setting!.problem}` : e.message;
+}
 
 /** Prints a user error as one line and exits with its code; anything else is a bug and keeps its stack. */
 function fail(e: unknown): never {
   if (isShardgradError(e)) {
-    process.stderr.write(`shardgrad: ${e.message}\n`);
+    process.stderr.write(`shardgrad: ${userMessage(e)}\n`);
     process.exit(e.exitCode);
   }
   // (straight to the descriptor: a bug is reported by every MPI rank, quiet ones too)
@@ -80,7 +88,10 @@ function quietUnlessRankZero(rank: number): void {
 
 async function main(): Promise<void> {
   runFromCallersFolder();
-  quietUnlessRankZero(await launchedRank());
+  const rank = await launchedRank();
+  // under mpirun a rank's stdout may be a terminal the launcher made (a pty), not the user's
+  if (rank !== undefined) stdoutIsNotTheUsersTerminal();
+  quietUnlessRankZero(rank ?? 0);
   let cli = yargs(keepStdinDash(hideBin(process.argv)))
     .scriptName('shardgrad')
     .usage('$0 <command> [options]\n\nData-parallel training of multilayer perceptrons on the cores of one machine, or of several over MPI.')
@@ -91,7 +102,7 @@ async function main(): Promise<void> {
     .alias('h', 'help')
     .version('version', 'Show the version', VERSION)
     .parserConfiguration({ 'parse-numbers': false, 'parse-positional-numbers': false })
-    .epilogue('Exit codes: 0 ok, 1 training failed (divergence), 2 bad input or usage, 3 another MPI rank ended mid-step, 130 interrupted (SIGINT), 143 terminated (SIGTERM).')
+    .epilogue('Exit codes: 0 ok, 1 training failed (divergence) or a file or stdout could not be written (no space, I/O error), 2 bad input or usage, 3 another MPI rank ended mid-step, 129 hung up (SIGHUP), 130 interrupted (SIGINT), 143 terminated (SIGTERM).')
     .wrap(Math.min(110, process.stdout.columns ?? 110))
     .fail((msg, err) => {
       if (err) throw err;

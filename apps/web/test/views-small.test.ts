@@ -74,10 +74,11 @@ describe('settings form', () => {
   });
   it('names the field in a one-line error', () => {
     expect(() => parseSettings({ ...raw, hidden: '8,x' }, 4)).toThrow('hidden layers: "8,x": up to 4 comma-separated sizes, integers 1…256');
-    expect(() => parseSettings({ ...raw, lr: '-1' }, 4)).toThrow('learning rate: "-1": must be a number in (0, 10]');
-    expect(() => parseSettings({ ...raw, batch: '2.5' }, 4)).toThrow('batch size: "2.5": must be an integer 1…1024');
+    expect(() => parseSettings({ ...raw, lr: '-1' }, 4)).toThrow('learning rate: must be a positive number, got -1');
+    expect(() => parseSettings({ ...raw, batch: '2.5' }, 4)).toThrow('batch size: must be a positive integer, got 2.5');
+    expect(() => parseSettings({ ...raw, batch: '2048' }, 4)).toThrow("batch size: 2048 is more than the page's 1024");
     expect(() => parseSettings({ ...raw, workers: '3' }, 2)).toThrow('workers: "3": must be an integer 1…2');
-    expect(() => parseSettings({ ...raw, activation: 'softmax' }, 2)).toThrow('activation: unknown activation "softmax"');
+    expect(() => parseSettings({ ...raw, activation: 'softmax' }, 2)).toThrow('activation: must be one of sigmoid, relu, tanh, identity, gelu, gelu-tanh, got "softmax"');
     expect(() => parseSettings({ ...raw, skips: 'some' }, 2)).toThrow('connections: unknown choice "some" (none or all)');
   });
 });

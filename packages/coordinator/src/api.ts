@@ -1,7 +1,9 @@
 import type { MLPSpec, Preprocess } from '@shardgrad/core';
 import type { FaultSpec } from '@shardgrad/worker';
 import type { Dataset } from './data/dataset.js';
+import type { EpochEvent, StepEvent } from './run/events.js';
 import type { RunSettings } from './run/training-run.js';
+import type { KERNEL_CHOICES } from './settings/schema.js';
 
 /**
  * The coordinator's public contract, shared by the CLI, the benchmark and the tests.
@@ -45,12 +47,13 @@ export type DataSource =
       readonly classes?: number;
     };
 
-export type KernelChoice = 'auto' | 'native' | 'wasm' | 'reference';
+/** The kernels a run may use (settings/schema.ts: KERNEL_CHOICES). */
+export type KernelChoice = (typeof KERNEL_CHOICES)[number];
 
 /**
  * Everything one training run needs: the run's arithmetic (RunSettings: model, optimizer, η,
  * schedule, batch, epochs, shards, seed, init, early stopping) and the Node front end's part.
- * Validated by the trainer; bad values throw ShardgradError naming the flag.
+ * Validated by the trainer; bad values throw ShardgradError naming the field (settings/schema.ts).
  */
 export interface TrainConfig extends RunSettings {
   readonly data: Dataset;
@@ -75,37 +78,14 @@ export interface TrainConfig extends RunSettings {
   readonly distributed?: { readonly rank: number; readonly size: number; readonly exchange?: 'gather' | 'slices' };
   /** a worker fault to inject, for tests (the CLI reads it from SHARDGRAD_FAULT; the library reads no environment) */
   readonly fault?: FaultSpec;
+  /**
+   * Return θ of the epoch with the lowest validation loss (the first, on a tie), copied at that
+   * epoch's end, instead of θ after the last step. Default false (the library's `restoreBest`).
+   */
+  readonly restoreBest?: boolean;
 }
 
-export interface StepEvent {
-  readonly type: 'step';
-  readonly epoch: number;
-  /** 1-based global step */
-  readonly step: number;
-  readonly stepsPerEpoch: number;
-  /** samples in this step's batch (the epoch's last batch may be short) */
-  readonly batchSize: number;
-  /** mean loss of this batch */
-  readonly loss: number;
-  /** this step's rows over its wall time (from the previous step's end to its own) */
-  readonly samplesPerSec: number;
-  readonly elapsedMs: number;
-  /** the step's gradient and update math on its slowest worker (ms); the rest of its wall time is barriers and hand-offs */
-  readonly mathMs?: number;
-}
-
-export interface EpochEvent {
-  readonly type: 'epoch';
-  /** 1-based epoch */
-  readonly epoch: number;
-  readonly step: number;
-  readonly trainLoss: number;
-  readonly valLoss: number;
-  readonly valAccuracy: number;
-  /** the epoch's training rows over its training time (its validation afterwards not included) */
-  readonly samplesPerSec: number;
-  readonly elapsedMs: number;
-}
+export type { EpochEvent, StepEvent } from './run/events.js';
 
 export interface CheckpointEvent {
   readonly type: 'checkpoint';
@@ -122,12 +102,16 @@ export interface TrainResult {
   readonly history: readonly EpochEvent[];
   readonly steps: number;
   readonly wallMs: number;
-  /** why training ended early, if it did */
-  readonly stoppedBy?: 'early-stop' | 'SIGINT' | 'SIGTERM';
+  /** why training ended early, if it did ('abort': the caller asked, Trainer.requestStop('abort')) */
+  readonly stoppedBy?: 'early-stop' | 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'abort';
   /** the last checkpoint written, if any */
   readonly lastCheckpoint?: string;
+  /** with restoreBest: the epoch whose θ `params` holds */
+  readonly restoredEpoch?: number;
   /** worker tasks that failed (crash or throw) and were recomputed on a fresh or the same worker */
   readonly workerRetries: number;
   /** the kernels in use (Kernels.name: native-avx512, wasm-relaxed, …), --kernel auto resolved */
   readonly kernel: string;
+  /** the worker threads this process ran: `workers` clamped to the shards (of this rank); 0 = in the calling thread */
+  readonly workers: number;
 }

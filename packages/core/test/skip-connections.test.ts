@@ -1,3 +1,4 @@
+import CRC32 from 'crc-32';
 import { describe, expect, it } from 'vitest';
 import {
   allSkips,
@@ -178,29 +179,29 @@ describe('XOR with one hidden unit and direct input→output connections (the 19
 
 describe('model files of skip networks', () => {
   const meta = {};
-  it('write version 2 with the skips, and read them back', () => {
+  it('write the skips into the header (version 3), and read them back', () => {
     const spec = mlpSpec([2, 3, 1], 'tanh', 'sigmoid', 'mse', [[0, 2]]);
     const P = specLayout(spec).total;
     expect(P).toBe(2 * 3 + 3 + 3 + 2 + 1);
     const params = Float32Array.from({ length: P }, (_, i) => i / 10);
     const bytes = encodeModelFile({ kind: 'model', spec, tensors: new Map([['params', params]]), preprocess: { kind: 'none' }, meta });
     const header = new TextDecoder().decode(bytes.subarray(12, 12 + new DataView(bytes.buffer).getUint32(8, true)));
-    expect(header).toContain('"version":2');
+    expect(header).toContain('"version":3');
     expect(header).toContain('"skips":[[0,2]]');
     const back = decodeModelFile(bytes, 'm.sgm');
     expect(back.spec.skips).toEqual([[0, 2]]);
     expect(Array.from(back.tensors.get('params')!)).toEqual(Array.from(params));
   });
-  it('a network without skips is still written as version 1, without a skips field', () => {
+  it('a network without skips is written without a skips field', () => {
     const spec = mlpSpec([2, 3, 1], 'tanh', 'sigmoid', 'mse');
     const params = new Float32Array(specLayout(spec).total);
     const bytes = encodeModelFile({ kind: 'model', spec, tensors: new Map([['params', params]]), preprocess: { kind: 'none' }, meta });
     const header = new TextDecoder().decode(bytes.subarray(12, 12 + new DataView(bytes.buffer).getUint32(8, true)));
-    expect(header).toContain('"version":1');
+    expect(header).toContain('"version":3');
     expect(header).not.toContain('skips');
     expect(decodeModelFile(bytes, 'm.sgm').spec.skips).toBeUndefined();
   });
-  it('a version 2 file must list its skips, and they must fit the parameters', () => {
+  it('skips in a header must be a non-empty list that fits the parameters (headers edited and resealed)', () => {
     const spec = mlpSpec([2, 3, 1], 'tanh', 'sigmoid', 'mse', [[0, 2]]);
     const params = new Float32Array(specLayout(spec).total);
     const bytes = encodeModelFile({ kind: 'model', spec, tensors: new Map([['params', params]]), preprocess: { kind: 'none' }, meta });
@@ -209,9 +210,11 @@ describe('model files of skip networks', () => {
       const header = new TextDecoder().decode(bytes.subarray(12, 12 + H)).replace(from, to.padEnd(from.length, ' '));
       const out = Uint8Array.from(bytes);
       out.set(new TextEncoder().encode(header), 12);
+      // the whole-file checksum written again, as a deliberate editor would: the header checks still apply
+      new DataView(out.buffer).setUint32(out.length - 4, CRC32.buf(out.subarray(0, out.length - 4)) >>> 0, true);
       return out;
     };
-    expect(() => decodeModelFile(edit('"skips":[[0,2]],', '"skipz":[],'), 'm.sgm')).toThrow('m.sgm: header: a version 2 file needs a non-empty skips list');
+    expect(() => decodeModelFile(edit('"skips":[[0,2]],', '"skips":[],'), 'm.sgm')).toThrow('m.sgm: header: skips must be a non-empty list');
     expect(() => decodeModelFile(edit('"skips":[[0,2]]', '"skips":[[1,2]]'), 'm.sgm')).toThrow('m.sgm: header: layers: 1>2: adjacent layers');
   });
   it('initParams draws a layer\'s skip blocks with its total fan-in, after the plain blocks of the same seed', () => {

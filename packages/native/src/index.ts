@@ -175,15 +175,15 @@ export interface NativeLoadOptions {
 
 /**
  * The native kernels for this thread, delegating to `fallback` where they do not apply. Throws a
- * ShardgradError naming `--kernel` and the reason when the addon is unavailable or the CPU lacks
- * the requested variant.
+ * ShardgradError naming the field `kernel` (the CLI prints `--kernel`) and the reason when the
+ * addon is unavailable or the CPU lacks the requested variant.
  */
 export function loadNativeKernels(fallback: Kernels, options: NativeLoadOptions = {}): NativeKernels {
   const r = loadAddon();
-  if ('reason' in r) throw errors.badInput('--kernel', `native kernels unavailable: ${r.reason}`);
+  if ('reason' in r) throw errors.badSetting('kernel', `native kernels unavailable: ${r.reason}`);
   const wanted = options.isa ?? (process.env.SHARDGRAD_NATIVE_ISA as NativeIsa | undefined) ?? r.addon.isas[0];
   if (!r.addon.isas.includes(wanted))
-    throw errors.badInput('--kernel', `native kernels unavailable: this CPU runs ${r.addon.isas.join(', ')}, not ${String(wanted)}`);
+    throw errors.badSetting('kernel', `native kernels unavailable: this CPU runs ${r.addon.isas.join(', ')}, not ${String(wanted)}`);
   return new NativeKernels(r.addon.kernels(wanted), fallback);
 }
 

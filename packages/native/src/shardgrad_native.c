@@ -714,9 +714,9 @@ SG_FN int SG_NAME(gemm_tn_tree)(Scratch *s, float *dW, float *db, const float *y
  */
 SG_FN int SG_NAME(gemm_tn_leaves)(Scratch *s, float *dW0, float *db0, size_t stride, const float *y, const float *dv, size_t k, size_t n, const Leaves *L) {
   const size_t tileFloats = MR * NR;
-  float *packed = scratch_floats(s, (L->rows > 0 ? L->rows : 1) * NR + (size_t)(L->slots + 2) * tileFloats);
+  float *packed = scratch_floats(s, (L->rows > 0 ? L->rows : 1) * NR + (size_t)(L->slots + 1) * tileFloats);
   if (packed == NULL) return 0;
-  float *slotTiles = packed + (L->rows > 0 ? L->rows : 1) * NR, *left = slotTiles + (size_t)L->slots * tileFloats, *right = left + tileFloats;
+  float *slotTiles = packed + (L->rows > 0 ? L->rows : 1) * NR, *left = slotTiles + (size_t)L->slots * tileFloats;
   for (size_t j0 = 0; j0 < n; j0 += NR) {
     const int cols = (int)(n - j0 < NR ? n - j0 : NR);
     const int nv = cols > VW ? 2 : 1;
@@ -726,21 +726,21 @@ SG_FN int SG_NAME(gemm_tn_leaves)(Scratch *s, float *dW0, float *db0, size_t str
       size_t row = 0;
       for (int g = 0; g < L->groups; g++) {
         const int rl = L->rowsL[g], rr = L->rowsR[g];
-        SG_NAME(tile_any)(mr, nv, (size_t)rl, y + row * k + i0, 1, (ptrdiff_t)k, packed + row * NR, left, NR, nv * VW, MODE_ZERO, NULL, NULL, 0);
-        row += (size_t)rl;
-        if (rr >= 0) {
-          SG_NAME(tile_any)(mr, nv, (size_t)rr, y + row * k + i0, 1, (ptrdiff_t)k, packed + row * NR, right, NR, nv * VW, MODE_ZERO, NULL, NULL, 0);
-          row += (size_t)rr;
-        }
         float *dst = slotTiles + (size_t)L->dst[g] * tileFloats;
-        for (int e = 0; e < mr * 2; e++) {
-          if ((e & 1) >= nv) continue;
-          const size_t at = (size_t)(e >> 1) * NR + (size_t)(e & 1) * VW;
-          VEC x = SG_NAME(loadn)(left + at, VW);
-          if (rr >= 0) x = SG_NAME(add)(x, SG_NAME(loadn)(right + at, VW));
-          for (int c = 0; c < L->count[g]; c++) x = SG_NAME(add)(SG_NAME(loadn)(slotTiles + (size_t)L->adds[g][c] * tileFloats + at, VW), x);
-          SG_NAME(storen)(dst + at, x, VW);
+        // the group's last leaf ends in the tree epilogue, in registers: s = pend + s for the left
+        // leaf of a pair (fl(left + right)) and each pending slot, innermost first, stored in dst
+        const float *pend[MAX_PENDING + 1];
+        int np = 0;
+        if (rr >= 0) {
+          SG_NAME(tile_any)(mr, nv, (size_t)rl, y + row * k + i0, 1, (ptrdiff_t)k, packed + row * NR, left, NR, nv * VW, MODE_ZERO, NULL, NULL, 0);
+          row += (size_t)rl;
+          pend[np++] = left;
         }
+        for (int c = 0; c < L->count[g]; c++) pend[np++] = slotTiles + (size_t)L->adds[g][c] * tileFloats;
+        const Epilogue tree = {NULL, NULL, 0, pend, np};
+        const size_t rows = (size_t)(rr >= 0 ? rr : rl);
+        SG_NAME(tile_any)(mr, nv, rows, y + row * k + i0, 1, (ptrdiff_t)k, packed + row * NR, dst, NR, nv * VW, MODE_ZERO, NULL, np > 0 ? &tree : NULL, 0);
+        row += rows;
       }
       for (int q = 0; q < L->published; q++) {
         const float *from = slotTiles + (size_t)L->pub[q] * tileFloats;

@@ -32,6 +32,8 @@ export interface TrainInfo {
   readonly wallMs: number;
   /** the kernels used, e.g. native-avx2, wasm-relaxed (kernel 'auto' resolved) */
   readonly kernel: string;
+  /** the worker threads that ran: `workers` clamped to the shards; 0 = in the calling thread */
+  readonly workers: number;
   /** worker tasks that failed and were recomputed (the weights are unchanged by them) */
   readonly workerRetries: number;
   readonly stoppedBy?: 'early-stop' | 'abort';

@@ -3,14 +3,12 @@ import {
   ACTIVATIONS,
   allSkips,
   errors,
-  HIDDEN_ACTIVATIONS,
-  INITIALIZERS,
   LOSSES,
   mlpSpec,
   normalizeSkips,
+  OPTIMIZER_DEFAULTS,
   OPTIMIZERS,
   optimizerConfig,
-  PREPROCESS_KINDS,
   type Activation,
   type Initializer,
   type Loss,
@@ -18,9 +16,19 @@ import {
   type OptimizerConfig,
   type OptimizerKind,
   type Preprocess,
-  type Schedule,
 } from '@shardgrad/core';
-import { defaultShards } from '@shardgrad/coordinator';
+import {
+  checkSetting,
+  checkWorkers,
+  DEFAULTS as SETTING_DEFAULTS,
+  MAX_WORKERS_PER_CORE,
+  parseSchedule,
+  settingOrDefault,
+  shardsFor,
+  type ScheduleObject,
+  type ScheduleText,
+  type SettingValues,
+} from '@shardgrad/coordinator/settings'; // the schema alone: its types reach no worker-pool library
 import { parseFaultSpec, type FaultSpec, type KernelChoice } from '@shardgrad/worker';
 import { closest } from 'fastest-levenshtein';
 import type { Inputs, Targets, Task } from './data.js';
@@ -32,17 +40,15 @@ export type OptimizerOption =
   | { readonly kind: OptimizerKind; readonly momentum?: number; readonly beta1?: number; readonly beta2?: number; readonly eps?: number; readonly weightDecay?: number };
 
 /** A learning-rate schedule: the CLI's text forms, or an object. `cosine` decays over the whole run. */
-export type ScheduleOption =
-  | 'constant'
-  | 'cosine'
-  | `cosine:${number}`
-  | `step:${number}:${number}`
-  | { readonly kind: 'constant' }
-  | { readonly kind: 'step'; readonly every: number; readonly gamma: number }
-  | { readonly kind: 'cosine'; readonly minLr?: number };
+export type ScheduleOption = ScheduleText | ScheduleObject;
 
-/** Everything `train()` and `new Trainer()` accept. Only x and y are required. */
-export interface TrainOptions {
+/**
+ * Everything `train()` and `new Trainer()` accept. Only x and y are required. The training
+ * settings (activation, weightDecay, lr, schedule, batch, epochs, workers, shards, seed, init,
+ * preprocess, valSplit, earlyStop, kernel) are the settings schema's (SettingValues): the same
+ * names, types, defaults and checks as the CLI's flags (docs/api.md).
+ */
+export interface TrainOptions extends Omit<SettingValues, 'optimizer'> {
   /** inputs: rows of numbers, or a flat array of N·D numbers (then `layers` gives D) */
   readonly x: Inputs;
   /** targets: class labels, rows of one-hot or regression targets, or regression values */
@@ -53,33 +59,16 @@ export interface TrainOptions {
   readonly hidden?: readonly number[];
   /** classification or regression; default: detected from y (see docs/api.md) */
   readonly task?: Task;
-  readonly activation?: Activation;
   readonly output?: Activation;
   readonly loss?: Loss;
   /** connections that skip layers: 'all', or [from, to] layer-number pairs (0 = input) */
   readonly skips?: 'all' | readonly (readonly [number, number])[];
+  /** an optimizer by name, or { kind, …constants } (weightDecay may also be given on its own) */
   readonly optimizer?: OptimizerOption;
-  readonly lr?: number;
-  readonly schedule?: ScheduleOption;
-  readonly batch?: number;
-  readonly epochs?: number;
-  /** virtual shards per batch: the determinism setting (same weights for any `workers`); default batch / 16, from 1 to 16 */
-  readonly shards?: number;
-  readonly seed?: number;
-  readonly init?: Initializer;
-  /** input scaling fitted on the training rows and saved with the model */
-  readonly preprocess?: Preprocess['kind'];
-  /** fraction of the rows held out for validation (seeded); 0 = none */
-  readonly valSplit?: number;
   /** validation rows of their own, instead of valSplit */
   readonly validation?: { readonly x: Inputs; readonly y: Targets };
-  /** stop when the validation loss has not improved for this many epochs */
-  readonly earlyStop?: number;
   /** return the weights of the epoch with the lowest validation loss instead of the last step's; default false */
   readonly restoreBest?: boolean;
-  /** worker threads; 0 = train in the calling thread */
-  readonly workers?: number;
-  readonly kernel?: KernelChoice;
   /** stops training after the current step; the model so far is returned (stoppedBy: 'abort') */
   readonly signal?: AbortSignal;
   readonly onStep?: (event: StepEvent) => void;
@@ -88,48 +77,25 @@ export interface TrainOptions {
   readonly fault?: FaultSpec | string;
 }
 
-/** The defaults, the same as `shardgrad train`'s. */
-export const DEFAULTS = {
-  hidden: [128],
-  activation: 'relu',
-  optimizer: 'sgd',
-  lr: 0.1,
-  schedule: 'constant',
-  batch: 64,
-  epochs: 5,
-  seed: 1,
-  init: 'glorot',
-  preprocess: 'standardize',
-  valSplit: 0,
-  kernel: 'auto',
-} as const;
+/** The defaults, the same as `shardgrad train`'s: the settings schema's, and the hidden layers. */
+export const DEFAULTS = { hidden: [128], ...SETTING_DEFAULTS } as const;
 
 /** `workers` default: one per core, as the CLI. */
 export const defaultWorkers = (): number => availableParallelism();
 
-/** The most worker threads per core accepted (as the CLI). */
-export const MAX_WORKERS_PER_CORE = 4;
+/** The most worker threads per core accepted (the settings schema's, as the CLI). */
+export { MAX_WORKERS_PER_CORE };
 
 const OPTION_NAMES: readonly (keyof TrainOptions)[] = [
-  'x', 'y', 'layers', 'hidden', 'task', 'activation', 'output', 'loss', 'skips', 'optimizer', 'lr', 'schedule', 'batch', 'epochs', 'shards',
+  'x', 'y', 'layers', 'hidden', 'task', 'activation', 'output', 'loss', 'skips', 'optimizer', 'weightDecay', 'lr', 'schedule', 'batch', 'epochs', 'shards',
   'seed', 'init', 'preprocess', 'valSplit', 'validation', 'earlyStop', 'restoreBest', 'workers', 'kernel', 'signal', 'onStep', 'onEpoch', 'fault',
 ];
 
 const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : Array.isArray(v) ? `[${v.map(show).join(', ')}]` : String(v));
 const oneOf = (list: readonly string[]) => list.join(', ');
 
-export function positiveInt(field: string, v: unknown): number {
+function positiveInt(field: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw errors.badInput(field, `must be a positive integer, got ${show(v)}`);
-  return v;
-}
-
-function nonNegativeInt(field: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw errors.badInput(field, `must be a non-negative integer, got ${show(v)}`);
-  return v;
-}
-
-function positiveNumber(field: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw errors.badInput(field, `must be a positive number, got ${show(v)}`);
   return v;
 }
 
@@ -151,47 +117,26 @@ export function checkOptionNames(o: object): void {
       throw errors.badInput(key, `is not an option (did you mean ${closest(key, OPTION_NAMES as string[])}?)`);
 }
 
-export function optimizerOf(v: unknown): OptimizerConfig {
-  if (typeof v === 'string') return optimizerConfig(choice('optimizer', v, OPTIMIZERS));
-  if (v === null || typeof v !== 'object') throw errors.badInput('optimizer', `must be one of ${oneOf(OPTIMIZERS)} or { kind, momentum?, beta1?, beta2?, eps?, weightDecay? }, got ${show(v)}`);
+const CONSTANTS = Object.keys(OPTIMIZER_DEFAULTS);
+
+/** The optimizer option (a name, or { kind, …constants }) and the weightDecay option, checked, with the optimizer's own defaults. */
+export function optimizerOf(v: unknown, weightDecay: unknown): OptimizerConfig {
+  const decay = weightDecay === undefined ? {} : { weightDecay: checkSetting('weightDecay', weightDecay) };
+  if (typeof v === 'string') return optimizerConfig(checkSetting('optimizer', v), decay);
+  if (v === null || typeof v !== 'object') throw errors.badSetting('optimizer', `must be one of ${oneOf(OPTIMIZERS)} or { kind, ${CONSTANTS.map((k) => `${k}?`).join(', ')} }, got ${show(v)}`);
   const { kind, ...rest } = v as { kind: unknown } & Record<string, unknown>;
   const overrides: Record<string, number> = {};
   for (const [k, value] of Object.entries(rest)) {
-    if (!['momentum', 'beta1', 'beta2', 'eps', 'weightDecay'].includes(k)) throw errors.badInput(`optimizer.${k}`, 'is not an optimizer setting (momentum, beta1, beta2, eps, weightDecay)');
+    if (!CONSTANTS.includes(k)) throw errors.badInput(`optimizer.${k}`, `is not an optimizer setting (${CONSTANTS.join(', ')})`);
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw errors.badInput(`optimizer.${k}`, `must be a non-negative number, got ${show(value)}`);
     overrides[k] = value;
   }
-  // the usual constants fill whatever is not given (a bare { kind: 'sgd' } used to leave weightDecay undefined)
-  return optimizerConfig(choice('optimizer.kind', kind, OPTIMIZERS), overrides);
+  if (weightDecay !== undefined && 'weightDecay' in overrides) throw errors.badSetting('weightDecay', 'give it once: as weightDecay or as optimizer.weightDecay');
+  // the optimizer's own constants fill whatever is not given (a bare { kind: 'sgd' } used to leave weightDecay undefined)
+  return optimizerConfig(checkSetting('optimizer', kind), { ...overrides, ...decay });
 }
 
-/** The schedule over `totalSteps` steps (cosine decays over all of them). */
-export function scheduleOf(v: unknown, totalSteps: number): Schedule {
-  const bad = () => errors.badInput('schedule', `must be constant, step:EVERY:GAMMA, cosine[:MIN_LR] or { kind, … }, got ${show(v)}`);
-  let o: { kind?: unknown; every?: unknown; gamma?: unknown; minLr?: unknown };
-  if (typeof v === 'string') {
-    const [kind, ...args] = v.split(':');
-    if (kind === 'constant' && args.length === 0) o = { kind };
-    else if (kind === 'step' && args.length === 2) o = { kind, every: Number(args[0]), gamma: Number(args[1]) };
-    else if (kind === 'cosine' && args.length <= 1) o = { kind, minLr: args.length ? Number(args[0]) : 0 };
-    else throw bad();
-  } else if (v !== null && typeof v === 'object') o = v as typeof o;
-  else throw bad();
-  if (o.kind === 'constant') return { kind: 'constant' };
-  if (o.kind === 'step') {
-    positiveInt('schedule.every', o.every);
-    positiveNumber('schedule.gamma', o.gamma);
-    return { kind: 'step', every: o.every as number, gamma: o.gamma as number };
-  }
-  if (o.kind === 'cosine') {
-    const minLr = o.minLr ?? 0;
-    if (typeof minLr !== 'number' || !Number.isFinite(minLr) || minLr < 0) throw errors.badInput('schedule.minLr', `must be a non-negative number, got ${show(minLr)}`);
-    return { kind: 'cosine', total: totalSteps, minLr };
-  }
-  throw bad();
-}
-
-/** The settings that do not depend on the data, checked and with defaults filled in. */
+/** The settings that do not depend on the data, checked (the settings schema's checks) and with defaults filled in. */
 export interface Resolved {
   readonly optimizer: OptimizerConfig;
   readonly lr: number;
@@ -219,31 +164,27 @@ function faultOf(text: string): FaultSpec | undefined {
 }
 
 export function resolveSettings(o: TrainOptions): Resolved {
-  const cores = availableParallelism();
-  const workers = o.workers === undefined ? defaultWorkers() : nonNegativeInt('workers', o.workers);
-  if (workers > MAX_WORKERS_PER_CORE * cores)
-    throw errors.badInput('workers', `${workers} is far more than the ${cores} cores of this machine (at most ${MAX_WORKERS_PER_CORE * cores})`);
-  const valSplit = o.valSplit ?? DEFAULTS.valSplit;
-  if (typeof valSplit !== 'number' || !(valSplit >= 0 && valSplit < 1)) throw errors.badInput('valSplit', `must be a fraction in [0, 1), got ${show(valSplit)}`);
+  const workers = o.workers === undefined ? defaultWorkers() : checkWorkers(o.workers, availableParallelism());
+  const valSplit = settingOrDefault('valSplit', o.valSplit);
   if (o.validation !== undefined && valSplit > 0) throw errors.badInput('validation', 'give validation rows or valSplit, not both');
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw errors.badInput('signal', 'must be an AbortSignal');
   for (const k of ['onStep', 'onEpoch'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') throw errors.badInput(k, 'must be a function');
   const fault = typeof o.fault === 'string' ? faultOf(o.fault) : o.fault;
-  scheduleOf(o.schedule ?? DEFAULTS.schedule, 1); // its form now, its length once the rows are known
+  settingOrDefault('schedule', o.schedule); // its form now, its length once the rows are known
   return {
-    optimizer: optimizerOf(o.optimizer ?? DEFAULTS.optimizer),
-    lr: positiveNumber('lr', o.lr ?? DEFAULTS.lr),
-    batch: positiveInt('batch', o.batch ?? DEFAULTS.batch),
-    epochs: positiveInt('epochs', o.epochs ?? DEFAULTS.epochs),
-    shards: o.shards === undefined ? defaultShards(positiveInt('batch', o.batch ?? DEFAULTS.batch)) : positiveInt('shards', o.shards),
-    seed: nonNegativeInt('seed', o.seed ?? DEFAULTS.seed),
-    init: choice('init', o.init ?? DEFAULTS.init, INITIALIZERS),
-    preprocess: choice('preprocess', o.preprocess ?? DEFAULTS.preprocess, PREPROCESS_KINDS),
+    optimizer: optimizerOf(o.optimizer ?? DEFAULTS.optimizer, o.weightDecay),
+    lr: settingOrDefault('lr', o.lr),
+    batch: settingOrDefault('batch', o.batch),
+    epochs: settingOrDefault('epochs', o.epochs),
+    shards: shardsFor(o.shards, settingOrDefault('batch', o.batch)),
+    seed: settingOrDefault('seed', o.seed),
+    init: settingOrDefault('init', o.init),
+    preprocess: settingOrDefault('preprocess', o.preprocess),
     valSplit,
-    ...(o.earlyStop !== undefined ? { earlyStop: positiveInt('earlyStop', o.earlyStop) } : {}),
+    ...(o.earlyStop !== undefined ? { earlyStop: checkSetting('earlyStop', o.earlyStop) } : {}),
     restoreBest: flag('restoreBest', o.restoreBest ?? false),
     workers,
-    kernel: choice('kernel', o.kernel ?? DEFAULTS.kernel, ['auto', 'native', 'wasm', 'reference'] as const),
+    kernel: settingOrDefault('kernel', o.kernel),
     ...(fault ? { fault } : {}),
   };
 }
@@ -270,7 +211,7 @@ export function declaredSizes(o: TrainOptions): { inputs?: number; outputs?: num
 export function specOf(o: TrainOptions, inputs: number, outputs: number, task: Task): MLPSpec {
   if (o.layers !== undefined && o.hidden !== undefined) throw errors.badInput('hidden', 'give layers or hidden, not both');
   const sizes = o.layers !== undefined ? sizeList('layers', o.layers) : [inputs, ...sizeList('hidden', o.hidden ?? DEFAULTS.hidden), outputs];
-  const activation = choice('activation', o.activation ?? DEFAULTS.activation, HIDDEN_ACTIVATIONS);
+  const activation = settingOrDefault('activation', o.activation);
   const given = o.output === undefined ? undefined : choice('output', o.output, ACTIVATIONS);
   const loss = o.loss !== undefined ? choice('loss', o.loss, LOSSES) : given === 'softmax' ? 'ce' : given !== undefined ? 'mse' : task === 'classification' ? 'ce' : 'mse';
   if (loss === 'ce' && task === 'regression') throw errors.badInput('loss', 'ce needs class labels, but y holds regression targets (give integer labels, or task: "classification")');

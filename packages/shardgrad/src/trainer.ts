@@ -1,12 +1,11 @@
-import { fitOnRows, iota, nodeEngine, scaledInputs, sharedFloat32, splitRows, TrainingRun, type Dataset } from '@shardgrad/coordinator';
-// the public types come from the run module, whose types reach no worker-pool library
-import type { RunSettings } from '@shardgrad/coordinator/run';
-import { errors, isShardgradError, validateSpec, type MLPSpec } from '@shardgrad/core';
-import { createKernels } from '@shardgrad/worker';
+import { iota, parseSchedule, settingsMeta, sharedFloat32, Trainer as RunTrainer, type Dataset, type TrainEvent } from '@shardgrad/coordinator';
+// the configuration's type from the coordinator's types alone, which reach no worker-pool library
+import type { TrainConfig } from '@shardgrad/coordinator/api';
+import { errors, validateSpec, type MLPSpec } from '@shardgrad/core';
 import { inputMatrix, missingClasses, targetMatrix, type LabelOf, type Matrix, type TargetMatrix, type Targets } from './data.js';
 import type { EpochEvent, StepEvent, TrainerEvents, TrainerListener } from './events.js';
 import { Model, type TrainedModel } from './model.js';
-import { checkOptionNames, declaredSizes, resolveSettings, scheduleOf, specOf, type Resolved, type TrainOptions } from './options.js';
+import { checkOptionNames, declaredSizes, resolveSettings, specOf, type Resolved, type TrainOptions } from './options.js';
 
 /** Rows one after the other in one new shared buffer (x then its validation rows). */
 function stack(a: Matrix, b: Matrix): Float32Array {
@@ -16,16 +15,14 @@ function stack(a: Matrix, b: Matrix): Float32Array {
   return out;
 }
 
-/** What the constructor worked out: the run's settings, the data as the run reads it, the rows. */
+/** What the constructor worked out: the coordinator's TrainConfig for these arrays, and what the model needs besides. */
 interface Plan {
-  readonly settings: RunSettings;
+  readonly config: TrainConfig;
   readonly resolved: Resolved;
-  readonly data: Dataset;
-  readonly train: Uint32Array;
-  readonly val: Uint32Array;
   readonly targets: TargetMatrix;
 }
 
+/** The options as the coordinator's TrainConfig: the data from the arrays, every setting checked by the settings schema. */
 function plan(o: TrainOptions): Plan {
   checkOptionNames(o);
   if (o.x === undefined) throw errors.badInput('x', 'is required: the input rows');
@@ -47,7 +44,6 @@ function plan(o: TrainOptions): Plan {
   let X: Float32Array = x.X;
   let Y: Float32Array = y.X;
   let val: Uint32Array = new Uint32Array(0);
-  const trainRows = iota(x.rows);
   if (o.validation !== undefined) {
     if (o.validation === null || typeof o.validation !== 'object') throw errors.badInput('validation', 'must be { x, y }');
     const vx = inputMatrix('validation.x', o.validation.x, { count: x.cols, source: '(like x)' });
@@ -63,40 +59,32 @@ function plan(o: TrainOptions): Plan {
   }
   const spec: MLPSpec = specOf(o, x.cols, y.cols, y.task);
   validateSpec(spec, 'layers');
-  const data: Dataset = {
-    name: 'x',
-    task: y.task,
-    X,
-    Y,
-    rows: X.length / x.cols,
-    inputs: x.cols,
-    outputs: y.cols,
-    trainRows,
-    testRows: val,
-    ...(y.classes ? { classes: y.classes } : {}),
-  };
+  // the validation rows are the data's test rows (valSplit 0), or valSplit's share of x
+  const data: Dataset = { name: 'x', task: y.task, X, Y, rows: X.length / x.cols, inputs: x.cols, outputs: y.cols, trainRows: iota(x.rows), testRows: val, ...(y.classes ? { classes: y.classes } : {}) };
   const nTrain = x.rows - Math.round(x.rows * resolved.valSplit);
-  if (nTrain === 0) throw errors.badInput('valSplit', `${resolved.valSplit} leaves no training rows out of ${x.rows}`);
-  if (resolved.batch > nTrain) throw errors.badInput('batch', `${resolved.batch} is larger than the ${nTrain} training rows`);
-  const split = splitRows(data, resolved.valSplit, resolved.seed, resolved.batch);
-  if (resolved.earlyStop !== undefined && split.val.length === 0) throw errors.badInput('earlyStop', 'needs validation rows (valSplit or validation)');
-  if (resolved.restoreBest && split.val.length === 0) throw errors.badInput('restoreBest', 'needs validation rows (valSplit or validation)');
-  const settings: RunSettings = {
+  const config: TrainConfig = {
+    data,
     spec,
     optimizer: resolved.optimizer,
     lr: resolved.lr,
-    schedule: scheduleOf(o.schedule ?? 'constant', resolved.epochs * Math.ceil(split.train.length / resolved.batch)),
+    schedule: parseSchedule(o.schedule ?? 'constant', resolved.epochs * Math.ceil(Math.max(nTrain, 1) / resolved.batch)),
     batch: resolved.batch,
     epochs: resolved.epochs,
+    workers: resolved.workers,
     shards: resolved.shards,
     seed: resolved.seed,
     init: resolved.init,
+    valSplit: resolved.valSplit,
+    preprocess: resolved.preprocess,
+    kernel: resolved.kernel,
     ...(resolved.earlyStop !== undefined ? { earlyStop: resolved.earlyStop } : {}),
+    ...(resolved.restoreBest ? { restoreBest: true } : {}),
+    ...(resolved.fault ? { fault: resolved.fault } : {}),
   };
-  return { settings, resolved, data, train: split.train, val: split.val, targets: y };
+  return { config, resolved, targets: y };
 }
 
-/** A regression run's epoch: no accuracy to report (NaN, not the classification metric of its outputs). */
+/** A regression run's epoch: no accuracy to report (NaN, not a classification metric of its outputs). */
 const withoutAccuracy = (e: EpochEvent): EpochEvent => ({ ...e, valAccuracy: NaN });
 
 /** Why training ended before its epochs, if it did. */
@@ -105,7 +93,8 @@ export type StoppedBy = 'early-stop' | 'abort';
 /**
  * Training with control: construct (every option is checked at once; a bad one throws a one-line
  * ShardgradError naming it), subscribe to `step` and `epoch` events, `run()`, and `stop()` (or
- * abort the `signal`) to end after the current step with the model so far.
+ * abort the `signal`) to end after the current step with the model so far. A facade over the
+ * coordinator's Trainer, the one training loop the CLI runs too.
  *
  * Promises: the same data, options and seed give bit-identical weights for any `workers`, and the
  * same weights as `shardgrad train` with the same settings. `Y` is the type of `y`: string labels
@@ -113,18 +102,21 @@ export type StoppedBy = 'early-stop' | 'abort';
  */
 export class Trainer<Y extends Targets = Targets> {
   /** the settings in effect, defaults filled in */
-  readonly settings: RunSettings & { readonly workers: number; readonly kernel: string; readonly preprocess: string; readonly valSplit: number };
+  readonly settings: Omit<TrainConfig, 'data' | 'fault'>;
   private readonly plan: Plan;
+  private readonly trainer: RunTrainer;
   private readonly listeners = { step: new Set<TrainerListener<'step'>>(), epoch: new Set<TrainerListener<'epoch'>>() };
-  private stopRequested = false;
-  private started = false;
 
   constructor(private readonly options: TrainOptions & { readonly y: Y }) {
     this.plan = plan(options);
-    const r = this.plan.resolved;
-    this.settings = { ...this.plan.settings, workers: r.workers, kernel: r.kernel, preprocess: r.preprocess, valSplit: r.valSplit };
+    this.trainer = new RunTrainer(this.plan.config);
+    const { data: _data, fault: _fault, ...settings } = this.plan.config;
+    this.settings = settings;
+    if (this.plan.resolved.earlyStop !== undefined && this.trainer.validationRows === 0) throw errors.badSetting('earlyStop', 'needs validation rows (valSplit or validation)');
+    if (this.plan.resolved.restoreBest && this.trainer.validationRows === 0) throw errors.badInput('restoreBest', 'needs validation rows (valSplit or validation)');
     if (options.onStep) this.on('step', options.onStep);
     if (options.onEpoch) this.on('epoch', options.onEpoch);
+    this.trainer.on((e) => this.emit(e));
   }
 
   /** Calls `listener` after every step ('step') or epoch ('epoch'); returns the unsubscribe function. */
@@ -138,7 +130,7 @@ export class Trainer<Y extends Targets = Targets> {
 
   /** Ends training after the current step; run() then resolves with the model so far (stoppedBy 'abort'). */
   stop(): void {
-    this.stopRequested = true;
+    this.trainer.requestStop('abort');
   }
 
   /**
@@ -146,93 +138,44 @@ export class Trainer<Y extends Targets = Targets> {
    * aborted rejects with its reason before any work.
    */
   async run(): Promise<TrainedModel<LabelOf<Y>>> {
-    if (this.started) throw errors.badInput('Trainer.run', 'was already called; make a new Trainer for another run');
-    this.started = true;
-    this.options.signal?.throwIfAborted();
-    const t0 = performance.now();
-    const { settings, resolved, data, train, val, targets } = this.plan;
-    const D = data.inputs;
-    const preprocess = fitOnRows(resolved.preprocess, data.X, train, D);
-    const X = scaledInputs(preprocess, data.X, D); // (N, D): data.X itself, or one scaled shared copy
-    let evalKernels;
-    try {
-      evalKernels = (await createKernels(resolved.kernel)).kernels;
-    } catch (e) {
-      // the worker package names the CLI flag; the library's field is `kernel`
-      if (isShardgradError(e)) throw errors.badInput('kernel', e.message.replace(/^--kernel: /, ''));
-      throw e;
-    }
-    const run = await TrainingRun.create(settings, { X, Y: data.Y, train, val }, {
-      workers: resolved.workers,
-      kernel: resolved.kernel,
-      engine: nodeEngine(resolved.workers),
-      evalKernels,
-      ...(resolved.fault ? { fault: resolved.fault } : {}),
-    });
     const signal = this.options.signal;
-    let stoppedBy: StoppedBy | undefined;
-    let workerRetries = 0;
-    // restoreBest: θ of the epoch with the lowest validation loss, copied at that epoch's end (never per step)
-    let best: { params: Float32Array; epoch: number; valLoss: number } | undefined;
-    const regression = data.task === 'regression';
+    signal?.throwIfAborted();
+    const abort = () => this.stop();
+    if (signal?.aborted) abort();
+    signal?.addEventListener('abort', abort, { once: true });
+    let r;
     try {
-      while (!run.finished) {
-        if (this.stopRequested || signal?.aborted) {
-          stoppedBy = 'abort';
-          break;
-        }
-        const { step, epoch } = await run.step();
-        this.emit('step', step);
-        if (!epoch) continue;
-        if (resolved.restoreBest && epoch.valLoss < (best?.valLoss ?? Infinity)) {
-          best ??= { params: new Float32Array(run.views.params.length), epoch: 0, valLoss: Infinity };
-          best.params.set(run.views.params);
-          best.epoch = epoch.epoch;
-          best.valLoss = epoch.valLoss;
-        }
-        this.emit('epoch', regression ? withoutAccuracy(epoch) : epoch);
-      }
-      if (!stoppedBy && run.stoppedEarly) stoppedBy = 'early-stop';
+      r = await this.trainer.run();
     } finally {
-      workerRetries = run.engine.retries;
-      await run.close();
+      signal?.removeEventListener('abort', abort);
     }
+    const { config, targets } = this.plan;
+    const stoppedBy: StoppedBy | undefined = r.stoppedBy === 'early-stop' || r.stoppedBy === 'abort' ? r.stoppedBy : undefined;
+    const restored = r.restoredEpoch !== undefined ? { restoredEpoch: r.restoredEpoch } : {};
     return new Model<LabelOf<Y>>({
-      spec: settings.spec,
-      params: best ? best.params : run.params(),
-      preprocess,
-      task: data.task,
+      spec: r.spec,
+      params: r.params,
+      preprocess: r.preprocess,
+      task: config.data.task,
       ...(targets.classes ? { classes: targets.classes } : {}),
-      history: regression ? run.state.history.map(withoutAccuracy) : run.state.history,
+      history: config.data.task === 'regression' ? r.history.map(withoutAccuracy) : r.history,
       meta: {
         data: 'arrays',
-        optimizer: settings.optimizer.kind,
-        lr: settings.lr,
-        schedule: settings.schedule,
-        batch: settings.batch,
-        shards: settings.shards,
-        seed: settings.seed,
-        valSplit: resolved.valSplit,
-        steps: run.state.step,
-        epochs: run.state.history.length,
+        ...settingsMeta(config),
+        steps: r.steps,
+        epochs: r.history.length,
         ...(stoppedBy ? { stoppedBy } : {}),
-        ...(best ? { restoredEpoch: best.epoch } : {}),
+        ...restored,
       },
-      info: {
-        steps: run.state.step,
-        wallMs: performance.now() - t0,
-        kernel: evalKernels.name,
-        workerRetries,
-        ...(stoppedBy ? { stoppedBy } : {}),
-        ...(best ? { restoredEpoch: best.epoch } : {}),
-      },
+      info: { steps: r.steps, wallMs: r.wallMs, kernel: r.kernel, workers: r.workers, workerRetries: r.workerRetries, ...(stoppedBy ? { stoppedBy } : {}), ...restored },
     }) as TrainedModel<LabelOf<Y>>;
   }
 
-  private emit(event: 'step', e: StepEvent): void;
-  private emit(event: 'epoch', e: EpochEvent): void;
-  private emit(event: 'step' | 'epoch', e: StepEvent | EpochEvent): void {
-    for (const l of this.listeners[event]) (l as (e: StepEvent | EpochEvent) => void)(e);
+  private emit(e: TrainEvent): void {
+    if (e.type === 'step') for (const l of this.listeners.step) l(e as StepEvent);
+    else if (e.type === 'epoch') {
+      const epoch = this.plan.config.data.task === 'regression' ? withoutAccuracy(e as EpochEvent) : (e as EpochEvent);
+      for (const l of this.listeners.epoch) l(epoch);
+    }
   }
 }
-

@@ -20,8 +20,6 @@ export const CTRL = {
   ATTEMPT: 5,
   /** workers that left the current segment */
   DONE: 6,
-  /** workers that reached the mid-step barrier */
-  ARRIVED: 7,
   BAR_GEN: 8,
   /** set by the coordinator when a worker failed: everybody leaves the loop */
   ABORT: 9,
@@ -79,6 +77,8 @@ export interface ControlBlock {
   readonly lrs: Float64Array;
   /** (SEGMENT_MAX, RECORD.size) one record per step of the segment, written at its end-of-step barrier */
   readonly ring: Float64Array;
+  /** the barrier's arrival counters: one per node of its tree, each on a cache line of its own */
+  readonly arrivals: Int32Array;
 }
 
 export function createControlBlock(workers: number): ControlBlock {
@@ -87,7 +87,54 @@ export function createControlBlock(workers: number): ControlBlock {
     f64: new Float64Array(new SharedArrayBuffer((3 + 2 * workers) * 8)),
     lrs: new Float64Array(new SharedArrayBuffer(SEGMENT_MAX * 8)),
     ring: new Float64Array(new SharedArrayBuffer(SEGMENT_MAX * RECORD.size * 8)),
+    arrivals: new Int32Array(new SharedArrayBuffer(Math.max(1, treeNodes(workers)) * LINE_INTS * 4)),
   };
+}
+
+/** Int32 words a cache line: the barrier's counters sit a line apart (no false sharing). */
+const LINE_INTS = 16;
+/** Arrivals a tree node counts before its last arrival goes up a level. */
+const FAN_IN = 4;
+
+/** Nodes of the barrier's arrival tree for W workers: ⌈W/4⌉ at the bottom, ⌈·/4⌉ above, to one root. */
+function treeNodes(W: number): number {
+  let total = 0;
+  for (let n = W; ; ) {
+    const nodes = Math.ceil(n / FAN_IN);
+    total += nodes;
+    if (nodes <= 1) return total;
+    n = nodes;
+  }
+}
+
+/**
+ * Worker w's way up the barrier's arrival tree: per level, the counter it arrives at and how many
+ * arrivals that node waits for. Up to 4 workers it is one node (a central counter); above, each
+ * node counts at most 4 arrivals and its last arrival goes up, so an arrival costs O(log W)
+ * uncontended atomics instead of one counter every worker hammers.
+ */
+export interface BarrierPath {
+  readonly counters: Int32Array;
+  /** per level: the counter's index in `counters` */
+  readonly at: readonly number[];
+  /** per level: the arrivals its node waits for */
+  readonly need: readonly number[];
+}
+
+export function barrierPath(counters: Int32Array, W: number, w: number): BarrierPath {
+  const at: number[] = [];
+  const need: number[] = [];
+  let base = 0;
+  for (let n = W, i = w; ; ) {
+    const nodes = Math.ceil(n / FAN_IN);
+    const node = Math.floor(i / FAN_IN);
+    at.push((base + node) * LINE_INTS);
+    need.push(Math.min(FAN_IN, n - node * FAN_IN));
+    if (nodes <= 1) return { counters, at, need };
+    base += nodes;
+    n = nodes;
+    i = node;
+  }
 }
 
 /** Wall clock in ms that every thread of the process reads alike (performance.now() has a time origin per thread). */
@@ -105,15 +152,24 @@ export function sharedClockMs(): number {
 export const SPIN_POLLS = 1 << 10;
 
 /**
- * Waits until all W workers arrived; the last one runs `last` (if given) before it opens the
- * barrier. Waiting polls BAR_GEN up to `spin` times, then sleeps. Returns false if the
- * coordinator aborted the step meanwhile.
+ * Waits until all workers arrived, up the arrival tree of `path`; the last one runs `last` (if
+ * given) before it opens the barrier by bumping BAR_GEN, which every waiter watches. Waiting polls
+ * BAR_GEN up to `spin` times, then sleeps. Returns false if the coordinator aborted the step meanwhile.
  */
-export function arriveAndWait(ctrl: Int32Array, W: number, spin = 0, last?: () => void): boolean {
+export function arriveAndWait(ctrl: Int32Array, path: BarrierPath, spin = 0, last?: () => void): boolean {
   const gen = Atomics.load(ctrl, CTRL.BAR_GEN);
-  if (Atomics.add(ctrl, CTRL.ARRIVED, 1) + 1 === W) {
+  const { counters, at, need } = path;
+  let up = true;
+  for (let l = 0; l < at.length; l++) {
+    if (Atomics.add(counters, at[l], 1) + 1 < need[l]) {
+      up = false;
+      break;
+    }
+    // the node's last arrival: every other arrival at it is waiting for BAR_GEN, so it can reset the node
+    Atomics.store(counters, at[l], 0);
+  }
+  if (up) {
     last?.();
-    Atomics.store(ctrl, CTRL.ARRIVED, 0);
     Atomics.add(ctrl, CTRL.BAR_GEN, 1);
     Atomics.notify(ctrl, CTRL.BAR_GEN);
     return true;

@@ -26,7 +26,7 @@ async function nativeKernels(fallback: Kernels): Promise<Kernels> {
     // a specifier bundlers leave alone: the browser build never sees the Node addon
     native = (await import(/* @vite-ignore */ NATIVE_PACKAGE)) as typeof import('@shardgrad/native');
   } catch (e) {
-    throw errors.badInput('--kernel', `native kernels unavailable: @shardgrad/native does not load (${String((e as Error).message).split('\n')[0]})`);
+    throw errors.badSetting('kernel', `native kernels unavailable: @shardgrad/native does not load (${String((e as Error).message).split('\n')[0]})`);
   }
   return native.loadNativeKernels(fallback);
 }

@@ -1,7 +1,7 @@
 // node:worker_threads, not piscina: an installed coordinator and worker may each have their own copy
 // of piscina, and only the copy that started the thread has its workerData set
 import { workerData } from 'node:worker_threads';
-import { arriveAndWait, CTRL, F64, PHASE, RECORD, sharedClockMs } from './barrier.js';
+import { arriveAndWait, barrierPath, CTRL, F64, PHASE, RECORD, sharedClockMs } from './barrier.js';
 import { createKernels } from './kernels.js';
 import type { LoopTask, RunnerInit, RunnerReply, RunnerTask } from './messages.js';
 import { RankExchange } from './exchange.js';
@@ -15,6 +15,8 @@ import { StepStatus, WorkerStep } from './step.js';
 const init = workerData as RunnerInit;
 const fault = init.fault;
 const steps = new Map<number, WorkerStep>();
+/** each worker slot's way up the barrier's arrival tree */
+const barrier = Array.from({ length: init.layout.W }, (_, w) => barrierPath(init.control.arrivals, init.layout.W, w));
 /** across ranks: worker 0 talks to the other ranks (@shardgrad/mpi, loaded when needed) */
 let ranks: RankExchange | undefined;
 
@@ -75,7 +77,7 @@ function runStep(step: WorkerStep, w: number, t: number, start: number, end: num
   let gatherMs = 0;
   if (slices) {
     if (w === 0) gatherMs = gatherParamsFor(ctrl, t, from);
-    if (!arriveAndWait(ctrl, W, spin)) return ABORTED;
+    if (!arriveAndWait(ctrl, barrier[w], spin)) return ABORTED;
   }
   const t0 = performance.now();
   step.gradients(start, end, from);
@@ -85,11 +87,11 @@ function runStep(step: WorkerStep, w: number, t: number, start: number, end: num
     fail();
   }
   f64[F64.timing(w)] = performance.now() - t0;
-  if (!arriveAndWait(ctrl, W, spin)) return ABORTED;
+  if (!arriveAndWait(ctrl, barrier[w], spin)) return ABORTED;
   if (init.layout.exchange) {
     // across ranks: this rank's nodes into what it sends; worker 0 exchanges (once a step, even when the step runs again)
     step.localTop();
-    if (!arriveAndWait(ctrl, W, spin)) return ABORTED;
+    if (!arriveAndWait(ctrl, barrier[w], spin)) return ABORTED;
     if (w === 0) {
       if (Atomics.load(ctrl, CTRL.EXCHANGED) !== t) {
         // (a step run again after a crash keeps what it sent: the other ranks have it already)
@@ -101,7 +103,7 @@ function runStep(step: WorkerStep, w: number, t: number, start: number, end: num
       }
       if (step.unpackExchange()) Atomics.store(ctrl, CTRL.STOP_ANY, 1);
     }
-    if (!arriveAndWait(ctrl, W, spin)) return ABORTED;
+    if (!arriveAndWait(ctrl, barrier[w], spin)) return ABORTED;
   }
   const t1 = performance.now();
   // every worker sums the shard losses in the same order, so all take the same decision
@@ -120,7 +122,7 @@ function runStep(step: WorkerStep, w: number, t: number, start: number, end: num
   ctrl[CTRL.STATUS + w] = status;
   if (slices) {
     // each rank checked its own slice: all ranks take the worst outcome
-    if (!arriveAndWait(ctrl, W, spin)) return ABORTED;
+    if (!arriveAndWait(ctrl, barrier[w], spin)) return ABORTED;
     if (w === 0) {
       let worst = 0;
       for (let k = 0; k < W; k++) worst = Math.max(worst, ctrl[CTRL.STATUS + k]);
@@ -173,7 +175,6 @@ function endStep(t: number, i: number, rows: number): void {
 async function runLoop(task: LoopTask): Promise<RunnerReply> {
   const { ctrl, lrs } = init.control;
   const { w } = task;
-  const W = init.layout.W;
   const step = await stepFor(w);
   let seen = task.gen;
   for (;;) {
@@ -210,7 +211,7 @@ async function runLoop(task: LoopTask): Promise<RunnerReply> {
       const start = cursor + i * batch;
       const end = Math.min(start + batch, T);
       if (runStep(step, w, t, start, end, lrs[i], i === first ? attempt : 0, (i & 1) as 0 | 1) === ABORTED) return { finite: true };
-      if (!arriveAndWait(ctrl, W, init.spin, () => endStep(t, i, end - start))) return { finite: true };
+      if (!arriveAndWait(ctrl, barrier[w], init.spin, () => endStep(t, i, end - start))) return { finite: true };
       if (ctrl[CTRL.SEG_STATUS] === StepStatus.ok) completed = i + 1;
       if (ctrl[CTRL.SEG_STATUS] !== StepStatus.ok || ctrl[CTRL.SEG_STOPPED] !== 0) break;
     }

@@ -1,7 +1,7 @@
 import { applyPreprocess, errors, explain, explainNetOf } from '@shardgrad/core';
 import { finite, positive } from '../flags/numbers.js';
 import { classNamesOf, isClassifier, readModel } from '../io/model.js';
-import { formatTrace } from './explain.js';
+import { formatTrace } from '../render/trace.js';
 
 /** The explain flags that only mean something with --model. */
 export const MODEL_ONLY = [

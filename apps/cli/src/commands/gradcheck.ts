@@ -1,8 +1,8 @@
-import { ACTIVATIONS, skipsSuffix, ExitCode, gradcheck, initParams, LOSSES, Rng, specLayout, ShardgradError, validateSpec, type Activation, type Loss, type MLPSpec } from '@shardgrad/core';
+import { ACTIVATIONS, HIDDEN_ACTIVATIONS, skipsSuffix, ExitCode, gradcheck, initParams, LOSSES, Rng, specLayout, ShardgradError, validateSpec, type Activation, type Loss, type MLPSpec } from '@shardgrad/core';
 import type { Argv } from 'yargs';
 import { print } from '../io/stdout.js';
 import { nonNegativeInt, numberOption, positive, positiveInt, positiveIntList } from '../flags/numbers.js';
-import { HIDDEN_CHOICES, skipOptions, skipsFromFlags } from '../flags/architecture.js';
+import { skipOptions, skipsFromFlags } from '../flags/architecture.js';
 
 interface GradcheckFlags {
   layers: string;
@@ -25,7 +25,7 @@ export function registerGradcheck(y: Argv): Argv {
     (a) =>
       skipOptions(a)
         .option('layers', { type: 'string', default: '4,5,3', describe: 'layer sizes, input to output' })
-        .option('activation', { choices: [...HIDDEN_CHOICES, 'identity'], default: 'tanh', describe: 'hidden-layer activation' })
+        .option('activation', { choices: HIDDEN_ACTIVATIONS, default: 'tanh', describe: 'hidden-layer activation' })
         .option('output', { choices: ACTIVATIONS, describe: 'output activation [default: softmax for ce, identity for mse]' })
         .option('loss', { choices: LOSSES, default: 'ce' })
         .option('samples', numberOption('random samples in the batch', 8))

@@ -16,18 +16,25 @@ import {
   type DataSource,
   type Dataset,
   type KernelChoice,
+  parseSchedule,
+  SETTINGS,
+  settingOrDefault,
+  settingsMeta,
+  type SettingName,
   type TrainConfig,
   type TrainResult,
 } from '@shardgrad/coordinator';
-import { ExitCode, INITIALIZERS, OPTIMIZERS, optimizerConfig, PREPROCESS_KINDS, ShardgradError, errors, type Initializer, type OptimizerKind, type Preprocess } from '@shardgrad/core';
+import { ExitCode, isShardgradError, optimizerConfig, ShardgradError, errors, type Initializer, type Preprocess } from '@shardgrad/core';
 import { FAULT_ENV, parseFaultSpec } from '@shardgrad/worker';
-import type { Argv } from 'yargs';
+import type { Argv, Options } from 'yargs';
 import { print } from '../io/stdout.js';
+import { oddClassNameWarnings } from '../io/class-names.js';
 import { architectureOptions, specFromFlags, type ArchitectureFlags } from '../flags/architecture.js';
 import { dataHintOf, fineTuneModelFromFlags, fineTuneNote, fineTuneSpec, type FineTuneModel } from '../flags/from-model.js';
 import { dataOptions, dataSourceFromFlags, loadData, testSplitFromFlags, type CsvFlags } from '../flags/data.js';
-import { fraction, nonNegative, nonNegativeInt, numberOption, positive, positiveInt, schedule, workerCount } from '../flags/numbers.js';
-import { onStopSignals } from '../run/signals.js';
+import { numberOption, positiveInt, workerCount } from '../flags/numbers.js';
+import { settingFromFlag, settingOption, type FlagOverride } from '../flags/settings.js';
+import { exitCodeOf, isStopSignal, onStopSignals, type StopSignal } from '../run/signals.js';
 import { DISTRIBUTED_MODES, startDistributed, type Distributed, type DistributedMode } from '../run/distributed.js';
 import { formatSummary, throughput } from '../render/summary.js';
 import { svgPlot } from '../render/svg-plot.js';
@@ -36,17 +43,8 @@ import { reportMode, TrainReport } from '../render/train-report.js';
 interface TrainFlags extends ArchitectureFlags, CsvFlags {
   data: string;
   limit?: unknown;
-  optimizer: OptimizerKind;
-  weightDecay?: unknown;
-  lr: unknown;
-  lrSchedule: unknown;
-  batch: unknown;
-  epochs: unknown;
+  // the training settings arrive as text (settingFromFlag parses and checks them)
   workers?: unknown;
-  shards: unknown;
-  seed: unknown;
-  valSplit: unknown;
-  earlyStop?: unknown;
   out: string;
   checkpoint?: string;
   checkpointEvery?: unknown;
@@ -56,15 +54,26 @@ interface TrainFlags extends ArchitectureFlags, CsvFlags {
   plot?: string;
   init?: Initializer;
   preprocess?: Preprocess['kind'];
-  kernel: KernelChoice;
   distributed: DistributedMode;
   exchange: 'auto' | 'gather' | 'slices';
 }
 
 export const DEFAULT_HIDDEN = '128';
-const MAX_WORKERS_HINT = '4 per core';
-/** the --kernel choices of train and bench */
-export const KERNEL_CHOICES: readonly KernelChoice[] = ['auto', 'native', 'wasm', 'reference'];
+/** the --kernel choices of train and bench (the settings schema's) */
+export const KERNEL_CHOICES: readonly KernelChoice[] = SETTINGS.kernel.choices;
+
+/** The settings train takes as flags (--activation comes with the architecture flags). */
+const TRAIN_SETTINGS = ['optimizer', 'weightDecay', 'lr', 'schedule', 'batch', 'epochs', 'workers', 'shards', 'seed', 'valSplit', 'earlyStop', 'init', 'preprocess', 'kernel'] as const;
+
+/** Their yargs options, from the schema; --init and --preprocess have no yargs default (train --from must see whether they were given). */
+function trainSettingOptions(): Record<string, Options> {
+  const overrides: Partial<Record<SettingName, FlagOverride>> = {
+    init: { noDefault: true },
+    preprocess: { noDefault: true, defaultDescription: 'none for mnist/idx, standardize otherwise' },
+    workers: { defaultDescription: `the number of cores, ${availableParallelism()} here` },
+  };
+  return Object.fromEntries(TRAIN_SETTINGS.map((name) => [SETTINGS[name].flag.slice(2), settingOption(name, overrides[name])]));
+}
 
 export function registerTrain(y: Argv): Argv {
   return y.command(
@@ -73,17 +82,8 @@ export function registerTrain(y: Argv): Argv {
     (a) =>
       architectureOptions(dataOptions(a), DEFAULT_HIDDEN)
         .option('limit', numberOption('train on the first N training rows only (and at most N/4 validation rows): a quick run'))
-        .option('optimizer', { choices: OPTIMIZERS, default: 'sgd' as OptimizerKind })
-        .option('weight-decay', numberOption('weight decay λ: an L2 term λθ in the gradient (sgd, momentum, nesterov, adam), decoupled θ ← θ(1 − ηλ) for adamw [default: 0; adamw 0.01]'))
-        .option('lr', numberOption('learning rate η', 0.1))
-        .option('lr-schedule', { type: 'string', default: 'constant', describe: 'constant, step:EVERY:GAMMA (η·γ^⌊step/EVERY⌋) or cosine[:MIN_LR] over the whole run' })
-        .option('batch', numberOption('mini-batch size', 64))
-        .option('epochs', numberOption(undefined, 5))
-        .option('workers', numberOption(`worker threads, at most ${MAX_WORKERS_HINT}; 0 runs the step in the main thread [default: the number of cores, ${availableParallelism()} here]`))
-        .option('shards', numberOption('virtual shards per batch; their sum is one fixed pairwise tree, so any --workers gives the same weights (more workers than shards run as many as there are shards); default: --batch / 16, from 1 to 16 (shards of at least 16 rows)'))
-        .option('seed', numberOption('seed of the weights, the shuffles and the built-in 2D sets', 1))
-        .option('val-split', numberOption("fraction of the training rows held out for validation (0: validate on the data's test split)", 0))
-        .option('early-stop', numberOption('stop when the validation loss has not improved for N epochs'))
+        // the training settings: flags, choices, defaults and descriptions from the settings schema
+        .options(trainSettingOptions())
         .option('out', { type: 'string', default: 'model.sgm', describe: 'model file to write (also on Ctrl-C without --checkpoint: the model so far)' })
         .option('checkpoint', { type: 'string', describe: `folder for checkpoints (${DEFAULT_CHECKPOINT_NAME}, written at each epoch end and on SIGINT/SIGTERM)` })
         .option('checkpoint-every', numberOption('also checkpoint every N steps (needs --checkpoint)'))
@@ -91,9 +91,6 @@ export function registerTrain(y: Argv): Argv {
         .option('from', { type: 'string', describe: 'fine-tune a model file: network, parameters and input scaling from it, optimizer state at zero (not with --layers/--hidden/--activation/--output/--loss/--skip/--connect/--init/--preprocess/--resume)' })
         .option('json', { type: 'boolean', default: false, describe: 'one JSON object per line (type, epoch, step, loss, accuracy, samplesPerSec, elapsed) instead of the progress bar' })
         .option('plot', { type: 'string', describe: 'write the loss and accuracy curves as an SVG file' })
-        .option('init', { choices: INITIALIZERS, defaultDescription: 'glorot', describe: 'weight initializer' }) // no yargs default: --from must see whether it was given
-        .option('preprocess', { choices: PREPROCESS_KINDS, describe: 'input scaling fitted on the training rows [default: none for mnist/idx, standardize otherwise]' })
-        .option('kernel', { choices: KERNEL_CHOICES, default: 'auto' as KernelChoice, describe: 'matrix kernels: auto = native (AVX-512/AVX2, built at install) where available, else wasm' })
         .option('distributed', {
           choices: DISTRIBUTED_MODES,
           default: 'auto' as DistributedMode,
@@ -131,25 +128,30 @@ function resumePath(f: TrainFlags): string | undefined {
 
 /** Every flag but --data, checked before anything big is loaded: each bad value is one line naming its flag. */
 function settingsFromFlags(f: TrainFlags, dist?: Distributed) {
-  const seed = nonNegativeInt('--seed', f.seed);
+  const argv = f as unknown as Record<string, unknown>;
+  const seed = settingFromFlag('seed', argv)!;
   const checkpointEvery = f.checkpointEvery === undefined ? undefined : positiveInt('--checkpoint-every', f.checkpointEvery);
   if (checkpointEvery !== undefined && f.checkpoint === undefined) throw errors.badInput('--checkpoint-every', 'needs --checkpoint DIR');
-  schedule('--lr-schedule', f.lrSchedule, 1); // the form now; the step count once the data is known
+  const schedule = settingFromFlag('schedule', argv)!; // the form now; the step count once the data is known
+  const batch = settingFromFlag('batch', argv)!;
   const cores = availableParallelism();
   // the ranks on one machine share its cores (the cores the launcher bound this rank to, if it did)
   const coresHere = !dist ? cores : dist.boundCores ?? Math.max(1, Math.floor(cores / dist.localSize));
   const settings = {
     seed,
     limit: f.limit === undefined ? undefined : positiveInt('--limit', f.limit),
-    lr: positive('--lr', f.lr),
-    weightDecay: f.weightDecay === undefined ? undefined : nonNegative('--weight-decay', f.weightDecay),
-    batch: positiveInt('--batch', f.batch),
-    epochs: positiveInt('--epochs', f.epochs),
+    optimizer: settingFromFlag('optimizer', argv)!,
+    weightDecay: settingFromFlag('weightDecay', argv),
+    lr: settingFromFlag('lr', argv)!,
+    schedule,
+    batch,
+    epochs: settingFromFlag('epochs', argv)!,
     workers: f.workers === undefined ? coresHere : workerCount('--workers', f.workers, cores),
-    shards: f.shards === undefined ? defaultShards(positiveInt('--batch', f.batch)) : positiveInt('--shards', f.shards),
-    valSplit: fraction('--val-split', f.valSplit),
+    shards: settingFromFlag('shards', argv) ?? defaultShards(batch),
+    valSplit: settingFromFlag('valSplit', argv)!,
     testSplit: testSplitFromFlags(f),
-    earlyStop: f.earlyStop === undefined ? undefined : positiveInt('--early-stop', f.earlyStop),
+    earlyStop: settingFromFlag('earlyStop', argv),
+    kernel: settingFromFlag('kernel', argv)!,
     checkpointEvery,
     resumeFrom: resumePath(f),
     // tests inject worker faults through the environment; the library itself takes them as an option
@@ -158,7 +160,7 @@ function settingsFromFlags(f: TrainFlags, dist?: Distributed) {
   if (dist?.boundCores !== undefined && settings.workers > dist.boundCores && dist.rank === 0)
     process.stderr.write(`shardgrad: the launcher bound each rank to ${dist.boundCores} core${dist.boundCores === 1 ? '' : 's'}, which its ${settings.workers} workers share: start mpirun with --bind-to none (or fewer --workers)\n`);
   if (dist && settings.shards < dist.size)
-    throw errors.badInput('--shards', `${settings.shards}${f.shards === undefined ? ` (the default for --batch ${settings.batch})` : ''} is fewer than the ${dist.size} MPI ranks (each rank needs at least one shard): give --shards ${dist.size} or more`);
+    throw errors.badInput('--shards', `${settings.shards}${argv.shards === undefined ? ` (the default for --batch ${settings.batch})` : ''} is fewer than the ${dist.size} MPI ranks (each rank needs at least one shard): give --shards ${dist.size} or more`);
   if (!dist || dist.rank === 0) checkOutputs(f);
   return settings;
 }
@@ -189,26 +191,39 @@ function configFor(f: TrainFlags, s: ReturnType<typeof settingsFromFlags>, data:
   return {
     data,
     spec: from ? fineTuneSpec(from, data) : specFromFlags(f, DEFAULT_HIDDEN, data),
-    optimizer: optimizerConfig(f.optimizer, s.weightDecay === undefined ? {} : { weightDecay: s.weightDecay }),
+    optimizer: optimizerConfig(s.optimizer, s.weightDecay === undefined ? {} : { weightDecay: s.weightDecay }),
     lr: s.lr,
-    schedule: schedule('--lr-schedule', f.lrSchedule, s.epochs * Math.ceil(Math.max(nTrain, 1) / s.batch)),
+    schedule: parseSchedule(s.schedule, s.epochs * Math.ceil(Math.max(nTrain, 1) / s.batch)),
     batch: s.batch,
     epochs: s.epochs,
     workers: s.workers,
     shards: s.shards,
     seed: s.seed,
-    init: f.init ?? 'glorot',
+    init: settingOrDefault('init', f.init),
     valSplit: s.valSplit,
-    preprocess: f.preprocess ?? (scaled ? 'none' : 'standardize'),
+    preprocess: f.preprocess ?? (scaled ? 'none' : settingOrDefault('preprocess', undefined)),
     ...(s.earlyStop !== undefined ? { earlyStop: s.earlyStop } : {}),
     ...(f.checkpoint !== undefined ? { checkpointDir: f.checkpoint } : {}),
     ...(s.checkpointEvery !== undefined ? { checkpointEvery: s.checkpointEvery } : {}),
     ...(s.resumeFrom !== undefined ? { resumeFrom: s.resumeFrom } : {}),
     ...(from ? { preprocess: from.preprocess.kind, from: { params: from.params, preprocess: from.preprocess } } : {}), // fine-tuning: the model's scaling
-    kernel: f.kernel,
+    kernel: s.kernel,
     ...(dist ? { distributed: { rank: dist.rank, size: dist.size, exchange: f.exchange === 'auto' ? (dist.size <= 2 ? 'gather' : 'slices') : f.exchange } } : {}),
     ...(s.fault ? { fault: s.fault } : {}),
   };
+}
+
+/** TrainConfig fields whose flag is not their kebab-case name (for the resume messages, which name fields). */
+const FLAG_OF_FIELD: Record<string, string> = {
+  spec: 'network (--layers/--hidden/--activation/--output/--loss/--skip/--connect)',
+  schedule: '--lr-schedule',
+  data: 'data (--data, --limit, --test-split, the CSV flags)',
+  from: '--from',
+};
+
+/** The flag that sets TrainConfig field `field`: valSplit → --val-split. */
+function flagOfSetting(field: string): string {
+  return FLAG_OF_FIELD[field] ?? `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
 /** Creates the checkpoint folder (checked writable up front) so the run can write into it. */
@@ -271,8 +286,9 @@ async function trainIn(f: TrainFlags, dist: Distributed | undefined): Promise<vo
   const writer = !dist || dist.rank === 0;
   const trainer = new Trainer(config);
   const say = (line: string) => process.stderr.write(`shardgrad: ${line}\n`);
-  const resumed = config.resumeFrom !== undefined ? resumeNotes(config.resumeFrom, config) : [];
+  const resumed = config.resumeFrom !== undefined ? resumeNotes(config.resumeFrom, config, flagOfSetting) : [];
   resumed.forEach(say);
+  if (writer) oddClassNameWarnings(data.name, data.classes).forEach(say);
   if (from) say(fineTuneNote(from));
   if (config.checkpointDir !== undefined && writer) makeCheckpointFolder(config.checkpointDir);
 
@@ -313,44 +329,45 @@ async function trainIn(f: TrainFlags, dist: Distributed | undefined): Promise<vo
   }
   if (!writer) {
     // another rank: the same θ as rank 0, which writes and prints; leave with the same code
-    if (result.stoppedBy === 'SIGINT' || result.stoppedBy === 'SIGTERM') throw new ShardgradError(`interrupted by ${result.stoppedBy}`, result.stoppedBy === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated);
+    if (isStopSignal(result.stoppedBy)) throw new ShardgradError(`interrupted by ${result.stoppedBy}`, exitCodeOf(result.stoppedBy));
     return;
   }
 
-  const interrupted = result.stoppedBy === 'SIGINT' || result.stoppedBy === 'SIGTERM';
+  const interrupted = isStopSignal(result.stoppedBy);
   const modelWritten = !interrupted || result.lastCheckpoint === undefined;
-  if (modelWritten)
-    saveModel(
-      f.out,
-      result,
-      {
-        data: data.name,
-        optimizer: config.optimizer.kind,
-        lr: config.lr,
-        schedule: config.schedule,
-        batch: config.batch,
-        shards: config.shards,
-        seed: config.seed,
-        valSplit: config.valSplit,
-        testSplit: settings.testSplit ?? null,
-        ...(from ? { fineTunedFrom: from.path } : {}),
-        ...(result.stoppedBy ? { stoppedBy: result.stoppedBy } : {}),
-      },
-      describeData(data),
-    );
+  if (modelWritten) {
+    try {
+      saveModel(
+        f.out,
+        result,
+        {
+          data: data.name,
+          ...settingsMeta(config),
+          testSplit: settings.testSplit ?? null,
+          ...(from ? { fineTunedFrom: from.path } : {}),
+          ...(result.stoppedBy ? { stoppedBy: result.stoppedBy } : {}),
+        },
+        describeData(data),
+      );
+    } catch (e) {
+      // the trained parameters are not lost while a checkpoint holds them
+      if (!result.lastCheckpoint || !isShardgradError(e)) throw e;
+      throw new ShardgradError(`${e.message}; the checkpoint ${result.lastCheckpoint} holds the trained parameters (eval, predict and export read it)`, e.exitCode);
+    }
+  }
   if (f.plot !== undefined && result.history.length > 0) {
     try {
       writeFileAtomic(f.plot, svgPlot(result.history, classification));
     } catch (e) {
       const kept = modelWritten ? `; the model was written to ${f.out}` : '';
-      throw errors.badInput('--plot', `${(e as Error).message}${kept}`);
+      throw new ShardgradError(`--plot: ${(e as Error).message}${kept}`, isShardgradError(e) ? e.exitCode : ExitCode.writeFailed);
     }
   }
   if (interrupted) {
     const where = result.lastCheckpoint
       ? `checkpoint ${result.lastCheckpoint} (continue with --resume); ${f.out} not written`
       : `the model so far written to ${f.out} (no --checkpoint, so it cannot be resumed)`;
-    throw new ShardgradError(`interrupted by ${result.stoppedBy} at step ${result.steps}: ${where}`, result.stoppedBy === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated);
+    throw new ShardgradError(`interrupted by ${result.stoppedBy} at step ${result.steps}: ${where}`, exitCodeOf(result.stoppedBy as StopSignal));
   }
   const resumedAt = firstStep > 0 ? firstStep - 1 : result.steps;
   const facts = {
@@ -358,7 +375,7 @@ async function trainIn(f: TrainFlags, dist: Distributed | undefined): Promise<vo
     classification,
     dataName: data.name,
     samples,
-    workers: config.workers,
+    workers: result.workers,
     ...(dist ? { ranks: dist.size } : {}),
     modelPath: f.out,
     stepLosses: report.recordedLosses(),
@@ -377,7 +394,7 @@ async function trainIn(f: TrainFlags, dist: Distributed | undefined): Promise<vo
         valLoss: last && Number.isFinite(last.valLoss) ? last.valLoss : null,
         samplesPerSec: throughput(facts),
         elapsed: Math.round(result.wallMs) / 1000,
-        workers: config.workers,
+        workers: result.workers,
         ranks: dist?.size ?? 1,
         kernel: result.kernel,
         model: f.out,

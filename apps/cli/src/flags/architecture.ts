@@ -1,6 +1,8 @@
-import { ACTIVATIONS, allSkips, errors, HIDDEN_ACTIVATIONS, LOSSES, mlpSpec, normalizeSkips, type Activation, type Loss, type MLPSpec } from '@shardgrad/core';
+import { ACTIVATIONS, allSkips, errors, LOSSES, mlpSpec, normalizeSkips, type Activation, type Loss, type MLPSpec } from '@shardgrad/core';
+import { settingOrDefault } from '@shardgrad/coordinator';
 import type { Argv } from 'yargs';
 import { positiveIntList } from './numbers.js';
+import { settingOption } from './settings.js';
 
 /** The flags that choose a network: shared by train, bench and gradcheck. */
 export interface ArchitectureFlags {
@@ -13,9 +15,6 @@ export interface ArchitectureFlags {
   connect?: unknown;
 }
 
-export const DEFAULT_ACTIVATION: Activation = 'relu';
-
-export const HIDDEN_CHOICES = HIDDEN_ACTIVATIONS.filter((a) => a !== 'identity');
 
 /** The output activations a trained network may have (every activation can be the last). */
 export const OUTPUT_CHOICES = ACTIVATIONS;
@@ -26,7 +25,7 @@ export function architectureOptions(a: Argv, defaultHidden: string): Argv {
     .option('hidden', { type: 'string', describe: `hidden layer sizes, comma separated (input and output sizes come from the data) [default: ${defaultHidden}]` })
     .option('layers', { type: 'string', describe: 'all layer sizes, input to output, e.g. 784,128,10 (instead of --hidden)' })
     .conflicts('hidden', 'layers')
-    .option('activation', { choices: HIDDEN_CHOICES, defaultDescription: DEFAULT_ACTIVATION, describe: 'hidden-layer activation' }) // no yargs default: train --from must see whether it was given
+    .option('activation', settingOption('activation', { noDefault: true })) // no yargs default: train --from must see whether it was given
     .option('output', { choices: OUTPUT_CHOICES, describe: 'output activation [default: softmax with ce; with mse, sigmoid for classes and identity for regression]' })
     .option('loss', { choices: LOSSES, describe: 'ce (softmax cross-entropy) or mse [default: ce for classes (mse with a --output other than softmax), mse for regression]' });
 }
@@ -91,5 +90,5 @@ export function specFromFlags(
   if (given === 'softmax' && loss !== 'ce') throw errors.badInput('--output', 'softmax is trained with the cross-entropy loss: use --loss ce (or leave --loss out)');
   if (given !== undefined && given !== 'softmax' && loss === 'ce') throw errors.badInput('--output', `${given} cannot be trained with --loss ce (cross-entropy needs a softmax output): use --loss mse`);
   const output: Activation = given ?? (loss === 'ce' ? 'softmax' : data.task === 'classification' ? 'sigmoid' : 'identity');
-  return mlpSpec(sizes, (f.activation ?? DEFAULT_ACTIVATION) as Activation, output, loss, skipsFromFlags(f, sizes.length - 1));
+  return mlpSpec(sizes, settingOrDefault('activation', f.activation), output, loss, skipsFromFlags(f, sizes.length - 1));
 }

@@ -1,5 +1,5 @@
-import { isCsvNumber } from '@shardgrad/coordinator';
-import { errors, type Schedule } from '@shardgrad/core';
+import { checkWorkers, isCsvNumber } from '@shardgrad/coordinator';
+import { errors } from '@shardgrad/core';
 
 /**
  * Flag values arrive from yargs as strings (numeric flags are declared as strings so a message can
@@ -7,7 +7,7 @@ import { errors, type Schedule } from '@shardgrad/core';
  */
 
 /** The one value of a flag; a flag given twice is an error rather than a silent pick. */
-function single(flag: string, v: unknown): string {
+export function single(flag: string, v: unknown): string {
   if (Array.isArray(v)) throw errors.badInput(flag, `given ${v.length} times, give it once`);
   if (typeof v === 'number') return String(v);
   if (typeof v !== 'string' || v.trim() === '') throw errors.badInput(flag, 'needs a value');
@@ -69,29 +69,6 @@ export function positiveIntList(flag: string, v: unknown): number[] {
 }
 
 /**
- * `--lr-schedule`: `constant`, `step:EVERY:GAMMA` (η·γ^⌊step/EVERY⌋) or `cosine[:MIN_LR]`
- * (cosine decay to MIN_LR, default 0, over all `totalSteps` of the run).
- */
-export function schedule(flag: string, v: unknown, totalSteps: number): Schedule {
-  const s = single(flag, v);
-  const [kind, ...args] = s.split(':');
-  const bad = () => errors.badInput(flag, `must be constant, step:EVERY:GAMMA or cosine[:MIN_LR], got "${s}"`);
-  if (kind === 'constant' && args.length === 0) return { kind: 'constant' };
-  if (kind === 'step' && args.length === 2) {
-    const every = Number(args[0]);
-    const gamma = Number(args[1]);
-    if (!Number.isInteger(every) || every < 1 || !Number.isFinite(gamma) || gamma <= 0) throw bad();
-    return { kind: 'step', every, gamma };
-  }
-  if (kind === 'cosine' && args.length <= 1) {
-    const minLr = args.length ? Number(args[0]) : 0;
-    if (!Number.isFinite(minLr) || minLr < 0) throw bad();
-    return { kind: 'cosine', total: totalSteps, minLr };
-  }
-  throw bad();
-}
-
-/**
  * The yargs declaration of a numeric flag: no yargs type, so the value arrives as the text the user
  * typed (main.ts turns off yargs' number parsing) and --help shows the default as a number.
  */
@@ -99,17 +76,11 @@ export function numberOption(describe?: string, defaultValue?: number): { descri
   return { ...(describe !== undefined ? { describe } : {}), ...(defaultValue !== undefined ? { default: defaultValue } : {}) };
 }
 
-/** Worker threads per core beyond which a count is taken as a mistake (each worker holds its own memory). */
-export const MAX_WORKERS_PER_CORE = 4;
-
 /**
- * A worker count: 0 (the step runs in the main thread) or a positive integer, at most
- * MAX_WORKERS_PER_CORE per core of this machine, so that `--workers 1000` on two cores is one line
- * instead of minutes and gigabytes.
+ * A worker count flag (train, bench): 0 (the step runs in the main thread) or a positive integer, at
+ * most 4 per core of this machine (the settings schema's checkWorkers), so that `--workers 1000` on
+ * two cores is one line instead of minutes and gigabytes.
  */
 export function workerCount(flag: string, v: unknown, cores: number): number {
-  const n = nonNegativeInt(flag, v);
-  const most = MAX_WORKERS_PER_CORE * cores;
-  if (n > most) throw errors.badInput(flag, `${n} is far more than the ${cores} core${cores === 1 ? '' : 's'} of this machine (at most ${most}: ${MAX_WORKERS_PER_CORE} per core)`);
-  return n;
+  return checkWorkers(finite(flag, v), cores);
 }

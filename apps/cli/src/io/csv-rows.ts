@@ -1,4 +1,4 @@
-import { forEachCsvRecord, isCsvNumber, RowStore } from '@shardgrad/coordinator';
+import { checkColumnNames, forEachCsvRecord, isCsvNumber, RowStore } from '@shardgrad/coordinator';
 import { errors, type DataDescription } from '@shardgrad/core';
 
 /** Rows of numbers read for prediction: X is (rows, columns). */
@@ -54,6 +54,7 @@ export function readNumericRows(source: string, columns: number, data?: DataDesc
       width = rec.length;
       if (rec.every((c) => !isCsvNumber(c))) {
         header = rec;
+        checkColumnNames(name, header);
         return;
       }
     }

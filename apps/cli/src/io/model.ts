@@ -1,8 +1,15 @@
 import { readModelFile } from '@shardgrad/coordinator';
-import type { ModelFileContents } from '@shardgrad/core';
+import { unprotectedHeaderWarning, type ModelFileContents } from '@shardgrad/core';
 
-/** Reads and validates a model (or checkpoint) file; every problem is one line naming the file. */
-export const readModel: (file: string) => ModelFileContents = readModelFile;
+/**
+ * Reads and validates a model (or checkpoint) file; every problem is one line naming the file. A
+ * file in an older format, whose header the checksum does not cover, loads with one warning line.
+ */
+export function readModel(file: string): ModelFileContents {
+  const m = readModelFile(file);
+  if (m.unprotectedHeader) process.stderr.write(`shardgrad: ${unprotectedHeaderWarning(file)}\n`);
+  return m;
+}
 
 /** The model's task: from its data description, else (older files) from its metadata. */
 function taskOf(m: ModelFileContents): unknown {

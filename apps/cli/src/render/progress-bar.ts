@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress';
+import { stdoutIsUsersTerminal } from '../io/stdout.js';
 
 /** A progress bar on stdout that also prints whole lines above itself. */
 export interface ProgressBar {
@@ -11,8 +12,8 @@ export interface ProgressBar {
 }
 
 /**
- * A cli-progress bar on stdout when stdout is a terminal, or null when it is not (a pipe, a file,
- * a test): scripts get plain lines or JSON instead, never cursor codes. `format` uses cli-progress
+ * A cli-progress bar on stdout when stdout is the user's terminal, or null when it is not (a pipe, a
+ * file, a test, an MPI rank's stdout): scripts get plain lines or JSON instead, never cursor codes. `format` uses cli-progress
  * tokens ({bar}, {percentage}, {eta_formatted}) plus the payload's keys.
  */
 export function progressBar(
@@ -21,7 +22,7 @@ export function progressBar(
   initial: Record<string, string | number> = {},
   stream: NodeJS.WriteStream = process.stdout,
 ): ProgressBar | null {
-  if (!stream.isTTY) return null;
+  if (!stream.isTTY || (stream === process.stdout && !stdoutIsUsersTerminal())) return null;
   const multi = new cliProgress.MultiBar(
     // linewrap: the terminal keeps wrapping, so lines logged above the bar are never cut at its
     // width (cli-progress still cuts the bar line itself to the width)

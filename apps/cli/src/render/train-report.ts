@@ -1,13 +1,13 @@
 import type { CheckpointEvent, EpochEvent, StepEvent } from '@shardgrad/coordinator';
-import { print as printToStdout } from '../io/stdout.js';
+import { print as printToStdout, stdoutIsUsersTerminal } from '../io/stdout.js';
 import { LossHistory } from './loss-history.js';
 import { progressBar, type ProgressBar } from './progress-bar.js';
 
 /** How training reports itself: a bar on a terminal, plain epoch lines in a pipe, JSON lines for scripts. */
 export type ReportMode = 'bar' | 'lines' | 'json';
 
-export function reportMode(json: boolean, stream: NodeJS.WriteStream = process.stdout): ReportMode {
-  return json ? 'json' : stream.isTTY ? 'bar' : 'lines';
+export function reportMode(json: boolean, terminal: boolean = stdoutIsUsersTerminal()): ReportMode {
+  return json ? 'json' : terminal ? 'bar' : 'lines';
 }
 
 const seconds = (ms: number) => Math.round(ms) / 1000;

@@ -30,12 +30,13 @@ async function mpiModule(): Promise<MpiModule | undefined> {
 }
 
 /**
- * The rank the launcher gave this process (from its environment), before MPI is loaded: ranks other
- * than 0 print nothing (rank 0 alone prints, writes the model and the checkpoints).
+ * The rank the launcher gave this process (from its environment), before MPI is loaded, or undefined
+ * when no MPI launcher started it: ranks other than 0 print nothing (rank 0 alone prints, writes the
+ * model and the checkpoints), and no rank's stdout is the user's terminal.
  */
-export async function launchedRank(): Promise<number> {
+export async function launchedRank(): Promise<number | undefined> {
   const mod = await mpiModule();
-  return mod?.detectLaunch()?.rank ?? 0;
+  return mod?.detectLaunch()?.rank;
 }
 
 /**

@@ -1,4 +1,5 @@
-import { errors, HIDDEN_ACTIVATIONS, OPTIMIZERS, type Activation, type OptimizerKind } from '@shardgrad/core';
+import { checkSetting, type SettingName } from '@shardgrad/coordinator/settings';
+import { errors, isShardgradError, type Activation, type OptimizerKind } from '@shardgrad/core';
 import type { DatasetName } from '../data/dataset.js';
 
 export interface Settings {
@@ -21,9 +22,29 @@ export type RawSettings = Record<keyof Settings, string>;
 /** The connections select: layered, or every layer connected to every lower one. */
 export const SKIP_CHOICES = ['none', 'all'] as const;
 
+/** The form's name of each training setting it has (the settings schema names the field; the page its label). */
+const LABELS: Partial<Record<SettingName, string>> = { activation: 'activation', optimizer: 'optimizer', lr: 'learning rate', batch: 'batch size' };
+
+/** A setting checked by the settings schema (the CLI's and the library's checks), its error naming the form's label. */
+function checked<K extends SettingName>(name: K, value: unknown): ReturnType<typeof checkSetting<K>> {
+  try {
+    return checkSetting(name, value);
+  } catch (e) {
+    if (isShardgradError(e) && e.setting) throw errors.badInput(LABELS[name] ?? name, e.setting.problem);
+    throw e;
+  }
+}
+
+/** A number field's text as a number (an empty field is not 0). */
+const numberOf = (text: string) => (text.trim() === '' ? Number.NaN : Number(text));
+
+/** The largest batch the page's run memory is laid out for. */
+export const MAX_BATCH = 1024;
+
 /**
- * Parses the playground's form. A value a user can get wrong throws a one-line ShardgradError that
- * names the field, e.g. `hidden layers: "8,x": sizes must be integers 1…256`.
+ * Parses the playground's form: the training settings through the settings schema, then the
+ * page's own bounds. A value a user can get wrong throws a one-line ShardgradError that names the
+ * field, e.g. `hidden layers: "8,x": sizes must be integers 1…256`.
  */
 export function parseSettings(raw: RawSettings, maxWorkers: number): Settings {
   if (!DATASETS.includes(raw.dataset as DatasetName)) throw errors.badInput('dataset', `unknown dataset "${raw.dataset}"`);
@@ -31,12 +52,11 @@ export function parseSettings(raw: RawSettings, maxWorkers: number): Settings {
   const hidden = raw.hidden.trim() === '' ? [] : parts.map(Number);
   if (hidden.length > 4 || hidden.some((n) => !Number.isInteger(n) || n < 1 || n > 256))
     throw errors.badInput('hidden layers', `"${raw.hidden}": up to 4 comma-separated sizes, integers 1…256`);
-  if (!HIDDEN_ACTIVATIONS.includes(raw.activation as Activation)) throw errors.badInput('activation', `unknown activation "${raw.activation}"`);
-  if (!OPTIMIZERS.includes(raw.optimizer as OptimizerKind)) throw errors.badInput('optimizer', `unknown optimizer "${raw.optimizer}"`);
-  const lr = Number(raw.lr);
-  if (!Number.isFinite(lr) || lr <= 0 || lr > 10) throw errors.badInput('learning rate', `"${raw.lr}": must be a number in (0, 10]`);
-  const batch = Number(raw.batch);
-  if (!Number.isInteger(batch) || batch < 1 || batch > 1024) throw errors.badInput('batch size', `"${raw.batch}": must be an integer 1…1024`);
+  const activation = checked('activation', raw.activation);
+  const optimizer = checked('optimizer', raw.optimizer);
+  const lr = checked('lr', numberOf(raw.lr));
+  const batch = checked('batch', numberOf(raw.batch));
+  if (batch > MAX_BATCH) throw errors.badInput('batch size', `${batch} is more than the page's ${MAX_BATCH}`);
   const workers = Number(raw.workers);
   if (!Number.isInteger(workers) || workers < 1 || workers > maxWorkers)
     throw errors.badInput('workers', `"${raw.workers}": must be an integer 1…${maxWorkers}`);
@@ -44,8 +64,8 @@ export function parseSettings(raw: RawSettings, maxWorkers: number): Settings {
   return {
     dataset: raw.dataset as DatasetName,
     hidden,
-    activation: raw.activation as Activation,
-    optimizer: raw.optimizer as OptimizerKind,
+    activation,
+    optimizer,
     lr,
     batch,
     workers,

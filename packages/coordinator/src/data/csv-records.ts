@@ -1,7 +1,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { Parser, type Options } from 'csv-parse';
 import { errors, isShardgradError } from '@shardgrad/core';
-import { fsProblem } from '../io/files.js';
+import { checkRegularFile, fsProblem } from '../io/files.js';
 
 /** The longest record (line) a CSV may have: a longer one, or a file with no line breaks (/dev/zero), is refused. */
 export const MAX_CSV_RECORD_BYTES = 16 * 1024 * 1024;
@@ -37,6 +37,7 @@ export function forEachCsvRecord(
   const done = (e?: Error | null) => {
     if (e) failure ??= e;
   };
+  if (file !== '-') checkRegularFile(file); // a folder or a device (/dev/zero) is one line before any read
   let fd: number;
   try {
     fd = file === '-' ? 0 : openSync(file, 'r');

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { errors } from '@shardgrad/core';
 import type { DataSource } from '../api.js';
+import { checkColumnNames } from './column-names.js';
 import { forEachCsvRecord, RowStore } from './csv-records.js';
 import { iota, sharedFloat32, type Dataset } from './dataset.js';
 import { heldOutSplit, shuffledRowOf } from './split.js';
@@ -129,6 +130,7 @@ function readTable(file: string, source: CsvSource): CsvTable {
       firstLine = line;
       if (source.header ?? record.every((c) => !isCsvNumber(c))) {
         names = record;
+        checkColumnNames(file, names);
         resolveColumns();
         return;
       }

@@ -129,7 +129,7 @@ export class BarrierPoolEngine implements StepEngine {
     // nothing to put back: step t wrote only the buffers it does not read from
     await Promise.allSettled(this.loops);
     Atomics.store(ctrl, CTRL.ABORT, 0);
-    Atomics.store(ctrl, CTRL.ARRIVED, 0);
+    this.init.control.arrivals.fill(0); // (every loop has left: no arrival is counted any more)
     this.startLoops();
   }
 

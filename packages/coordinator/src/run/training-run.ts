@@ -17,8 +17,7 @@ import {
   type WasmMemory,
 } from '@shardgrad/core';
 import { createRunMemory, layoutRun, rankShards, runViews, SEGMENT_MAX, sharedClockMs, StepStatus, type StepStatusValue, type FaultSpec, type RankShape, type KernelChoice, type RunData, type RunLayout, type RunViews } from '@shardgrad/worker';
-import type { EpochEvent, StepEvent } from '../api.js';
-import type { LoopState } from '../train/checkpoint.js';
+import type { EpochEvent, LoopState, StepEvent } from './events.js';
 import type { EngineFactory, StepEngine } from './step-engine.js';
 
 /** The settings that define a run's arithmetic: the same settings and seed give the same θ everywhere. */

@@ -1,25 +1,17 @@
-import { encodeModelFile, errors, skipsSuffix, type MLPSpec, type Preprocess } from '@shardgrad/core';
+import { encodeModelFile, errors, skipsSuffix, unprotectedHeaderWarning, type MLPSpec, type ModelFileContents, type Preprocess } from '@shardgrad/core';
 import type { EpochEvent, TrainConfig } from '../api.js';
+import type { LoopState } from '../run/events.js';
 import { describeData } from '../data/dataset.js';
 import { writeFileAtomic } from '../io/files.js';
 import { readModelFile } from '../io/model-io.js';
+import { firstSettingDifference, runSettingsRecord, type Json } from './run-settings-record.js';
 
-/** Where the training loop stands: everything besides θ and the optimizer state a resume needs. */
-export interface LoopState {
-  /** completed global steps */
-  step: number;
-  /** 0-based epoch in progress */
-  epoch: number;
-  /** batches already done in that epoch */
-  position: number;
-  /** Σ per-sample loss over the epoch's batches so far */
-  lossSum: number;
-  history: EpochEvent[];
-  bestValLoss: number;
-  sinceBest: number;
-}
+export type { LoopState } from '../run/events.js';
 
-/** Settings a checkpoint must share with the run that resumes it, or the batches would differ. */
+/**
+ * Checkpoints written before the settings record (format versions 1 and 2) pinned only these; they
+ * are still checked for such files. Newer checkpoints record every setting that decides the bytes.
+ */
 const PINNED = [
   ['batch', '--batch'],
   ['shards', '--shards'],
@@ -60,6 +52,7 @@ export function writeCheckpoint(
         sinceBest: s.sinceBest,
         history: s.history,
         config: { ...pinned(c), lr: c.lr, epochs: c.epochs, optimizerConfig: c.optimizer, schedule: c.schedule, init: c.init },
+        settings: runSettingsRecord(c),
       },
       data: describeData(c.data),
     }),
@@ -86,13 +79,9 @@ export function readCheckpoint(path: string, c: TrainConfig, spec: MLPSpec, stat
   if (file.spec.sizes.join('-') !== spec.sizes.join('-') || file.spec.activations.join() !== spec.activations.join() || file.spec.loss !== spec.loss || skipsSuffix(file.spec) !== skipsSuffix(spec))
     throw bad(`checkpoint is for layers ${file.spec.sizes.join('-')}${skipsSuffix(file.spec)} (${file.spec.activations.join(',')}), not ${spec.sizes.join('-')}${skipsSuffix(spec)} (${spec.activations.join(',')})`);
   const m = file.meta as Record<string, unknown>;
-  const config = (m.config ?? {}) as Record<string, unknown>;
-  const want = pinned(c);
-  if (config.optimizer !== want.optimizer) throw bad(`checkpoint used ${String(config.optimizer)}; --optimizer ${c.optimizer.kind} given`);
+  checkSameSettings(path, file, c);
   const optState = file.tensors.get('optimizer') ?? new Float32Array(0);
   if (optState.length !== stateLength) throw bad(`corrupt checkpoint: the ${c.optimizer.kind} state holds ${optState.length} floats, ${stateLength} expected`);
-  for (const [key, flag] of PINNED)
-    if (config[key] !== want[key]) throw bad(`written with ${flag} ${String(config[key])}, this run has ${flag} ${String(want[key])}`);
   if (!isCount(m.step) || !isCount(m.epoch) || !isCount(m.position) || typeof m.lossSum !== 'number' || !Array.isArray(m.history) || !isCount(m.sinceBest))
     throw bad('corrupt checkpoint metadata (step, epoch, position or history)');
   return {
@@ -111,27 +100,59 @@ export function readCheckpoint(path: string, c: TrainConfig, spec: MLPSpec, stat
   };
 }
 
+/** How a front end names a TrainConfig field in messages (the CLI: its flag); the field itself by default. */
+export type NameOfSetting = (field: string) => string;
+
+const short = (v: Json | undefined) => {
+  const text = v === undefined || v === null ? 'none' : typeof v === 'string' ? v : JSON.stringify(v);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+};
+
 /**
- * What a front end says before resuming `c` from the checkpoint at `path`: where the run stands, and
- * the settings that differ from the checkpoint's run (the learning rate and the epoch count may
- * change; they are used as given). Throws a one-line error naming the file when the checkpoint
- * cannot be resumed with these settings, or when it has no epoch left to train.
+ * Refuses to resume `c` from `file` unless every setting that decides the bytes is the one the
+ * checkpoint was written with: one line naming the first that differs and both values. Checkpoints
+ * from before the settings record are checked on the settings they pinned.
  */
-export function resumeNotes(path: string, c: Pick<TrainConfig, 'batch' | 'shards' | 'seed' | 'valSplit' | 'preprocess' | 'optimizer' | 'lr' | 'epochs'>): string[] {
+function checkSameSettings(path: string, file: ModelFileContents, c: TrainConfig, nameOf: NameOfSetting = (f) => f): void {
+  const bad = (problem: string) => errors.badInput(path, problem);
+  const m = file.meta as Record<string, unknown>;
+  const recorded = m.settings;
+  if (typeof recorded === 'object' && recorded !== null && !Array.isArray(recorded)) {
+    const d = firstSettingDifference(recorded as { [field: string]: Json }, runSettingsRecord(c));
+    if (d) throw bad(`written with ${nameOf(d.field)} ${d.inside ? `(${d.inside}) ` : ''}${short(d.was)}, this run has ${short(d.now)}: a resumed run needs every setting of the run it continues`);
+    return;
+  }
+  const config = (m.config ?? {}) as Record<string, unknown>;
+  const want = pinned(c);
+  if (config.optimizer !== want.optimizer) throw bad(`written with ${nameOf('optimizer')} ${String(config.optimizer)}, this run has ${c.optimizer.kind}: a resumed run needs every setting of the run it continues`);
+  for (const [key] of PINNED)
+    if (config[key] !== want[key]) throw bad(`written with ${nameOf(key)} ${String(config[key])}, this run has ${String(want[key])}: a resumed run needs every setting of the run it continues`);
+}
+
+/**
+ * What a front end says before resuming `c` from the checkpoint at `path`: where the run stands, a
+ * warning for a checkpoint in an older format (its header unprotected, only some settings recorded),
+ * and a longer --epochs. Throws a one-line error naming the file when the checkpoint cannot be
+ * resumed with these settings (any setting that decides the bytes differs: `nameOf` names it), or
+ * when it has no epoch left to train (then it says the checkpoint is the trained model).
+ */
+export function resumeNotes(path: string, c: TrainConfig, nameOf: NameOfSetting = (f) => f): string[] {
   const file = readModelFile(path);
   const bad = (problem: string) => errors.badInput(path, problem);
   if (file.kind !== 'checkpoint') throw bad('is a model file, not a checkpoint (resume needs a checkpoint)');
   const m = file.meta as Record<string, unknown>;
-  const config = (m.config ?? {}) as Record<string, unknown>;
-  const want = pinned(c);
-  if (config.optimizer !== want.optimizer) throw bad(`checkpoint used ${String(config.optimizer)}; --optimizer ${c.optimizer.kind} given`);
-  for (const [key, flag] of PINNED)
-    if (config[key] !== want[key]) throw bad(`written with ${flag} ${String(config[key])}, this run has ${flag} ${String(want[key])}`);
+  checkSameSettings(path, file, c, nameOf);
   if (!isCount(m.step) || !isCount(m.epoch)) throw bad('corrupt checkpoint metadata (step, epoch, position or history)');
   if (m.epoch >= c.epochs)
-    throw errors.badInput('--epochs', `${path} has already finished ${m.epoch} epoch${m.epoch === 1 ? '' : 's'}, and --epochs ${c.epochs} asks for no more; give a larger --epochs to train on`);
-  const notes = [`resuming from ${path} at epoch ${m.epoch + 1}, step ${m.step} (${m.step} steps done)`];
-  if (typeof config.lr === 'number' && config.lr !== c.lr) notes.push(`--lr ${c.lr} differs from the checkpoint's ${config.lr}: continuing with ${c.lr}`);
-  if (typeof config.epochs === 'number' && config.epochs !== c.epochs) notes.push(`--epochs ${c.epochs} differs from the checkpoint's ${config.epochs}: training until epoch ${c.epochs}`);
+    throw errors.badInput(
+      nameOf('epochs'),
+      `${path} has already finished ${m.epoch} epoch${m.epoch === 1 ? '' : 's'}, and ${nameOf('epochs')} ${c.epochs} asks for no more: the checkpoint holds the trained parameters and works as the model as it is (eval, predict, export and --from read it), or give a larger ${nameOf('epochs')} to train on`,
+    );
+  const notes = [];
+  if (file.unprotectedHeader) notes.push(unprotectedHeaderWarning(path));
+  notes.push(`resuming from ${path} at epoch ${m.epoch + 1}, step ${m.step} (${m.step} steps done)`);
+  const config = (m.config ?? {}) as Record<string, unknown>;
+  if (m.settings === undefined && typeof config.lr === 'number' && config.lr !== c.lr) notes.push(`${nameOf('lr')} ${c.lr} differs from the checkpoint's ${config.lr}: continuing with ${c.lr} (an older checkpoint, which does not record every setting)`);
+  if (typeof config.epochs === 'number' && config.epochs !== c.epochs) notes.push(`${nameOf('epochs')} ${c.epochs} differs from the checkpoint's ${config.epochs}: training until epoch ${c.epochs}`);
   return notes;
 }

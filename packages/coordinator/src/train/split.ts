@@ -11,7 +11,7 @@ export interface Split {
 /**
  * The rows to train and validate on. valSplit > 0 carves a seeded random fraction out of the
  * training rows (the test rows stay untouched); valSplit 0 validates on the dataset's test rows.
- * Throws naming --batch when the batch does not fit the training rows.
+ * Throws naming the field batch when the batch does not fit the training rows.
  */
 export function splitRows(data: Dataset, valSplit: number, seed: number, batch: number): Split {
   let train = data.trainRows;
@@ -23,7 +23,7 @@ export function splitRows(data: Dataset, valSplit: number, seed: number, batch: 
     val = Uint32Array.from(data.trainRows.filter((r) => isVal.has(r)));
     train = Uint32Array.from(data.trainRows.filter((r) => !isVal.has(r)));
   }
-  if (train.length === 0) throw errors.badInput('--val-split', `leaves no training rows out of ${data.trainRows.length}`);
-  if (batch > train.length) throw errors.badInput('--batch', `${batch} is larger than the ${train.length} training rows`);
+  if (train.length === 0) throw errors.badSetting('valSplit', `leaves no training rows out of ${data.trainRows.length}`);
+  if (batch > train.length) throw errors.badSetting('batch', `${batch} is larger than the ${train.length} training rows`);
   return { train, val };
 }

@@ -8,11 +8,13 @@ import { nodeEngine } from '../engine/create-engine.js';
 import { TrainingRun } from '../run/training-run.js';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { fitOnRows, scaledInputs } from './preprocess-rows.js';
+import { checkRunFits } from './run-size.js';
 import { splitRows, type Split } from './split.js';
 import { validateConfig } from './validate-config.js';
 
 export type TrainListener = (event: TrainEvent) => void;
-export type StopSignal = 'SIGINT' | 'SIGTERM';
+/** Why a stop was asked for: a signal (the CLI) or the caller (the library's stop() and AbortSignal). */
+export type StopSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'abort';
 
 /** The checkpoint file inside TrainConfig.checkpointDir (always the latest good state). */
 export const CHECKPOINT_FILE = 'checkpoint.sgm';
@@ -28,7 +30,8 @@ function toShared(a: Float32Array): Float32Array {
 /**
  * The data-parallel training loop in Node: files, checkpoints and the worker pool around the
  * TrainingRun that the browser runs too. Construct with a TrainConfig (validated at once: bad settings
- * throw a one-line ShardgradError naming the flag), subscribe with `on`, then `run()`.
+ * throw a one-line ShardgradError naming the field), subscribe with `on`, then `run()`. The library's
+ * Trainer (packages/shardgrad) is a facade over this one.
  *
  * Promises: the same seed, data and hyper-parameters give bit-identical weights for any number of
  * workers (0 = in-process) and across a stop/resume; a worker crash is retried without changing
@@ -43,6 +46,7 @@ export class Trainer {
 
   constructor(readonly config: TrainConfig) {
     validateConfig(config);
+    checkRunFits(config); // before any memory: a run too large for wasm memory or this machine is one line
     this.split = splitRows(config.data, config.valSplit, config.seed, config.batch);
   }
 
@@ -53,7 +57,7 @@ export class Trainer {
   }
 
   /**
-   * Asks the run to stop (a front end forwards SIGINT/SIGTERM here): the current step finishes, a
+   * Asks the run to stop (a front end forwards SIGINT/SIGTERM/SIGHUP here): the current step finishes, a
    * checkpoint is written (when checkpointDir is set) and run() resolves with stoppedBy = signal.
    */
   requestStop(signal: StopSignal): void {
@@ -62,6 +66,11 @@ export class Trainer {
   }
 
   private checkpointStep: number | undefined;
+
+  /** The rows held out for validation (valSplit's, or the data's test rows). */
+  get validationRows(): number {
+    return this.split.val.length;
+  }
 
   /** The step of the last checkpoint written in this run (rank 0 writes them across ranks), if any. */
   lastCheckpointStep(): number | undefined {
@@ -77,7 +86,7 @@ export class Trainer {
 
   /** Runs the training once (a Trainer is single-use). */
   async run(): Promise<TrainResult> {
-    if (this.started) throw new Error('Trainer.run() was already called; make a new Trainer for another run');
+    if (this.started) throw errors.badInput('Trainer.run', 'was already called; make a new Trainer for another run');
     this.started = true;
     const c = this.config;
     const t0 = performance.now();
@@ -93,7 +102,7 @@ export class Trainer {
       try {
         mkdirSync(c.checkpointDir, { recursive: true });
       } catch (e) {
-        throw errors.badInput('--checkpoint', `cannot create the directory ${c.checkpointDir} (${(e as NodeJS.ErrnoException).code})`);
+        throw errors.badSetting('checkpointDir', `cannot create the directory ${c.checkpointDir} (${(e as NodeJS.ErrnoException).code})`);
       }
       checkpointPath = path.join(c.checkpointDir, CHECKPOINT_FILE);
     }
@@ -126,15 +135,23 @@ export class Trainer {
       lastCheckpoint = checkpointPath;
       this.emit({ type: 'checkpoint', path: checkpointPath, step: run.state.step });
     };
-    let stoppedBy: TrainResult['stoppedBy'];
+    let stoppedBy: TrainResult['stoppedBy'] = distributed ? undefined : this.stopSignal; // asked before the first step
     let workerRetries = 0;
+    // restoreBest: θ of the epoch with the lowest validation loss, copied at that epoch's end (never per step)
+    let best: { params: Float32Array; epoch: number; valLoss: number } | undefined;
     try {
-      while (!run.finished) {
+      while (!run.finished && !stoppedBy) {
         // the workers run the epoch up to its end, the next checkpoint or a stop request
         const every = c.checkpointEvery;
         const maxSteps = every !== undefined && checkpointPath ? every - (run.state.step % every) : undefined;
         const { epoch } = await run.advance({ ...(maxSteps !== undefined ? { maxSteps } : {}), onStep: (e) => this.emit(e) });
         if (epoch) {
+          if (c.restoreBest && epoch.valLoss < (best?.valLoss ?? Infinity)) {
+            best ??= { params: new Float32Array(run.views.params.length), epoch: 0, valLoss: Infinity };
+            best.params.set(run.views.params); // (across ranks: the epoch's end gathered all of θ)
+            best.epoch = epoch.epoch;
+            best.valLoss = epoch.valLoss;
+          }
           // the epoch end checkpoints and looks at stop requests
           this.emit(epoch);
           await checkpoint();
@@ -159,15 +176,18 @@ export class Trainer {
     }
     return {
       spec: c.spec,
-      params: run.params(),
+      params: best ? best.params : run.params(),
       preprocess,
       history: run.state.history,
       steps: run.state.step,
       workerRetries,
       kernel: evalKernels.name,
+      // the worker threads that ran: at most one per shard of this rank; 0 = in the calling thread
+      workers: c.workers === 0 && !run.layout.exchange ? 0 : run.layout.W,
       wallMs: performance.now() - t0,
       ...(stoppedBy ? { stoppedBy } : {}),
       ...(lastCheckpoint ? { lastCheckpoint } : {}),
+      ...(best ? { restoredEpoch: best.epoch } : {}),
     };
   }
 }

@@ -71,25 +71,25 @@ export function mlpSpec(sizes: readonly number[], hidden: Activation, output: Ac
 /** Throws a one-line ShardgradError (naming `where`) if the spec cannot be trained. */
 export function validateSpec(spec: MLPSpec, where = 'layers'): void {
   const { sizes, activations, loss } = spec;
-  if (!Array.isArray(sizes) || sizes.length < 2) throw errors.badInput(where, 'need at least an input and an output size');
+  if (!Array.isArray(sizes) || sizes.length < 2) throw errors.badSetting(where, 'need at least an input and an output size');
   sizes.forEach((n, i) => {
-    if (!Number.isInteger(n) || n < 1) throw errors.badInput(where, `size ${i} is ${String(n)}, must be a positive integer`);
+    if (!Number.isInteger(n) || n < 1) throw errors.badSetting(where, `size ${i} is ${String(n)}, must be a positive integer`);
   });
   if (activations.length !== sizes.length - 1)
-    throw errors.badInput(where, `${sizes.length - 1} weight layers need ${sizes.length - 1} activations, got ${activations.length}`);
+    throw errors.badSetting(where, `${sizes.length - 1} weight layers need ${sizes.length - 1} activations, got ${activations.length}`);
   const L = activations.length;
   activations.forEach((a, l) => {
-    if (!ACTIVATIONS.includes(a)) throw errors.badInput(where, `unknown activation "${String(a)}"`);
-    if (l < L - 1 && !HIDDEN_ACTIVATIONS.includes(a)) throw errors.badInput(where, `"${a}" can only be the output activation`);
+    if (!ACTIVATIONS.includes(a)) throw errors.badSetting(where, `unknown activation "${String(a)}"`);
+    if (l < L - 1 && !HIDDEN_ACTIVATIONS.includes(a)) throw errors.badSetting(where, `"${a}" can only be the output activation`);
   });
-  if (!LOSSES.includes(loss)) throw errors.badInput(where, `unknown loss "${String(loss)}"`);
+  if (!LOSSES.includes(loss)) throw errors.badSetting(where, `unknown loss "${String(loss)}"`);
   const out = activations[L - 1];
-  if (out === 'softmax' && loss !== 'ce') throw errors.badInput(where, 'a softmax output needs the cross-entropy loss (ce)');
-  if (loss === 'ce' && out !== 'softmax') throw errors.badInput(where, 'the cross-entropy loss (ce) needs a softmax output');
-  if (loss === 'ce' && sizes[L] < 2) throw errors.badInput(where, 'softmax cross-entropy needs at least 2 outputs');
+  if (out === 'softmax' && loss !== 'ce') throw errors.badSetting(where, 'a softmax output needs the cross-entropy loss (ce)');
+  if (loss === 'ce' && out !== 'softmax') throw errors.badSetting(where, 'the cross-entropy loss (ce) needs a softmax output');
+  if (loss === 'ce' && sizes[L] < 2) throw errors.badSetting(where, 'softmax cross-entropy needs at least 2 outputs');
   if (spec.skips !== undefined) {
-    if (!Array.isArray(spec.skips)) throw errors.badInput(where, 'skips must be a list of [from, to] pairs');
+    if (!Array.isArray(spec.skips)) throw errors.badSetting(where, 'skips must be a list of [from, to] pairs');
     const sorted = normalizeSkips(spec.skips, L, where);
-    if (sorted.some((p, i) => p[0] !== spec.skips![i][0] || p[1] !== spec.skips![i][1])) throw errors.badInput(where, 'skips must be sorted by target layer, then source layer');
+    if (sorted.some((p, i) => p[0] !== spec.skips![i][0] || p[1] !== spec.skips![i][1])) throw errors.badSetting(where, 'skips must be sorted by target layer, then source layer');
   }
 }

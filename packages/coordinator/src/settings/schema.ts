@@ -1,0 +1,253 @@
+import { defaultShards } from '../run/default-shards.js';
+import { errors, HIDDEN_ACTIVATIONS, INITIALIZERS, OPTIMIZERS, PREPROCESS_KINDS, type Schedule } from '@shardgrad/core';
+
+/**
+ * The training settings, each defined once: its field name (the library option and TrainConfig
+ * field), its type, its default, its check, a one-line description and its CLI flag. The CLI's
+ * yargs options and --help are generated from here, the library's options and DEFAULTS and the web
+ * form check through here, and the coordinator validates a TrainConfig with the same checks. A bad
+ * value is one ShardgradError naming the field (`lr: must be a positive number, got -1`); the CLI
+ * prints the flag instead (flagOf). Browser-safe: nothing here imports Node.
+ */
+
+/** How a value is written: a front end parses text into this before the check. */
+export type SettingType = 'number' | 'integer' | 'choice' | 'text';
+
+export interface Setting<T> {
+  readonly type: SettingType;
+  /** the CLI flag */
+  readonly flag: string;
+  /** the value used when none is given; undefined: none (the setting is off, or decided elsewhere: see defaultText) */
+  readonly default: T | undefined;
+  /** the default in words, where it is not a plain value (the docs and --help show it) */
+  readonly defaultText?: string;
+  /** the allowed values of a choice */
+  readonly choices?: readonly string[];
+  /** one line: what it does */
+  readonly description: string;
+  /** the value, checked: returned as is, or a ShardgradError naming `field` */
+  readonly check: (value: unknown, field: string) => T;
+}
+
+const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : Array.isArray(v) ? `[${v.map(show).join(', ')}]` : String(v));
+
+function positiveNumber(v: unknown, field: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw errors.badSetting(field, `must be a positive number, got ${show(v)}`);
+  return v;
+}
+
+function nonNegativeNumber(v: unknown, field: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw errors.badSetting(field, `must be a non-negative number, got ${show(v)}`);
+  return v;
+}
+
+export function positiveInteger(v: unknown, field: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw errors.badSetting(field, `must be a positive integer, got ${show(v)}`);
+  return v;
+}
+
+function nonNegativeInteger(note = '') {
+  return (v: unknown, field: string): number => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw errors.badSetting(field, `must be a non-negative integer${note}, got ${show(v)}`);
+    return v;
+  };
+}
+
+function fraction(v: unknown, field: string): number {
+  if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw errors.badSetting(field, `must be a fraction in [0, 1), got ${show(v)}`);
+  return v;
+}
+
+function oneOf<T extends string>(list: readonly T[]) {
+  return (v: unknown, field: string): T => {
+    if (!list.includes(v as T)) throw errors.badSetting(field, `must be one of ${list.join(', ')}, got ${show(v)}`);
+    return v as T;
+  };
+}
+
+/** The text forms of a schedule; SCHEDULE_FORMS names them in messages. */
+export type ScheduleText = 'constant' | 'cosine' | `cosine:${number}` | `step:${number}:${number}`;
+const SCHEDULE_FORMS = 'constant, step:EVERY:GAMMA or cosine[:MIN_LR]';
+
+/** A schedule in the library's object form (`cosine` decays over the whole run). */
+export type ScheduleObject = { readonly kind: 'constant' } | { readonly kind: 'step'; readonly every: number; readonly gamma: number } | { readonly kind: 'cosine'; readonly minLr?: number };
+
+/**
+ * The one schedule parser: a text form (`constant`, `step:EVERY:GAMMA`, `cosine[:MIN_LR]`) or an
+ * object, into a Schedule over `totalSteps` steps. Errors name `field` (or `field.every`, …).
+ */
+export function parseSchedule(v: unknown, totalSteps: number, field = 'schedule'): Schedule {
+  if (typeof v === 'string') {
+    const [kind, ...args] = v.split(':');
+    const bad = () => errors.badSetting(field, `must be ${SCHEDULE_FORMS}, got ${show(v)}`);
+    const num = (s: string) => (s.trim() === '' ? NaN : Number(s));
+    if (kind === 'constant' && args.length === 0) return { kind: 'constant' };
+    if (kind === 'step' && args.length === 2) {
+      const [every, gamma] = args.map(num);
+      if (!Number.isInteger(every) || every < 1 || !Number.isFinite(gamma) || gamma <= 0) throw bad();
+      return { kind: 'step', every, gamma };
+    }
+    if (kind === 'cosine' && args.length <= 1) {
+      const minLr = args.length ? num(args[0]) : 0;
+      if (!Number.isFinite(minLr) || minLr < 0) throw bad();
+      return { kind: 'cosine', total: totalSteps, minLr };
+    }
+    throw bad();
+  }
+  const o = (v !== null && typeof v === 'object' ? v : {}) as { kind?: unknown; every?: unknown; gamma?: unknown; minLr?: unknown };
+  if (o.kind === 'constant') return { kind: 'constant' };
+  if (o.kind === 'step') return { kind: 'step', every: positiveInteger(o.every, `${field}.every`), gamma: positiveNumber(o.gamma, `${field}.gamma`) };
+  if (o.kind === 'cosine') return { kind: 'cosine', total: totalSteps, minLr: nonNegativeNumber(o.minLr ?? 0, `${field}.minLr`) };
+  throw errors.badSetting(field, `must be ${SCHEDULE_FORMS}, or { kind, … }, got ${show(v)}`);
+}
+
+/** The kernels a run may use: auto = native where it loads, else wasm. */
+export const KERNEL_CHOICES = ['auto', 'native', 'wasm', 'reference'] as const;
+/** Worker threads per core beyond which a count is taken as a mistake (each worker holds its own memory). */
+export const MAX_WORKERS_PER_CORE = 4;
+
+/** Every training setting (the order of --help and the docs' tables). */
+export const SETTINGS = {
+  activation: {
+    type: 'choice',
+    flag: '--activation',
+    default: 'relu',
+    choices: HIDDEN_ACTIVATIONS,
+    description: 'hidden-layer activation (gelu: exact, gelu-tanh: the tanh approximation)',
+    check: oneOf(HIDDEN_ACTIVATIONS),
+  },
+  optimizer: {
+    type: 'choice',
+    flag: '--optimizer',
+    default: 'sgd',
+    choices: OPTIMIZERS,
+    description: 'the optimizer (adamw: Adam with decoupled weight decay)',
+    check: oneOf(OPTIMIZERS),
+  },
+  weightDecay: {
+    type: 'number',
+    flag: '--weight-decay',
+    default: undefined,
+    defaultText: "the optimizer's: 0, adamw 0.01",
+    description: 'weight decay λ: an L2 term λθ in the gradient (sgd, momentum, nesterov, adam), decoupled θ ← θ(1 − ηλ) for adamw',
+    check: nonNegativeNumber,
+  },
+  lr: { type: 'number', flag: '--lr', default: 0.1, description: 'learning rate η', check: positiveNumber },
+  schedule: {
+    type: 'text',
+    flag: '--lr-schedule',
+    default: 'constant',
+    description: 'constant, step:EVERY:GAMMA (η·γ^⌊step/EVERY⌋) or cosine[:MIN_LR] over the whole run',
+    check: (v: unknown, field: string): ScheduleText | ScheduleObject => (parseSchedule(v, 1, field), v as ScheduleText | ScheduleObject),
+  },
+  batch: { type: 'integer', flag: '--batch', default: 64, description: 'mini-batch size (at most the training rows)', check: positiveInteger },
+  epochs: { type: 'integer', flag: '--epochs', default: 5, description: 'passes over the training rows', check: positiveInteger },
+  workers: {
+    type: 'integer',
+    flag: '--workers',
+    default: undefined,
+    defaultText: 'the number of cores',
+    description: `worker threads, at most ${MAX_WORKERS_PER_CORE} per core; 0 runs the step in the calling thread; more than the shards run as many as there are shards`,
+    check: nonNegativeInteger(' (0 = no worker threads)'),
+  },
+  shards: {
+    type: 'integer',
+    flag: '--shards',
+    default: undefined,
+    defaultText: 'batch / 16, from 1 to 16 (shardsFor)',
+    description: 'virtual shards per batch; their sum is one fixed pairwise tree, so any worker count gives the same weights (more workers than shards run as many as there are shards)',
+    check: positiveInteger,
+  },
+  seed: { type: 'integer', flag: '--seed', default: 1, description: 'seed of the weights, the shuffles and the held-out rows', check: nonNegativeInteger() },
+  init: { type: 'choice', flag: '--init', default: 'glorot', choices: INITIALIZERS, description: 'weight initializer', check: oneOf(INITIALIZERS) },
+  preprocess: {
+    type: 'choice',
+    flag: '--preprocess',
+    default: 'standardize',
+    defaultText: 'standardize (the CLI: none for mnist and idx data, whose pixels are in [0, 1])',
+    choices: PREPROCESS_KINDS,
+    description: 'input scaling fitted on the training rows and saved with the model',
+    check: oneOf(PREPROCESS_KINDS),
+  },
+  valSplit: {
+    type: 'number',
+    flag: '--val-split',
+    default: 0,
+    description: "fraction of the training rows held out (seeded) and evaluated after every epoch; 0: the data's test split, if any",
+    check: fraction,
+  },
+  earlyStop: { type: 'integer', flag: '--early-stop', default: undefined, description: 'stop when the validation loss has not improved for N epochs', check: positiveInteger },
+  kernel: {
+    type: 'choice',
+    flag: '--kernel',
+    default: 'auto',
+    choices: KERNEL_CHOICES,
+    description: 'matrix kernels: auto = native (AVX-512/AVX2, built at install) where available, else wasm',
+    check: oneOf(KERNEL_CHOICES),
+  },
+} as const satisfies Record<string, Setting<unknown>>;
+
+export type SettingName = keyof typeof SETTINGS;
+/** The value type of a setting, from its check. */
+export type SettingValue<K extends SettingName> = ReturnType<(typeof SETTINGS)[K]['check']>;
+/** Every setting as an optional field (the library's options, the web form's values). */
+export type SettingValues = { readonly [K in SettingName]?: SettingValue<K> };
+
+/** The defaults that are plain values (weightDecay, workers and earlyStop have none: see defaultText). */
+export const DEFAULTS = Object.fromEntries(
+  Object.entries(SETTINGS)
+    .filter(([, s]) => s.default !== undefined)
+    .map(([k, s]) => [k, s.default]),
+) as { readonly [K in SettingName as (typeof SETTINGS)[K]['default'] extends undefined ? never : K]: SettingValue<K> };
+
+/** Checks one setting's value; a bad one throws a ShardgradError naming the field. */
+export function checkSetting<K extends SettingName>(name: K, value: unknown): SettingValue<K> {
+  return (SETTINGS[name] as Setting<SettingValue<K>>).check(value, name);
+}
+
+/** A setting's value, or its default when undefined, checked. */
+export function settingOrDefault<K extends SettingName>(name: K, value: unknown): SettingValue<K> {
+  return checkSetting(name, value ?? SETTINGS[name].default);
+}
+
+/** The shard count of a run: the given one, checked, or by default defaultShards(batch) — shards of at least 16 rows. */
+export function shardsFor(value: unknown, batch: number): number {
+  return value === undefined ? defaultShards(batch) : checkSetting('shards', value);
+}
+
+/** A worker count checked against this machine's cores too (at most MAX_WORKERS_PER_CORE per core). */
+export function checkWorkers(value: unknown, cores: number): number {
+  const n = checkSetting('workers', value);
+  const most = MAX_WORKERS_PER_CORE * cores;
+  if (n > most)
+    throw errors.badSetting('workers', `${n} is far more than the ${cores} core${cores === 1 ? '' : 's'} of this machine (at most ${most}: ${MAX_WORKERS_PER_CORE} per core)`);
+  return n;
+}
+
+/** The CLI flag of a field (a schema setting, or one of the few run fields outside it), if it has one. */
+export function flagOf(field: string): string | undefined {
+  if (Object.hasOwn(SETTINGS, field)) return SETTINGS[field as SettingName].flag;
+  return Object.hasOwn(OTHER_FLAGS, field) ? OTHER_FLAGS[field] : undefined;
+}
+
+/** Fields of a run that are not settings of the schema but do have a flag. */
+const OTHER_FLAGS: Readonly<Record<string, string>> = {
+  layers: '--layers',
+  checkpointDir: '--checkpoint',
+  checkpointEvery: '--checkpoint-every',
+  resumeFrom: '--resume',
+  from: '--from',
+};
+
+/** The training settings a model file's meta keeps (the CLI and the library save the same). */
+export function settingsMeta(c: {
+  readonly optimizer: { readonly kind: string };
+  readonly lr: number;
+  readonly schedule: Schedule;
+  readonly batch: number;
+  readonly shards: number;
+  readonly seed: number;
+  readonly valSplit: number;
+}): Record<string, unknown> {
+  return { optimizer: c.optimizer.kind, lr: c.lr, schedule: c.schedule, batch: c.batch, shards: c.shards, seed: c.seed, valSplit: c.valSplit };
+}
