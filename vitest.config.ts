@@ -5,5 +5,7 @@ export default defineConfig({
     include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 300_000,
     hookTimeout: 120_000,
+    // one line per missing program (Chromium, OpenMPI, …) and the tests it skips; a failure in CI
+    globalSetup: ['test/setup/global-setup.ts'],
   },
 });

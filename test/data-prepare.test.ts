@@ -1,4 +1,5 @@
-import { iota, prepareInputs, sharedFloat32, type Dataset } from '@shardgrad/coordinator';
+import { fitOnRows, iota, prepareInputs, sharedFloat32, type Dataset } from '@shardgrad/coordinator';
+import { fitPreprocess } from '@shardgrad/core';
 import { describe, expect, it } from 'vitest';
 
 /** Rows (1, 10), (3, 20), (5, 30) train and (100, −5) test: the test row is far off, so a fit that saw it would show. */
@@ -48,5 +49,19 @@ describe('prepareInputs', () => {
     const ds = smallDataset();
     expect(prepareInputs(ds, 'none')).toEqual({ kind: 'none' });
     expect(Array.from(ds.X)).toEqual([1, 10, 3, 20, 5, 30, 100, -5]);
+  });
+});
+
+describe('fitting on chosen rows in place', () => {
+  it('gives the bits of a fit on those rows gathered first, in their order (no copy of the rows)', () => {
+    const N = 500;
+    const D = 7;
+    const X = new Float32Array(N * D);
+    let s = 9;
+    for (let i = 0; i < X.length; i++) X[i] = Math.fround(((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * 200 - 90);
+    const rows = Uint32Array.from({ length: 300 }, (_, i) => (i * 263) % N); // scattered, in no sorted order
+    const gathered = new Float32Array(rows.length * D);
+    rows.forEach((r, i) => gathered.set(X.subarray(r * D, r * D + D), i * D));
+    for (const kind of ['standardize', 'minmax'] as const) expect(fitOnRows(kind, X, rows, D)).toEqual(fitPreprocess(kind, gathered, rows.length, D));
   });
 });

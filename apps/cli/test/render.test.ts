@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { lossChart } from '../src/render/loss-chart.js';
+import { LossHistory } from '../src/render/loss-history.js';
+import { TrainReport } from '../src/render/train-report.js';
 import { svgPlot } from '../src/render/svg-plot.js';
 
 describe('lossChart', () => {
@@ -41,5 +43,49 @@ describe('svgPlot', () => {
   it('is one standalone SVG document', () => {
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg" width="840" height="280"')).toBe(true);
     expect(svg.trim().endsWith('</svg>')).toBe(true);
+  });
+});
+
+describe('LossHistory', () => {
+  it('keeps every loss while there are fewer steps than points', () => {
+    const h = new LossHistory(4);
+    [0.5, 0.25, 2].forEach((v) => h.add(v));
+    expect(h.points()).toEqual([0.5, 0.25, 2]);
+  });
+
+  it('merges pairs when full: each point the mean of its steps, the last one of the steps since', () => {
+    const h = new LossHistory(4);
+    const after: number[][] = [];
+    for (let v = 1; v <= 9; v++) {
+      h.add(v);
+      after.push(h.points());
+    }
+    // by hand: 1..4 fill the four points, which merge into (1+2)/2, (3+4)/2; 5, 6 share a point; 1..8 → means of 1..4 and 5..8
+    expect(after[3]).toEqual([1.5, 3.5]);
+    expect(after[4]).toEqual([1.5, 3.5, 5]);
+    expect(after[5]).toEqual([1.5, 3.5, 5.5]);
+    expect(after[7]).toEqual([2.5, 6.5]);
+    expect(after[8]).toEqual([2.5, 6.5, 9]);
+  });
+
+  it('stays within its points for a million steps', () => {
+    const h = new LossHistory(64);
+    for (let s = 0; s < 1_000_000; s++) h.add(s % 2 === 0 ? 1 : 3);
+    const p = h.points();
+    expect(p.length).toBeLessThanOrEqual(64);
+    expect(p.length).toBeGreaterThanOrEqual(32);
+    expect(p.every((v) => v === 2)).toBe(true); // every point spans an even number of steps here
+  });
+});
+
+describe('TrainReport', () => {
+  it('takes a billion epochs without allocating for them, and keeps the losses this run computed', () => {
+    const lines: string[] = [];
+    const report = new TrainReport('lines', 1e9, 1000, true, (t) => lines.push(t));
+    const step = (s: number, loss: number) => report.step({ epoch: 1, step: s, loss, samplesPerSec: 1, elapsedMs: 1 } as never, s);
+    step(7, 0.75);
+    step(8, NaN);
+    step(9, 0.5);
+    expect(report.recordedLosses()).toEqual([0.75, 0.5]);
   });
 });

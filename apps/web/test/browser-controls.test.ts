@@ -4,7 +4,7 @@ import { HIDDEN_ACTIVATIONS, OPTIMIZERS } from '@shardgrad/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATASET_DEFAULTS } from '../src/app/defaults.js';
 import { MNIST_PACK_FILE } from '../src/data/mnist-pack.js';
-import { launchBrowser, numberOf, openDemo, startServer } from './browser-harness.js';
+import { launchBrowser, numberOf, openDemo, runBrowser, startServer } from './browser-harness.js';
 
 /** The form's controls in Chromium: each data set's own defaults, the step delay, the packed digits. */
 let browser: Browser;
@@ -13,6 +13,7 @@ let page: Page;
 const errors: string[] = [];
 
 beforeAll(async () => {
+  if (!runBrowser) return; // skipped: no Chromium (one line from test/setup/global-setup.ts)
   browser = await launchBrowser();
   let url: string;
   ({ server, url } = await startServer(true));
@@ -30,7 +31,7 @@ const form = () =>
     return { hidden: v('hidden'), activation: v('activation'), optimizer: v('optimizer'), lr: Number(v('lr')), batch: Number(v('batch')) };
   });
 
-describe('the playground form', () => {
+describe.runIf(runBrowser)('the playground form', () => {
   it('its activation and optimizer selects list the registries (index.html holds only the first choice)', async () => {
     const options = (id: string) => page.evaluate((i) => Array.from((document.getElementById(i) as HTMLSelectElement).options, (o) => o.value), id);
     expect(await options('activation')).toEqual([...HIDDEN_ACTIVATIONS]);

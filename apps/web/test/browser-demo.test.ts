@@ -8,7 +8,7 @@ import { loadModel } from '@shardgrad/coordinator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planeDataset, planeExtent } from '../src/data/plane-datasets.js';
 import { fingerprint } from '../src/views/fingerprint.js';
-import { launchBrowser, numberOf, openDemo, startPreview, startServer, WEB_ROOT } from './browser-harness.js';
+import { launchBrowser, numberOf, openDemo, runBrowser, startPreview, startServer, WEB_ROOT } from './browser-harness.js';
 
 const ARTIFACTS = path.resolve(WEB_ROOT, '../../artifacts');
 
@@ -58,13 +58,14 @@ function cliFingerprint(epochs: number, kernel: 'wasm' | 'reference'): string {
 
 let browser: Browser;
 beforeAll(async () => {
+  if (!runBrowser) return; // skipped: no Chromium (one line from test/setup/global-setup.ts)
   browser = await launchBrowser();
 });
 afterAll(async () => {
   await browser?.close();
 });
 
-describe('cross-origin isolated page (vite dev server with COOP/COEP)', () => {
+describe.runIf(runBrowser)('cross-origin isolated page (vite dev server with COOP/COEP)', () => {
   let server: ViteDevServer;
   let page: Page;
   const errors: string[] = [];
@@ -209,7 +210,7 @@ describe('cross-origin isolated page (vite dev server with COOP/COEP)', () => {
   });
 });
 
-describe('page without cross-origin isolation (no COOP/COEP headers)', () => {
+describe.runIf(runBrowser)('page without cross-origin isolation (no COOP/COEP headers)', () => {
   let server: ViteDevServer;
   let page: Page;
   const errors: string[] = [];
@@ -246,7 +247,7 @@ describe('page without cross-origin isolation (no COOP/COEP headers)', () => {
   });
 });
 
-describe('production build served by vite preview', () => {
+describe.runIf(runBrowser)('production build served by vite preview', () => {
   let server: PreviewServer;
   let page: Page;
   const outDir = mkdtempSync(path.join(tmpdir(), 'shardgrad-web-'));

@@ -4,8 +4,11 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { build, createServer, preview, type PreviewServer, type ViteDevServer } from 'vite';
 import { webConfig } from '../vite.config.js';
 
-/** Debian's chromium package; a browser is never downloaded. */
-export const CHROMIUM = '/usr/bin/chromium';
+import { chromium as chromiumTool, CHROMIUM, runWith } from '../../../test/setup/tools.js';
+
+export { CHROMIUM };
+/** Run the browser tests: where Chromium is (Debian's package; a browser is never downloaded), and always in CI. */
+export const runBrowser = runWith(chromiumTool);
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
 export const WEB_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 

@@ -78,6 +78,11 @@ export interface TrainConfig extends RunSettings {
   readonly distributed?: { readonly rank: number; readonly size: number; readonly exchange?: 'gather' | 'slices' };
   /** a worker fault to inject, for tests (the CLI reads it from SHARDGRAD_FAULT; the library reads no environment) */
   readonly fault?: FaultSpec;
+  /**
+   * Return θ of the epoch with the lowest validation loss (the first, on a tie), copied at that
+   * epoch's end, instead of θ after the last step. Default false (the library's `restoreBest`).
+   */
+  readonly restoreBest?: boolean;
 }
 
 export type { EpochEvent, StepEvent } from './run/events.js';
@@ -101,6 +106,8 @@ export interface TrainResult {
   readonly stoppedBy?: 'early-stop' | 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'abort';
   /** the last checkpoint written, if any */
   readonly lastCheckpoint?: string;
+  /** with restoreBest: the epoch whose θ `params` holds */
+  readonly restoredEpoch?: number;
   /** worker tasks that failed (crash or throw) and were recomputed on a fresh or the same worker */
   readonly workerRetries: number;
   /** the kernels in use (Kernels.name: native-avx512, wasm-relaxed, …), --kernel auto resolved */

@@ -21,6 +21,12 @@ export type Inputs = readonly NumberRow[] | NumberRow;
  */
 export type Targets = readonly NumberRow[] | NumberRow | readonly string[];
 
+/** A class as `classify` gives it: a name, or an index. */
+export type Label = number | string;
+
+/** What `classify` gives for a model trained on targets of type Y: the names for string labels, else indices. */
+export type LabelOf<Y> = Y extends readonly (infer S extends string)[] ? S : number;
+
 export type Task = 'classification' | 'regression';
 
 /** A matrix (R, cols) over shared memory. */
@@ -130,6 +136,8 @@ function oneHot(field: string, labels: ArrayLike<number>, N: number, hints: Targ
 
 /** Class indices of string labels: the given names, or the sorted distinct labels (as the CLI does for a CSV). */
 function indexStrings(field: string, y: readonly string[], fixed?: readonly string[]): { labels: Uint32Array; names: string[] } {
+  const empty = y.indexOf('');
+  if (empty >= 0) throw errors.badInput(field, `label ${empty} is an empty string (a missing label?): class names must not be empty`);
   const names = fixed ? [...fixed] : [...new Set(y)].sort();
   const index = new Map(names.map((n, k) => [n, k]));
   const labels = new Uint32Array(y.length);
@@ -139,6 +147,20 @@ function indexStrings(field: string, y: readonly string[], fixed?: readonly stri
     labels[i] = k;
   });
   return { labels, names };
+}
+
+/**
+ * The classes below the highest one that no row of Y (N, C one-hot) has: their outputs are only
+ * ever trained towards 0, which is most often a mistake in the labels (0 and 2 with no 1).
+ */
+export function missingClasses(Y: Float32Array, N: number, C: number): number[] {
+  const seen = new Uint8Array(C);
+  for (let i = 0; i < N; i++)
+    for (let k = 0; k < C; k++) if (Y[i * C + k] === 1) seen[k] = 1;
+  const top = seen.lastIndexOf(1);
+  const missing: number[] = [];
+  for (let k = 0; k < top; k++) if (!seen[k]) missing.push(k);
+  return missing;
 }
 
 function isOneHot(Y: Float32Array, N: number, C: number): boolean {
@@ -167,7 +189,10 @@ export function targetMatrix(field: string, y: unknown, hints: TargetHints): Tar
     throw errors.badInput(field, 'expected one target per row of x (labels or values) or rows of targets');
   const n = (y as ArrayLike<unknown>).length;
   if (Array.isArray(y) && n > 0 && typeof y[0] === 'string') {
-    if (!y.every((v) => typeof v === 'string')) throw errors.badInput(field, 'mixes strings and other values: give class labels as all strings or all integers');
+    for (let i = 0; i < n; i++) {
+      if (y[i] === undefined || y[i] === null) throw errors.badInput(field, `label ${i} is missing (every row of x needs a target)`);
+      if (typeof y[i] !== 'string') throw errors.badInput(field, 'mixes strings and other values: give class labels as all strings or all integers');
+    }
     if (n !== N) throw errors.badInput(field, `expected ${plural(N, 'label')} (one per row of x), got ${n}`);
     if (hints.task === 'regression') throw errors.badInput(field, 'string labels are classes, but task is "regression"');
     const { labels, names } = indexStrings(field, y as string[], hints.classes);
@@ -184,8 +209,17 @@ export function targetMatrix(field: string, y: unknown, hints: TargetHints): Tar
   if (!isNumberArray(y)) throw errors.badInput(field, 'expected one target per row of x (labels or values) or rows of targets');
   if (n === N) {
     let integers = true;
-    for (let i = 0; i < n && integers; i++) integers = Number.isInteger(y[i]) && y[i] >= 0;
+    let negative = -1; // the first negative label, when every value is a whole number
+    for (let i = 0; i < n; i++) {
+      const v = y[i];
+      if (v === undefined) throw errors.badInput(field, `label ${i} is missing (every row of x needs a target)`);
+      if (!Number.isInteger(v)) integers = false;
+      else if (v < 0 && negative < 0) negative = i;
+    }
     const C = hints.outputs?.count;
+    // whole numbers with a negative one: neither class labels (0..C−1) nor, without saying so, regression targets
+    if (hints.task === undefined && integers && negative >= 0 && C !== 1)
+      throw errors.badInput(field, `label ${negative} is ${y[negative]}: class labels are whole numbers 0..C−1; to fit whole numbers as values give task: "regression"`);
     const classify = hints.task === 'classification' || (hints.task === undefined && integers && C !== 1);
     if (classify) return oneHot(field, y, N, hints);
     if (C !== undefined && C !== 1) throw errors.badInput(field, `one regression target per row, but the model has ${C} outputs ${hints.outputs!.source}`);

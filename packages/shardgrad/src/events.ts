@@ -1,4 +1,5 @@
-import type { EpochEvent, StepEvent } from '@shardgrad/coordinator';
+// from the coordinator's run module, whose types reach no worker-pool library
+import type { EpochEvent, StepEvent } from '@shardgrad/coordinator/run';
 
 export type { EpochEvent, StepEvent };
 

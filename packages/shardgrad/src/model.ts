@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { readModelFile, writeFileAtomic, type EpochEvent } from '@shardgrad/coordinator';
+import { readModelFile, writeFileAtomic } from '@shardgrad/coordinator';
 import {
   applyPreprocess,
   bindWorkspace,
@@ -16,7 +16,11 @@ import {
   type Preprocess,
   type Workspace,
 } from '@shardgrad/core';
-import { inputMatrix, targetMatrix, type Inputs, type Targets, type Task } from './data.js';
+import { inputMatrix, targetMatrix, type Inputs, type Label, type Targets, type Task } from './data.js';
+import type { EpochEvent } from './events.js';
+
+/** A model as `train` and `Trainer.run` give it: `info` is always there. */
+export type TrainedModel<L extends Label = Label> = Model<L> & { readonly info: TrainInfo };
 
 /** The formats `model.export` writes (through @shardgrad/export, loaded when first used). */
 export type ExportFormat = 'onnx' | 'tfjs' | 'safetensors';
@@ -33,6 +37,8 @@ export interface TrainInfo {
   /** worker tasks that failed and were recomputed (the weights are unchanged by them) */
   readonly workerRetries: number;
   readonly stoppedBy?: 'early-stop' | 'abort';
+  /** with `restoreBest`: the epoch whose weights the model has (the lowest validation loss) */
+  readonly restoredEpoch?: number;
 }
 
 export interface ModelParts {
@@ -60,8 +66,10 @@ const CHUNK = 256;
  * A trained network: its spec (layer sizes, activations, loss), parameters θ (one flat Float32Array),
  * the input scaling fitted at training, the task and the class names. It predicts in the calling
  * thread with the reference kernels, and saves the same .sgm file as `shardgrad train`.
+ * `L` is what `classify` gives: the class names' type for a model trained on string labels,
+ * `number` for integer labels (`train` infers it from `y`; a loaded model has `number | string`).
  */
-export class Model {
+export class Model<L extends Label = Label> {
   readonly spec: MLPSpec;
   readonly params: Float32Array;
   readonly preprocess: Preprocess;
@@ -133,13 +141,13 @@ export class Model {
    * The class of each row of x: its name when the model was trained on string labels, else its
    * index (argmax of the outputs; ≥ 0.5 for a single output). Classification models only.
    */
-  classify(x: Inputs): number[] | string[] {
+  classify(x: Inputs): L[] {
     if (this.task !== 'classification') throw errors.badInput('classify', 'this model does regression: use predict(x)');
     const out = this.predict(x);
     const C = this.outputs;
     const k = Array.from({ length: out.length / C }, (_, r) => classOf(out, r * C, C));
     const names = this.classes;
-    return names ? k.map((i) => names[i]) : k;
+    return (names ? k.map((i) => names[i]) : k) as L[];
   }
 
   /** Mean loss (the training loss) and, for classification, accuracy of the model on x and y. */
@@ -225,17 +233,17 @@ function taskOf(data: { task?: Task } | undefined, meta: Record<string, unknown>
  * a model), or an ONNX file (`.onnx`, through @shardgrad/export). A missing, corrupt or truncated
  * file is one line naming it.
  */
-export async function loadModel(file: string): Promise<Model> {
+export async function loadModel<L extends Label = Label>(file: string): Promise<Model<L>> {
   if (typeof file !== 'string' || file === '') throw errors.badInput('path', 'must be a file path');
   if (file.toLowerCase().endsWith('.onnx')) {
     const { readFileOrFail } = await import('@shardgrad/coordinator');
     const buf = readFileOrFail(file);
     const m = (await loadExporter()).importOnnx(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), file);
     const classes = Array.isArray(m.meta.classes) ? (m.meta.classes as string[]) : undefined;
-    return new Model({ spec: m.spec, params: m.params, preprocess: m.preprocess, task: taskOf(undefined, m.meta, m.spec), meta: m.meta, ...(classes ? { classes } : {}) });
+    return new Model<L>({ spec: m.spec, params: m.params, preprocess: m.preprocess, task: taskOf(undefined, m.meta, m.spec), meta: m.meta, ...(classes ? { classes } : {}) });
   }
   const c = readModelFile(file);
-  return new Model({
+  return new Model<L>({
     spec: c.spec,
     params: c.tensors.get('params')!,
     preprocess: c.preprocess,

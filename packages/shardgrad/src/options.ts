@@ -25,12 +25,11 @@ import {
   settingOrDefault,
   withWarmupAndScaling,
   shardsFor,
-  type KernelChoice,
   type ScheduleObject,
   type ScheduleText,
   type SettingValues,
-} from '@shardgrad/coordinator';
-import { parseFaultSpec, type FaultSpec } from '@shardgrad/worker';
+} from '@shardgrad/coordinator/settings'; // the schema alone: its types reach no worker-pool library
+import { parseFaultSpec, type FaultSpec, type KernelChoice } from '@shardgrad/worker';
 import { closest } from 'fastest-levenshtein';
 import type { Inputs, Targets, Task } from './data.js';
 import type { EpochEvent, StepEvent } from './events.js';
@@ -68,6 +67,8 @@ export interface TrainOptions extends Omit<SettingValues, 'optimizer'> {
   readonly optimizer?: OptimizerOption;
   /** validation rows of their own, instead of valSplit */
   readonly validation?: { readonly x: Inputs; readonly y: Targets };
+  /** return the weights of the epoch with the lowest validation loss instead of the last step's; default false */
+  readonly restoreBest?: boolean;
   /** stops training after the current step; the model so far is returned (stoppedBy: 'abort') */
   readonly signal?: AbortSignal;
   readonly onStep?: (event: StepEvent) => void;
@@ -87,7 +88,7 @@ export { MAX_WORKERS_PER_CORE };
 
 const OPTION_NAMES: readonly (keyof TrainOptions)[] = [
   'x', 'y', 'layers', 'hidden', 'task', 'activation', 'output', 'loss', 'skips', 'optimizer', 'weightDecay', 'lr', 'schedule', 'lrWarmup', 'lrScale', 'baseBatch', 'batch', 'epochs', 'shards',
-  'seed', 'init', 'preprocess', 'valSplit', 'validation', 'earlyStop', 'workers', 'kernel', 'signal', 'onStep', 'onEpoch', 'fault',
+  'seed', 'init', 'preprocess', 'valSplit', 'validation', 'earlyStop', 'restoreBest', 'workers', 'kernel', 'signal', 'onStep', 'onEpoch', 'fault',
 ];
 
 const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : Array.isArray(v) ? `[${v.map(show).join(', ')}]` : String(v));
@@ -95,6 +96,11 @@ const oneOf = (list: readonly string[]) => list.join(', ');
 
 function positiveInt(field: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw errors.badInput(field, `must be a positive integer, got ${show(v)}`);
+  return v;
+}
+
+function flag(field: string, v: unknown): boolean {
+  if (typeof v !== 'boolean') throw errors.badInput(field, `must be true or false, got ${show(v)}`);
   return v;
 }
 
@@ -142,6 +148,7 @@ export interface Resolved {
   readonly preprocess: Preprocess['kind'];
   readonly valSplit: number;
   readonly earlyStop?: number;
+  readonly restoreBest: boolean;
   readonly workers: number;
   readonly kernel: KernelChoice;
   readonly fault?: FaultSpec;
@@ -176,6 +183,7 @@ export function resolveSettings(o: TrainOptions): Resolved {
     preprocess: settingOrDefault('preprocess', o.preprocess),
     valSplit,
     ...(o.earlyStop !== undefined ? { earlyStop: checkSetting('earlyStop', o.earlyStop) } : {}),
+    restoreBest: flag('restoreBest', o.restoreBest ?? false),
     workers,
     kernel: settingOrDefault('kernel', o.kernel),
     ...(fault ? { fault } : {}),

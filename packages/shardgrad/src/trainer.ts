@@ -1,8 +1,10 @@
-import { iota, parseSchedule, settingsMeta, withWarmupAndScaling, sharedFloat32, Trainer as RunTrainer, type Dataset, type TrainConfig, type TrainEvent } from '@shardgrad/coordinator';
+import { iota, parseSchedule, settingsMeta, withWarmupAndScaling, sharedFloat32, Trainer as RunTrainer, type Dataset, type TrainEvent } from '@shardgrad/coordinator';
+// the configuration's type from the coordinator's types alone, which reach no worker-pool library
+import type { TrainConfig } from '@shardgrad/coordinator/api';
 import { errors, validateSpec, type MLPSpec } from '@shardgrad/core';
-import { inputMatrix, targetMatrix, type Matrix, type TargetMatrix } from './data.js';
+import { inputMatrix, missingClasses, targetMatrix, type LabelOf, type Matrix, type TargetMatrix, type Targets } from './data.js';
 import type { EpochEvent, StepEvent, TrainerEvents, TrainerListener } from './events.js';
-import { Model } from './model.js';
+import { Model, type TrainedModel } from './model.js';
 import { checkOptionNames, declaredSizes, resolveSettings, specOf, type Resolved, type TrainOptions } from './options.js';
 
 /** Rows one after the other in one new shared buffer (x then its validation rows). */
@@ -30,6 +32,15 @@ function plan(o: TrainOptions): Plan {
   const last = o.layers ? `(layers[${o.layers.length - 1}])` : '';
   const x = inputMatrix('x', o.x, { count: declared.inputs, source: '(layers[0])' });
   const y = targetMatrix('y', o.y, { rows: x.rows, ...(o.task ? { task: o.task } : {}), ...(declared.outputs !== undefined ? { outputs: { count: declared.outputs, source: last } } : {}) });
+  if (y.task === 'classification' && !y.classes) {
+    const missing = missingClasses(y.X, y.rows, y.cols);
+    if (missing.length > 0)
+      process.emitWarning(
+        `y: no row has class ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', …' : ''} (the labels go up to ${y.cols - 1}): ` +
+          `${missing.length === 1 ? 'its output is' : 'their outputs are'} only ever trained towards 0`,
+        { code: 'SHARDGRAD_MISSING_CLASS' },
+      );
+  }
   let X: Float32Array = x.X;
   let Y: Float32Array = y.X;
   let val: Uint32Array = new Uint32Array(0);
@@ -67,10 +78,14 @@ function plan(o: TrainOptions): Plan {
     preprocess: resolved.preprocess,
     kernel: resolved.kernel,
     ...(resolved.earlyStop !== undefined ? { earlyStop: resolved.earlyStop } : {}),
+    ...(resolved.restoreBest ? { restoreBest: true } : {}),
     ...(resolved.fault ? { fault: resolved.fault } : {}),
   };
   return { config, resolved, targets: y };
 }
+
+/** A regression run's epoch: no accuracy to report (NaN, not a classification metric of its outputs). */
+const withoutAccuracy = (e: EpochEvent): EpochEvent => ({ ...e, valAccuracy: NaN });
 
 /** Why training ended before its epochs, if it did. */
 export type StoppedBy = 'early-stop' | 'abort';
@@ -82,21 +97,23 @@ export type StoppedBy = 'early-stop' | 'abort';
  * coordinator's Trainer, the one training loop the CLI runs too.
  *
  * Promises: the same data, options and seed give bit-identical weights for any `workers`, and the
- * same weights as `shardgrad train` with the same settings.
+ * same weights as `shardgrad train` with the same settings. `Y` is the type of `y`: string labels
+ * make `classify` give their names, anything else class indices.
  */
-export class Trainer {
+export class Trainer<Y extends Targets = Targets> {
   /** the settings in effect, defaults filled in */
   readonly settings: Omit<TrainConfig, 'data' | 'fault'>;
   private readonly plan: Plan;
   private readonly trainer: RunTrainer;
   private readonly listeners = { step: new Set<TrainerListener<'step'>>(), epoch: new Set<TrainerListener<'epoch'>>() };
 
-  constructor(private readonly options: TrainOptions) {
+  constructor(private readonly options: TrainOptions & { readonly y: Y }) {
     this.plan = plan(options);
     this.trainer = new RunTrainer(this.plan.config);
     const { data: _data, fault: _fault, ...settings } = this.plan.config;
     this.settings = settings;
     if (this.plan.resolved.earlyStop !== undefined && this.trainer.validationRows === 0) throw errors.badSetting('earlyStop', 'needs validation rows (valSplit or validation)');
+    if (this.plan.resolved.restoreBest && this.trainer.validationRows === 0) throw errors.badInput('restoreBest', 'needs validation rows (valSplit or validation)');
     if (options.onStep) this.on('step', options.onStep);
     if (options.onEpoch) this.on('epoch', options.onEpoch);
     this.trainer.on((e) => this.emit(e));
@@ -116,9 +133,13 @@ export class Trainer {
     this.trainer.requestStop('abort');
   }
 
-  /** Trains once (a Trainer is single-use) and resolves with the model. */
-  async run(): Promise<Model> {
+  /**
+   * Trains once (a Trainer is single-use) and resolves with the model. A `signal` that is already
+   * aborted rejects with its reason before any work.
+   */
+  async run(): Promise<TrainedModel<LabelOf<Y>>> {
     const signal = this.options.signal;
+    signal?.throwIfAborted();
     const abort = () => this.stop();
     if (signal?.aborted) abort();
     signal?.addEventListener('abort', abort, { once: true });
@@ -130,26 +151,31 @@ export class Trainer {
     }
     const { config, targets } = this.plan;
     const stoppedBy: StoppedBy | undefined = r.stoppedBy === 'early-stop' || r.stoppedBy === 'abort' ? r.stoppedBy : undefined;
-    return new Model({
+    const restored = r.restoredEpoch !== undefined ? { restoredEpoch: r.restoredEpoch } : {};
+    return new Model<LabelOf<Y>>({
       spec: r.spec,
       params: r.params,
       preprocess: r.preprocess,
       task: config.data.task,
       ...(targets.classes ? { classes: targets.classes } : {}),
-      history: r.history,
+      history: config.data.task === 'regression' ? r.history.map(withoutAccuracy) : r.history,
       meta: {
         data: 'arrays',
         ...settingsMeta(config),
         steps: r.steps,
         epochs: r.history.length,
         ...(stoppedBy ? { stoppedBy } : {}),
+        ...restored,
       },
-      info: { steps: r.steps, wallMs: r.wallMs, kernel: r.kernel, workers: r.workers, workerRetries: r.workerRetries, ...(stoppedBy ? { stoppedBy } : {}) },
-    });
+      info: { steps: r.steps, wallMs: r.wallMs, kernel: r.kernel, workers: r.workers, workerRetries: r.workerRetries, ...(stoppedBy ? { stoppedBy } : {}), ...restored },
+    }) as TrainedModel<LabelOf<Y>>;
   }
 
   private emit(e: TrainEvent): void {
     if (e.type === 'step') for (const l of this.listeners.step) l(e as StepEvent);
-    else if (e.type === 'epoch') for (const l of this.listeners.epoch) l(e as EpochEvent);
+    else if (e.type === 'epoch') {
+      const epoch = this.plan.config.data.task === 'regression' ? withoutAccuracy(e as EpochEvent) : (e as EpochEvent);
+      for (const l of this.listeners.epoch) l(epoch);
+    }
   }
 }

@@ -55,8 +55,8 @@ function predict(f: PredictFlags): void {
   bindWorkspace(ws, params, new Float32Array(params.length));
   const classes = isClassifier(model);
   const names = classNamesOf(model);
-  const lines: string[] = [];
   for (let c = 0; c < input.rows; c += ws.capacity) {
+    const lines: string[] = []; // this chunk's: the output is written as it is made, never held whole
     const rows = Math.min(ws.capacity, input.rows - c);
     ws.x.set(input.X.subarray(c * n0, (c + rows) * n0));
     const out = forward(spec, ws, rows, referenceKernels); // (rows, nL)
@@ -67,6 +67,6 @@ function predict(f: PredictFlags): void {
       if (f.json) lines.push(JSON.stringify({ row: c + r, class: cls, label, outputs }));
       else lines.push(label ?? outputs.join(','));
     }
+    print(lines.join('\n') + '\n');
   }
-  print(lines.join('\n') + '\n');
 }

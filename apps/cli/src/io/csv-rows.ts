@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { checkColumnNames, fsProblem, isCsvNumber, readFileOrFail } from '@shardgrad/coordinator';
+import { checkColumnNames, forEachCsvRecord, isCsvNumber, RowStore } from '@shardgrad/coordinator';
 import { errors, type DataDescription } from '@shardgrad/core';
-import { parse } from 'csv-parse/sync';
 
 /** Rows of numbers read for prediction: X is (rows, columns). */
 export interface NumericRows {
@@ -44,42 +42,41 @@ function inputColumnsOf(name: string, header: string[] | null, width: number, da
  */
 export function readNumericRows(source: string, columns: number, data?: DataDescription, labelColumn?: string): NumericRows {
   const name = source === '-' ? 'stdin' : source;
-  const text = source === '-' ? readStdin() : readFileOrFail(source).toString('utf8');
-  let records: string[][];
-  try {
-    records = parse(text, { skip_empty_lines: true, trim: true, relax_column_count: true, bom: true }) as string[][];
-  } catch (e) {
-    throw errors.badInput(name, `not valid CSV (${(e as Error).message})`);
-  }
-  const header = records.length > 0 && records[0].every((c) => !isCsvNumber(c)) ? records[0] : null;
-  if (header) checkColumnNames(name, header);
-  const first = header ? 1 : 0;
-  const rows = records.length - first;
-  if (rows === 0) throw errors.badInput(name, 'no data rows');
-  const width = records[first].length;
-  const picked = inputColumnsOf(name, header, header?.length ?? width, data, labelColumn);
-  const X = new Float32Array(rows * columns);
-  for (let r = 0; r < rows; r++) {
-    const rec = records[first + r];
-    const line = first + r + 1;
-    if (rec.length !== (header?.length ?? width)) throw errors.badInput(name, `line ${line} has ${rec.length} values, ${header ? 'the header has' : `line ${first + 1} has`} ${header?.length ?? width}`);
+  const store = new RowStore(columns); // (rows, columns) in chunks until the count is known
+  let header: string[] | null = null;
+  let width = -1; // the width every row must have: the header's, else the first row's
+  let firstRow = 0; // the record number of the first data row (1-based)
+  let picked: number[] = [];
+  let record = 0;
+  forEachCsvRecord(source, name, (rec) => {
+    const line = ++record; // records are counted, as before: a quoted line break does not count
+    if (width < 0) {
+      width = rec.length;
+      if (rec.every((c) => !isCsvNumber(c))) {
+        header = rec;
+        checkColumnNames(name, header);
+        return;
+      }
+    }
+    if (firstRow === 0) {
+      firstRow = line;
+      picked = inputColumnsOf(name, header, width, data, labelColumn);
+    }
+    if (rec.length !== width) throw errors.badInput(name, `line ${line} has ${rec.length} values, ${header ? 'the header has' : `line ${firstRow} has`} ${width}`);
     if (picked.length !== columns) {
       const hint = header ? '' : ' (name a column to leave out with --label-column INDEX)';
       throw errors.badInput(name, `line ${line} has ${picked.length} values${picked.length === rec.length ? '' : ' to use'}, the model takes ${columns}${hint}`);
     }
+    store.beginRow();
     for (let j = 0; j < columns; j++) {
       const cell = rec[picked[j]];
       if (!isCsvNumber(cell)) throw errors.badInput(name, `line ${line}, column ${picked[j] + 1}: ${cell === '' ? 'empty cell' : `"${cell}" is not a number`}`);
-      X[r * columns + j] = Number(cell);
+      store.set(j, Number(cell));
     }
-  }
+  });
+  const rows = store.rows;
+  if (rows === 0) throw errors.badInput(name, 'no data rows');
+  const X = new Float32Array(rows * columns); // (rows, columns)
+  store.moveTo(X);
   return { X, rows, columns };
-}
-
-function readStdin(): string {
-  try {
-    return readFileSync(0, 'utf8');
-  } catch (e) {
-    throw errors.badInput('stdin', `cannot read: ${fsProblem(e)}`);
-  }
 }

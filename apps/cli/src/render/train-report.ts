@@ -1,5 +1,6 @@
 import type { CheckpointEvent, EpochEvent, StepEvent } from '@shardgrad/coordinator';
 import { print as printToStdout, stdoutIsUsersTerminal } from '../io/stdout.js';
+import { LossHistory } from './loss-history.js';
 import { progressBar, type ProgressBar } from './progress-bar.js';
 
 /** How training reports itself: a bar on a terminal, plain epoch lines in a pipe, JSON lines for scripts. */
@@ -15,11 +16,11 @@ const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 /**
  * Renders the coordinator's events. In JSON mode every event is one object on its own line with
  * the keys type, epoch, step, loss, accuracy (null for a step), samplesPerSec, elapsed (seconds).
- * Keeps every step's loss for the terminal chart.
+ * Keeps the step losses for the terminal chart, downsampled to a bounded number of points.
  */
 export class TrainReport {
-  /** loss of global step s (1-based) at index s − 1; NaN where this run did not compute it (resumed) */
-  readonly stepLoss: Float64Array;
+  /** the losses of the steps this run computed (not a resumed run's earlier ones), in step order */
+  private readonly losses = new LossHistory();
   readonly history: EpochEvent[] = [];
   private readonly bar: ProgressBar | null;
 
@@ -31,7 +32,6 @@ export class TrainReport {
     private readonly classification: boolean = true,
     private readonly print: (text: string) => void = printToStdout,
   ) {
-    this.stepLoss = new Float64Array(epochs * stepsPerEpoch).fill(NaN);
     this.bar =
       mode === 'bar'
         ? progressBar(epochs * stepsPerEpoch, 'epoch {epoch}/{epochs} {bar} {percentage}% | loss {loss} | {speed} samples/s | ETA {eta_formatted}', {
@@ -45,7 +45,7 @@ export class TrainReport {
 
   /** `samplesSoFar`: samples this process has trained on, for a steady samples/s on the bar. */
   step(e: StepEvent, samplesSoFar: number): void {
-    if (e.step >= 1 && e.step <= this.stepLoss.length) this.stepLoss[e.step - 1] = e.loss;
+    if (!Number.isNaN(e.loss)) this.losses.add(e.loss);
     if (this.mode === 'json') {
       this.line({ type: 'step', epoch: e.epoch, step: e.step, loss: e.loss, accuracy: null, samplesPerSec: e.samplesPerSec, elapsed: seconds(e.elapsedMs) });
     } else if (this.bar) {
@@ -86,9 +86,9 @@ export class TrainReport {
     this.bar?.stop();
   }
 
-  /** The recorded step losses, the steps this run did not compute left out. */
+  /** The step losses this run computed (a NaN loss left out), downsampled to a bounded number of points. */
   recordedLosses(): number[] {
-    return Array.from(this.stepLoss).filter((x) => !Number.isNaN(x));
+    return this.losses.points();
   }
 
   private line(o: Record<string, unknown>): void {

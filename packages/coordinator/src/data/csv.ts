@@ -1,9 +1,8 @@
 import path from 'node:path';
-import { parse } from 'csv-parse/sync';
-import { errors, isShardgradError } from '@shardgrad/core';
+import { errors } from '@shardgrad/core';
 import type { DataSource } from '../api.js';
-import { readFileOrFail } from '../io/files.js';
 import { checkColumnNames } from './column-names.js';
+import { forEachCsvRecord, RowStore } from './csv-records.js';
 import { iota, sharedFloat32, type Dataset } from './dataset.js';
 import { heldOutSplit, shuffledRowOf } from './split.js';
 
@@ -28,38 +27,58 @@ function columnLabel(names: readonly string[] | null, c: number): string {
   return names ? `column ${c + 1} "${names[c]}"` : `column ${c + 1}`;
 }
 
-/** One parsed file: numbers per record, and the label column's text when labels may be class names. */
+/**
+ * One parsed file, in file order: its inputs and numeric targets as float32 rows, and, for
+ * single-label classification, each row's label as an index into its distinct label texts.
+ */
 interface CsvTable {
   readonly file: string;
   readonly names: string[] | null;
   readonly width: number;
-  readonly records: Float64Array[];
-  readonly lines: number[];
+  readonly rows: number;
   readonly targetCols: number[];
   readonly inputCols: number[];
+  /** (rows, D) */
+  readonly inputs: RowStore;
+  /** (rows, T) numeric targets: regression or one-hot columns (absent for a label column) */
+  readonly targets: RowStore | null;
   /** the label cells as written (single-label classification only) */
-  readonly labelText: string[] | null;
+  readonly labels: LabelTexts | null;
 }
 
+/** The distinct label texts of a file in order of first appearance, the line of each first use, and each row's text (as its index). */
+interface LabelTexts {
+  readonly texts: string[];
+  readonly firstLine: number[];
+  /** (rows, 1): the index into `texts` of every row's label */
+  readonly ids: RowStore;
+}
+
+/** The most distinct label texts a file may hold (their indices are stored as float32, exact to 2^24). */
+const MAX_LABEL_TEXTS = 1 << 16;
+
 /**
- * Parses one CSV file. Every cell must be a number, except the label column of a classification
- * file, which may hold class names. Columns are resolved as soon as the header (or the first row)
- * is known. Every malformed input throws a one-line ShardgradError naming the file, line and column.
+ * Parses one CSV file, streaming: every record is turned into float32 values as it is read.
+ * Every cell must be a number, except the label column of a classification file, which may hold
+ * class names. Columns are resolved as soon as the header (or the first row) is known. Every
+ * malformed input throws a one-line ShardgradError naming the file, line and column.
  */
 function readTable(file: string, source: CsvSource): CsvTable {
   const bad = (problem: string) => errors.badInput(file, problem);
-  const text = readFileOrFail(file).toString('utf8');
   const task = source.task ?? 'classification';
-  let names = null as string[] | null; // set inside the parse callback
+  let names = null as string[] | null;
   let width = -1;
   let firstLine = 0;
   let targetCols: number[] = [];
+  let inputCols: number[] = [];
   let labelCol = -1; // the column that may hold class names
+  let targetSlot = new Int32Array(0); // column c is target targetSlot[c] (in the order targets were given)
+  let dataRows = 0;
   const columnName = (c: number) => columnLabel(names, c);
-  // records become numbers as they stream by: the file's strings are never all held at once
-  const records: Float64Array[] = [];
-  const lines: number[] = [];
-  const labelText: string[] = [];
+  let inputs = new RowStore(0);
+  let targets: RowStore | null = null;
+  const labelIndex = new Map<string, number>();
+  const labels: LabelTexts = { texts: [], firstLine: [], ids: new RowStore(1) };
 
   const resolve = (spec: string | number, role: string): number => {
     if (typeof spec === 'string') {
@@ -75,7 +94,7 @@ function readTable(file: string, source: CsvSource): CsvTable {
       throw bad(`${role} column index ${spec} is out of range (the file has ${width} columns, indices 0..${width - 1})`);
     return spec;
   };
-  const resolveTargets = () => {
+  const resolveColumns = () => {
     if (source.targetColumns !== undefined && source.targetColumns.length > 0) {
       if (source.labelColumn !== undefined) throw bad('give either a label column or target columns, not both');
       targetCols = source.targetColumns.map((t) => resolve(t, 'target'));
@@ -85,73 +104,96 @@ function readTable(file: string, source: CsvSource): CsvTable {
       targetCols = [source.labelColumn !== undefined ? resolve(source.labelColumn, 'label') : named >= 0 ? named : width - 1];
       if (task === 'classification') labelCol = targetCols[0];
     }
+    targetSlot = new Int32Array(width).fill(-1);
+    targetCols.forEach((c, k) => (targetSlot[c] = k));
+    for (let c = 0; c < width; c++) if (targetSlot[c] < 0) inputCols.push(c);
+    if (inputCols.length === 0) throw bad('no input columns: every column is a target');
+    inputs = new RowStore(inputCols.length);
+    if (labelCol < 0) targets = new RowStore(targetCols.length);
   };
 
-  const onRecord = (record: string[], context: { lines: number }): null => {
-    const line = context.lines;
+  /** The number in a cell of an input or target column, checked. */
+  const numberAt = (record: string[], c: number, line: number): number => {
+    const cell = record[c];
+    if (!isCsvNumber(cell)) {
+      const hint = dataRows === 0 && names === null && source.header === undefined && cell !== '' ? ' (a header row must hold only names)' : '';
+      throw bad(`line ${line}, ${columnName(c)}: ${cell === '' ? 'empty cell' : `"${cell}" is not a number`}${hint}`);
+    }
+    const v = Number(cell);
+    if (Math.abs(v) > FLOAT32_MAX) throw bad(`line ${line}, ${columnName(c)}: ${cell} is too large for float32`);
+    return v;
+  };
+
+  forEachCsvRecord(file, file, (record, line) => {
     if (width < 0) {
       width = record.length;
       firstLine = line;
       if (source.header ?? record.every((c) => !isCsvNumber(c))) {
         names = record;
         checkColumnNames(file, names);
-        resolveTargets();
-        return null;
+        resolveColumns();
+        return;
       }
-      resolveTargets();
+      resolveColumns();
     }
     if (record.length !== width) throw bad(`line ${line} has ${record.length} fields, expected ${width} like line ${firstLine}`);
-    const values = new Float64Array(width);
+    // the cells in file order, so the first bad cell of a line is the one named
+    const D = inputCols.length;
+    let j = 0;
+    let k = 0;
+    let ones = 0;
     for (let c = 0; c < width; c++) {
-      const cell = record[c];
       if (c === labelCol) {
+        const cell = record[c];
         if (cell === '') throw bad(`line ${line}, ${columnName(c)}: empty cell`);
-        labelText.push(cell);
+        let id = labelIndex.get(cell);
+        if (id === undefined) {
+          if (labels.texts.length === MAX_LABEL_TEXTS) throw bad(`line ${line}, ${columnName(c)}: more than ${MAX_LABEL_TEXTS} different labels (classification takes at most ${MAX_CLASSES} classes)`);
+          id = labels.texts.length;
+          labelIndex.set(cell, id);
+          labels.texts.push(cell);
+          labels.firstLine.push(line);
+        }
+        labels.ids.beginRow();
+        labels.ids.set(0, id);
         continue;
       }
-      if (!isCsvNumber(cell)) {
-        const hint = records.length === 0 && names === null && source.header === undefined && cell !== '' ? ' (a header row must hold only names)' : '';
-        throw bad(`line ${line}, ${columnName(c)}: ${cell === '' ? 'empty cell' : `"${cell}" is not a number`}${hint}`);
+      const v = numberAt(record, c, line);
+      if (j < D && inputCols[j] === c) {
+        if (j === 0) inputs.beginRow();
+        inputs.set(j++, v);
+        continue;
       }
-      const v = Number(cell);
-      if (Math.abs(v) > FLOAT32_MAX) throw bad(`line ${line}, ${columnName(c)}: ${cell} is too large for float32`);
-      values[c] = v;
+      if (task === 'classification' && v !== 0 && v !== 1) throw bad(`line ${line}, ${columnName(c)}: one-hot target ${v} is not 0 or 1`);
+      ones += v;
+      if (k === 0) targets!.beginRow();
+      targets!.set(targetSlot[c], v);
+      k++;
     }
-    records.push(values);
-    lines.push(line);
-    return null;
-  };
-  try {
-    parse(text, { relax_column_count: true, skip_empty_lines: true, trim: true, bom: true, on_record: onRecord });
-  } catch (e) {
-    if (isShardgradError(e)) throw e;
-    throw bad(`not valid CSV (${(e as Error).message})`);
-  }
+    if (task === 'classification' && labelCol < 0 && ones !== 1) throw bad(`line ${line}: one-hot targets hold ${ones} ones, expected exactly one`);
+    dataRows++;
+  });
   if (width < 0) throw bad('empty file (no rows)');
-  if (records.length === 0) throw bad('has a header row but no data rows');
-  const isTarget = new Uint8Array(width);
-  for (const c of targetCols) isTarget[c] = 1;
-  const inputCols: number[] = [];
-  for (let c = 0; c < width; c++) if (!isTarget[c]) inputCols.push(c);
-  if (inputCols.length === 0) throw bad('no input columns: every column is a target');
-  return { file, names, width, records, lines, targetCols, inputCols, labelText: labelCol >= 0 ? labelText : null };
+  if (dataRows === 0) throw bad('has a header row but no data rows');
+  return { file, names, width, rows: dataRows, targetCols, inputCols, inputs, targets, labels: labelCol >= 0 ? labels : null };
 }
 
 /**
- * The class index of every label: whole numbers 0..MAX_CLASSES−1 as they are, or, when any label is
- * not a number (or the model fixes `classNames`), class names mapped to their index in the sorted
- * list of names. Returns the indices per table and the names (null for numeric labels).
+ * The class index of every distinct label text: whole numbers 0..MAX_CLASSES−1 as they are, or,
+ * when any label is not a number (or the model fixes `classNames`), class names mapped to their
+ * index in the sorted list of names. Returns the class of each text per table and the names (null
+ * for numeric labels). A bad label is named at its first line, so the first bad row is the one named.
  */
-function classIndices(tables: CsvTable[], classNames: readonly string[] | undefined): { labels: Uint16Array[]; names: string[] | null } {
-  const texts = tables.map((t) => t.labelText!);
-  const numeric = classNames === undefined && texts.every((ts) => ts.every(isCsvNumber));
+function classIndices(tables: CsvTable[], classNames: readonly string[] | undefined): { classOf: Uint16Array[]; names: string[] | null } {
+  const labels = tables.map((t) => t.labels!);
+  const numeric = classNames === undefined && labels.every((l) => l.texts.every(isCsvNumber));
   if (numeric)
     return {
       names: null,
-      labels: tables.map((t, k) =>
-        Uint16Array.from(texts[k], (cell, r) => {
+      classOf: tables.map((t, k) =>
+        Uint16Array.from(labels[k].texts, (cell, i) => {
           const v = Number(cell);
-          const where = `line ${t.lines[r]}, ${columnLabel(t.names, t.targetCols[0])}`;
+          const where = `line ${labels[k].firstLine[i]}, ${columnLabel(t.names, t.targetCols[0])}`;
           if (!Number.isInteger(v)) throw errors.badInput(t.file, `${where}: label ${v} is not a class index (a whole number 0..${MAX_CLASSES - 1})`);
           if (v < 0 || v >= MAX_CLASSES) throw errors.badInput(t.file, `${where}: label ${v} is out of range (class indices are 0..${MAX_CLASSES - 1})`);
           return v;
@@ -159,21 +201,21 @@ function classIndices(tables: CsvTable[], classNames: readonly string[] | undefi
       ),
     };
   // class names: the first table (the training file) defines them unless a model fixed them
-  const names = classNames ? [...classNames] : [...new Set(texts[0])].sort();
+  const names = classNames ? [...classNames] : [...labels[0].texts].sort();
   if (names.length > MAX_CLASSES) throw errors.badInput(tables[0].file, `${names.length} class names, at most ${MAX_CLASSES}`);
   const index = new Map(names.map((n, i) => [n, i]));
-  const labels = tables.map((t, k) =>
-    Uint16Array.from(texts[k], (cell, r) => {
-      const i = index.get(cell);
-      if (i === undefined) {
+  const classOf = tables.map((t, k) =>
+    Uint16Array.from(labels[k].texts, (cell, i) => {
+      const c = index.get(cell);
+      if (c === undefined) {
         const known = `${names.slice(0, 12).join(', ')}${names.length > 12 ? ', …' : ''}`;
         const whose = classNames ? "the model's classes" : `the classes of ${tables[0].file}`;
-        throw errors.badInput(t.file, `line ${t.lines[r]}: class "${cell}" is not one of ${whose} (${known})`);
+        throw errors.badInput(t.file, `line ${labels[k].firstLine[i]}: class "${cell}" is not one of ${whose} (${known})`);
       }
-      return i;
+      return c;
     }),
   );
-  return { labels, names };
+  return { classOf, names };
 }
 
 /**
@@ -204,52 +246,47 @@ export function loadCsv(source: CsvSource): Dataset {
     tables.push(test);
   }
   const { inputCols, targetCols, names: header } = tables[0];
-  const sizes = tables.map((t) => t.records.length);
+  const sizes = tables.map((t) => t.rows);
   const N = sizes.reduce((a, b) => a + b, 0);
   const D = inputCols.length;
   const T = targetCols.length;
   // one file: seeded placement; two files: file order, training rows first
   const rowOf = tables.length === 1 ? shuffledRowOf(N) : iota(N);
   const X = sharedFloat32(N * D); // (N, D)
-  let r = 0;
-  for (const t of tables)
-    for (const rec of t.records) {
-      const base = rowOf[r++] * D;
-      for (let j = 0; j < D; j++) X[base + j] = rec[inputCols[j]];
-    }
+  let first = 0;
+  for (const t of tables) {
+    t.inputs.moveTo(X, first, rowOf);
+    first += t.rows;
+  }
 
   let Y: Float32Array;
   let outputs: number;
   let classes: string[] | null = null;
   if (task === 'regression' || T > 1) {
-    // raw regression targets, or one-hot columns checked to be one-hot
+    // raw regression targets, or one-hot columns (checked to be one-hot as they were read)
     outputs = T;
     Y = sharedFloat32(N * T); // (N, T)
-    r = 0;
-    for (const t of tables)
-      t.records.forEach((rec, i) => {
-        const base = rowOf[r++] * T;
-        let ones = 0;
-        for (let k = 0; k < T; k++) {
-          const v = rec[targetCols[k]];
-          if (task === 'classification') {
-            if (v !== 0 && v !== 1) throw errors.badInput(t.file, `line ${t.lines[i]}, ${columnLabel(t.names, targetCols[k])}: one-hot target ${v} is not 0 or 1`);
-            ones += v;
-          }
-          Y[base + k] = v;
-        }
-        if (task === 'classification' && ones !== 1) throw errors.badInput(t.file, `line ${t.lines[i]}: one-hot targets hold ${ones} ones, expected exactly one`);
-      });
+    first = 0;
+    for (const t of tables) {
+      t.targets!.moveTo(Y, first, rowOf);
+      first += t.rows;
+    }
   } else {
     const mapped = classIndices(tables, source.classNames);
     classes = mapped.names;
     let maxLabel = 0;
-    for (const ls of mapped.labels) for (const v of ls) if (v > maxLabel) maxLabel = v;
+    for (const cs of mapped.classOf) for (const v of cs) if (v > maxLabel) maxLabel = v;
     outputs = Math.max(classes ? classes.length : maxLabel + 1, source.classCount ?? 0);
     if (outputs < 2) throw errors.badInput(source.path, classes ? `every label is "${classes[0]}": classification needs at least 2 classes` : 'every label is 0: classification needs at least 2 classes');
     Y = sharedFloat32(N * outputs); // (N, C) one-hot
-    r = 0;
-    for (const ls of mapped.labels) for (const v of ls) Y[rowOf[r++] * outputs + v] = 1;
+    first = 0;
+    tables.forEach((t, k) => {
+      const ids = new Float32Array(t.rows); // (rows,) the label text of each row, as an index
+      t.labels!.ids.moveTo(ids);
+      const classOf = mapped.classOf[k];
+      for (let r = 0; r < t.rows; r++) Y[rowOf[first + r] * outputs + classOf[ids[r]]] = 1;
+      first += t.rows;
+    });
   }
 
   const split = tables.length === 1 ? heldOutSplit(N) : { trainRows: iota(sizes[0]), testRows: iota(sizes[1], sizes[0]) };

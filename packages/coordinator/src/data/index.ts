@@ -2,6 +2,7 @@
 export * from './dataset.js';
 export * from './mnist.js';
 export * from './csv.js';
+export * from './csv-records.js';
 export * from './idx.js';
 export * from './synthetic.js';
 export * from './split.js';

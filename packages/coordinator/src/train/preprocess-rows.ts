@@ -6,10 +6,7 @@ import { sharedFloat32 } from '../data/dataset.js';
  * out, so validation never leaks into the scaling — with core's fitPreprocess.
  */
 export function fitOnRows(kind: Preprocess['kind'], X: Float32Array, rows: Uint32Array, D: number): Preprocess {
-  if (kind === 'none') return { kind };
-  const gathered = new Float32Array(rows.length * D); // (T, D), once per run, only for the fit
-  for (let i = 0; i < rows.length; i++) for (let j = 0; j < D; j++) gathered[i * D + j] = X[rows[i] * D + j];
-  return fitPreprocess(kind, gathered, rows.length, D);
+  return fitPreprocess(kind, X, rows.length, D, rows); // in place: no gathered copy of the rows
 }
 
 /**

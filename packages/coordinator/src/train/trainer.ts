@@ -137,6 +137,8 @@ export class Trainer {
     };
     let stoppedBy: TrainResult['stoppedBy'] = distributed ? undefined : this.stopSignal; // asked before the first step
     let workerRetries = 0;
+    // restoreBest: θ of the epoch with the lowest validation loss, copied at that epoch's end (never per step)
+    let best: { params: Float32Array; epoch: number; valLoss: number } | undefined;
     try {
       while (!run.finished && !stoppedBy) {
         // the workers run the epoch up to its end, the next checkpoint or a stop request
@@ -144,6 +146,12 @@ export class Trainer {
         const maxSteps = every !== undefined && checkpointPath ? every - (run.state.step % every) : undefined;
         const { epoch } = await run.advance({ ...(maxSteps !== undefined ? { maxSteps } : {}), onStep: (e) => this.emit(e) });
         if (epoch) {
+          if (c.restoreBest && epoch.valLoss < (best?.valLoss ?? Infinity)) {
+            best ??= { params: new Float32Array(run.views.params.length), epoch: 0, valLoss: Infinity };
+            best.params.set(run.views.params); // (across ranks: the epoch's end gathered all of θ)
+            best.epoch = epoch.epoch;
+            best.valLoss = epoch.valLoss;
+          }
           // the epoch end checkpoints and looks at stop requests
           this.emit(epoch);
           await checkpoint();
@@ -168,7 +176,7 @@ export class Trainer {
     }
     return {
       spec: c.spec,
-      params: run.params(),
+      params: best ? best.params : run.params(),
       preprocess,
       history: run.state.history,
       steps: run.state.step,
@@ -179,6 +187,7 @@ export class Trainer {
       wallMs: performance.now() - t0,
       ...(stoppedBy ? { stoppedBy } : {}),
       ...(lastCheckpoint ? { lastCheckpoint } : {}),
+      ...(best ? { restoredEpoch: best.epoch } : {}),
     };
   }
 }
