@@ -5,7 +5,10 @@
 // 784-128-10 b64 (the CLI's defaults) and 784-256-128-10 b256; and `shardgrad bench` on the same
 // settings (it must agree with train). Each figure in its own process.
 //
-//   pnpm build && node bench/engine.mjs [--rounds 3] [--arch A|B] [--kernels native,wasm] [--no-torch]
+//   pnpm build && node bench/engine.mjs [--rounds 3] [--arch A|B] [--kernels native,wasm] [--no-torch] [--baseline DIR]
+//
+// --baseline DIR: another checkout, built (e.g. the commit before a change), whose `shardgrad train
+// --workers 1|2` runs in the same rounds (its epoch figures as that build computes them).
 //
 // Rounds alternate every configuration, so load from other processes hits them alike; ratios are
 // taken within a round, then their median and min–max over the rounds are reported. Writes
@@ -53,9 +56,9 @@ function spawn(cmd, argv, opts = {}) {
 }
 
 /** `shardgrad train --json`: the median of epochs 2–5 as the run reports them (what a user reads). */
-function train(arch, batch, workers, kernel) {
+function train(arch, batch, workers, kernel, checkout = root) {
   const hidden = ARCHS[arch].slice(1, -1).join(',');
-  const out = spawn(process.execPath, [cli, 'train', '--hidden', hidden, '--batch', String(batch), '--workers', String(workers), '--kernel', kernel, '--epochs', '5', '--json', '--out', path.join(tmp, 'm.sgm')]);
+  const out = spawn(process.execPath, [path.join(checkout, 'apps/cli/dist/main.js'), 'train', '--hidden', hidden, '--batch', String(batch), '--workers', String(workers), '--kernel', kernel, '--epochs', '5', '--json', '--out', path.join(tmp, 'm.sgm')]);
   const lines = out.trim().split('\n').map((l) => JSON.parse(l));
   const epochs = lines.filter((l) => l.type === 'epoch');
   const summary = lines.find((l) => l.type === 'summary');
@@ -105,6 +108,10 @@ for (let r = 0; r < rounds; r++) {
       put(`${k} ${kernel} train 2 workers`, train(arch, batch, 2, kernel));
     }
     put(`${k} ${kernels[0]} bench 2 workers`, bench(arch, batch, 2, kernels[0]));
+    if (args.baseline) {
+      put(`${k} ${kernels[0]} baseline train 1 worker`, train(arch, batch, 1, kernels[0], path.resolve(String(args.baseline))));
+      put(`${k} ${kernels[0]} baseline train 2 workers`, train(arch, batch, 2, kernels[0], path.resolve(String(args.baseline))));
+    }
     console.error(`round ${r + 1} ${k}: ${Object.keys(raw).filter((x) => x.startsWith(k)).map((x) => `${x.slice(k.length + 1)} ${Math.round(raw[x].at(-1).samplesPerSec)}`).join(', ')} | load ${os.loadavg()[0].toFixed(1)}`);
   }
 }
@@ -112,7 +119,7 @@ for (let r = 0; r < rounds; r++) {
 // ratios within each round, then median (min–max) over the rounds
 const ratio = (a, b) => stats(raw[a].map((x, i) => x.samplesPerSec / raw[b][i].samplesPerSec));
 const best2 = (k) => raw[`${k} torch 1 thread`]?.map((_, i) => Math.max(...['1 thread', '2 threads', 'ddp 2 processes'].map((m) => raw[`${k} torch ${m}`][i].samplesPerSec)));
-const report = { when: new Date().toISOString(), machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version, loadAtEnd: os.loadavg() }, rounds, raw, figures: {}, ratios: {} };
+const report = { when: new Date().toISOString(), baseline: args.baseline ? String(args.baseline) : null, machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version, loadAtEnd: os.loadavg() }, rounds, raw, figures: {}, ratios: {} };
 const f0 = (x) => Math.round(x).toLocaleString('en');
 const cell = (s, d = 2) => `${s.median.toFixed(d)} (${s.min.toFixed(d)}–${s.max.toFixed(d)})`;
 const lines = [];
@@ -139,6 +146,11 @@ for (const { arch, batch } of configs) {
     add(`${kernels[0]}: train 2 workers ÷ PyTorch's best on 2 cores`, s);
   }
   add(`${kernels[0]}: bench 2 workers ÷ train 2 workers`, ratio(`${k} ${kernels[0]} bench 2 workers`, `${k} ${kernels[0]} train 2 workers`));
+  if (args.baseline) {
+    add(`${kernels[0]}: baseline train 1 worker ÷ trainLocal`, ratio(`${k} ${kernels[0]} baseline train 1 worker`, `${k} ${kernels[0]} trainLocal`));
+    add(`${kernels[0]}: baseline train 2 workers ÷ trainLocal`, ratio(`${k} ${kernels[0]} baseline train 2 workers`, `${k} ${kernels[0]} trainLocal`));
+    add(`${kernels[0]}: train 2 workers ÷ baseline train 2 workers`, ratio(`${k} ${kernels[0]} train 2 workers`, `${k} ${kernels[0]} baseline train 2 workers`));
+  }
   lines.push('');
 }
 lines.push(`load average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
