@@ -1,8 +1,8 @@
 // The workers' barrier alone (issue 18): W worker threads meet at the engine's own arriveAndWait
 // (@shardgrad/worker) N times, with no math between (an empty barrier) or with `--work US` µs of
 // busy work on one worker (an imbalance the others wait through), for several spin settings:
-// 0 = sleep at once (Atomics.wait, a futex), SPIN_POLLS (the engine's default where every worker
-// has a core), and an unbounded spin. Prints one JSON line per setting: µs per barrier, median and
+// 0 = sleep at once (Atomics.wait, a futex), SPIN_US of polling (the engine's default where every
+// worker has a core), and polling without bound. Prints one JSON line per setting: µs per barrier, median and
 // min–max over the rounds. Needs `pnpm build`.
 //
 //   node bench/barrier.mjs [--workers 2] [--barriers 20000] [--rounds 5] [--work 0]
@@ -32,7 +32,7 @@ if (!isMainThread) {
   const barriers = Number(args.barriers ?? 20000);
   const rounds = Number(args.rounds ?? 5);
   const workUs = Number(args.work ?? 0);
-  const settings = [['sleep', 0], ['spin-then-sleep', worker.SPIN_POLLS], ['spin', 2 ** 31 - 1]];
+  const settings = [['sleep', 0], ['poll-then-sleep', worker.SPIN_US], ['poll', 1e12]];
   const results = Object.fromEntries(settings.map(([name]) => [name, []]));
   for (let r = 0; r < rounds; r++) {
     for (const [name, spin] of settings) {
@@ -48,6 +48,6 @@ if (!isMainThread) {
   }
   for (const [name, spin] of settings) {
     const s = stats(results[name]);
-    console.log(JSON.stringify({ bench: 'barrier', workers: W, setting: name, spinPolls: spin, workUs, usPerBarrier: { median: +s.median.toFixed(2), min: +s.min.toFixed(2), max: +s.max.toFixed(2) } }));
+    console.log(JSON.stringify({ bench: 'barrier', workers: W, setting: name, spinUs: spin, workUs, usPerBarrier: { median: +s.median.toFixed(2), min: +s.min.toFixed(2), max: +s.max.toFixed(2) } }));
   }
 }

@@ -115,6 +115,10 @@ function treeNodes(W: number): number {
  */
 export interface BarrierPath {
   readonly counters: Int32Array;
+  /** this worker's polling budget (µs), adapted by arriveAndWait */
+  budgetUs: number;
+  /** barriers this worker waited at (every 64th polls with the full bound) */
+  waits: number;
   /** per level: the counter's index in `counters` */
   readonly at: readonly number[];
   /** per level: the arrivals its node waits for */
@@ -130,7 +134,7 @@ export function barrierPath(counters: Int32Array, W: number, w: number): Barrier
     const node = Math.floor(i / FAN_IN);
     at.push((base + node) * LINE_INTS);
     need.push(Math.min(FAN_IN, n - node * FAN_IN));
-    if (nodes <= 1) return { counters, at, need };
+    if (nodes <= 1) return { counters, at, need, budgetUs: SPIN_US, waits: 0 };
     base += nodes;
     n = nodes;
     i = node;
@@ -143,20 +147,23 @@ export function sharedClockMs(): number {
 }
 
 /**
- * How many times a worker polls an opening barrier before it sleeps (Atomics.wait) — used only
- * while every worker has a core of its own. Short on purpose: it catches workers that arrive
- * together without a futex sleep; a long spin takes the core from the thread being waited for
- * whenever the machine runs anything else (bench/barrier.mjs: on the loaded 2-core VM an empty
- * barrier cost 4 µs sleeping, 25 µs spinning unbounded, 3.5 ms spinning through a 50 µs imbalance).
+ * The longest (µs) a worker polls an opening barrier before it sleeps (Atomics.wait) — used only
+ * while every worker has a core of its own. Waking a sleeping thread on an idle virtual CPU costs
+ * 70–160 µs on the 2-core VM (the CPU halts and the hypervisor must wake it), twice a step; but
+ * when another process holds the waited-for worker's core, polling only delays it. So the budget
+ * adapts per worker (BarrierPath.budgetUs): a wait that polling saw end keeps the budget at this
+ * bound, a poll that ran out halves it, down to nothing; every 64th barrier tries the bound again
+ * (BENCHMARKS.md, "The barrier").
  */
-export const SPIN_POLLS = 1 << 10;
+export const SPIN_US = 100;
 
 /**
  * Waits until all workers arrived, up the arrival tree of `path`; the last one runs `last` (if
  * given) before it opens the barrier by bumping BAR_GEN, which every waiter watches. Waiting polls
- * BAR_GEN up to `spin` times, then sleeps. Returns false if the coordinator aborted the step meanwhile.
+ * BAR_GEN for up to the path's adaptive budget (at most `spinUs` µs), then sleeps. Returns false if
+ * the coordinator aborted the step meanwhile.
  */
-export function arriveAndWait(ctrl: Int32Array, path: BarrierPath, spin = 0, last?: () => void): boolean {
+export function arriveAndWait(ctrl: Int32Array, path: BarrierPath, spinUs = 0, last?: () => void): boolean {
   const gen = Atomics.load(ctrl, CTRL.BAR_GEN);
   const { counters, at, need } = path;
   let up = true;
@@ -174,8 +181,21 @@ export function arriveAndWait(ctrl: Int32Array, path: BarrierPath, spin = 0, las
     Atomics.notify(ctrl, CTRL.BAR_GEN);
     return true;
   }
-  for (let i = 0; i < spin; i++) {
-    if (Atomics.load(ctrl, CTRL.BAR_GEN) !== gen) return Atomics.load(ctrl, CTRL.ABORT) === 0;
+  if (spinUs > 0) {
+    const budget = (++path.waits & 63) === 0 ? spinUs : path.budgetUs;
+    if (budget > 0) {
+      const until = performance.now() + budget / 1000;
+      // the clock read every 64 polls: a poll is a load, a clock read costs tens of them
+      do {
+        for (let i = 0; i < 64; i++) {
+          if (Atomics.load(ctrl, CTRL.BAR_GEN) !== gen) {
+            path.budgetUs = spinUs;
+            return Atomics.load(ctrl, CTRL.ABORT) === 0;
+          }
+        }
+      } while (performance.now() < until);
+      path.budgetUs = budget >= 2 ? budget / 2 : 0;
+    }
   }
   // the abort flag is stored before BAR_GEN is bumped, so checking it here cannot miss a wake-up
   while (Atomics.load(ctrl, CTRL.BAR_GEN) === gen && Atomics.load(ctrl, CTRL.ABORT) === 0) Atomics.wait(ctrl, CTRL.BAR_GEN, gen);

@@ -13,7 +13,7 @@ export interface RunnerInit {
   readonly kernel: KernelChoice;
   /** the barrier protocol's control block */
   readonly control: ControlBlock;
-  /** polls of an opening barrier before sleeping (SPIN_POLLS when every worker has a core of its own, else 0) */
+  /** µs a worker polls an opening barrier before sleeping (SPIN_US when every worker has a core of its own, else 0) */
   readonly spin: number;
   /** a fault to inject (tests), from the caller — the worker reads no environment */
   readonly fault?: import('./fault.js').FaultSpec;

@@ -6,7 +6,7 @@ import {
   PHASE,
   RECORD,
   SEGMENT_MAX,
-  SPIN_POLLS,
+  SPIN_US,
   StepStatus,
   type RunnerInit,
   type RunnerReply,
@@ -70,7 +70,7 @@ export class BarrierPoolEngine implements StepEngine {
 
   static async create(ctx: EngineContext): Promise<BarrierPoolEngine> {
     // poll at barriers only while every worker has a core of its own (the coordinator sleeps meanwhile)
-    const spin = ctx.layout.W <= availableParallelism() ? SPIN_POLLS : 0;
+    const spin = ctx.layout.W <= availableParallelism() ? SPIN_US : 0;
     return new BarrierPoolEngine({ ...ctx, control: createControlBlock(ctx.layout.W), spin });
   }
 
