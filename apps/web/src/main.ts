@@ -88,7 +88,7 @@ class App {
       this.applyDefaults();
       void this.reset();
     });
-    for (const id of ['hidden', 'activation', 'optimizer', 'workers', 'skips']) $(id).addEventListener('change', () => void this.reset());
+    for (const id of ['hidden', 'activation', 'optimizer', 'weight-decay', 'workers', 'skips']) $(id).addEventListener('change', () => void this.reset());
     $('preset-xor').addEventListener('click', () => {
       // the 1986 paper's XOR net: one hidden unit, the inputs also wired straight to the outputs
       $<HTMLSelectElement>('dataset').value = 'xor';
@@ -145,6 +145,7 @@ class App {
           activation: settings.activation,
           skips: settings.skips,
           optimizer: settings.optimizer,
+          ...(settings.weightDecay !== undefined ? { weightDecay: settings.weightDecay } : {}),
           workers: settings.workers,
           virtualShards: VIRTUAL_SHARDS,
           seed: SEED,
@@ -424,7 +425,7 @@ class App {
 
   private rawSettings(): RawSettings {
     const v = (id: string) => $<HTMLInputElement>(id).value;
-    return { dataset: v('dataset'), hidden: v('hidden'), activation: v('activation'), optimizer: v('optimizer'), lr: v('lr'), batch: v('batch'), workers: v('workers'), skips: v('skips') };
+    return { dataset: v('dataset'), hidden: v('hidden'), activation: v('activation'), optimizer: v('optimizer'), weightDecay: v('weight-decay'), lr: v('lr'), batch: v('batch'), workers: v('workers'), skips: v('skips') };
   }
 
   /** lr, batch size, warmup and batch scaling change between steps without a reset. */

@@ -76,6 +76,11 @@ describe('settings form', () => {
     expect(parseSettings({ ...raw, skips: 'all' }, 4).skips).toBe(true);
     expect(parseSettings({ ...raw, hidden: '' }, 4).hidden).toEqual([]);
   });
+  it('weight decay: empty leaves the optimizer its own; a value is checked by the settings schema', () => {
+    expect('weightDecay' in parseSettings({ ...raw, weightDecay: ' ' }, 4)).toBe(false);
+    expect(parseSettings({ ...raw, optimizer: 'adamw', weightDecay: '0.05' }, 4)).toMatchObject({ optimizer: 'adamw', weightDecay: 0.05 });
+    expect(() => parseSettings({ ...raw, weightDecay: '-1' }, 4)).toThrow('weight decay: must be a non-negative number, got -1');
+  });
   it('names the field in a one-line error', () => {
     expect(() => parseSettings({ ...raw, hidden: '8,x' }, 4)).toThrow('hidden layers: "8,x": up to 4 comma-separated sizes, integers 1…256');
     expect(() => parseSettings({ ...raw, lr: '-1' }, 4)).toThrow('learning rate: must be a positive number, got -1');

@@ -7,6 +7,8 @@ export interface Settings {
   readonly hidden: number[];
   readonly activation: Activation;
   readonly optimizer: OptimizerKind;
+  /** weight decay λ (--weight-decay); undefined: the optimizer's own (0, adamw 0.01) */
+  readonly weightDecay?: number;
   readonly lr: number;
   readonly batch: number;
   readonly workers: number;
@@ -16,14 +18,14 @@ export interface Settings {
 
 export const DATASETS: readonly DatasetName[] = ['xor', 'circles', 'spiral', 'blobs', 'mnist'];
 
-/** The form's raw strings, as the page reads them. */
-export type RawSettings = Record<keyof Settings, string>;
+/** The form's raw strings, as the page reads them (an empty weight decay: the optimizer's own). */
+export type RawSettings = Record<Exclude<keyof Settings, 'weightDecay'>, string> & { readonly weightDecay?: string };
 
 /** The connections select: layered, or every layer connected to every lower one. */
 export const SKIP_CHOICES = ['none', 'all'] as const;
 
 /** The form's name of each training setting it has (the settings schema names the field; the page its label). */
-const LABELS: Partial<Record<SettingName, string>> = { activation: 'activation', optimizer: 'optimizer', lr: 'learning rate', batch: 'batch size' };
+const LABELS: Partial<Record<SettingName, string>> = { activation: 'activation', optimizer: 'optimizer', weightDecay: 'weight decay', lr: 'learning rate', batch: 'batch size' };
 
 /** A setting checked by the settings schema (the CLI's and the library's checks), its error naming the form's label. */
 function checked<K extends SettingName>(name: K, value: unknown): ReturnType<typeof checkSetting<K>> {
@@ -60,6 +62,7 @@ export function parseSettings(raw: RawSettings, maxWorkers: number): Settings {
     throw errors.badInput('hidden layers', `"${raw.hidden}": up to 4 comma-separated sizes, integers 1…256`);
   const activation = checked('activation', raw.activation);
   const optimizer = checked('optimizer', raw.optimizer);
+  const weightDecay = raw.weightDecay === undefined || raw.weightDecay.trim() === '' ? undefined : checked('weightDecay', numberOf(raw.weightDecay));
   const lr = checked('lr', numberOf(raw.lr));
   const batch = checked('batch', numberOf(raw.batch));
   if (batch > MAX_BATCH) throw errors.badInput('batch size', `${batch} is more than the page's ${MAX_BATCH}`);
@@ -72,6 +75,7 @@ export function parseSettings(raw: RawSettings, maxWorkers: number): Settings {
     hidden,
     activation,
     optimizer,
+    ...(weightDecay !== undefined ? { weightDecay } : {}),
     lr,
     batch,
     workers,

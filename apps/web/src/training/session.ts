@@ -13,6 +13,8 @@ export interface SessionConfig {
   /** every layer also receives every lower layer (connections that skip layers) */
   readonly skips?: boolean;
   readonly optimizer: OptimizerKind;
+  /** weight decay λ; undefined: the optimizer's own */
+  readonly weightDecay?: number;
   /** W, the number of Web Workers (a page without shared memory trains in the page itself) */
   readonly workers: number;
   /** V, the number of virtual shards a batch is cut into (fixed, ≥ W) */
@@ -99,7 +101,7 @@ export class TrainingSession {
     const pageKernels = await createKernels(config.kernels);
     const settings = {
       spec,
-      optimizer: optimizerConfig(config.optimizer),
+      optimizer: optimizerConfig(config.optimizer, config.weightDecay === undefined ? {} : { weightDecay: config.weightDecay }),
       lr: 0.03, // every step passes the slider's value
       schedule: { kind: 'constant' as const },
       batch: 32,
