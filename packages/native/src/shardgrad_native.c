@@ -706,6 +706,53 @@ SG_FN int SG_NAME(gemm_tn_tree)(Scratch *s, float *dW, float *db, const float *y
 }
 
 /**
+ * One group of leaves for a whole MR×NR tile (rows of y read down a column: A(r, p) = a[p·aps + r]),
+ * in one loop with the accumulators in registers: the left leaf's chain from zero over its rl rows,
+ * stored in `left`, then (a pair) the right leaf's chain from zero, s = left + s; then s = pend + s
+ * for each pending slot, innermost first; stored in dst. The same operations in the same order as
+ * tile() with its tree epilogue, without a call, a dispatch or a pass over memory per leaf.
+ */
+SG_HELPER void SG_NAME(leaf_chain)(VEC acc[MR][2], size_t rows, const float *a, ptrdiff_t aps, const float *bp) {
+  for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = SG_NAME(zero)();
+  for (size_t p = 0; p < rows; p++) {
+    const VEC b0 = SG_NAME(load_aligned)(bp);
+    const VEC b1 = SG_NAME(load_aligned)(bp + VW);
+    const float *ap = a + (ptrdiff_t)p * aps;
+    for (int r = 0; r < MR; r++) {
+      const VEC x = SG_NAME(set1)(ap[r]);
+      acc[r][0] = SG_NAME(fma)(x, b0, acc[r][0]);
+      acc[r][1] = SG_NAME(fma)(x, b1, acc[r][1]);
+    }
+    bp += NR;
+  }
+}
+
+SG_FN void SG_NAME(leaf_group)(size_t rl, int rr, const float *a, ptrdiff_t aps, const float *bp, float *left, float *dst, const float *const *pend, int npend) {
+  VEC acc[MR][2];
+  SG_NAME(leaf_chain)(acc, rl, a, aps, bp);
+  if (rr >= 0) {
+    for (int r = 0; r < MR; r++) {
+      SG_NAME(storen)(left + r * NR, acc[r][0], VW);
+      SG_NAME(storen)(left + r * NR + VW, acc[r][1], VW);
+    }
+    SG_NAME(leaf_chain)(acc, (size_t)rr, a + (ptrdiff_t)rl * aps, aps, bp + rl * NR);
+    for (int r = 0; r < MR; r++) {
+      acc[r][0] = SG_NAME(add)(SG_NAME(loadn)(left + r * NR, VW), acc[r][0]);
+      acc[r][1] = SG_NAME(add)(SG_NAME(loadn)(left + r * NR + VW, VW), acc[r][1]);
+    }
+  }
+  for (int l = 0; l < npend; l++)
+    for (int r = 0; r < MR; r++) {
+      acc[r][0] = SG_NAME(add)(SG_NAME(loadn)(pend[l] + r * NR, VW), acc[r][0]);
+      acc[r][1] = SG_NAME(add)(SG_NAME(loadn)(pend[l] + r * NR + VW, VW), acc[r][1]);
+    }
+  for (int r = 0; r < MR; r++) {
+    SG_NAME(storen)(dst + r * NR, acc[r][0], VW);
+    SG_NAME(storen)(dst + r * NR + VW, acc[r][1], VW);
+  }
+}
+
+/**
  * All of a worker's leaves of one layer (Kernels.gemmTNLeaves): per MR×NR tile of dW, each group's
  * value — a leaf's chain from zero over its rows, or a sibling pair's fl(left + right) — goes
  * through its pending slots (s = pending + s, innermost first) into its dst slot, all in an L1
@@ -731,6 +778,13 @@ SG_FN int SG_NAME(gemm_tn_leaves)(Scratch *s, float *dW0, float *db0, size_t str
         // leaf of a pair (fl(left + right)) and each pending slot, innermost first, stored in dst
         const float *pend[MAX_PENDING + 1];
         int np = 0;
+        if (mr == MR && nv == 2) {
+          // a whole tile: the group in one loop (the common case)
+          for (int c = 0; c < L->count[g]; c++) pend[np++] = slotTiles + (size_t)L->adds[g][c] * tileFloats;
+          SG_NAME(leaf_group)((size_t)rl, rr, y + row * k + i0, (ptrdiff_t)k, packed + row * NR, left, dst, pend, np);
+          row += (size_t)rl + (size_t)(rr >= 0 ? rr : 0);
+          continue;
+        }
         if (rr >= 0) {
           SG_NAME(tile_any)(mr, nv, (size_t)rl, y + row * k + i0, 1, (ptrdiff_t)k, packed + row * NR, left, NR, nv * VW, MODE_ZERO, NULL, NULL, 0);
           row += (size_t)rl;
