@@ -16,3 +16,4 @@ export * from './run/index.js';
 export { nodeEngine } from './engine/create-engine.js';
 export { benchmarkLocal, benchmarkTraining, benchmarkWorkers, projectEfficiency, type BenchRow, type TrainBenchOptions, type TrainBenchRow, type WorkerBenchOptions, type WorkerBenchRow, type Spread } from './bench/benchmark-workers.js';
 export * from './settings/schema.js';
+export { traceBatch, type BatchTrace } from './explain/batch-trace.js';

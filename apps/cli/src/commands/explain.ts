@@ -4,7 +4,8 @@ import type { Argv } from 'yargs';
 import { print } from '../io/stdout.js';
 import { readFileOrFail } from '@shardgrad/coordinator';
 import { nonNegativeInt, numberOption, positiveInt } from '../flags/numbers.js';
-import { explainBatch, formatBatchTrace } from './explain-batch.js';
+import { traceBatch } from '@shardgrad/coordinator';
+import { formatBatchTrace } from './explain-batch.js';
 import { explainModel, MODEL_ONLY } from './explain-model.js';
 import { formatTrace } from '../render/trace.js';
 
@@ -34,7 +35,7 @@ export function registerExplain(y: Argv): Argv {
         .example('$0 explain --batch --samples 5 --workers 2', 'uneven shards of 3 and 2 samples')
         .example('$0 explain --batch --skip all', 'the same with the input also wired straight to the output')
         .example('$0 explain --model iris.sgm --input 5.1,3.5,1.4,0.2 --target setosa', 'one row through a trained or imported model'),
-    (argv) => {
+    async (argv) => {
       if (argv.model !== undefined) {
         const { model, input, target, lr, json } = argv as unknown as Record<string, unknown>;
         print(explainModel({ model, input, target, lr, json: json === true }) + '\n');
@@ -49,7 +50,7 @@ export function registerExplain(y: Argv): Argv {
         const samples = positiveInt('--samples', argv.samples);
         const workers = positiveInt('--workers', argv.workers);
         if (workers > samples) throw errors.badInput('--workers', `${workers} workers need at least ${workers} samples, got --samples ${samples}`);
-        const t = explainBatch(samples, workers, nonNegativeInt('--seed', argv.seed), argv.skip !== undefined);
+        const t = await traceBatch(samples, workers, nonNegativeInt('--seed', argv.seed), argv.skip !== undefined);
         if (argv.json) {
           const { spec, ...rest } = t;
           print(JSON.stringify({ layers: spec.sizes, ...(spec.skips ? { skips: spec.skips } : {}), activations: spec.activations, loss: spec.loss, ...rest }) + '\n');
