@@ -1,23 +1,21 @@
 import { availableParallelism } from 'node:os';
-import { benchmarkLocal, benchmarkTraining, defaultShards, projectEfficiency, type KernelChoice, type TrainBenchRow } from '@shardgrad/coordinator';
-import { errors, optimizerConfig, OPTIMIZERS, type OptimizerKind } from '@shardgrad/core';
+import { benchmarkLocal, benchmarkTraining, defaultShards, projectEfficiency, SETTINGS, type TrainBenchRow } from '@shardgrad/coordinator';
+import { errors, optimizerConfig } from '@shardgrad/core';
 import type { Argv } from 'yargs';
 import { print } from '../io/stdout.js';
 import { architectureOptions, specFromFlags, type ArchitectureFlags } from '../flags/architecture.js';
 import { dataOptions, dataSourceFromFlags, loadData, type CsvFlags } from '../flags/data.js';
-import { nonNegativeInt, numberOption, positiveInt, positiveIntList, workerCount } from '../flags/numbers.js';
+import { numberOption, positiveInt, positiveIntList, workerCount } from '../flags/numbers.js';
+import { settingFromFlag, settingOption } from '../flags/settings.js';
 import { progressBar } from '../render/progress-bar.js';
-import { KERNEL_CHOICES } from './train.js';
+
+/** The training settings bench takes as train does (flag, default, check from the settings schema). */
+const BENCH_SETTINGS = ['batch', 'shards', 'seed', 'optimizer', 'kernel'] as const;
 
 interface BenchFlags extends ArchitectureFlags, CsvFlags {
   data: string;
   workers?: string;
   epochs: unknown;
-  batch: unknown;
-  shards: unknown;
-  seed: unknown;
-  optimizer: OptimizerKind;
-  kernel: KernelChoice;
   json: boolean;
 }
 
@@ -38,11 +36,8 @@ export function registerBench(y: Argv): Argv {
       architectureOptions(dataOptions(a), '128')
         .option('workers', { type: 'string', describe: 'worker counts, comma separated; speed-up is relative to the first [default: 1,2,4,… up to the cores]' })
         .option('epochs', numberOption('epochs per worker count: the first warms up, the others are timed', 5))
-        .option('batch', numberOption(undefined, 64))
-        .option('shards', numberOption('virtual shards [default: --batch / 16, from 1 to 16, as train]'))
-        .option('seed', numberOption(undefined, 1))
-        .option('optimizer', { choices: OPTIMIZERS, default: 'sgd' as OptimizerKind })
-        .option('kernel', { choices: KERNEL_CHOICES, default: 'auto' as KernelChoice, describe: 'matrix kernels: auto = native where available, else wasm' })
+        // the training settings bench shares with train: flags, defaults and checks from the settings schema
+        .options(Object.fromEntries(BENCH_SETTINGS.map((name) => [SETTINGS[name].flag.slice(2), settingOption(name)])))
         .option('json', { type: 'boolean', default: false, describe: 'one JSON object per worker count, one per line' })
         .example('$0 bench', "784-128-10 on MNIST, batch 64 (train's defaults): trainLocal, then 1, 2, … workers")
         .example('$0 bench --workers 1,2 --hidden 256,128 --batch 256 --json', 'a larger net, as JSON lines'),
@@ -54,17 +49,19 @@ async function bench(f: BenchFlags): Promise<void> {
   const counts = f.workers === undefined ? defaultWorkerCounts() : positiveIntList('--workers', f.workers).map((w) => workerCount('--workers', w, availableParallelism()));
   const epochs = positiveInt('--epochs', f.epochs);
   if (epochs < 2) throw errors.badInput('--epochs', `must be at least 2 (one warm-up epoch, then timed ones), got ${epochs}`);
-  const batch = positiveInt('--batch', f.batch);
-  const shards = f.shards === undefined ? defaultShards(batch) : positiveInt('--shards', f.shards);
-  const data = loadData(dataSourceFromFlags(f.data, f), nonNegativeInt('--seed', f.seed));
+  const argv = f as unknown as Record<string, unknown>;
+  const batch = settingFromFlag('batch', argv)!;
+  const shards = settingFromFlag('shards', argv) ?? defaultShards(batch);
+  const kernel = settingFromFlag('kernel', argv)!;
+  const data = loadData(dataSourceFromFlags(f.data, f), settingFromFlag('seed', argv)!);
   if (batch > data.trainRows.length) throw errors.badInput('--batch', `${batch} is larger than the ${data.trainRows.length} training rows`);
   const spec = specFromFlags(f, '128', data);
   const bar = f.json ? null : progressBar(counts.length + 1, 'benchmarking {bar} {value}/{total} | ETA {eta_formatted}');
-  const optimizer = optimizerConfig(f.optimizer);
+  const optimizer = optimizerConfig(settingFromFlag('optimizer', argv)!);
   const out = (line: string) => (bar ? bar.log(line) : print(line + '\n'));
   // the baseline: the same math in one thread without the engine (no shards, no tree, no barrier), over the same rows
   const steps = Math.floor(data.trainRows.length / batch);
-  const local = await benchmarkLocal({ spec, batch, steps, kernel: f.kernel, data, optimizer, rounds: epochs - 1 });
+  const local = await benchmarkLocal({ spec, batch, steps, kernel, data, optimizer, rounds: epochs - 1 });
   bar?.update(1, {});
   const base = local.samplesPerSec.median;
   const rows: TrainBenchRow[] = [];
@@ -73,7 +70,7 @@ async function bench(f: BenchFlags): Promise<void> {
     `${'workers'.padStart(10)} ${'samples/s'.padStart(10)} ${'speed-up'.padStart(8)} ${'efficiency'.padStart(10)} ${'step ms'.padStart(18)} ${'serial µs/step'.padStart(20)}`;
   for (const workers of counts) {
     // one count at a time, so each row prints as soon as it is measured
-    const [row] = await benchmarkTraining({ spec, batch, epochs, workerCounts: [workers], kernel: f.kernel, shards, data, optimizer });
+    const [row] = await benchmarkTraining({ spec, batch, epochs, workerCounts: [workers], kernel, shards, data, optimizer });
     const speedup = row.samplesPerSec / base;
     const r: TrainBenchRow = { ...row, speedup, efficiency: speedup / Math.max(1, workers) };
     rows.push(r);
