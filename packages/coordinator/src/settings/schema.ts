@@ -191,7 +191,7 @@ export const SETTINGS = {
     type: 'integer',
     flag: '--shards',
     default: undefined,
-    defaultText: 'batch / 16, from 1 to 16 (shardsFor)',
+    defaultText: 'batch / 16, from 1 to 16',
     description: 'virtual shards per batch; their sum is one fixed pairwise tree, so any worker count gives the same weights (more workers than shards run as many as there are shards)',
     check: positiveInteger,
   },
