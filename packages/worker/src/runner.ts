@@ -172,6 +172,10 @@ function endStep(t: number, i: number, rows: number): void {
   if (status === StepStatus.ok) Atomics.store(ctrl, CTRL.COMPLETED, t);
 }
 
+/** The step the end-of-step barrier closes (set before it: the callback is made once, not per step). */
+const ending = { t: 0, i: 0, rows: 0 };
+const endStepNow = (): void => endStep(ending.t, ending.i, ending.rows);
+
 async function runLoop(task: LoopTask): Promise<RunnerReply> {
   const { ctrl, lrs } = init.control;
   const { w } = task;
@@ -211,7 +215,10 @@ async function runLoop(task: LoopTask): Promise<RunnerReply> {
       const start = cursor + i * batch;
       const end = Math.min(start + batch, T);
       if (runStep(step, w, t, start, end, lrs[i], i === first ? attempt : 0, (i & 1) as 0 | 1) === ABORTED) return { finite: true };
-      if (!arriveAndWait(ctrl, barrier[w], init.spin, () => endStep(t, i, end - start))) return { finite: true };
+      ending.t = t;
+      ending.i = i;
+      ending.rows = end - start;
+      if (!arriveAndWait(ctrl, barrier[w], init.spin, endStepNow)) return { finite: true };
       if (ctrl[CTRL.SEG_STATUS] === StepStatus.ok) completed = i + 1;
       if (ctrl[CTRL.SEG_STATUS] !== StepStatus.ok || ctrl[CTRL.SEG_STOPPED] !== 0) break;
     }
