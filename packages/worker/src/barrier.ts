@@ -62,16 +62,15 @@ export const PHASE = { segment: 1, quit: 2, sync: 3 } as const;
 
 
 /**
- * F64 slots: the step's learning rate, then per worker w its gradient and update math time (ms),
- * then (of W workers) the step's exchange between ranks (ms) and, with slices, its other
+ * F64 slots: per worker w its gradient and update math time (ms), then (of W workers) the step's exchange between ranks (ms) and, with slices, its other
  * collectives: the gathering of θ the step began with and the agreement on its outcome (ms).
  */
-export const F64 = { LR: 0, timing: (w: number) => 1 + 2 * w, exchange: (W: number) => 1 + 2 * W, slicesRest: (W: number) => 2 + 2 * W } as const;
+export const F64 = { timing: (w: number) => 2 * w, exchange: (W: number) => 2 * W, slicesRest: (W: number) => 1 + 2 * W } as const;
 
 export interface ControlBlock {
   /** (24 + W) int32: the fields above, then STATUS per worker */
   readonly ctrl: Int32Array;
-  /** (3 + 2W) float64 */
+  /** (2 + 2W) float64 */
   readonly f64: Float64Array;
   /** (SEGMENT_MAX) the learning rate of each step of the segment */
   readonly lrs: Float64Array;
@@ -84,7 +83,7 @@ export interface ControlBlock {
 export function createControlBlock(workers: number): ControlBlock {
   return {
     ctrl: new Int32Array(new SharedArrayBuffer((CTRL.STATUS + workers) * 4)),
-    f64: new Float64Array(new SharedArrayBuffer((3 + 2 * workers) * 8)),
+    f64: new Float64Array(new SharedArrayBuffer((2 + 2 * workers) * 8)),
     lrs: new Float64Array(new SharedArrayBuffer(SEGMENT_MAX * 8)),
     ring: new Float64Array(new SharedArrayBuffer(SEGMENT_MAX * RECORD.size * 8)),
     arrivals: new Int32Array(new SharedArrayBuffer(Math.max(1, treeNodes(workers)) * LINE_INTS * 4)),

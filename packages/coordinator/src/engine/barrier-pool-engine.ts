@@ -119,14 +119,13 @@ export class BarrierPoolEngine implements StepEngine {
     }
   }
 
-  /** After a failure at step t: make every loop leave, wait for all of them, and restart them on healthy threads. */
-  private async recover(_t: number): Promise<void> {
+  /** After a failure: make every loop leave, wait for all of them, and restart them on healthy threads (nothing to put back: a step writes only the buffers it does not read). */
+  private async recover(): Promise<void> {
     const { ctrl } = this;
     Atomics.store(ctrl, CTRL.ABORT, 1); // stored before the bumps: a worker that checks it cannot sleep through
     Atomics.add(ctrl, CTRL.BAR_GEN, 1);
     Atomics.notify(ctrl, CTRL.BAR_GEN);
     this.bump();
-    // nothing to put back: step t wrote only the buffers it does not read from
     await Promise.allSettled(this.loops);
     Atomics.store(ctrl, CTRL.ABORT, 0);
     this.init.control.arrivals.fill(0); // (every loop has left: no arrival is counted any more)
@@ -170,12 +169,12 @@ export class BarrierPoolEngine implements StepEngine {
         drain();
         if (t - seg.t0 !== from) [from, attempt] = [t - seg.t0, 0];
         if (attempt + 1 >= MAX_ATTEMPTS) {
-          await this.recover(t);
+          await this.recover();
           throw new ShardgradError(`a worker failed ${MAX_ATTEMPTS} times at step ${t}: ${(e as Error).message}`, ExitCode.trainingFailed);
         }
         attempt++;
         this.retries++;
-        await this.recover(t);
+        await this.recover();
       }
     }
     drain();

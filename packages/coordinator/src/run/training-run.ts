@@ -198,21 +198,14 @@ export class TrainingRun {
    * naming the step, with θ as the step before left it when the loss was not finite.
    */
   async step(live?: { readonly batch?: number; readonly lr?: number }): Promise<StepResult> {
-    const { settings, state, data } = this;
+    const { settings, state } = this;
     const T = this.rows.train.length;
     this.beginEpoch();
     const batch = Math.min(live?.batch ?? settings.batch, this.layout.batch);
     const start = this.cursor;
     const end = Math.min(start + batch, T);
-    const B = end - start;
-    const t = state.step + 1;
     const lr = live?.lr ?? learningRate(settings.schedule, settings.lr, state.step);
-    const stepT0 = sharedClockMs();
-    const status = await this.engine.step(t, start, end, lr);
-    checkStatus(status, t);
-    let loss = 0;
-    for (let s = 0; s < data.shardLoss.length; s++) loss += data.shardLoss[s];
-    const step = this.completed(loss, B, stepT0, sharedClockMs(), this.engine.lastMathMs);
+    const step = await this.oneStep(start, end, lr);
     if (end < T) return { step };
     return { step, epoch: await this.endEpoch() };
   }
@@ -246,8 +239,8 @@ export class TrainingRun {
     } else {
       // engines stepped one step at a time (in-process, the browser's)
       for (; steps < count && !this.stopRequested; steps++) {
-        const { step } = await this.stepWithin();
-        o.onStep?.(step);
+        const start = this.cursor;
+        o.onStep?.(await this.oneStep(start, Math.min(start + settings.batch, T), learningRate(settings.schedule, settings.lr, state.step)));
       }
       stopped = this.stopRequested || this.engine.stopAgreed === true;
     }
@@ -255,17 +248,14 @@ export class TrainingRun {
     return { steps, stopped, epoch: await this.endEpoch() };
   }
 
-  /** One step of the epoch at the schedule's rate, without the epoch's end (advance's loop). */
-  private async stepWithin(): Promise<{ step: StepEvent }> {
-    const { settings, state, data } = this;
-    const start = this.cursor;
-    const end = Math.min(start + settings.batch, this.rows.train.length);
-    const t = state.step + 1;
-    const stepT0 = sharedClockMs();
-    checkStatus(await this.engine.step(t, start, end, learningRate(settings.schedule, settings.lr, state.step)), t);
+  /** One step on the batch order[start..end) at rate lr through the engine's step; its bookkeeping and event (not the epoch's end). */
+  private async oneStep(start: number, end: number, lr: number): Promise<StepEvent> {
+    const t = this.state.step + 1;
+    const t0 = sharedClockMs();
+    checkStatus(await this.engine.step(t, start, end, lr), t);
     let loss = 0;
-    for (let s = 0; s < data.shardLoss.length; s++) loss += data.shardLoss[s];
-    return { step: this.completed(loss, end - start, stepT0, sharedClockMs(), this.engine.lastMathMs) };
+    for (let s = 0; s < this.data.shardLoss.length; s++) loss += this.data.shardLoss[s];
+    return this.completed(loss, end - start, t0, sharedClockMs(), this.engine.lastMathMs);
   }
 
   /** Asks advance() to end after the current step (the engine's workers see it at their next end of step). */
