@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectOneLineError, runCli, runCliAsync, tempDir } from './cli-helpers.js';
@@ -8,17 +8,19 @@ import { expectOneLineError, runCli, runCliAsync, tempDir } from './cli-helpers.
  * flag and the problem, no stack trace, and no output file (nor a temporary one) left behind.
  */
 const dir = tempDir('bad');
-const outDir = path.join(dir, 'out');
-mkdirSync(outDir);
 const file = (name: string, content: string | Uint8Array) => {
   const p = path.join(dir, name);
   writeFileSync(p, content);
   return p;
 };
-const out = path.join(outDir, 'model.sgm');
-
-/** `train` with the given flags, writing to `out`; returns the result after checking nothing was written. */
+/**
+ * `train` with the given flags, writing into a folder of its own (the tests run concurrently, and
+ * each run's write probe would show in a shared folder); returns the result after checking that
+ * nothing was written there.
+ */
 async function train(...args: string[]) {
+  const outDir = mkdtempSync(path.join(dir, 'out-'));
+  const out = path.join(outDir, 'model.sgm');
   const r = await runCliAsync(['train', '--out', out, ...args]);
   expect(existsSync(out)).toBe(false);
   expect(readdirSync(outDir)).toEqual([]);
