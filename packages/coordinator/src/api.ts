@@ -114,4 +114,9 @@ export interface TrainResult {
   readonly kernel: string;
   /** the worker threads this process ran: `workers` clamped to the shards (of this rank); 0 = in the calling thread */
   readonly workers: number;
+  /**
+   * --sync hogwild: not reproducible (the workers race on θ); the updates applied and their mean
+   * staleness (updates by other workers between an update's read of θ and its write)
+   */
+  readonly staleness?: { readonly updates: number; readonly mean: number };
 }

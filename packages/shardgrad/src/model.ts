@@ -39,6 +39,8 @@ export interface TrainInfo {
   readonly stoppedBy?: 'early-stop' | 'abort';
   /** with `restoreBest`: the epoch whose weights the model has (the lowest validation loss) */
   readonly restoredEpoch?: number;
+  /** sync 'hogwild': not reproducible; the updates applied and their mean staleness (other workers' updates between a read of θ and its write) */
+  readonly staleness?: { readonly updates: number; readonly mean: number };
 }
 
 export interface ModelParts {

@@ -16,7 +16,7 @@ import {
   type Schedule,
   type WasmMemory,
 } from '@shardgrad/core';
-import { createRunMemory, layoutRun, rankShards, runViews, SEGMENT_MAX, sharedClockMs, StepStatus, type StepStatusValue, type FaultSpec, type RankShape, type KernelChoice, type RunData, type RunLayout, type RunViews } from '@shardgrad/worker';
+import { createRunMemory, layoutLocal, layoutRun, rankShards, startReplicas, type LocalSync, runViews, SEGMENT_MAX, sharedClockMs, StepStatus, type StepStatusValue, type FaultSpec, type RankShape, type KernelChoice, type RunData, type RunLayout, type RunViews } from '@shardgrad/worker';
 import type { EpochEvent, LoopState, StepEvent } from './events.js';
 import type { EngineFactory, StepEngine } from './step-engine.js';
 
@@ -34,6 +34,8 @@ export interface RunSettings {
   readonly init: Initializer;
   /** stop when validation loss has not improved for this many epochs */
   readonly earlyStop?: number;
+  /** average less often than every step (--sync local:H, hogwild); absent: every step (--sync step) */
+  readonly sync?: LocalSync;
 }
 
 /** The rows of a run. X, Y: SharedArrayBuffers where workers read them. Shape letters: N rows, D inputs, C outputs. */
@@ -150,9 +152,13 @@ export class TrainingRun {
     checkRows(settings.spec, rows);
     const ranks = options.ranks && options.ranks.size > 1 ? options.ranks : undefined;
     const [a, b] = ranks ? rankShards(settings.shards, ranks) : [0, settings.shards];
-    const W = Math.max(1, Math.min(options.workers, b - a));
+    const sync = settings.sync;
+    if (sync && ranks) throw errors.badSetting('sync', `${sync.kind === 'hogwild' ? 'hogwild' : `local:${sync.every}`} runs in one process, not across MPI ranks`);
+    // the local modes: at most one worker per replica (hogwild: per virtual shard)
+    const W = Math.max(1, Math.min(options.workers, !sync ? b - a : sync.kind === 'local' ? sync.replicas : settings.shards));
     const shared = typeof SharedArrayBuffer !== 'undefined';
-    const layout = layoutRun({ spec: settings.spec, V: settings.shards, W, batch: options.maxBatch ?? settings.batch, optimizer: settings.optimizer, ...(ranks ? { ranks } : {}) });
+    const shape = { spec: settings.spec, V: settings.shards, W, batch: options.maxBatch ?? settings.batch, optimizer: settings.optimizer };
+    const layout = sync ? layoutLocal(shape, sync) : layoutRun({ ...shape, ...(ranks ? { ranks } : {}) });
     const memory = createRunMemory(layout, shared);
     const views = runViews(memory, layout);
     const buffer = (bytes: number) => (isSharedMemory(memory) ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
@@ -174,6 +180,7 @@ export class TrainingRun {
     } else {
       initParams(views.params, specLayout(settings.spec), settings.init, deriveSeed(settings.seed, SEED_STREAM.init));
     }
+    if (!r) startReplicas(memory, layout); // (a resume restored the replicas with the optimizer state)
     // the epoch order is shuffled cumulatively: replay the finished epochs' shuffles
     const rng = new Rng(deriveSeed(settings.seed, SEED_STREAM.shuffle));
     data.order.set(rows.train);

@@ -1,6 +1,6 @@
 import { errors, specLayout, validateSpec } from '@shardgrad/core';
 import type { TrainConfig } from '../api.js';
-import { checkSetting, positiveInteger } from '../settings/schema.js';
+import { checkSetting, checkSync, positiveInteger } from '../settings/schema.js';
 
 /**
  * Checks every setting a user can get wrong, before anything is allocated: the schema's checks for
@@ -22,6 +22,8 @@ export function validateConfig(c: TrainConfig): void {
   checkSetting('weightDecay', c.optimizer.weightDecay);
   checkSetting('init', c.init);
   checkSetting('preprocess', c.preprocess);
+  checkSync(c.sync, c.shards);
+  if (c.sync && c.distributed && c.distributed.size > 1) throw errors.badSetting('sync', `${c.sync.kind === 'hogwild' ? 'hogwild' : `local:${c.sync.every}`} runs in one process, not across MPI ranks (use --sync step)`);
   validateSpec(c.spec, 'layers');
   const { sizes } = c.spec;
   const d = c.data;
