@@ -99,6 +99,40 @@ export function noiseBlockPartials(
   }
 }
 
+/**
+ * noiseBlockPartials for K = 2 groups given as the two halves at the top of the reduction tree:
+ * S_1 = a over rowsA rows, S_2 = b over rowsB rows, S = a + b (formed in float64). The engine's
+ * live estimate: after a step the root's two children are still in their buffers, so this reads
+ * two floats a parameter and writes nothing but the partials. Same per-block order as
+ * noiseBlockPartials (G_B over the block first, then group 1, then group 2), so it gives the same
+ * partials as noiseBlockPartials([a, b], [rowsA, rowsB], a + b) when a + b is exact in float32.
+ */
+export function noiseHalvesPartials(a: Float32Array, b: Float32Array, rowsA: number, rowsB: number, P: number, firstBlock: number, endBlock: number, partials: Float64Array): void {
+  const B = rowsA + rowsB;
+  const invA = rowsA > 0 ? 1 / rowsA : 0;
+  const invB = rowsB > 0 ? 1 / rowsB : 0;
+  const invTotal = 1 / B;
+  for (let blk = firstBlock; blk < endBlock; blk++) {
+    const lo = blk * NOISE_BLOCK;
+    const hi = Math.min(lo + NOISE_BLOCK, P);
+    let meanSq = 0;
+    let sqA = 0;
+    let sqB = 0;
+    for (let i = lo; i < hi; i++) {
+      const x = a[i];
+      const y = b[i];
+      const g = (x + y) * invTotal;
+      meanSq += g * g;
+      const dA = x * invA - g;
+      const dB = y * invB - g;
+      sqA += dA * dA;
+      sqB += dB * dB;
+    }
+    partials[2 * blk] = meanSq;
+    partials[2 * blk + 1] = (rowsA > 0 ? rowsA * sqA : 0) + (rowsB > 0 ? rowsB * sqB : 0);
+  }
+}
+
 /** Scratch of noiseBlockPartials: one block's G_B (each thread has its own module instance). */
 const BLOCK_MEAN = new Float64Array(NOISE_BLOCK);
 
@@ -107,16 +141,27 @@ const BLOCK_MEAN = new Float64Array(NOISE_BLOCK);
  * non-empty groups.
  */
 export function noiseFromPartials(partials: Float64Array, blocks: number, B: number, K: number): NoiseEstimate {
+  const o = new Float64Array(2);
+  noiseFromPartialsInto(partials, blocks, B, K, o, 0);
+  return { gradSq: o[0], traceSigma: o[1], bSimple: o[1] / o[0] };
+}
+
+/** noiseFromPartials without allocating (an engine's end of step): |G|²_est into out[at], tr(Σ)_est into out[at + 1]. */
+export function noiseFromPartialsInto(partials: Float64Array, blocks: number, B: number, K: number, out: Float64Array, at: number): void {
   let meanSq = 0;
   let spread = 0;
   for (let blk = 0; blk < blocks; blk++) {
     meanSq += partials[2 * blk];
     spread += partials[2 * blk + 1];
   }
-  if (K < 2) return { gradSq: NaN, traceSigma: NaN, bSimple: NaN };
+  if (K < 2) {
+    out[at] = NaN;
+    out[at + 1] = NaN;
+    return;
+  }
   const traceSigma = spread / (K - 1);
-  const gradSq = meanSq - traceSigma / B;
-  return { gradSq, traceSigma, bSimple: traceSigma / gradSq };
+  out[at] = meanSq - traceSigma / B;
+  out[at + 1] = traceSigma;
 }
 
 /** The number of groups with at least one row. */
@@ -149,6 +194,14 @@ export function gradientNoiseScale(groups: readonly GradientSums[], groupRows: A
  */
 export const NOISE_EMA_DECAY = 0.99;
 
+/** NoiseScaleEma's state: updates taken, the two averages before bias correction, and 1 − decay^count. */
+export interface NoiseEmaState {
+  readonly count: number;
+  readonly gradSqAvg: number;
+  readonly traceAvg: number;
+  readonly weight: number;
+}
+
 export class NoiseScaleEma {
   /** updates taken */
   count = 0;
@@ -169,6 +222,19 @@ export class NoiseScaleEma {
       this.count++;
     }
     return this.value();
+  }
+
+  /** The averages, for a checkpoint (a resumed run continues them: the same estimates as a run without the stop). */
+  snapshot(): NoiseEmaState {
+    return { count: this.count, gradSqAvg: this.gradSqAvg, traceAvg: this.traceAvg, weight: this.weight };
+  }
+
+  /** Continues from a snapshot of an EMA with the same decay. */
+  restore(s: NoiseEmaState): void {
+    this.count = s.count;
+    this.gradSqAvg = s.gradSqAvg;
+    this.traceAvg = s.traceAvg;
+    this.weight = s.weight;
   }
 
   /** The smoothed |G|², tr(Σ) and their ratio B_simple. */
