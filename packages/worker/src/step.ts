@@ -333,7 +333,9 @@ export class WorkerStep {
     // the noise estimate's partials of this worker's blocks, from the root's two halves (it only reads them)
     if (ok && other !== undefined && !stopHalfWay && noiseDue(this.layout, t)) {
       const rowsA = shardBound(0, batchSize, this.layout.V, this.rootSplit);
-      noiseHalvesPartials(u.root, other, rowsA, batchSize - rowsA, this.P, this.noiseBlocks[0], this.noiseBlocks[1], this.noisePartials);
+      const [b0, b1] = this.noiseBlocks;
+      if (!this.kernels.noiseHalves?.(u.root, other, rowsA, batchSize - rowsA, this.P, b0, b1, this.noisePartials))
+        noiseHalvesPartials(u.root as Float32Array, other as Float32Array, rowsA, batchSize - rowsA, this.P, b0, b1, this.noisePartials);
     }
     return ok;
   }

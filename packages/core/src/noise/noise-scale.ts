@@ -100,38 +100,55 @@ export function noiseBlockPartials(
 }
 
 /**
- * noiseBlockPartials for K = 2 groups given as the two halves at the top of the reduction tree:
- * S_1 = a over rowsA rows, S_2 = b over rowsB rows, S = a + b (formed in float64). The engine's
- * live estimate: after a step the root's two children are still in their buffers, so this reads
- * two floats a parameter and writes nothing but the partials. Same per-block order as
- * noiseBlockPartials (G_B over the block first, then group 1, then group 2), so it gives the same
- * partials as noiseBlockPartials([a, b], [rowsA, rowsB], a + b) when a + b is exact in float32.
+ * The partials of noiseBlockPartials for K = 2 groups given as the two halves at the top of the
+ * reduction tree: S_1 = a over rowsA rows, S_2 = b over rowsB rows. The engine's live estimate:
+ * after a step the root's two children are still in their buffers, so this reads two floats a
+ * parameter and writes nothing but the partials.
+ *
+ * With two groups the deviations from the batch mean are multiples of the difference of the two
+ * group means v = a/rowsA − b/rowsB: G_1 − G_B = (rowsB/B)·v and G_2 − G_B = −(rowsA/B)·v, so
+ *   Σ_k b_k·|G_k − G_B|² = (rowsA·rowsB/B)·|v|²   and   |G_B|² = |a + b|²/B²
+ * — two sums of squares, no cancellation (v is formed before it is squared), 10 float64 operations
+ * per parameter. Order (the definition of its bits, which the native kernels follow exactly):
+ * inside a block, parameter lo + j goes to lane j mod NOISE_LANES; each lane sums u² (u = a + b)
+ * and v² (v = a·(1/rowsA) − b·(1/rowsB)), every multiply and add a separate IEEE operation (no
+ * fused multiply-add); at the block's end the lanes are added ((0+1)+(2+3))+((4+5)+(6+7)), and
+ * partial 2·blk = Σu²·(1/B)·(1/B), partial 2·blk+1 = (rowsA·rowsB·(1/B))·Σv².
  */
 export function noiseHalvesPartials(a: Float32Array, b: Float32Array, rowsA: number, rowsB: number, P: number, firstBlock: number, endBlock: number, partials: Float64Array): void {
-  const B = rowsA + rowsB;
   const invA = rowsA > 0 ? 1 / rowsA : 0;
   const invB = rowsB > 0 ? 1 / rowsB : 0;
-  const invTotal = 1 / B;
+  const invT = 1 / (rowsA + rowsB);
+  const weight = rowsA * rowsB * invT;
+  const s = LANES; // (2, 8): Σ u², Σ v² per lane
   for (let blk = firstBlock; blk < endBlock; blk++) {
     const lo = blk * NOISE_BLOCK;
     const hi = Math.min(lo + NOISE_BLOCK, P);
-    let meanSq = 0;
-    let sqA = 0;
-    let sqB = 0;
-    for (let i = lo; i < hi; i++) {
-      const x = a[i];
-      const y = b[i];
-      const g = (x + y) * invTotal;
-      meanSq += g * g;
-      const dA = x * invA - g;
-      const dB = y * invB - g;
-      sqA += dA * dA;
-      sqB += dB * dB;
+    for (let l = 0; l < NOISE_LANES; l++) {
+      // lane l: every eighth parameter from lo + l
+      let su = 0;
+      let sv = 0;
+      for (let i = lo + l; i < hi; i += NOISE_LANES) {
+        const x = a[i];
+        const y = b[i];
+        const u = x + y;
+        su += u * u;
+        const v = x * invA - y * invB;
+        sv += v * v;
+      }
+      s[l] = su;
+      s[NOISE_LANES + l] = sv;
     }
-    partials[2 * blk] = meanSq;
-    partials[2 * blk + 1] = (rowsA > 0 ? rowsA * sqA : 0) + (rowsB > 0 ? rowsB * sqB : 0);
+    partials[2 * blk] = laneSum(s, 0) * invT * invT;
+    partials[2 * blk + 1] = weight * laneSum(s, NOISE_LANES);
   }
 }
+
+/** Lanes of noiseHalvesPartials's sums (8 float64s: one AVX-512 register, two AVX2 ones). */
+export const NOISE_LANES = 8;
+const LANES = new Float64Array(2 * NOISE_LANES);
+/** Lanes at..at+7 added pairwise: ((0+1)+(2+3))+((4+5)+(6+7)). */
+const laneSum = (s: Float64Array, at: number) => s[at] + s[at + 1] + (s[at + 2] + s[at + 3]) + (s[at + 4] + s[at + 5] + (s[at + 6] + s[at + 7]));
 
 /** Scratch of noiseBlockPartials: one block's G_B (each thread has its own module instance). */
 const BLOCK_MEAN = new Float64Array(NOISE_BLOCK);
