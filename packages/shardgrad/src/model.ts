@@ -41,6 +41,12 @@ export interface TrainInfo {
   readonly restoredEpoch?: number;
   /** sync 'hogwild': not reproducible; the updates applied and their mean staleness (other workers' updates between a read of θ and its write) */
   readonly staleness?: { readonly updates: number; readonly mean: number };
+  /**
+   * the gradient noise scale at the end of training (noiseEvery > 0): moving averages of |G|² and
+   * tr(Σ) and B_simple = tr(Σ)/|G|², the batch size past which larger batches start to waste
+   * examples (docs/teaching.md)
+   */
+  readonly noise?: { readonly gradSq: number; readonly traceSigma: number; readonly bSimple: number };
 }
 
 export interface ModelParts {

@@ -69,7 +69,9 @@ export function localStateFloats(P: number, S: number, sync: LocalSync): number 
  */
 export function layoutLocal(shape: RunShape, sync: LocalSync): LocalRunLayout {
   const { spec, V, W, batch } = shape;
-  const base = layoutRun({ ...shape, W: 1 });
+  // (no live noise estimate: a replica's tree is not the batch's)
+  const { noiseEvery: _noise, ...plain } = shape;
+  const base = layoutRun({ ...plain, W: 1 });
   const { P } = base;
   const S = stateSlots(shape.optimizer.kind);
   const hogwild = sync.kind === 'hogwild';

@@ -127,7 +127,7 @@ export class LocalSyncEngine implements StepEngine {
         }
         const start = seg.start + k * seg.batch;
         this.lastMathMs = math;
-        onStep(k, l, Math.min(start + seg.batch, seg.rows) - start, end, math);
+        onStep(k, l, Math.min(start + seg.batch, seg.rows) - start, end, math, NaN, NaN); // (no noise estimate: no batch-wide tree)
       }
       if (status !== StepStatus.ok) return { completed: failed, status, stopped: false };
       if (roundEnd) await this.average(pos0 + j - 1, seg);
