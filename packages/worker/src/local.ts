@@ -1,10 +1,10 @@
-import { Arena, stateSlots, type Kernels, type MemoryRegion, type WasmMemory } from '@shardgrad/core';
+import { Arena, specLayout, stateSlots, type Kernels, type MemoryRegion, type WasmMemory } from '@shardgrad/core';
 import { SEGMENT_MAX, sharedClockMs } from './barrier.js';
 import type { KernelChoice } from './kernels.js';
 import { floatsOf, layoutRun, workerRegions, type RunLayout, type RunShape } from './layout.js';
 import { shardBound, shardRange } from './shards.js';
 import { StepStatus, WorkerStep, type RunData } from './step.js';
-import { planTree, splitPoint } from './tree.js';
+import { coverNodes, planTree, splitPoint, type TreeNode } from './tree.js';
 
 /**
  * Training that averages less often than every step (docs/distributed.md, "Averaging less often"):
@@ -43,14 +43,63 @@ export interface LocalLayout {
   readonly W: number;
   /** per replica: its virtual shards [v0, v1) */
   readonly shards: readonly (readonly [number, number])[];
-  /** per worker: its replicas [r0, r1) (contiguous) */
+  /** per worker of this process: its replicas [r0, r1) (contiguous) */
   readonly placement: readonly (readonly [number, number])[];
-  /** per replica: a run layout of its own shards on one worker: params/optState are the replica's θ and state, the other regions its worker's */
-  readonly replicas: readonly RunLayout[];
+  /** per replica: its θ (every process holds every replica's; it steps only its own) */
+  readonly thetas: readonly MemoryRegion[];
+  /** per replica this process runs (null for the others'): a run layout of its shards on one worker: params/optState are the replica's θ and state, the other regions its worker's */
+  readonly replicas: readonly (RunLayout | null)[];
+  /** across MPI ranks: which rank runs which replicas, and what they exchange at each chunk's end */
+  readonly ranks?: LocalRankPlan;
   /** DiLoCo's outer momentum (P), the first part of the run's optState */
   readonly momentum?: MemoryRegion;
   /** the run's batch: rounds are counted in its steps */
   readonly batch: number;
+}
+
+/**
+ * local:H across MPI ranks: rank k runs the replicas shardRange(0, R, size, k) and, at the end of
+ * every chunk of steps, all ranks exchange one block each (MPI_Allgatherv of bytes, in place):
+ * its stop word, its replicas' first failed step and status, their losses over the chunk, and at a
+ * round's end the float64 sums of the largest nodes of the replica tree inside its replicas
+ * (coverNodes) — every rank then evaluates the same top of the tree, so θ is the same bits as in
+ * one process. Block k: [stop: int32, pad] [failedAt: int32 × R_k] [failStatus: int32 × R_k]
+ * [losses: float64 × LOCAL_CHUNK × R_k] [node sums: float64 × P each].
+ */
+export interface LocalRankPlan {
+  readonly size: number;
+  readonly rank: number;
+  /** per rank: its replicas [q0, q1) */
+  readonly replicas: readonly (readonly [number, number])[];
+  /** every rank's published nodes of the replica tree, rank by rank, left to right */
+  readonly nodes: readonly (TreeNode & { readonly rank: number })[];
+  /** per rank: its block's byte offset, its header's bytes and its nodes' bytes */
+  readonly blocks: readonly { readonly at: number; readonly head: number; readonly nodeBytes: number }[];
+  readonly bytes: number;
+}
+
+/** What a local-mode run's coordinator exchanges with the other ranks (collective: every rank makes the same calls in the same order). */
+export interface LocalRankLink {
+  /** In place: every rank's block of the exchange buffer (its header; with `nodes`, its node sums too) to every rank. */
+  exchange(nodes: boolean): Promise<void>;
+  /** Every replica's θ and optimizer state on every rank (before a checkpoint: each rank steps only its own replicas). */
+  gatherReplicas(): Promise<void>;
+}
+
+/** Steps a worker is handed at once: a stop request is seen after at most this many (chunks end at rounds' ends too). */
+export const LOCAL_CHUNK = 16;
+
+export function planLocalRanks(R: number, P: number, size: number, rank: number): LocalRankPlan {
+  const replicas = Array.from({ length: size }, (_, k) => shardRange(0, R, size, k));
+  const nodes = replicas.flatMap(([q0, q1], k) => coverNodes(R, q0, q1).map((n) => ({ ...n, rank: k })));
+  let at = 0;
+  const blocks = replicas.map(([q0, q1], k) => {
+    const n = q1 - q0;
+    const block = { at, head: 8 + 8 * n + 8 * LOCAL_CHUNK * n, nodeBytes: nodes.filter((x) => x.rank === k).length * P * 8 };
+    at += block.head + block.nodeBytes;
+    return block;
+  });
+  return { size, rank, replicas, nodes, blocks, bytes: at };
 }
 
 /** A run layout with the local modes' regions (RunLayout.local set). */
@@ -67,7 +116,7 @@ export function localStateFloats(P: number, S: number, sync: LocalSync): number 
  * and as its "optimizer state" (what checkpoints store) the outer momentum, every replica's θ and
  * every replica's optimizer state; per worker and per replica size, one tree's slots and workspace.
  */
-export function layoutLocal(shape: RunShape, sync: LocalSync): LocalRunLayout {
+export function layoutLocal(shape: RunShape, sync: LocalSync, ranks?: { readonly size: number; readonly rank: number }): LocalRunLayout {
   const { spec, V, W, batch } = shape;
   // (no live noise estimate: a replica's tree is not the batch's)
   const { noiseEvery: _noise, ...plain } = shape;
@@ -76,15 +125,18 @@ export function layoutLocal(shape: RunShape, sync: LocalSync): LocalRunLayout {
   const S = stateSlots(shape.optimizer.kind);
   const hogwild = sync.kind === 'hogwild';
   const R = hogwild ? V : sync.replicas;
-  if (!(W >= 1 && W <= R && R <= V)) throw new Error(`layoutLocal: need 1 ≤ W ≤ R ≤ V, got W=${W}, R=${R}, V=${V}`);
+  const rankPlan = ranks && ranks.size > 1 && !hogwild ? planLocalRanks(R, specLayout(spec).total, ranks.size, ranks.rank) : undefined;
+  const [q0, q1] = rankPlan ? rankPlan.replicas[rankPlan.rank] : [0, R];
+  if (!(W >= 1 && W <= q1 - q0 && R <= V)) throw new Error(`layoutLocal: need 1 ≤ W ≤ the replicas of this process ≤ R ≤ V, got W=${W}, replicas [${q0}, ${q1}), R=${R}, V=${V}`);
   const arena = new Arena({ buffer: new ArrayBuffer(0), grow: () => 0 }, base.bytes, Infinity);
   const outer = !hogwild && sync.outer ? P : 0;
   const optState = hogwild ? base.optState : arena.region(localStateFloats(P, S, sync) * 4);
   const floatsAt = (at: number, n: number): MemoryRegion => ({ byteOffset: optState.byteOffset + at * 4, bytes: n * 4 });
   const shards = Array.from({ length: R }, (_, r) => shardRange(0, V, R, r));
-  const placement = Array.from({ length: W }, (_, w) => shardRange(0, R, W, w));
+  const placement = Array.from({ length: W }, (_, w) => shardRange(q0, q1, W, w));
+  const thetas = shards.map((_, r) => (hogwild ? base.params : floatsAt(outer + r * P, P)));
   const rowsOf = (r: number) => Math.max(1, shardBound(0, batch, V, shards[r][1]) - shardBound(0, batch, V, shards[r][0]));
-  const replicas: RunLayout[] = [];
+  const replicas: (RunLayout | null)[] = shards.map(() => null);
   for (const [r0, r1] of placement) {
     // the replicas of one worker with the same shard count share one tree's slots, workspace and scratch (they run one after another)
     const groups = new Map<number, { regions: ReturnType<typeof workerRegions>; avgGrad: MemoryRegion; used: boolean }>();
@@ -99,12 +151,12 @@ export function layoutLocal(shape: RunShape, sync: LocalSync): LocalRunLayout {
       // the leaves' plan holds the replica's row counts: one of its own
       const regions = g.used ? { ...g.regions, leafPlan: arena.region(g.regions.leafPlan.bytes) } : g.regions;
       g.used = true;
-      const params = hogwild ? base.params : floatsAt(outer + r * P, P);
+      const params = thetas[r];
       const state = hogwild ? base.optState : floatsAt(outer + R * P + r * S * P, S * P);
-      replicas.push({ ...base, V: Vr, W: 1, params, paramsB: params, optState: state, optStateB: state, avgGrad: g.avgGrad, workers: [regions] });
+      replicas[r] = { ...base, V: Vr, W: 1, params, paramsB: params, optState: state, optStateB: state, avgGrad: g.avgGrad, workers: [regions] };
     }
   }
-  const local: LocalLayout = { sync, R, W, shards, placement, replicas, batch, ...(outer ? { momentum: floatsAt(0, P) } : {}) };
+  const local: LocalLayout = { sync, R, W, shards, placement, thetas, replicas, batch, ...(outer ? { momentum: floatsAt(0, P) } : {}), ...(rankPlan ? { ranks: rankPlan } : {}) };
   return { ...base, W, optState, bytes: arena.used, local };
 }
 
@@ -113,7 +165,7 @@ export function startReplicas(memory: WasmMemory, layout: RunLayout): void {
   const local = layout.local;
   if (!local || local.sync.kind !== 'local') return;
   const theta = floatsOf(memory, layout.params);
-  for (const l of local.replicas) floatsOf(memory, l.params).set(theta);
+  for (const t of local.thetas) floatsOf(memory, t).set(theta);
 }
 
 /** What the coordinator and the workers of a local-mode run share besides the run's memory (SharedArrayBuffers in Node). */
@@ -134,9 +186,12 @@ export interface LocalTables {
   readonly stale: Float64Array;
   /** (R + 1) the rows of each replica over the round being averaged, then their sum */
   readonly weights: Float64Array;
+  /** across ranks: the exchange buffer (LocalRankPlan.bytes), and a float64 view (P) of each node's sums in it */
+  readonly exchange?: Uint8Array;
+  readonly nodeSums?: readonly Float64Array[];
 }
 
-export function createLocalTables(R: number, W: number, shared: boolean): LocalTables {
+export function createLocalTables(R: number, W: number, shared: boolean, ranks?: LocalRankPlan, P = 0): LocalTables {
   const buf = (bytes: number) => (shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
   const failedAt = new Int32Array(buf(R * 4)).fill(-1);
   return {
@@ -149,7 +204,17 @@ export function createLocalTables(R: number, W: number, shared: boolean): LocalT
     version: new Int32Array(buf(4)),
     stale: new Float64Array(buf(W * 2 * 8)),
     weights: new Float64Array(buf((R + 1) * 8)),
+    ...(ranks ? exchangeTables(ranks, P, buf(ranks.bytes)) : {}),
   };
+}
+
+function exchangeTables(plan: LocalRankPlan, P: number, buffer: ArrayBuffer | SharedArrayBuffer): Pick<LocalTables, 'exchange' | 'nodeSums'> {
+  const seen = plan.blocks.map(() => 0);
+  const nodeSums = plan.nodes.map((n) => {
+    const b = plan.blocks[n.rank];
+    return new Float64Array(buffer, b.at + b.head + seen[n.rank]++ * P * 8, P);
+  });
+  return { exchange: new Uint8Array(buffer), nodeSums };
 }
 
 /** The steps [from, to) of a segment (Segment of the coordinator: step t0 + i trains on order[start + i·batch, …)). */
@@ -172,31 +237,37 @@ export interface LocalRunnerInit {
 }
 
 /** Worker w runs its replicas over a chunk of steps, or averages its parameter slice [p0, p1). */
-export type LocalTask = ({ readonly kind: 'steps'; readonly w: number } & LocalChunk) | { readonly kind: 'average'; readonly w: number; readonly p0: number; readonly p1: number };
+export type LocalTask =
+  | ({ readonly kind: 'steps'; readonly w: number } & LocalChunk)
+  /** across ranks, before the exchange: this rank's node sums of the replica tree over [p0, p1) */
+  | { readonly kind: 'nodes'; readonly w: number; readonly p0: number; readonly p1: number }
+  | { readonly kind: 'average'; readonly w: number; readonly p0: number; readonly p1: number };
 
 /** Runs one task in worker w's LocalWorker (in-process, or on a pool thread). */
 export function runLocalTask(lw: LocalWorker, task: LocalTask): void {
   if (task.kind === 'steps') lw.runSteps(task);
+  else if (task.kind === 'nodes') lw.nodes(task.p0, task.p1);
   else lw.average(task.p0, task.p1);
 }
 
 /**
- * The canonical pairwise tree over R leaves as a post-order program: k ≥ 0 pushes leaf k, −1 adds
- * the top value into the one below it (left + right), so a stack evaluates exactly tree.ts's sum.
+ * Node [lo, hi) of the canonical pairwise tree over the R replicas (tree.ts's splitPoint) as a
+ * post-order program: k ≥ 0 pushes replica k's weighted θ, −2 − i pushes node i of `nodes` (sums
+ * exchanged between ranks), −1 adds the top value into the one below it (left + right) — so a
+ * stack evaluates exactly the tree's association.
  */
-export function treeProgram(R: number): Int32Array {
+export function treeProgram(lo: number, hi: number, nodes: readonly TreeNode[] = []): Int32Array {
   const ops: number[] = [];
-  const emit = (lo: number, hi: number): void => {
-    const mid = splitPoint(lo, hi);
-    if (mid < 0) {
-      ops.push(lo);
-      return;
-    }
-    emit(lo, mid);
-    emit(mid, hi);
+  const emit = (a: number, b: number): void => {
+    const i = nodes.findIndex((n) => n.lo === a && n.hi === b);
+    if (i >= 0) return void ops.push(-2 - i);
+    const mid = splitPoint(a, b);
+    if (mid < 0) return void ops.push(a);
+    emit(a, mid);
+    emit(mid, b);
     ops.push(-1);
   };
-  emit(0, R);
+  emit(lo, hi);
   return Int32Array.from(ops);
 }
 
@@ -221,7 +292,11 @@ export class LocalWorker {
   private readonly r1: number;
   /** per replica of this worker: its shards' losses of the last step */
   private readonly losses: Float64Array[];
+  /** the average's program: over the replicas, or across ranks over every rank's nodes */
   private readonly program: Int32Array;
+  /** across ranks: this rank's nodes (indices into the plan's nodes) and their programs over its replicas */
+  private readonly own: readonly { readonly node: number; readonly program: Int32Array }[];
+  private readonly nodeSums: readonly Float64Array[];
   private readonly stack: Float64Array;
   private readonly thetas: Float32Array[];
   private readonly params: Float32Array;
@@ -237,9 +312,12 @@ export class LocalWorker {
     const { local } = layout;
     [this.r0, this.r1] = local.placement[w];
     this.losses = steps.map((s) => s.data.shardLoss);
-    this.program = treeProgram(local.R);
-    this.stack = new Float64Array(local.R);
-    this.thetas = local.replicas.map((l) => floatsOf(memory, l.params));
+    const plan = local.ranks;
+    this.program = treeProgram(0, local.R, plan?.nodes);
+    this.own = plan ? plan.nodes.flatMap((n, node) => (n.rank === plan.rank ? [{ node, program: treeProgram(n.lo, n.hi) }] : [])) : [];
+    this.nodeSums = tables.nodeSums ?? [];
+    this.stack = new Float64Array(local.R + 2);
+    this.thetas = local.thetas.map((t) => floatsOf(memory, t));
     this.params = floatsOf(memory, layout.params);
     this.momentum = local.momentum ? floatsOf(memory, local.momentum) : undefined;
   }
@@ -257,7 +335,7 @@ export class LocalWorker {
     const kernels = new Map<number, Kernels>();
     const steps: WorkerStep[] = [];
     for (let r = r0; r < r1; r++) {
-      const l = layout.local.replicas[r];
+      const l = layout.local.replicas[r]!;
       const scratch = l.workers[0].kernelScratch;
       let k = kernels.get(scratch.byteOffset);
       if (!k) kernels.set(scratch.byteOffset, (k = await loadKernels(memory, scratch)));
@@ -314,37 +392,51 @@ export class LocalWorker {
     }
   }
 
+  /** Program `program` at parameter p: the rows-weighted replicas' θ and exchanged node sums, added in float64 in the tree's order. */
+  private evaluate(program: Int32Array, p: number): number {
+    const { stack, thetas, nodeSums } = this;
+    const { weights } = this.tables;
+    let sp = 0;
+    for (let k = 0; k < program.length; k++) {
+      const op = program[k];
+      if (op >= 0) stack[sp++] = weights[op] * thetas[op][p];
+      else if (op === -1) {
+        sp--;
+        stack[sp - 1] += stack[sp];
+      } else stack[sp++] = nodeSums[-2 - op][p];
+    }
+    return stack[0];
+  }
+
+  /** Across ranks, before the exchange: over parameters [p0, p1), this rank's nodes of the replica tree, in float64, into its block. */
+  nodes(p0: number, p1: number): void {
+    for (const { node, program } of this.own) {
+      const out = this.nodeSums[node];
+      for (let p = p0; p < p1; p++) out[p] = this.evaluate(program, p);
+    }
+  }
+
   /**
    * The average over parameters [p0, p1): per parameter, the rows-weighted sum of the replicas' θ
-   * through the canonical pairwise tree over the replicas, in float64, over the total rows. Plain:
-   * θ ← avg. DiLoCo (outer Nesterov, lr η, momentum μ): Δ = θ − avg, m ← μm + Δ, θ ← θ − η(Δ + μm).
-   * Then every replica's θ ← θ. Per parameter, so the bits depend on no slice boundary.
+   * through the canonical pairwise tree over the replicas (across ranks: its top, over the
+   * exchanged node sums), in float64, over the total rows. Plain: θ ← avg. DiLoCo (outer
+   * Nesterov, lr η, momentum μ): Δ = θ − avg, m ← μm + Δ, θ ← θ − η(Δ + μm). Then every replica's
+   * θ ← θ. Per parameter, so the bits depend on no slice boundary and no placement.
    */
   average(p0: number, p1: number): void {
-    const { program, stack, thetas, params, momentum } = this;
-    const { weights } = this.tables;
-    const R = thetas.length;
-    const N = weights[R];
+    const { program, thetas, params, momentum } = this;
+    const N = this.tables.weights[thetas.length];
     const sync = this.layout.local.sync;
     const outer = sync.kind === 'local' ? sync.outer : undefined;
     for (let p = p0; p < p1; p++) {
-      let sp = 0;
-      for (let k = 0; k < program.length; k++) {
-        const op = program[k];
-        if (op >= 0) stack[sp++] = weights[op] * thetas[op][p];
-        else {
-          sp--;
-          stack[sp - 1] += stack[sp];
-        }
-      }
-      const avg = stack[0] / N;
+      const avg = this.evaluate(program, p) / N;
       if (outer && momentum) {
         const delta = params[p] - avg;
         momentum[p] = outer.momentum * momentum[p] + delta;
         params[p] = params[p] - outer.lr * (delta + outer.momentum * momentum[p]);
       } else params[p] = avg;
       const next = params[p];
-      for (let r = 0; r < R; r++) thetas[r][p] = next;
+      for (let r = 0; r < thetas.length; r++) thetas[r][p] = next;
     }
   }
 }

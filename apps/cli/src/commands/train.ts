@@ -165,7 +165,9 @@ function settingsFromFlags(f: TrainFlags, dist?: Distributed) {
     fault: parseFaultSpec(process.env[FAULT_ENV]),
   };
   const sync = syncFor({ sync: settingFromFlag('sync', argv), replicas: settingFromFlag('replicas', argv), outer: settingFromFlag('outer', argv) }, settings.shards);
-  if (dist && sync) throw errors.badSetting('sync', `${sync.kind === 'hogwild' ? 'hogwild' : `local:${sync.every}`} runs in one process, not across MPI ranks (use --sync step)`);
+  if (dist && dist.size > 1 && sync?.kind === 'hogwild') throw errors.badSetting('sync', 'hogwild runs in one process, not across MPI ranks (use --sync step or local:H)');
+  if (dist && sync?.kind === 'local' && sync.replicas < dist.size)
+    throw errors.badSetting('replicas', `${sync.replicas}${argv.replicas === undefined ? ' (the default: the shards)' : ''} is fewer than the ${dist.size} MPI ranks (each rank runs at least one replica)`);
   if (dist?.boundCores !== undefined && settings.workers > dist.boundCores && dist.rank === 0)
     process.stderr.write(`shardgrad: the launcher bound each rank to ${dist.boundCores} core${dist.boundCores === 1 ? '' : 's'}, which its ${settings.workers} workers share: start mpirun with --bind-to none (or fewer --workers)\n`);
   if (dist && settings.shards < dist.size)

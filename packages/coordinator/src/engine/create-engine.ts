@@ -11,7 +11,7 @@ import { localPoolEngine } from './local-pool.js';
  */
 export function nodeEngine(workers: number): EngineFactory {
   return (ctx: EngineContext): Promise<StepEngine> => {
-    if (ctx.layout.local) return workers === 0 ? LocalSyncEngine.inProcess(ctx) : localPoolEngine(ctx);
+    if (ctx.layout.local) return workers === 0 && !ctx.layout.local.ranks ? LocalSyncEngine.inProcess(ctx) : localPoolEngine(ctx);
     return workers === 0 && !ctx.layout.exchange ? InProcessEngine.create(ctx) : BarrierPoolEngine.create(ctx);
   };
 }

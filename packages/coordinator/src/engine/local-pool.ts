@@ -1,4 +1,5 @@
 import { createLocalTables, type LocalRunLayout, type LocalRunnerInit, type LocalTask } from '@shardgrad/worker';
+import { connectLocalRanks } from '@shardgrad/worker/local-ranks';
 import { LocalSyncEngine } from '../run/local-sync-engine.js';
 import type { EngineContext } from '../run/step-engine.js';
 import { createWorkerPool } from './worker-pool.js';
@@ -9,10 +10,12 @@ import { createWorkerPool } from './worker-pool.js';
  * that fails ends the run (exit code 1): replicas update θ in place, so a step cannot simply be run
  * again as in the step engine; the last checkpoint is kept.
  */
-export function localPoolEngine(ctx: EngineContext): Promise<LocalSyncEngine> {
+export async function localPoolEngine(ctx: EngineContext): Promise<LocalSyncEngine> {
   const layout = ctx.layout as LocalRunLayout;
-  const { R, W } = layout.local;
-  const tables = createLocalTables(R, W, true);
+  const { R, W, ranks } = layout.local;
+  const tables = createLocalTables(R, W, true, ranks, layout.P);
+  // across MPI ranks: the coordinator's thread exchanges with the other ranks at each chunk's end
+  const link = ranks ? await connectLocalRanks(layout, ctx.memory, tables.exchange!) : undefined;
   const init: LocalRunnerInit = { layout, memory: ctx.memory, data: { X: ctx.data.X, Y: ctx.data.Y, order: ctx.data.order }, kernel: ctx.kernel, tables };
   const pool = createWorkerPool<LocalTask, void>(W, init, '@shardgrad/worker/local-runner');
   const backend = {
@@ -21,5 +24,5 @@ export function localPoolEngine(ctx: EngineContext): Promise<LocalSyncEngine> {
     },
     close: () => pool.destroy(),
   };
-  return Promise.resolve(new LocalSyncEngine(layout, ctx.data, tables, backend, false));
+  return new LocalSyncEngine(layout, ctx.data, tables, backend, false, link);
 }

@@ -18,7 +18,7 @@ import {
   type Schedule,
   type WasmMemory,
 } from '@shardgrad/core';
-import { createRunMemory, layoutLocal, layoutRun, startReplicas, type LocalSync, noiseDue, noisePartialsView, rankShards, runViews, writeNoiseOfStep, SEGMENT_MAX, sharedClockMs, StepStatus, type StepStatusValue, type FaultSpec, type RankShape, type KernelChoice, type RunData, type RunLayout, type RunViews } from '@shardgrad/worker';
+import { createRunMemory, layoutLocal, layoutRun, shardRange, startReplicas, type LocalSync, noiseDue, noisePartialsView, rankShards, runViews, writeNoiseOfStep, SEGMENT_MAX, sharedClockMs, StepStatus, type StepStatusValue, type FaultSpec, type RankShape, type KernelChoice, type RunData, type RunLayout, type RunViews } from '@shardgrad/worker';
 import type { EpochEvent, LoopState, StepEvent } from './events.js';
 import type { EngineFactory, StepEngine } from './step-engine.js';
 
@@ -163,12 +163,14 @@ export class TrainingRun {
     const ranks = options.ranks && options.ranks.size > 1 ? options.ranks : undefined;
     const [a, b] = ranks ? rankShards(settings.shards, ranks) : [0, settings.shards];
     const sync = settings.sync;
-    if (sync && ranks) throw errors.badSetting('sync', `${sync.kind === 'hogwild' ? 'hogwild' : `local:${sync.every}`} runs in one process, not across MPI ranks`);
-    // the local modes: at most one worker per replica (hogwild: per virtual shard)
-    const W = Math.max(1, Math.min(options.workers, !sync ? b - a : sync.kind === 'local' ? sync.replicas : settings.shards));
+    if (sync?.kind === 'hogwild' && ranks) throw errors.badSetting('sync', 'hogwild runs in one process, not across MPI ranks');
+    if (sync?.kind === 'local' && ranks && sync.replicas < ranks.size) throw errors.badSetting('replicas', `${sync.replicas} is fewer than the ${ranks.size} MPI ranks (each rank runs at least one replica)`);
+    // the local modes: at most one worker per replica of this process (hogwild: per virtual shard)
+    const [q0, q1] = sync?.kind === 'local' && ranks ? shardRange(0, sync.replicas, ranks.size, ranks.rank) : [0, sync?.kind === 'local' ? sync.replicas : settings.shards];
+    const W = Math.max(1, Math.min(options.workers, sync ? q1 - q0 : b - a));
     const shared = typeof SharedArrayBuffer !== 'undefined';
     const shape = { spec: settings.spec, V: settings.shards, W, batch: options.maxBatch ?? settings.batch, optimizer: settings.optimizer, ...(options.noiseEvery ? { noiseEvery: options.noiseEvery } : {}) };
-    const layout = sync ? layoutLocal(shape, sync) : layoutRun({ ...shape, ...(ranks ? { ranks } : {}) });
+    const layout = sync ? layoutLocal(shape, sync, ranks) : layoutRun({ ...shape, ...(ranks ? { ranks } : {}) });
     const memory = createRunMemory(layout, shared);
     const views = runViews(memory, layout);
     const buffer = (bytes: number) => (isSharedMemory(memory) ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));

@@ -24,7 +24,9 @@ export function validateConfig(c: TrainConfig): void {
   checkSetting('init', c.init);
   checkSetting('preprocess', c.preprocess);
   checkSync(c.sync, c.shards);
-  if (c.sync && c.distributed && c.distributed.size > 1) throw errors.badSetting('sync', `${c.sync.kind === 'hogwild' ? 'hogwild' : `local:${c.sync.every}`} runs in one process, not across MPI ranks (use --sync step)`);
+  const ranks = c.distributed?.size ?? 1;
+  if (c.sync?.kind === 'hogwild' && ranks > 1) throw errors.badSetting('sync', 'hogwild runs in one process, not across MPI ranks (use --sync step or local:H)');
+  if (c.sync?.kind === 'local' && c.sync.replicas < ranks) throw errors.badSetting('replicas', `${c.sync.replicas} is fewer than the ${ranks} MPI ranks (each rank runs at least one replica)`);
   validateSpec(c.spec, 'layers');
   const { sizes } = c.spec;
   const d = c.data;
