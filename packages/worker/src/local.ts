@@ -160,6 +160,12 @@ export function layoutLocal(shape: RunShape, sync: LocalSync, ranks?: { readonly
   return { ...base, W, optState, bytes: arena.used, local };
 }
 
+/** The worker threads a local-mode run uses: at most one per replica of this process (hogwild: per virtual shard), at least one. */
+export function localWorkers(sync: LocalSync, V: number, workers: number, ranks?: { readonly size: number; readonly rank: number }): number {
+  const [q0, q1] = sync.kind === 'local' && ranks && ranks.size > 1 ? shardRange(0, sync.replicas, ranks.size, ranks.rank) : [0, sync.kind === 'local' ? sync.replicas : V];
+  return Math.max(1, Math.min(workers, q1 - q0));
+}
+
 /** A fresh run (not a resume): every replica starts from the run's θ. */
 export function startReplicas(memory: WasmMemory, layout: RunLayout): void {
   const local = layout.local;

@@ -53,6 +53,8 @@ export class LocalSyncEngine implements StepEngine {
   private stopRequested = false;
   /** across ranks: some rank's stop request travelled with an exchange (every rank stops after the same chunk) */
   private stopAny = false;
+  /** across ranks: exchanges made, and the bytes of this rank's blocks in them times the ranks they go to (what it sends) */
+  readonly traffic = { exchanges: 0, bytesSent: 0 };
   private readonly blocks: readonly BlockViews[];
   private readonly nodeTasks: LocalTask[];
   private readonly oneLr = new Float64Array(1);
@@ -145,6 +147,7 @@ export class LocalSyncEngine implements StepEngine {
         }
         this.pack(i, j);
         await this.link.exchange(roundEnd);
+        this.count(roundEnd);
         this.unpack(i, j);
       }
       // the first step some replica could not take ends the segment (the steps before it are completed)
@@ -183,6 +186,14 @@ export class LocalSyncEngine implements StepEngine {
 
   get stopAgreed(): boolean {
     return this.stopAny;
+  }
+
+  /** One exchange in the traffic counters: this rank's block (its header, and at a round's end its node sums) to each other rank. */
+  private count(nodes: boolean): void {
+    const plan = this.layout.local.ranks!;
+    const b = plan.blocks[plan.rank];
+    this.traffic.exchanges++;
+    this.traffic.bytesSent += (b.head + (nodes ? b.nodeBytes : 0)) * (plan.size - 1);
   }
 
   /** Across ranks, before the exchange: this rank's stop word, its replicas' failures and their losses over the chunk's steps [i, j). */

@@ -18,7 +18,7 @@ import {
   type Schedule,
   type WasmMemory,
 } from '@shardgrad/core';
-import { createRunMemory, layoutLocal, layoutRun, shardRange, startReplicas, type LocalSync, noiseDue, noisePartialsView, rankShards, runViews, writeNoiseOfStep, SEGMENT_MAX, sharedClockMs, StepStatus, type StepStatusValue, type FaultSpec, type RankShape, type KernelChoice, type RunData, type RunLayout, type RunViews } from '@shardgrad/worker';
+import { createRunMemory, layoutLocal, layoutRun, localWorkers, startReplicas, type LocalSync, noiseDue, noisePartialsView, rankShards, runViews, writeNoiseOfStep, SEGMENT_MAX, sharedClockMs, StepStatus, type StepStatusValue, type FaultSpec, type RankShape, type KernelChoice, type RunData, type RunLayout, type RunViews } from '@shardgrad/worker';
 import type { EpochEvent, LoopState, StepEvent } from './events.js';
 import type { EngineFactory, StepEngine } from './step-engine.js';
 
@@ -165,9 +165,7 @@ export class TrainingRun {
     const sync = settings.sync;
     if (sync?.kind === 'hogwild' && ranks) throw errors.badSetting('sync', 'hogwild runs in one process, not across MPI ranks');
     if (sync?.kind === 'local' && ranks && sync.replicas < ranks.size) throw errors.badSetting('replicas', `${sync.replicas} is fewer than the ${ranks.size} MPI ranks (each rank runs at least one replica)`);
-    // the local modes: at most one worker per replica of this process (hogwild: per virtual shard)
-    const [q0, q1] = sync?.kind === 'local' && ranks ? shardRange(0, sync.replicas, ranks.size, ranks.rank) : [0, sync?.kind === 'local' ? sync.replicas : settings.shards];
-    const W = Math.max(1, Math.min(options.workers, sync ? q1 - q0 : b - a));
+    const W = sync ? localWorkers(sync, settings.shards, options.workers, ranks) : Math.max(1, Math.min(options.workers, b - a));
     const shared = typeof SharedArrayBuffer !== 'undefined';
     const shape = { spec: settings.spec, V: settings.shards, W, batch: options.maxBatch ?? settings.batch, optimizer: settings.optimizer, ...(options.noiseEvery ? { noiseEvery: options.noiseEvery } : {}) };
     const layout = sync ? layoutLocal(shape, sync, ranks) : layoutRun({ ...shape, ...(ranks ? { ranks } : {}) });
