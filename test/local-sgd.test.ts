@@ -71,6 +71,18 @@ describe('--sync local:H: logical replicas, the same bits on any number of worke
     expect(d).toBeGreaterThan(0); // (a different association of the sums: not the same bits)
   });
 
+  it('DiLoCo with local:1, 4 equal replicas and inner SGD (η) is SGD with Nesterov momentum at η·η_outer on the whole batch, to 1e-5 relative', async () => {
+    // Δ = η·ḡ, m ← μm + Δ, θ ← θ − η_o(Δ + μm) is, with u = m/η, u ← μu + ḡ, θ ← θ − η·η_o(ḡ + μu):
+    // core's nesterov (PyTorch's form) at lr η·η_o — trainLocal, single-threaded, as the expected value
+    const c = smallConfig({ data: mnistSlice(480, 100), batch: 48, optimizer: optimizerConfig('sgd'), lr: 0.1 });
+    const ours = await new Trainer({ ...c, workers: 2, sync: local(1, 4, { lr: 0.5, momentum: 0.9 }) }).run();
+    const plain = trainLocal({ spec: c.spec, X: c.data.X, Y: c.data.Y, train: c.data.trainRows, batch: 48, epochs: c.epochs, lr: 0.05, optimizer: optimizerConfig('nesterov', { momentum: 0.9 }), seed: c.seed, init: c.init });
+    expect(relativeDifference(ours.params, plain.params)).toBeLessThan(1e-5);
+    // (and not plain SGD: the outer momentum matters)
+    const sgd = trainLocal({ spec: c.spec, X: c.data.X, Y: c.data.Y, train: c.data.trainRows, batch: 48, epochs: c.epochs, lr: 0.05, optimizer: optimizerConfig('sgd'), seed: c.seed, init: c.init });
+    expect(relativeDifference(ours.params, sgd.params)).toBeGreaterThan(1e-3);
+  });
+
   it('a stop inside a round (step 3 of local:4, checkpointEvery 3) and a resume on other workers give the uninterrupted bytes', async () => {
     const c = { ...config, epochs: 2, optimizer: optimizerConfig('adamw'), lr: 0.01, sync: local(4, 4, { lr: 0.7, momentum: 0.9 }) };
     const full = await new Trainer({ ...c, workers: 2 }).run();
