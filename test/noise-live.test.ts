@@ -2,8 +2,13 @@
 // reduction tree, the same bits for every worker count, equal to an independent float64
 // computation, and a pure read (the weights do not change with it).
 import { nodeEngine, TrainingRun, type StepEvent } from '@shardgrad/coordinator';
-import { mlpSpec, optimizerConfig, referenceKernels, type MLPSpec } from '@shardgrad/core';
+import { mlpSpec, NOISE_BLOCK, noiseHalvesPartials, optimizerConfig, referenceKernels, type MLPSpec } from '@shardgrad/core';
+import { createKernels } from '@shardgrad/worker';
+import { nativeIsas } from '@shardgrad/native';
+import { train } from 'shardgrad';
 import { describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { jsonLines, runCli, tempDir } from './cli-helpers.js';
 
 /** A seeded LCG in [−1, 1). */
 function rng(seed: number): () => number {
@@ -33,10 +38,10 @@ function settingsOf(spec: MLPSpec, batch: number, shards: number, epochs = 1) {
 }
 
 /** Every step event of a run with `workers` threads (0: in-process), and θ at the end. */
-async function runOnce(spec: MLPSpec, data: ReturnType<typeof rows>, batch: number, shards: number, workers: number, noiseEvery: number, initialParams?: Float32Array) {
+async function runOnce(spec: MLPSpec, data: ReturnType<typeof rows>, batch: number, shards: number, workers: number, noiseEvery: number, initialParams?: Float32Array, kernel: 'auto' | 'native' | 'wasm' | 'reference' = 'auto') {
   const run = await TrainingRun.create(settingsOf(spec, batch, shards), data, {
     workers,
-    kernel: 'auto',
+    kernel,
     engine: nodeEngine(workers),
     evalKernels: referenceKernels,
     noiseEvery,
@@ -96,6 +101,9 @@ function float64Estimate(theta: Float32Array, sizes: number[], X: Float32Array, 
 /** Shard s's first row of a batch of B rows in V shards (nearly equal, the first B mod V one longer). */
 const shardStart = (B: number, V: number, s: number) => s * Math.floor(B / V) + Math.min(s, B % V);
 
+/** Whether the native kernels were built on this machine. */
+const hasNative = () => nativeIsas().length > 0;
+
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
 const bitsOf = (steps: readonly StepEvent[]) => steps.map((e) => (e.noise ? Buffer.from(Float64Array.of(e.noise.gradSq, e.noise.traceSigma).buffer).toString('hex') : 'none'));
 
@@ -135,6 +143,73 @@ describe('the live gradient noise scale', () => {
     // B_simple is positive and finite on average over the epoch (tr(Σ) > 0 always)
     expect(runs[0].steps.every((e) => e.noise!.traceSigma > 0)).toBe(true);
     expect(Number.isFinite(runs[0].noise!.bSimple)).toBe(true);
+  });
+
+  it('the library: step and epoch events carry it, model.info.noise is the last step\'s moving average; noiseEvery 0 leaves it out', async () => {
+    const x = Array.from({ length: 96 }, (_, i) => [Math.sin(i), Math.cos(i * 0.3), ((i * 7) % 11) / 5]);
+    const y = x.map(([a, b]) => (a + b > 0 ? 1 : 0));
+    const steps: StepEvent[] = [];
+    const epochs: { noise?: unknown }[] = [];
+    const model = await train({ x, y, hidden: [8], batch: 16, epochs: 2, workers: 2, shards: 4, onStep: (e) => steps.push(e), onEpoch: (e) => epochs.push(e) });
+    expect(steps).toHaveLength(12);
+    expect(steps.every((e) => e.noise && e.noiseEma && e.noise.traceSigma > 0)).toBe(true);
+    expect(epochs.map((e) => e.noise)).toEqual([steps[5].noiseEma, steps[11].noiseEma]);
+    expect(model.info.noise).toEqual(steps[11].noiseEma);
+    const off = await train({ x, y, hidden: [8], batch: 16, epochs: 1, workers: 2, shards: 4, noiseEvery: 0 });
+    expect(off.info.noise).toBeUndefined();
+    await expect(train({ x, y, noiseEvery: -1 })).rejects.toThrow('noiseEvery: must be a non-negative integer (0 = off), got -1');
+  });
+
+  it('shardgrad train: --json step and epoch lines and the summary carry it; the text epoch lines and summary name B_simple', () => {
+    const dir = tempDir('noise-live');
+    const base = ['train', '--data', 'xor:200', '--hidden', '8', '--epochs', '2', '--batch', '32', '--workers', '2', '--lr', '0.3'];
+    const r = runCli([...base, '--json', '--out', path.join(dir, 'a.sgm')]);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = jsonLines(r.stdout);
+    const steps = lines.filter((o) => o.type === 'step');
+    expect(steps).toHaveLength(10); // 160 training rows of xor:200, batch 32: 5 steps an epoch
+    for (const o of steps) expect(Object.keys(o.noise as object)).toEqual(['gradSq', 'traceSigma', 'bSimple']);
+    const lastStep = steps[steps.length - 1];
+    expect(lines.filter((o) => o.type === 'epoch').pop()!.noise).toEqual(lastStep.noiseEma);
+    expect(lines.find((o) => o.type === 'summary')!.noise).toEqual(lastStep.noiseEma);
+    const text = runCli([...base, '--out', path.join(dir, 'b.sgm')]);
+    expect(text.status, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/^epoch 2\/2 .* B_simple -?[0-9.]+ /m);
+    expect(text.stdout).toMatch(/^gradient noise scale B_simple -?[0-9.]+ at the end \(\|G\|² .*; batch 32\): /m);
+    const off = runCli([...base, '--noise-every', '0', '--json', '--out', path.join(dir, 'c.sgm')]);
+    expect(jsonLines(off.stdout).some((o) => 'noise' in o)).toBe(false);
+  });
+
+  it('the same bits with every kernel: the wasm f64x2 pass, the JavaScript loop and the native AVX pass (where built) over the same halves', async () => {
+    const P = 3 * NOISE_BLOCK + 1234; // 4 blocks, the last one short and not a multiple of 8
+    const memory = new WebAssembly.Memory({ initial: 64, maximum: 64, shared: true });
+    const r = rng(21);
+    const a = new Float32Array(memory.buffer, 1 << 16, P).map(() => r() * 1e-2);
+    const b = new Float32Array(memory.buffer, (1 << 16) + 4 * P + 64, P).map(() => r());
+    const partialsAt = (1 << 16) + 8 * P + 1024;
+    const results: string[] = [];
+    for (const kernel of ['reference', 'wasm', ...(hasNative() ? ['native' as const] : [])] as const) {
+      const { kernels } = await createKernels(kernel, memory, { byteOffset: partialsAt + 4096, bytes: 1 << 20 });
+      for (const [rowsA, rowsB, b0, b1] of [[32, 32, 0, 4], [19, 4, 1, 4], [7, 0, 0, 2]]) {
+        const partials = new Float64Array(memory.buffer, partialsAt, 8).fill(NaN);
+        if (!kernels.noiseHalves?.(a, b, rowsA, rowsB, P, b0, b1, partials)) noiseHalvesPartials(a, b, rowsA, rowsB, P, b0, b1, partials);
+        results.push(`${kernel} ${rowsA}/${rowsB} [${b0}, ${b1}): ${Buffer.from(partials.slice().buffer).toString('hex')}`);
+      }
+    }
+    const byCase = (k: string) => results.filter((x) => x.startsWith(k + ' ')).map((x) => x.slice(x.indexOf(' ')));
+    expect(byCase('wasm')).toEqual(byCase('reference'));
+    if (hasNative()) expect(byCase('native')).toEqual(byCase('reference'));
+    // the untouched blocks stay NaN; the partials are the definition's sums (checked here in float64, in index order)
+    const [u, v] = [0, 1].map((k) => {
+      let s = 0;
+      for (let i = NOISE_BLOCK; i < 2 * NOISE_BLOCK; i++) {
+        const x = k === 0 ? a[i] + b[i] : a[i] / 19 - b[i] / 4;
+        s += x * x;
+      }
+      return s;
+    });
+    const p = new Float64Array(Uint8Array.from(Buffer.from(byCase('reference')[1].split(': ')[1], 'hex')).buffer);
+    expect([Number.isNaN(p[0]), rel(p[2], u / 23 / 23) < 1e-12, rel(p[3], ((19 * 4) / 23) * v) < 1e-12]).toEqual([true, true, true]);
   });
 
   it('--noise-every 3 measures steps 3, 6 and 9 only; the average is of those', async () => {
