@@ -112,11 +112,12 @@ export function localStateFloats(P: number, S: number, sync: LocalSync): number 
 }
 
 /**
- * The memory of a local-mode run on `shape.W` workers (W ≤ R): the run's own θ (the last average),
+ * The memory of a local-mode run on `shape.W` workers (W ≤ R; `shape.batch` the largest batch,
+ * `runBatch` the run's, in whose steps rounds are counted): the run's own θ (the last average),
  * and as its "optimizer state" (what checkpoints store) the outer momentum, every replica's θ and
  * every replica's optimizer state; per worker and per replica size, one tree's slots and workspace.
  */
-export function layoutLocal(shape: RunShape, sync: LocalSync, ranks?: { readonly size: number; readonly rank: number }): LocalRunLayout {
+export function layoutLocal(shape: RunShape, sync: LocalSync, ranks?: { readonly size: number; readonly rank: number }, runBatch = shape.batch): LocalRunLayout {
   const { spec, V, W, batch } = shape;
   // (no live noise estimate: a replica's tree is not the batch's)
   const { noiseEvery: _noise, ...plain } = shape;
@@ -156,7 +157,7 @@ export function layoutLocal(shape: RunShape, sync: LocalSync, ranks?: { readonly
       replicas[r] = { ...base, V: Vr, W: 1, params, paramsB: params, optState: state, optStateB: state, avgGrad: g.avgGrad, workers: [regions] };
     }
   }
-  const local: LocalLayout = { sync, R, W, shards, placement, thetas, replicas, batch, ...(outer ? { momentum: floatsAt(0, P) } : {}), ...(rankPlan ? { ranks: rankPlan } : {}) };
+  const local: LocalLayout = { sync, R, W, shards, placement, thetas, replicas, batch: runBatch, ...(outer ? { momentum: floatsAt(0, P) } : {}), ...(rankPlan ? { ranks: rankPlan } : {}) };
   return { ...base, W, optState, bytes: arena.used, local };
 }
 

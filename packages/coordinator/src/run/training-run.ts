@@ -168,7 +168,7 @@ export class TrainingRun {
     const W = sync ? localWorkers(sync, settings.shards, options.workers, ranks) : Math.max(1, Math.min(options.workers, b - a));
     const shared = typeof SharedArrayBuffer !== 'undefined';
     const shape = { spec: settings.spec, V: settings.shards, W, batch: options.maxBatch ?? settings.batch, optimizer: settings.optimizer, ...(options.noiseEvery ? { noiseEvery: options.noiseEvery } : {}) };
-    const layout = sync ? layoutLocal(shape, sync, ranks) : layoutRun({ ...shape, ...(ranks ? { ranks } : {}) });
+    const layout = sync ? layoutLocal(shape, sync, ranks, settings.batch) : layoutRun({ ...shape, ...(ranks ? { ranks } : {}) });
     const memory = createRunMemory(layout, shared);
     const views = runViews(memory, layout);
     const buffer = (bytes: number) => (isSharedMemory(memory) ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
