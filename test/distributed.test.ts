@@ -95,6 +95,29 @@ const SPIRAL_NETWORK = ['--data', 'spiral', '--hidden', '24,12', '--batch', '32'
 // 16 shards of 2 rows: up to 16 ranks × workers (the default for batch 32 would be 2 shards)
 const SPIRAL = [...SPIRAL_NETWORK, '--shards', '16'];
 
+/**
+ * What rank 0 of 2 sends and receives per step of SPIRAL (2-24-12-2: P = 2·24+24 + 24·12+12 +
+ * 12·2+2 = 398 floats; 16 shards, 8 per rank: one tree node each), worked out from
+ * docs/distributed.md's exchanges and the run memory's 64-byte alignment. A rank's head is its
+ * 8 shard losses (float64) and an 8-byte stop word: 72 bytes.
+ * - gather: one block per rank, [node (4P, aligned) | head], aligned: each rank sends its own and
+ *   receives the other's, the same size.
+ * - slices: θ cut on 16-float lines (25 lines: rank 0 takes 13 = 208 floats, rank 1 the other
+ *   190); rank 0 sends rank 1 its head and its node cut to rank 1's slice, its own θ slice (the
+ *   next step's gather) and its 4-byte status; it receives the mirror image.
+ */
+function commPerStep(exchange: string): { sent: number; received: number } {
+  const align = (n: number) => Math.ceil(n / 64) * 64;
+  const P = 398;
+  const head = 8 * 8 + 8;
+  if (exchange === 'gather') {
+    const block = align(align(4 * P) + head);
+    return { sent: block, received: block };
+  }
+  const [mine, theirs] = [13 * 16, P - 13 * 16];
+  return { sent: align(head + 4 * theirs) + 4 * mine + 4, received: align(head + 4 * mine) + 4 * theirs + 4 };
+}
+
 describe.runIf(runMpi)('mpirun -np N shardgrad train: the bytes of one process', () => {
   const dir = tempDir('mpi-bits');
   const out = (name: string) => path.join(dir, `${name}.sgm`);
@@ -116,6 +139,16 @@ describe.runIf(runMpi)('mpirun -np N shardgrad train: the bytes of one process',
       expect(summaries).toHaveLength(1);
       expect(summaries[0]).toMatchObject({ ranks: np, workers });
       expect(readFileSync(out(name)).equals(want), name).toBe(true);
+      if (np === 2) {
+        // rank 0's communication: one exchange per step, the bytes worked out above per step and
+        // per epoch (the slices' gather of θ at an epoch's end stands in for the next step's)
+        const per = commPerStep(exchange);
+        const epochs = jsonLines(r.stdout).filter((o) => o.type === 'epoch');
+        expect(epochs).toHaveLength(3);
+        const steps = summaries[0]!.steps as number;
+        for (const e of epochs) expect(e.comm, name).toEqual({ sentBytes: (steps / 3) * per.sent, receivedBytes: (steps / 3) * per.received, exchanges: steps / 3 });
+        expect(summaries[0]!.comm).toEqual({ sentBytes: steps * per.sent, receivedBytes: steps * per.received, exchanges: steps });
+      }
     }
   });
 
@@ -155,6 +188,9 @@ describe.runIf(runMpi)('mpirun -np N shardgrad train: the bytes of one process',
     const r = runCli(['train', ...SPIRAL, '--epochs', '1', '--workers', '2', '--distributed', 'mpi', '--out', out('singleton')]);
     expect(r.status, r.stderr).toBe(0);
     expect(readFileSync(out('singleton')).equals(want)).toBe(true);
+    // nothing crosses to another process, and the output says so
+    const none = { sentBytes: 0, receivedBytes: 0, exchanges: 0 };
+    expect(jsonLines(r.stdout).filter((o) => o.type !== 'step').map((o) => o.comm)).toEqual([none, none]);
   });
 
   it('more ranks than shards: one line naming --shards, exit 2, from rank 0 only', async () => {

@@ -167,7 +167,7 @@ export class Trainer<Y extends Targets = Targets> {
         ...(stoppedBy ? { stoppedBy } : {}),
         ...restored,
       },
-      info: { steps: r.steps, wallMs: r.wallMs, kernel: r.kernel, workers: r.workers, workerRetries: r.workerRetries, ...(stoppedBy ? { stoppedBy } : {}), ...restored },
+      info: { steps: r.steps, wallMs: r.wallMs, kernel: r.kernel, workers: r.workers, workerRetries: r.workerRetries, comm: r.comm, ...(stoppedBy ? { stoppedBy } : {}), ...restored },
     }) as TrainedModel<LabelOf<Y>>;
   }
 

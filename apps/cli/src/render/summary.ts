@@ -24,6 +24,8 @@ export function throughput(f: SummaryFacts): number {
   return f.result.wallMs > 0 ? f.samples / (f.result.wallMs / 1000) : 0;
 }
 
+const megabytes = (bytes: number) => (bytes < 1e6 ? `${(bytes / 1e3).toFixed(1)} kB` : `${(bytes / 1e6).toFixed(1)} MB`);
+
 /** The end-of-training summary: final validation accuracy, wall time, samples/s, where things went, the loss chart. */
 export function formatSummary(f: SummaryFacts): string {
   const r = f.result;
@@ -40,6 +42,7 @@ export function formatSummary(f: SummaryFacts): string {
   if (last && f.classification && Number.isFinite(last.valAccuracy))
     lines.push(`final validation accuracy ${(100 * last.valAccuracy).toFixed(2)}% (validation loss ${last.valLoss.toFixed(4)})`);
   else if (last && Number.isFinite(last.valLoss)) lines.push(`final validation loss ${last.valLoss.toFixed(4)}`);
+  if (f.ranks) lines.push(`between ranks, this rank: ${megabytes(r.comm.sentBytes)} sent, ${megabytes(r.comm.receivedBytes)} received in ${r.comm.exchanges} exchanges`);
   if (f.modelPath) lines.push(`model written to ${f.modelPath}`);
   if (f.plotPath) lines.push(`loss and accuracy curves written to ${f.plotPath}`);
   if (f.stepLosses.length > 1) lines.push('', 'training loss per step', ...lossChart(f.stepLosses, 60, 6));

@@ -1,3 +1,5 @@
+import type { CommCounts } from '@shardgrad/worker';
+
 /**
  * What a run reports and where it stands: types only, browser-safe, so that run/ imports nothing
  * from the Node-side folders (api.ts and train/checkpoint.ts re-export them).
@@ -31,6 +33,8 @@ export interface EpochEvent {
   /** the epoch's training rows over its training time (its validation afterwards not included) */
   readonly samplesPerSec: number;
   readonly elapsedMs: number;
+  /** what this process sent to and received from other ranks since the previous epoch's event, and its exchanges (one process: all 0) */
+  readonly comm: CommCounts;
 }
 
 /** Where the training loop stands: everything besides θ and the optimizer state a resume needs. */
