@@ -273,20 +273,57 @@ describe.runIf(runMpi)('stopping a job across ranks', () => {
 describe.runIf(runMpi && (Boolean(process.env.CI) || hasNetns))('two hosts: network namespaces joined by a veth pair, TCP between them', () => {
   const dir = tempDir('mpi-netns');
   const env = { ...process.env, SG_NETNS_PREFIX: 'sgt', SG_NETNS_SUBNET: '10.213.9' };
+  const hosts = (...args: string[]) => {
+    const r = spawnSync('sh', [NETNS, ...args], { encoding: 'utf8', env });
+    expect(r.status, r.stderr).toBe(0);
+  };
+  /** mpirun inside the first host, one rank on each, TCP over the veth pair only */
+  const onHosts = { prefix: ['ip', 'netns', 'exec', 'sgt-h1'], mca: ['--host', 'sgt-h1,sgt-h2', ...NO_TOPO_SHARE, '--mca', 'plm_rsh_agent', AGENT, '--mca', 'btl', 'tcp,self', '--mca', 'btl_tcp_if_include', '10.213.9.0/24', '--mca', 'oob_tcp_if_include', '10.213.9.0/24'] };
 
   it('2 ranks on 2 "hosts" × 2 workers give the bytes of one process', async () => {
-    const up = spawnSync('sh', [NETNS, 'up'], { encoding: 'utf8', env });
-    expect(up.status, up.stderr).toBe(0);
+    hosts('up');
     try {
       const args = [...SPIRAL, '--epochs', '2'];
       const want = single([...args, '--workers', '4', '--out', path.join(dir, 'one.sgm')]);
-      const r = await mpirun(2, [...args, '--workers', '2', '--out', path.join(dir, 'hosts.sgm')], {
-        prefix: ['ip', 'netns', 'exec', 'sgt-h1'],
-        mca: ['--host', 'sgt-h1,sgt-h2', ...NO_TOPO_SHARE, '--mca', 'plm_rsh_agent', AGENT, '--mca', 'btl', 'tcp,self', '--mca', 'btl_tcp_if_include', '10.213.9.0/24', '--mca', 'oob_tcp_if_include', '10.213.9.0/24'],
-      });
+      const r = await mpirun(2, [...args, '--workers', '2', '--out', path.join(dir, 'hosts.sgm')], onHosts);
       expect(r.status, r.stderr).toBe(0);
       expect(jsonLines(r.stdout).filter((o) => o.type === 'summary')).toHaveLength(1);
       expect(readFileSync(path.join(dir, 'hosts.sgm')).equals(want)).toBe(true);
+    } finally {
+      spawnSync('sh', [NETNS, 'down'], { env });
+    }
+  });
+
+  /** What the tbf qdisc on a host's end of the pair let through so far (bytes), or undefined without one. */
+  function tbfSent(host: string, dev: string): number | undefined {
+    const r = spawnSync('ip', ['netns', 'exec', host, 'tc', '-s', '-j', 'qdisc', 'show', 'dev', dev], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const q = (JSON.parse(r.stdout) as { kind: string; root?: boolean; bytes: number; options?: { rate: number } }[]).find((x) => x.kind === 'tbf' && x.root);
+    return q?.bytes;
+  }
+
+  it('over a link limited to 100 Mbit/s (tbf on both ends): the model bytes of the unlimited link, every byte the run counts through the filter', async () => {
+    // 2-256-256-2 (P = 2·256+256 + 256·256+256 + 256·2+2 = 67,074): 268 kB each way per step, 30 steps — 8 MB, well over the filter's 4 kB burst
+    const args = ['--data', 'spiral', '--hidden', '256,256', '--batch', '32', '--shards', '16', '--lr', '0.05', '--optimizer', 'adam', '--epochs', '2', '--workers', '1', '--json'];
+    hosts('up', 'none');
+    try {
+      expect(tbfSent('sgt-h1', 'sgt-v1')).toBeUndefined();
+      const free = await mpirun(2, [...args, '--out', path.join(dir, 'free.sgm')], onHosts);
+      expect(free.status, free.stderr).toBe(0);
+      hosts('rate', '100mbit');
+      const [out0, in0] = [tbfSent('sgt-h1', 'sgt-v1'), tbfSent('sgt-h2', 'sgt-v2')];
+      expect(out0).toBeDefined();
+      expect(in0).toBeDefined();
+      const slow = await mpirun(2, [...args, '--out', path.join(dir, 'slow.sgm')], onHosts);
+      expect(slow.status, slow.stderr).toBe(0);
+      // the link changes the time, not the bits
+      expect(readFileSync(path.join(dir, 'slow.sgm')).equals(readFileSync(path.join(dir, 'free.sgm')))).toBe(true);
+      // rank 0 (on the first host) sent through its end's filter at least what it counts, and what it received came through the other end's
+      const comm = jsonLines(slow.stdout).find((o) => o.type === 'summary')!.comm as { sentBytes: number; receivedBytes: number; exchanges: number };
+      expect(comm.exchanges).toBe(30);
+      expect(comm.sentBytes).toBeGreaterThan(30 * 4 * 67_074);
+      expect(tbfSent('sgt-h1', 'sgt-v1')! - out0!).toBeGreaterThanOrEqual(comm.sentBytes);
+      expect(tbfSent('sgt-h2', 'sgt-v2')! - in0!).toBeGreaterThanOrEqual(comm.receivedBytes);
     } finally {
       spawnSync('sh', [NETNS, 'down'], { env });
     }
