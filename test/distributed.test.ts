@@ -102,9 +102,11 @@ const SPIRAL = [...SPIRAL_NETWORK, '--shards', '16'];
  * 8 shard losses (float64) and an 8-byte stop word: 72 bytes.
  * - gather: one block per rank, [node (4P, aligned) | head], aligned: each rank sends its own and
  *   receives the other's, the same size.
- * - slices: θ cut on 16-float lines (25 lines: rank 0 takes 13 = 208 floats, rank 1 the other
- *   190); rank 0 sends rank 1 its head and its node cut to rank 1's slice, its own θ slice (the
- *   next step's gather) and its 4-byte status; it receives the mirror image.
+ * - slices: with the live noise estimate on (the default, every step) θ is cut at its 4096-float
+ *   blocks: rank 0 takes all 398 parameters, rank 1 none. Rank 0 sends rank 1 its head and its node
+ *   cut to rank 1's slice (nothing: 72 bytes, padded to 128), its θ slice (the next step's gather),
+ *   its 4-byte status and its one noise block (2 float64s); it receives rank 1's head with rank 1's
+ *   node cut to its slice, and rank 1's status (rank 1 has no θ and no noise block to send).
  */
 function commPerStep(exchange: string): { sent: number; received: number } {
   const align = (n: number) => Math.ceil(n / 64) * 64;
@@ -114,8 +116,7 @@ function commPerStep(exchange: string): { sent: number; received: number } {
     const block = align(align(4 * P) + head);
     return { sent: block, received: block };
   }
-  const [mine, theirs] = [13 * 16, P - 13 * 16];
-  return { sent: align(head + 4 * theirs) + 4 * mine + 4, received: align(head + 4 * mine) + 4 * theirs + 4 };
+  return { sent: align(head) + 4 * P + 4 + 16, received: align(head + 4 * P) + 4 };
 }
 
 describe.runIf(runMpi)('mpirun -np N shardgrad train: the bytes of one process', () => {
@@ -181,6 +182,17 @@ describe.runIf(runMpi)('mpirun -np N shardgrad train: the bytes of one process',
     });
     expect(r.status, r.stderr).toBe(0);
     expect(readFileSync(o).equals(want)).toBe(true);
+  });
+
+  it('--exchange slices with a rank whose slice is empty (398 parameters, one noise block, 2 ranks): the noise estimate of one process', async () => {
+    const args = [...SPIRAL, '--epochs', '1'];
+    const noise = (stdout: string) => jsonLines(stdout).filter((o) => o.type === 'epoch').map((o) => o.noise);
+    const one = runCli(['train', ...args, '--workers', '2', '--distributed', 'none', '--out', out('noise-one')]);
+    expect(one.status, one.stderr).toBe(0);
+    const r = await mpirun(2, [...args, '--workers', '1', '--exchange', 'slices', '--out', out('noise-np2')]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(noise(r.stdout)).toEqual(noise(one.stdout));
+    expect(noise(one.stdout)[0]).toHaveProperty('gradSq');
   });
 
   it('--distributed mpi in a single process is a job of one: the same bytes', async () => {

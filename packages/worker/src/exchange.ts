@@ -1,4 +1,4 @@
-import type { WasmMemory } from '@shardgrad/core';
+import { NOISE_BLOCK, type WasmMemory } from '@shardgrad/core';
 import { allgathervBytes, allreduceBytes, alltoallvBytes, countCollective, countExchange, type CollectiveBytes } from './comm.js';
 import type { RunLayout } from './layout.js';
 
@@ -57,11 +57,22 @@ export class RankExchange {
     this.sliceCounts = x.slices.map(([lo, hi]) => hi - lo);
     this.sliceDispls = x.slices.map(([lo]) => lo);
     this.status = new Int32Array(memory.buffer, x.status, 1);
+    // the noise partials: 2 float64s (16 bytes) a block; each rank's slice is whole blocks when the estimate is on
+    this.noiseBytes = new Uint8Array(memory.buffer, layout.noise.byteOffset, layout.noise.bytes);
+    const blockOf = (p: number) => Math.ceil(p / NOISE_BLOCK);
+    // (a rank whose slice is empty — fewer noise blocks than ranks — sends none: one block would overwrite its owner's)
+    this.noiseCounts = x.slices.map(([lo, hi]) => (hi > lo ? (blockOf(hi) - Math.floor(lo / NOISE_BLOCK)) * 16 : 0));
+    this.noiseDispls = x.slices.map(([lo]) => Math.floor(lo / NOISE_BLOCK) * 16);
     const rank = layout.ranks!.rank;
     this.exchangeBytes = x.kind === 'gather' ? allgathervBytes(this.recvCounts, rank) : alltoallvBytes(this.sendCounts, this.recvCounts, rank);
     this.paramsBytes = allgathervBytes(this.sliceCounts, rank, 4);
     this.statusBytes = allreduceBytes(4, layout.ranks!.size);
+    this.noiseGatherBytes = allgathervBytes(this.noiseCounts, rank);
   }
+  private readonly noiseBytes: Uint8Array;
+  private readonly noiseCounts: number[];
+  private readonly noiseDispls: number[];
+  private readonly noiseGatherBytes: CollectiveBytes;
 
   /** The step's exchange: every rank's blocks to every rank (gather), or each rank's nodes cut to each rank's slice (slices). */
   exchange(): void {
@@ -83,6 +94,12 @@ export class RankExchange {
       this.mpi.allgathervSync(s, this.sliceCounts, this.sliceDispls);
       countCollective(this.comm, this.paramsBytes);
     }
+  }
+
+  /** slices, on a step that measures the gradient noise: every rank's blocks of the noise partials (each rank wrote the blocks of its slice). */
+  gatherNoise(): void {
+    this.mpi.allgathervSync(this.noiseBytes, this.noiseCounts, this.noiseDispls);
+    countCollective(this.comm, this.noiseGatherBytes);
   }
 
   /** slices: the worst step status of all ranks (each checked only its own slice), so that all take the same decision. */

@@ -1,9 +1,9 @@
-import type { CommCounts } from '@shardgrad/worker';
-
 /**
  * What a run reports and where it stands: types only, browser-safe, so that run/ imports nothing
  * from the Node-side folders (api.ts and train/checkpoint.ts re-export them).
  */
+import type { NoiseEmaState, NoiseEstimate } from '@shardgrad/core';
+import type { CommCounts } from '@shardgrad/worker';
 
 export interface StepEvent {
   readonly type: 'step';
@@ -20,6 +20,14 @@ export interface StepEvent {
   readonly elapsedMs: number;
   /** the step's gradient and update math on its slowest worker (ms); the rest of its wall time is barriers and hand-offs */
   readonly mathMs?: number;
+  /**
+   * On a step that measures it (--noise-every): the gradient noise scale from the two halves at
+   * the top of the reduction tree — |G|², tr(Σ) and B_simple = tr(Σ)/|G|² of this step (noisy:
+   * |G|² can even be negative) — and `noiseEma`, the run's exponential moving averages of |G|² and
+   * tr(Σ) (decay 0.99, bias-corrected) and their ratio, the figure to read (docs/teaching.md).
+   */
+  readonly noise?: NoiseEstimate;
+  readonly noiseEma?: NoiseEstimate;
 }
 
 export interface EpochEvent {
@@ -35,6 +43,8 @@ export interface EpochEvent {
   readonly elapsedMs: number;
   /** what this process sent to and received from other ranks since the previous epoch's event, and its exchanges (one process: all 0) */
   readonly comm: CommCounts;
+  /** the smoothed gradient noise scale at the epoch's end (StepEvent.noiseEma), when the run measures it */
+  readonly noise?: NoiseEstimate;
 }
 
 /** Where the training loop stands: everything besides θ and the optimizer state a resume needs. */
@@ -50,4 +60,6 @@ export interface LoopState {
   history: EpochEvent[];
   bestValLoss: number;
   sinceBest: number;
+  /** the noise estimate's moving averages (a resumed run continues them) */
+  noise?: NoiseEmaState;
 }
