@@ -3,7 +3,10 @@
 // computation, and a pure read (the weights do not change with it).
 import { nodeEngine, TrainingRun, type StepEvent } from '@shardgrad/coordinator';
 import { mlpSpec, optimizerConfig, referenceKernels, type MLPSpec } from '@shardgrad/core';
+import { train } from 'shardgrad';
 import { describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { jsonLines, runCli, tempDir } from './cli-helpers.js';
 
 /** A seeded LCG in [−1, 1). */
 function rng(seed: number): () => number {
@@ -135,6 +138,41 @@ describe('the live gradient noise scale', () => {
     // B_simple is positive and finite on average over the epoch (tr(Σ) > 0 always)
     expect(runs[0].steps.every((e) => e.noise!.traceSigma > 0)).toBe(true);
     expect(Number.isFinite(runs[0].noise!.bSimple)).toBe(true);
+  });
+
+  it('the library: step and epoch events carry it, model.info.noise is the last step\'s moving average; noiseEvery 0 leaves it out', async () => {
+    const x = Array.from({ length: 96 }, (_, i) => [Math.sin(i), Math.cos(i * 0.3), ((i * 7) % 11) / 5]);
+    const y = x.map(([a, b]) => (a + b > 0 ? 1 : 0));
+    const steps: StepEvent[] = [];
+    const epochs: { noise?: unknown }[] = [];
+    const model = await train({ x, y, hidden: [8], batch: 16, epochs: 2, workers: 2, shards: 4, onStep: (e) => steps.push(e), onEpoch: (e) => epochs.push(e) });
+    expect(steps).toHaveLength(12);
+    expect(steps.every((e) => e.noise && e.noiseEma && e.noise.traceSigma > 0)).toBe(true);
+    expect(epochs.map((e) => e.noise)).toEqual([steps[5].noiseEma, steps[11].noiseEma]);
+    expect(model.info.noise).toEqual(steps[11].noiseEma);
+    const off = await train({ x, y, hidden: [8], batch: 16, epochs: 1, workers: 2, shards: 4, noiseEvery: 0 });
+    expect(off.info.noise).toBeUndefined();
+    await expect(train({ x, y, noiseEvery: -1 })).rejects.toThrow('noiseEvery: must be a non-negative integer (0 = off), got -1');
+  });
+
+  it('shardgrad train: --json step and epoch lines and the summary carry it; the text epoch lines and summary name B_simple', () => {
+    const dir = tempDir('noise-live');
+    const base = ['train', '--data', 'xor:200', '--hidden', '8', '--epochs', '2', '--batch', '32', '--workers', '2', '--lr', '0.3'];
+    const r = runCli([...base, '--json', '--out', path.join(dir, 'a.sgm')]);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = jsonLines(r.stdout);
+    const steps = lines.filter((o) => o.type === 'step');
+    expect(steps).toHaveLength(10); // 160 training rows of xor:200, batch 32: 5 steps an epoch
+    for (const o of steps) expect(Object.keys(o.noise as object)).toEqual(['gradSq', 'traceSigma', 'bSimple']);
+    const lastStep = steps[steps.length - 1];
+    expect(lines.filter((o) => o.type === 'epoch').pop()!.noise).toEqual(lastStep.noiseEma);
+    expect(lines.find((o) => o.type === 'summary')!.noise).toEqual(lastStep.noiseEma);
+    const text = runCli([...base, '--out', path.join(dir, 'b.sgm')]);
+    expect(text.status, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/^epoch 2\/2 .* B_simple -?[0-9.]+ /m);
+    expect(text.stdout).toMatch(/^gradient noise scale B_simple -?[0-9.]+ at the end \(\|G\|² .*; batch 32\): /m);
+    const off = runCli([...base, '--noise-every', '0', '--json', '--out', path.join(dir, 'c.sgm')]);
+    expect(jsonLines(off.stdout).some((o) => 'noise' in o)).toBe(false);
   });
 
   it('--noise-every 3 measures steps 3, 6 and 9 only; the average is of those', async () => {

@@ -59,9 +59,8 @@ export class RankExchange {
     this.status = new Int32Array(memory.buffer, x.status, 1);
     // the noise partials: 2 float64s (16 bytes) a block; each rank's slice is whole blocks when the estimate is on
     this.noiseBytes = new Uint8Array(memory.buffer, layout.noise.byteOffset, layout.noise.bytes);
-    const blockOf = (p: number) => Math.ceil(p / NOISE_BLOCK);
-    // (a rank whose slice is empty — fewer noise blocks than ranks — sends none: one block would overwrite its owner's)
-    this.noiseCounts = x.slices.map(([lo, hi]) => (hi > lo ? (blockOf(hi) - Math.floor(lo / NOISE_BLOCK)) * 16 : 0));
+    // (a rank whose slice is empty — fewer blocks than ranks — sends none)
+    this.noiseCounts = x.slices.map(([lo, hi]) => (lo === hi ? 0 : Math.ceil(hi / NOISE_BLOCK) - Math.floor(lo / NOISE_BLOCK)) * 16);
     this.noiseDispls = x.slices.map(([lo]) => Math.floor(lo / NOISE_BLOCK) * 16);
     const rank = layout.ranks!.rank;
     this.exchangeBytes = x.kind === 'gather' ? allgathervBytes(this.recvCounts, rank) : alltoallvBytes(this.sendCounts, this.recvCounts, rank);
