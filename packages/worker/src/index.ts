@@ -12,3 +12,4 @@ export * from './messages.js';
 export * from './barrier.js';
 export * from './exchange.js';
 export * from './local.js';
+export * from './comm.js';

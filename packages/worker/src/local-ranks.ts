@@ -1,4 +1,5 @@
 import { stateSlots, type WasmMemory } from '@shardgrad/core';
+import { allgathervBytes, countCollective, countExchange, createCommCounters, readComm } from './comm.js';
 import type { LocalRankLink, LocalRunLayout } from './local.js';
 
 /**
@@ -24,11 +25,26 @@ export async function connectLocalRanks(layout: LocalRunLayout, memory: WasmMemo
   const thetaDispls = plan.replicas.map(([q0]) => outer + q0 * P);
   const stateCounts = plan.replicas.map(([q0, q1]) => (q1 - q0) * S * P);
   const stateDispls = plan.replicas.map(([q0]) => outer + local.R * P + q0 * S * P);
+  // what each collective moves, worked out once (docs/distributed.md, "Communication counted")
+  const counters = createCommCounters();
+  const [headBytes, wholeBytes] = [heads, whole].map((c) => allgathervBytes(c, plan.rank));
+  const [thetaBytes, stateBytes] = [thetaCounts, stateCounts].map((c) => allgathervBytes(c, plan.rank, 4));
   return {
-    exchange: (nodes) => mpi.allgatherv(exchange, nodes ? whole : heads, displs),
+    async exchange(nodes) {
+      await mpi.allgatherv(exchange, nodes ? whole : heads, displs);
+      countCollective(counters, nodes ? wholeBytes : headBytes);
+      countExchange(counters);
+    },
     async gatherReplicas() {
       await mpi.allgatherv(record, thetaCounts, thetaDispls);
-      if (S > 0) await mpi.allgatherv(record, stateCounts, stateDispls);
+      countCollective(counters, thetaBytes);
+      if (S > 0) {
+        await mpi.allgatherv(record, stateCounts, stateDispls);
+        countCollective(counters, stateBytes);
+      }
+    },
+    get comm() {
+      return readComm(counters);
     },
   };
 }

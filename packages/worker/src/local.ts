@@ -1,5 +1,6 @@
 import { Arena, specLayout, stateSlots, type Kernels, type MemoryRegion, type WasmMemory } from '@shardgrad/core';
 import { SEGMENT_MAX, sharedClockMs } from './barrier.js';
+import type { CommCounts } from './comm.js';
 import type { KernelChoice } from './kernels.js';
 import { floatsOf, layoutRun, workerRegions, type RunLayout, type RunShape } from './layout.js';
 import { shardBound, shardRange } from './shards.js';
@@ -59,12 +60,13 @@ export interface LocalLayout {
 
 /**
  * local:H across MPI ranks: rank k runs the replicas shardRange(0, R, size, k) and, at the end of
- * every chunk of steps, all ranks exchange one block each (MPI_Allgatherv of bytes, in place):
+ * every chunk of steps — a round, or the part of one before a segment's end (a checkpoint) — all
+ * ranks exchange one block each (MPI_Allgatherv of bytes, in place):
  * its stop word, its replicas' first failed step and status, their losses over the chunk, and at a
  * round's end the float64 sums of the largest nodes of the replica tree inside its replicas
  * (coverNodes) — every rank then evaluates the same top of the tree, so θ is the same bits as in
  * one process. Block k: [stop: int32, pad] [failedAt: int32 × R_k] [failStatus: int32 × R_k]
- * [losses: float64 × LOCAL_CHUNK × R_k] [node sums: float64 × P each].
+ * [losses: float64 × chunk × R_k] [node sums: float64 × P each].
  */
 export interface LocalRankPlan {
   readonly size: number;
@@ -76,6 +78,8 @@ export interface LocalRankPlan {
   /** per rank: its block's byte offset, its header's bytes and its nodes' bytes */
   readonly blocks: readonly { readonly at: number; readonly head: number; readonly nodeBytes: number }[];
   readonly bytes: number;
+  /** the most steps between two exchanges: H (at most a segment) */
+  readonly chunk: number;
 }
 
 /** What a local-mode run's coordinator exchanges with the other ranks (collective: every rank makes the same calls in the same order). */
@@ -84,22 +88,25 @@ export interface LocalRankLink {
   exchange(nodes: boolean): Promise<void>;
   /** Every replica's θ and optimizer state on every rank (before a checkpoint: each rank steps only its own replicas). */
   gatherReplicas(): Promise<void>;
+  /** what this rank sent and received so far, and the exchanges (every exchange, not the gathers for checkpoints) */
+  readonly comm: CommCounts;
 }
 
-/** Steps a worker is handed at once: a stop request is seen after at most this many (chunks end at rounds' ends too). */
+/** Steps a worker is handed at once in one process: a stop request is seen after at most this many (chunks end at rounds' ends too). */
 export const LOCAL_CHUNK = 16;
 
-export function planLocalRanks(R: number, P: number, size: number, rank: number): LocalRankPlan {
+/** The exchange of R replicas' ranks (`chunk`: the most steps between two exchanges, whose losses a block carries). */
+export function planLocalRanks(R: number, P: number, size: number, rank: number, chunk: number): LocalRankPlan {
   const replicas = Array.from({ length: size }, (_, k) => shardRange(0, R, size, k));
   const nodes = replicas.flatMap(([q0, q1], k) => coverNodes(R, q0, q1).map((n) => ({ ...n, rank: k })));
   let at = 0;
   const blocks = replicas.map(([q0, q1], k) => {
     const n = q1 - q0;
-    const block = { at, head: 8 + 8 * n + 8 * LOCAL_CHUNK * n, nodeBytes: nodes.filter((x) => x.rank === k).length * P * 8 };
+    const block = { at, head: 8 + 8 * n + 8 * chunk * n, nodeBytes: nodes.filter((x) => x.rank === k).length * P * 8 };
     at += block.head + block.nodeBytes;
     return block;
   });
-  return { size, rank, replicas, nodes, blocks, bytes: at };
+  return { size, rank, replicas, nodes, blocks, bytes: at, chunk };
 }
 
 /** A run layout with the local modes' regions (RunLayout.local set). */
@@ -126,7 +133,8 @@ export function layoutLocal(shape: RunShape, sync: LocalSync, ranks?: { readonly
   const S = stateSlots(shape.optimizer.kind);
   const hogwild = sync.kind === 'hogwild';
   const R = hogwild ? V : sync.replicas;
-  const rankPlan = ranks && ranks.size > 1 && !hogwild ? planLocalRanks(R, specLayout(spec).total, ranks.size, ranks.rank) : undefined;
+  // across ranks the ranks meet once a round (H steps; a segment is at most SEGMENT_MAX)
+  const rankPlan = ranks && ranks.size > 1 && !hogwild ? planLocalRanks(R, specLayout(spec).total, ranks.size, ranks.rank, Math.min(sync.every, SEGMENT_MAX)) : undefined;
   const [q0, q1] = rankPlan ? rankPlan.replicas[rankPlan.rank] : [0, R];
   if (!(W >= 1 && W <= q1 - q0 && R <= V)) throw new Error(`layoutLocal: need 1 ≤ W ≤ the replicas of this process ≤ R ≤ V, got W=${W}, replicas [${q0}, ${q1}), R=${R}, V=${V}`);
   const arena = new Arena({ buffer: new ArrayBuffer(0), grow: () => 0 }, base.bytes, Infinity);

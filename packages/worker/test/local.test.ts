@@ -1,7 +1,7 @@
 // The pure parts of the local modes (worker/src/local.ts): the replica tree as a program, the
 // exchange plan across ranks, a replica's rows in a round — against values worked out by hand.
 import { describe, expect, it } from 'vitest';
-import { LOCAL_CHUNK, planLocalRanks, replicaRowsInRound, treeProgram, treeExpression } from '../src/index.js';
+import { planLocalRanks, replicaRowsInRound, treeProgram, treeExpression } from '../src/index.js';
 
 /** Runs a program on symbolic leaves: the expression it adds up, in its association. */
 function expressionOf(program: Int32Array, nodes: readonly { lo: number; hi: number }[] = []): string {
@@ -28,9 +28,8 @@ describe('local modes: the replica tree, the ranks\' exchange, the rounds', () =
     expect(expressionOf(treeProgram(0, 6, nodes), nodes)).toBe('([0,4)+[4,6))');
   });
 
-  it('across 3 ranks, 4 replicas: replicas 2, 1, 1, one node each, and the blocks\' bytes', () => {
-    expect(LOCAL_CHUNK).toBe(16);
-    const plan = planLocalRanks(4, 10, 3, 1);
+  it('across 3 ranks, 4 replicas, rounds of 16 steps: replicas 2, 1, 1, one node each, and the blocks\' bytes', () => {
+    const plan = planLocalRanks(4, 10, 3, 1, 16);
     expect(plan.replicas).toEqual([[0, 2], [2, 3], [3, 4]]);
     expect(plan.nodes).toEqual([{ lo: 0, hi: 2, rank: 0 }, { lo: 2, hi: 3, rank: 1 }, { lo: 3, hi: 4, rank: 2 }]);
     // header: 8 (stop) + 8 per replica (failed step, status) + 16 steps × 8 per replica (losses); nodes: 10 float64 each
@@ -41,7 +40,7 @@ describe('local modes: the replica tree, the ranks\' exchange, the rounds', () =
     ]);
     expect(plan.bytes).toBe(808);
     // 3 replicas on 2 ranks: rank 1 holds [2, 3) — and [0, 2) is one node of rank 0
-    expect(planLocalRanks(3, 1, 2, 0).nodes).toEqual([{ lo: 0, hi: 2, rank: 0 }, { lo: 2, hi: 3, rank: 1 }]);
+    expect(planLocalRanks(3, 1, 2, 0, 4).nodes).toEqual([{ lo: 0, hi: 2, rank: 0 }, { lo: 2, hi: 3, rank: 1 }]);
   });
 
   it('a replica\'s rows in a round: its shards of each batch, the epoch\'s short last batch too', () => {

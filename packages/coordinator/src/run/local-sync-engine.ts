@@ -8,6 +8,7 @@ import {
   replicaRowsInRound,
   runLocalTask,
   StepStatus,
+  type CommCounts,
   type LocalRankLink,
   type LocalRunLayout,
   type LocalTables,
@@ -53,10 +54,11 @@ export class LocalSyncEngine implements StepEngine {
   private stopRequested = false;
   /** across ranks: some rank's stop request travelled with an exchange (every rank stops after the same chunk) */
   private stopAny = false;
-  /** across ranks: exchanges made, and the bytes of this rank's blocks in them times the ranks they go to (what it sends) */
-  readonly traffic = { exchanges: 0, bytesSent: 0 };
+
   private readonly blocks: readonly BlockViews[];
   private readonly nodeTasks: LocalTask[];
+  /** the most steps handed out at once: LOCAL_CHUNK in one process (a stop is seen that soon), a round across ranks (they meet once a round) */
+  private readonly chunk: number;
   private readonly oneLr = new Float64Array(1);
   private readonly stepTasks: { kind: 'steps'; w: number; t0: number; start: number; batch: number; rows: number; from: number; to: number }[];
   private readonly averageTasks: { kind: 'average'; w: number; p0: number; p1: number }[];
@@ -71,13 +73,14 @@ export class LocalSyncEngine implements StepEngine {
   ) {
     const { W, ranks } = layout.local;
     this.workers = inProcess ? 0 : W;
+    this.chunk = ranks ? ranks.chunk : LOCAL_CHUNK;
     const buffer = tables.exchange?.buffer;
     this.blocks =
       ranks && buffer
         ? ranks.blocks.map((b, k) => {
             const [q0, q1] = ranks.replicas[k];
             const n = q1 - q0;
-            return { q0, n, words: new Int32Array(buffer, b.at, 2 + 2 * n), losses: new Float64Array(buffer, b.at + 8 + 8 * n, LOCAL_CHUNK * n) };
+            return { q0, n, words: new Int32Array(buffer, b.at, 2 + 2 * n), losses: new Float64Array(buffer, b.at + 8 + 8 * n, ranks.chunk * n) };
           })
         : [];
     this.stepTasks = Array.from({ length: W }, (_, w) => ({ kind: 'steps' as const, w, t0: 0, start: 0, batch: 0, rows: 0, from: 0, to: 0 }));
@@ -130,7 +133,7 @@ export class LocalSyncEngine implements StepEngine {
     for (let i = 0; i < seg.count; ) {
       let j = i;
       let roundEnd = false;
-      while (j < seg.count && j - i < LOCAL_CHUNK) {
+      while (j < seg.count && j - i < this.chunk) {
         const p = pos0 + j++;
         if (sync.kind === 'local' && ((p + 1) % H === 0 || p === lastPos)) {
           roundEnd = true;
@@ -147,7 +150,6 @@ export class LocalSyncEngine implements StepEngine {
         }
         this.pack(i, j);
         await this.link.exchange(roundEnd);
-        this.count(roundEnd);
         this.unpack(i, j);
       }
       // the first step some replica could not take ends the segment (the steps before it are completed)
@@ -188,12 +190,9 @@ export class LocalSyncEngine implements StepEngine {
     return this.stopAny;
   }
 
-  /** One exchange in the traffic counters: this rank's block (its header, and at a round's end its node sums) to each other rank. */
-  private count(nodes: boolean): void {
-    const plan = this.layout.local.ranks!;
-    const b = plan.blocks[plan.rank];
-    this.traffic.exchanges++;
-    this.traffic.bytesSent += (b.head + (nodes ? b.nodeBytes : 0)) * (plan.size - 1);
+  /** across ranks: what this rank sent and received, and the exchanges (absent: one process) */
+  get comm(): CommCounts | undefined {
+    return this.link?.comm;
   }
 
   /** Across ranks, before the exchange: this rank's stop word, its replicas' failures and their losses over the chunk's steps [i, j). */
