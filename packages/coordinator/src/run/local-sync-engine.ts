@@ -140,7 +140,14 @@ export class LocalSyncEngine implements StepEngine {
           break;
         }
       }
-      for (const task of this.stepTasks) Object.assign(task, { t0: seg.t0, start: seg.start, batch: seg.batch, rows: seg.rows, from: i, to: j });
+      for (const task of this.stepTasks) {
+        task.t0 = seg.t0;
+        task.start = seg.start;
+        task.batch = seg.batch;
+        task.rows = seg.rows;
+        task.from = i;
+        task.to = j;
+      }
       await this.backend.run(this.stepTasks);
       if (this.link) {
         // across ranks: this rank's node sums (at a round's end), then one exchange of every rank's block

@@ -32,7 +32,7 @@ export interface StepEngine {
   /** across ranks with slices: the last step's other collectives, the gathering of θ and the agreement on the outcome (ms) */
   readonly lastSlicesRestMs?: number;
   /** across ranks: what this rank sent to and received from the others so far, and the exchanges (absent: one process, nothing moves) */
-  readonly comm?: CommCounts;
+  readonly comm?: CommCounts | undefined;
   /** a stop was asked for: a running segment ends after the current step (across ranks: the next step's exchange tells every rank, and all end after that step) */
   requestStop?(): void;
   /**
