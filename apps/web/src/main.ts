@@ -25,6 +25,10 @@ import { imageSide } from './views/receptive-field-model.js';
 import { reductionTree } from './views/tree-model.js';
 import { drawTree, workerColor } from './views/tree-view.js';
 import { drawLossChart } from './views/loss-chart-view.js';
+import { drawNoiseChart } from './views/noise-chart-view.js';
+import { batchPosition, batchReading } from './views/noise-model.js';
+import { largestGradient, paramName, treeValues } from './views/tree-values-model.js';
+import { drawTreeValues } from './views/tree-values-view.js';
 import { drawNetwork } from './views/network-view.js';
 import { SeriesHistory } from './views/series-history.js';
 
@@ -50,6 +54,9 @@ class App {
   private playing = false;
   private readonly train = new SeriesHistory();
   private readonly val = new SeriesHistory();
+  /** the smoothed B_simple and the batch size, per step */
+  private readonly bSimple = new SeriesHistory();
+  private readonly batches = new SeriesHistory();
   private lossSum = 0;
   private lossCount = 0;
   private lastEval = 0;
@@ -103,6 +110,19 @@ class App {
     delay.addEventListener('input', showDelay);
     showDelay();
     for (const id of ['lr', 'batch', 'warmup', 'lr-scale', 'base-batch']) $(id).addEventListener('change', () => (this.live = this.readLive()));
+    // the noise chart's batch slider (powers of two) and the form's batch field are one setting
+    const slider = $<HTMLInputElement>('noise-batch');
+    $('batch').addEventListener('change', () => this.showBatch());
+    slider.addEventListener('input', () => {
+      $<HTMLInputElement>('batch').value = String(2 ** Number(slider.value));
+      $('noise-batch-value').textContent = $<HTMLInputElement>('batch').value;
+    });
+    slider.addEventListener('change', () => {
+      this.live = this.readLive();
+      this.dirty = true;
+    });
+    this.showBatch();
+    $('tree-param').addEventListener('change', () => (this.dirty = true));
     $('grad-layer').addEventListener('change', () => {
       this.fillUnits();
       this.dirty = true;
@@ -181,6 +201,12 @@ class App {
     $<HTMLInputElement>('sample').max = String(this.data!.rows - this.data!.trainRows - 1);
     this.train.clear();
     this.val.clear();
+    this.bSimple.clear();
+    this.batches.clear();
+    $<HTMLInputElement>('tree-param').value = ''; // the next step's largest |ḡ|
+    $<HTMLInputElement>('tree-param').max = String(s.P - 1);
+    $('noise-reading').textContent = '';
+    this.showBatch();
     this.lossSum = this.lossCount = 0;
     $('setup-line').textContent =
       `${SHARED ? `${s.W} worker${s.W > 1 ? 's' : ''}` : 'in the page'}, ${s.V} virtual shards, ${s.P} parameters, ` +
@@ -277,6 +303,8 @@ class App {
     }
     this.lossSum += r.loss;
     this.lossCount++;
+    this.bSimple.push(s.t, r.noiseEma.bSimple);
+    this.batches.push(s.t, r.samples);
     const now = performance.now();
     this.throughput.add(r.samples, now);
     if (now - this.lastEval >= EVAL_EVERY_MS) await this.evaluate(s, now);
@@ -311,6 +339,8 @@ class App {
     const full = this.dirty || !this.playing || now - this.fullDrawAt >= (s.P > 5000 ? FULL_DRAW_MS_LARGE : FULL_DRAW_MS);
     this.dirty = false;
     drawLossChart($<HTMLCanvasElement>('loss-chart'), this.train, this.val);
+    drawNoiseChart($<HTMLCanvasElement>('noise-chart'), this.bSimple, this.batches);
+    $('noise-reading').textContent = batchReading(this.live.batch, this.bSimple.last ?? NaN);
     if (!full) return;
     // the fingerprint, the boundary and the panels are drawn together, from one step's snapshot
     this.drawnT = s.snapshot.t;
@@ -326,15 +356,40 @@ class App {
     const snap = s.snapshot;
     const layer = Number($<HTMLSelectElement>('grad-layer').value) || 0;
     this.grads.draw(gradientPanel(snap, s.plan, s.layout, layer), Number($<HTMLSelectElement>('grad-units').value) || 0);
-    const tree = $<HTMLCanvasElement>('tree');
-    drawTree(tree, reductionTree(s.V, s.W, snap.shardSizes, tree.width, tree.height));
-    $('tree-step').textContent = `step ${snap.t}: V = ${s.V} shards, ${s.W} worker${s.W > 1 ? 's' : ''}, B = ${snap.batchSize}`;
+    this.drawTreePanel(s);
     const { input, target } = this.sample(data);
     const trace = explainSample(s.spec, snap.params, input, target, snap.lr || this.live.lr);
     drawNetwork($<HTMLCanvasElement>('network'), s.spec.sizes, s.layout, snap.params, trace);
     drawLegend($('network-legend'), signedLegend('connections: weight W (units: activation y, ±1)', maxAbs([snap.params])));
     drawExplain($('explain'), explainBlocks(trace, 6, this.settings?.optimizer));
     if (data.name === 'mnist') this.predict(s);
+  }
+
+  /**
+   * The reduction tree of the snapshot's step, with its sums at the chosen parameter (the largest
+   * |ḡ| of the first step drawn, until one is typed in).
+   */
+  private drawTreePanel(s: TrainingSession): void {
+    const snap = s.snapshot;
+    const tree = $<HTMLCanvasElement>('tree');
+    const drawing = reductionTree(s.V, s.W, snap.shardSizes, tree.width, tree.height);
+    $('tree-step').textContent = `step ${snap.t}: V = ${s.V} shards, ${s.W} worker${s.W > 1 ? 's' : ''}, B = ${snap.batchSize}`;
+    const input = $<HTMLInputElement>('tree-param');
+    const table = $<HTMLTableElement>('tree-values');
+    if (snap.t === 0) {
+      drawTree(tree, drawing);
+      $('tree-param-name').textContent = '';
+      table.replaceChildren();
+      table.createCaption().textContent = 'take a step to see its sums';
+      return;
+    }
+    if (input.value === '') input.value = String(largestGradient(snap.avgGrad));
+    const p = Math.max(0, Math.min(s.P - 1, Math.trunc(Number(input.value)) || 0));
+    const values = treeValues(s.V, s.published, snap.publishedSums, s.P, p, snap.avgGrad);
+    $('tree-param-name').textContent = paramName(s.layout, p);
+    drawTree(tree, drawing, values);
+    drawTreeValues(table, drawing, values, snap.batchSize);
+    table.dataset.step = String(snap.t);
   }
 
   /** The sample the network view and explain panel follow: a drawn digit, or a validation row. */
@@ -392,6 +447,13 @@ class App {
     $<HTMLSelectElement>('optimizer').value = d.optimizer;
     $<HTMLInputElement>('lr').value = String(d.lr);
     $<HTMLInputElement>('batch').value = String(d.batch);
+  }
+
+  /** The noise chart's batch slider at the form's batch size (the nearest power of two). */
+  private showBatch(): void {
+    const batch = $<HTMLInputElement>('batch').value;
+    $<HTMLInputElement>('noise-batch').value = String(batchPosition(Number(batch)));
+    $('noise-batch-value').textContent = batch;
   }
 
   /** The tree's key: one colour per worker, grey for the top. */

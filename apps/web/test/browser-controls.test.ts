@@ -81,6 +81,7 @@ describe.runIf(runBrowser)('the playground form', () => {
           at(/step (\d+)/, text('.grad-card[data-role="update"] figcaption')),
           at(/^step (\d+)/, text('#grad-caption')),
           at(/^step (\d+):/, text('#tree-step')),
+          Number((document.getElementById('tree-values') as HTMLElement).dataset.step),
         ];
       });
     const settled = async () => {
