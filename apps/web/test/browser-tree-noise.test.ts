@@ -2,70 +2,31 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
-import { TrainingRun, type EngineContext, type StepEngine } from '@shardgrad/coordinator/run';
-import { createKernels, partialView, planTree, StepStatus, WorkerStep, type StepStatusValue } from '@shardgrad/worker';
+import { partialView, planTree } from '@shardgrad/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planeDataset } from '../src/data/plane-datasets.js';
-import { sessionRun, MAX_BATCH } from '../src/training/session.js';
+import { pageRunInNode } from './node-engine.js';
 import { launchBrowser, numberOf, openDemo, runBrowser, startServer, WEB_ROOT } from './browser-harness.js';
 
 const ARTIFACTS = path.resolve(WEB_ROOT, '../../artifacts');
 
 /**
- * The engine's own numbers, independently of the page: the page's run (spiral, seed 42, 2-16-16-2
- * relu, Adam, V = 16) built in Node with 2 WorkerSteps stepped one after the other in this thread,
- * on Node's wasm kernels. Between the phases of step `at` it copies every published subtree sum
- * (partialView: the workers' partial slots in the run's memory, whole); after it, ḡ.
+ * Steps of (batch, lr) on the page's spiral run, built in Node (2 workers in this thread): every
+ * published subtree sum of the last step, copied from the run's memory between its phases
+ * (partialView: the workers' partial slots), and its ḡ.
  */
-class TwoWorkersInThisThread implements StepEngine {
-  readonly workers = 2;
-  readonly retries = 0;
-  lastMathMs = 0;
-  t = 0;
-  published: Float32Array[] = [];
-
-  private constructor(
-    private readonly steps: WorkerStep[],
-    private readonly ctx: EngineContext,
-    private readonly at: number,
-  ) {}
-
-  static async create(ctx: EngineContext, at: number): Promise<TwoWorkersInThisThread> {
-    const steps = await Promise.all(
-      [0, 1].map(async (w) => new WorkerStep(ctx.layout, ctx.memory, w, (await createKernels(ctx.kernel, ctx.memory, ctx.layout.workers[w].kernelScratch)).kernels, ctx.data)),
-    );
-    return new TwoWorkersInThisThread(steps, ctx, at);
-  }
-
-  async step(t: number, start: number, end: number, lr: number): Promise<StepStatusValue> {
-    for (const w of this.steps) w.gradients(start, end);
-    if (t === this.at) {
-      const plan = planTree(this.ctx.layout.V, 2);
-      this.published = plan.workers.flatMap((wp, w) => wp.published.map((n) => partialView(this.ctx.memory, this.ctx.layout, w, n.slot).slice()));
-    }
-    let ok = true;
-    for (const w of this.steps) ok = w.update(end - start, lr, t) && ok;
-    return ok ? StepStatus.ok : StepStatus.notFinite;
-  }
-
-  async close(): Promise<void> {}
-}
-
-/** Steps of (batch, lr) on the page's spiral run in Node; the published sums of the last one and its ḡ. */
 async function engineStep(steps: readonly (readonly [number, number])[]): Promise<{ published: Float32Array[]; avgGrad: Float32Array }> {
-  const { settings, rows } = sessionRun({ dataset: planeDataset('spiral', 42), hidden: [16, 16], activation: 'relu', optimizer: 'adam', virtualShards: 16, seed: 42 });
-  let engine: TwoWorkersInThisThread | undefined;
-  const run = await TrainingRun.create(settings, rows, {
-    workers: 2,
-    kernel: 'wasm',
-    engine: async (ctx) => (engine = await TwoWorkersInThisThread.create(ctx, steps.length)),
-    evalKernels: (await createKernels('wasm')).kernels,
-    maxBatch: MAX_BATCH,
-  });
+  const { run, engine } = await pageRunInNode(planeDataset('spiral', 42), [16, 16], 'relu', 'adam');
+  let published: Float32Array[] = [];
+  engine.between = (t) => {
+    if (t !== steps.length) return;
+    const { layout, memory } = engine.ctx;
+    published = planTree(layout.V, 2).workers.flatMap((wp, w) => wp.published.map((n) => partialView(memory, layout, w, n.slot).slice()));
+  };
   for (const [batch, lr] of steps) await run.step({ batch, lr });
   const avgGrad = run.views.avgGrad.slice();
   await run.close();
-  return { published: engine!.published, avgGrad };
+  return { published, avgGrad };
 }
 
 /** The tree panel's table: one row per stored sum, its value exactly (data-value). */
