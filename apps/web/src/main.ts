@@ -22,12 +22,12 @@ import { maxAbs } from './views/color-map.js';
 import { probabilityLegend, signedLegend } from './views/legend-model.js';
 import { drawLegend } from './views/legend-view.js';
 import { imageSide } from './views/receptive-field-model.js';
-import { reductionTree } from './views/tree-model.js';
+import { reductionTree, type TreeDrawing } from './views/tree-model.js';
 import { drawTree, workerColor } from './views/tree-view.js';
 import { drawLossChart } from './views/loss-chart-view.js';
 import { drawNoiseChart } from './views/noise-chart-view.js';
 import { batchPosition, batchReading } from './views/noise-model.js';
-import { largestGradient, paramName, treeValues } from './views/tree-values-model.js';
+import { largestGradient, paramName, treeValues, type TreeValues } from './views/tree-values-model.js';
 import { drawTreeValues } from './views/tree-values-view.js';
 import { drawNetwork } from './views/network-view.js';
 import { SeriesHistory } from './views/series-history.js';
@@ -44,6 +44,8 @@ const EVAL_EVERY_MS = 250;
 const FULL_DRAW_MS = 200;
 const FULL_DRAW_MS_LARGE = 500;
 const SEED = 42;
+/** a step's tree fills in bottom-up over this long, when the page is paused or steps slowly */
+const TREE_ANIM_MS = 700;
 
 /** The playground: settings, the training loop (its math in the workers), and one redraw per frame. */
 class App {
@@ -66,6 +68,9 @@ class App {
   private predictWs: Workspace<Float32Array> | undefined;
   private digit: Float32Array | null = null;
   private drawnT = -1;
+  /** the tree of the step being animated, and when it started */
+  private treeAnim: { start: number; drawing: TreeDrawing; values: TreeValues } | undefined;
+  private animatedT = -1;
   private fullDrawAt = 0;
   private dirty = true;
   private generation = 0;
@@ -333,6 +338,12 @@ class App {
     $('stat-step').textContent = String(s.t);
     $('stat-epoch').textContent = String(s.epoch);
     $('stat-sps').textContent = this.playing ? Math.round(this.throughput.rate).toLocaleString('en') : '0';
+    if (this.treeAnim) {
+      const a = this.treeAnim;
+      const progress = Math.min(1, (performance.now() - a.start) / TREE_ANIM_MS);
+      drawTree($<HTMLCanvasElement>('tree'), a.drawing, a.values, progress);
+      if (progress === 1) this.treeAnim = undefined;
+    }
     if (!this.dirty && s.snapshot.t === this.drawnT) return;
     const now = performance.now();
     // while training, the heavier panels redraw a few times a second so the page keeps up with the workers
@@ -340,7 +351,7 @@ class App {
     this.dirty = false;
     drawLossChart($<HTMLCanvasElement>('loss-chart'), this.train, this.val);
     drawNoiseChart($<HTMLCanvasElement>('noise-chart'), this.bSimple, this.batches);
-    $('noise-reading').textContent = batchReading(this.live.batch, this.bSimple.last ?? NaN);
+    $('noise-reading').textContent = batchReading(this.live.batch, this.bSimple.last ?? NaN, s.noiseMeasured);
     if (!full) return;
     // the fingerprint, the boundary and the panels are drawn together, from one step's snapshot
     this.drawnT = s.snapshot.t;
@@ -377,6 +388,7 @@ class App {
     const input = $<HTMLInputElement>('tree-param');
     const table = $<HTMLTableElement>('tree-values');
     if (snap.t === 0) {
+      this.treeAnim = undefined;
       drawTree(tree, drawing);
       $('tree-param-name').textContent = '';
       table.replaceChildren();
@@ -387,7 +399,13 @@ class App {
     const p = Math.max(0, Math.min(s.P - 1, Math.trunc(Number(input.value)) || 0));
     const values = treeValues(s.V, s.published, snap.publishedSums, s.P, p, snap.avgGrad);
     $('tree-param-name').textContent = paramName(s.layout, p);
-    drawTree(tree, drawing, values);
+    // a new step fills in bottom-up where there is time to watch it (paused, single steps, a slow step delay)
+    const slow = !this.playing || stepDelayMs($<HTMLInputElement>('delay').value) >= TREE_ANIM_MS;
+    if (!slow) this.treeAnim = undefined;
+    else if (snap.t !== this.animatedT) this.treeAnim = { start: performance.now(), drawing, values };
+    else if (this.treeAnim) this.treeAnim = { ...this.treeAnim, drawing, values }; // a parameter picked mid-animation
+    this.animatedT = snap.t;
+    drawTree(tree, drawing, values, this.treeAnim ? 0 : 1);
     drawTreeValues(table, drawing, values, snap.batchSize);
     table.dataset.step = String(snap.t);
   }

@@ -114,6 +114,8 @@ describe.runIf(runBrowser)('the playground form', () => {
   it('the reduction tree: V = 16 shards, 2 workers, each worker’s published node ringed, drawn', async () => {
     expect(await page.textContent('#tree-step')).toMatch(/^step \d+: V = 16 shards, 2 workers, B = 32$/);
     expect(await page.locator('#tree-legend span').allTextContents()).toEqual(['worker 0', 'worker 1', 'top: per slice']);
+    // the step's tree has filled in (it is animated bottom-up after a step), and the values of its sums are there
+    await page.waitForSelector('#tree[data-progress="1"]');
     // some pixels of the canvas are painted in each worker's colour (#1b9e77 and #d95f02) and in the top's grey
     const painted = await page.evaluate(() => {
       const c = document.getElementById('tree') as HTMLCanvasElement;

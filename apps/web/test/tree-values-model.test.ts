@@ -3,7 +3,9 @@ import { planTree, type TreePlan } from '@shardgrad/worker';
 import { describe, expect, it } from 'vitest';
 import { TreeHalves } from '../src/training/tree-halves.js';
 import { batchPosition, batchReading } from '../src/views/noise-model.js';
+import { reductionTree } from '../src/views/tree-model.js';
 import { largestGradient, paramName, treeValues } from '../src/views/tree-values-model.js';
+import { revealTimes, shortValue } from '../src/views/tree-view.js';
 
 const E = 2 ** -24; // half a float32 ulp of 1: 1 + E rounds to 1 (ties to even), 1 + 2E is a float32
 
@@ -50,6 +52,15 @@ describe('the tree panel’s values', () => {
     expect(v.root).toBe(7);
   });
 
+  it('animates a step bottom-up: each node appears at its height over the root’s', () => {
+    // V = 4: preorder [0,4) [0,2) [0,1) [1,2) [2,4) [2,3) [3,4), heights 2 1 0 0 1 0 0;
+    // V = 3: [0,3) [0,2) [0,1) [1,2) [2,3) — shard 2 is a leaf right under the root
+    expect(revealTimes(reductionTree(4, 2, [1, 1, 1, 1], 100, 100))).toEqual([1, 0.5, 0, 0, 0.5, 0, 0]);
+    expect(revealTimes(reductionTree(3, 1, [1, 1, 1], 100, 100))).toEqual([1, 0.5, 0, 0, 0]);
+    expect(revealTimes(reductionTree(1, 1, [1], 100, 100))).toEqual([1]);
+    expect([0, 0.0123456, -12.5, 123456, 1e-5].map(shortValue)).toEqual(['0', '0.0123', '-12.5', '1.2e+5', '1.0e-5']);
+  });
+
   it('names parameters as the lecture does and finds the largest |ḡ|', () => {
     // sizes 2-3-2: W¹ (2×3) at 0–5, b¹ at 6–8, W² (3×2) at 9–14, b² at 15–16
     const layout = paramLayout([2, 3, 2]);
@@ -90,6 +101,7 @@ describe('the noise chart’s reading and batch slider', () => {
     expect(batchReading(512, 100)).toMatch(/^B_simple ≈ 100, batch B = 512 \(B \/ B_simple = 5\.1\)/);
     expect(batchReading(32, NaN)).toContain('not measured yet');
     expect(batchReading(32, -4)).toContain('not measured yet');
+    expect(batchReading(32, NaN, false)).toContain('it needs 2 or more workers');
   });
   it('puts a batch size on the nearest power of two, 1 … 1024', () => {
     expect([1, 20, 32, 48, 1024, 3000].map(batchPosition)).toEqual([0, 4, 5, 6, 10, 10]);

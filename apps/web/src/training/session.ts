@@ -142,6 +142,11 @@ export class TrainingSession {
     return new TrainingSession(config, run, pageKernels);
   }
 
+  /** whether steps report a noise estimate: the engine's own, or the page's from the tree's halves (not with one worker) */
+  get noiseMeasured(): boolean {
+    return this.engineNoise || this.halves.available;
+  }
+
   /** epochs started and steps done */
   get epoch(): number {
     return this.run.state.epoch + (this.run.state.position > 0 ? 1 : 0);
