@@ -208,7 +208,7 @@ class App {
     this.val.clear();
     this.bSimple.clear();
     this.batches.clear();
-    $<HTMLInputElement>('tree-param').value = ''; // the next step's largest |ḡ|
+    $<HTMLInputElement>('tree-param').value = ''; // each step's largest |ḡ|
     $<HTMLInputElement>('tree-param').max = String(s.P - 1);
     $('noise-reading').textContent = '';
     this.showBatch();
@@ -377,8 +377,8 @@ class App {
   }
 
   /**
-   * The reduction tree of the snapshot's step, with its sums at the chosen parameter (the largest
-   * |ḡ| of the first step drawn, until one is typed in).
+   * The reduction tree of the snapshot's step, with its sums at the chosen parameter (the step's
+   * largest |ḡ| until one is typed in).
    */
   private drawTreePanel(s: TrainingSession): void {
     const snap = s.snapshot;
@@ -395,10 +395,11 @@ class App {
       table.createCaption().textContent = 'take a step to see its sums';
       return;
     }
-    if (input.value === '') input.value = String(largestGradient(snap.avgGrad));
-    const p = Math.max(0, Math.min(s.P - 1, Math.trunc(Number(input.value)) || 0));
+    // empty: the parameter with the largest |ḡ| of the step shown (one whose gradient shows), else the one typed in
+    const auto = input.value === '';
+    const p = auto ? largestGradient(snap.avgGrad) : Math.max(0, Math.min(s.P - 1, Math.trunc(Number(input.value)) || 0));
     const values = treeValues(s.V, s.published, snap.publishedSums, s.P, p, snap.avgGrad);
-    $('tree-param-name').textContent = paramName(s.layout, p);
+    $('tree-param-name').textContent = `${paramName(s.layout, p)} · #${p}${auto ? ' · the largest |ḡ|' : ''}`;
     // a new step fills in bottom-up where there is time to watch it (paused, single steps, a slow step delay)
     const slow = !this.playing || stepDelayMs($<HTMLInputElement>('delay').value) >= TREE_ANIM_MS;
     if (!slow) this.treeAnim = undefined;

@@ -117,6 +117,7 @@ describe.runIf(runBrowser)('cross-origin isolated page (vite dev server with COO
     expect(deviation).toBeLessThan(1e-6);
 
     mkdirSync(ARTIFACTS, { recursive: true });
+    await page.waitForSelector('#tree[data-progress="1"]'); // the last step's tree has filled in
     await page.screenshot({ path: path.join(ARTIFACTS, 'web-demo.png'), fullPage: true });
     expect(errors).toEqual([]);
   });

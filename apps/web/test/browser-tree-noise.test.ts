@@ -93,15 +93,17 @@ describe.runIf(runBrowser)('the reduction tree with the engine’s numbers, and 
       expect(Object.is(rows[3].value, engine.avgGrad[p])).toBe(true);
       expect(rows[0].value, JSON.stringify([p, rows])).not.toBe(0); // a parameter with a gradient
     };
-    // by default, the parameter with the largest |ḡ| of the first step drawn
-    const p0 = Number(await page.inputValue('#tree-param'));
-    expect(Number.isInteger(p0) && p0 >= 0 && p0 < 354).toBe(true);
+    // by default, the parameter with the largest |ḡ| of the step: the engine's ḡ says which
+    let p0 = 0;
+    for (let i = 1; i < engine.avgGrad.length; i++) if (Math.abs(engine.avgGrad[i]) > Math.abs(engine.avgGrad[p0])) p0 = i;
+    expect(await page.inputValue('#tree-param')).toBe('');
     await check(p0);
+    expect(await page.textContent('#tree-param-name')).toMatch(new RegExp(`· #${p0} · the largest \\|ḡ\\|$`));
     // another one, typed in: W²[3→5] (layer 2's weights start after W¹ (2·16) and b¹ (16): 48 + 3·16 + 5)
     await page.fill('#tree-param', String(48 + 3 * 16 + 5));
     await page.dispatchEvent('#tree-param', 'change');
     await page.waitForFunction(() => document.getElementById('tree-values')?.dataset.param === '101');
-    expect(await page.textContent('#tree-param-name')).toBe('W²[3→5]');
+    expect(await page.textContent('#tree-param-name')).toBe('W²[3→5] · #101');
     await check(101);
     expect(await page.textContent('#tree-values caption')).toContain('28 more nodes'); // 31 nodes of a tree over 16 leaves, 3 stored
     expect(errors).toEqual([]);
