@@ -1,28 +1,16 @@
-import type { Browser, Page } from 'playwright-core';
-import type { ViteDevServer } from 'vite';
+import type { Page } from 'playwright-core';
 import { HIDDEN_ACTIVATIONS, OPTIMIZERS } from '@shardgrad/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { DATASET_DEFAULTS } from '../src/app/defaults.js';
 import { MNIST_PACK_FILE } from '../src/data/mnist-pack.js';
-import { launchBrowser, numberOf, openDemo, runBrowser, startServer } from './browser-harness.js';
+import { isolatedDemoPage, numberOf, runBrowser } from './browser-harness.js';
 
 /** The form's controls in Chromium: each data set's own defaults, the step delay, the packed digits. */
-let browser: Browser;
-let server: ViteDevServer;
+const demo = isolatedDemoPage();
+const errors = demo.errors;
 let page: Page;
-const errors: string[] = [];
-
-beforeAll(async () => {
-  if (!runBrowser) return; // skipped: no Chromium (one line from test/setup/global-setup.ts)
-  browser = await launchBrowser();
-  let url: string;
-  ({ server, url } = await startServer(true));
-  page = await openDemo(browser, url, errors);
-});
-afterAll(async () => {
-  await page?.close();
-  await server?.close();
-  await browser?.close();
+beforeAll(() => {
+  page = demo.page();
 });
 
 const form = () =>

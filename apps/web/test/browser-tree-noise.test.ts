@@ -1,12 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import type { ViteDevServer } from 'vite';
+import type { Page } from 'playwright-core';
 import { partialView, planTree } from '@shardgrad/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { planeDataset } from '../src/data/plane-datasets.js';
 import { pageRunInNode } from './node-engine.js';
-import { launchBrowser, numberOf, openDemo, runBrowser, startServer, WEB_ROOT } from './browser-harness.js';
+import { isolatedDemoPage, numberOf, runBrowser, WEB_ROOT } from './browser-harness.js';
 
 const ARTIFACTS = path.resolve(WEB_ROOT, '../../artifacts');
 
@@ -42,22 +41,11 @@ const tableRows = (page: Page) =>
 
 const f32 = (x: number) => Math.fround(x);
 
-let browser: Browser;
-let server: ViteDevServer;
+const demo = isolatedDemoPage();
+const errors = demo.errors;
 let page: Page;
-const errors: string[] = [];
-
-beforeAll(async () => {
-  if (!runBrowser) return; // skipped: no Chromium (one line from test/setup/global-setup.ts)
-  browser = await launchBrowser();
-  let url: string;
-  ({ server, url } = await startServer(true));
-  page = await openDemo(browser, url, errors);
-});
-afterAll(async () => {
-  await page?.close();
-  await server?.close();
-  await browser?.close();
+beforeAll(() => {
+  page = demo.page();
 });
 
 describe.runIf(runBrowser)('the reduction tree with the engine’s numbers, and the noise chart', () => {

@@ -1,3 +1,4 @@
+import { chartFrame } from './chart-frame.js';
 import type { SeriesHistory } from './series-history.js';
 
 /** The y range of a log chart: the positive finite values of the series, widened to at least one decade. */
@@ -16,18 +17,13 @@ export function logRange(series: readonly SeriesHistory[]): [number, number] {
  * are left out. The canvas's data-points says how many points the B_simple line has.
  */
 export function drawNoiseChart(canvas: HTMLCanvasElement, bSimple: SeriesHistory, batch: SeriesHistory): void {
-  const ctx = canvas.getContext('2d');
-  if (!ctx) return;
-  const { width: w, height: h } = canvas;
-  const pad = { l: 44, r: 8, t: 8, b: 20 };
-  ctx.clearRect(0, 0, w, h);
-  ctx.fillStyle = '#fafafa';
-  ctx.fillRect(0, 0, w, h);
+  const frame = chartFrame(canvas);
+  if (!frame) return;
+  const { ctx, w, h, pad } = frame;
   const [lo, hi] = logRange([bSimple, batch]);
   const xMax = Math.max(1, bSimple.xs[bSimple.length - 1] ?? 1, batch.xs[batch.length - 1] ?? 1);
   const px = (x: number) => pad.l + (x / xMax) * (w - pad.l - pad.r);
   const py = (y: number) => pad.t + (Math.log(hi / y) / Math.log(hi / lo)) * (h - pad.t - pad.b);
-  ctx.font = '11px system-ui, sans-serif';
   // gridlines at the powers of ten (and 2, 5 between them when there is room)
   ctx.strokeStyle = '#e3e3e3';
   ctx.fillStyle = '#555';
