@@ -119,6 +119,25 @@ describe.runIf(runMpi)('mpirun -np N shardgrad train: the bytes of one process',
     }
   });
 
+  it('the live noise estimate: the same bits for 1 process × 4 workers, 1 × 4 and 2 × 2 ranks × workers, with gather and with slices (P = 8 835: 3 blocks)', async () => {
+    const args = ['--data', 'spiral', '--hidden', '128,64', '--batch', '32', '--shards', '8', '--epochs', '1', '--json'];
+    const noiseOf = (stdout: string) => jsonLines(stdout).filter((o) => o.type === 'step').map((o) => JSON.stringify(o.noise));
+    const one = runCli(['train', ...args, '--workers', '4', '--distributed', 'none', '--out', out('noise-one')]);
+    expect(one.status, one.stderr).toBe(0);
+    const want = noiseOf(one.stdout);
+    expect(want.length).toBeGreaterThan(5);
+    expect(want.every((n) => n !== undefined && JSON.parse(n).traceSigma > 0)).toBe(true);
+    for (const exchange of ['gather', 'slices'])
+      for (const [np, workers] of [
+        [4, 1],
+        [2, 2],
+      ]) {
+        const r = await mpirun(np, [...args, '--workers', String(workers), '--exchange', exchange, '--out', out(`noise-${exchange}-${np}`)]);
+        expect(r.status, r.stderr).toBe(0);
+        expect(noiseOf(r.stdout), `${np} × ${workers}, ${exchange}`).toEqual(want);
+      }
+  });
+
   it('resume with another number of ranks and the other exchange: 2 ranks (slices) for 2 epochs, then 3 ranks (gather) to 4 epochs = 4 epochs in one process', async () => {
     const want = single([...SPIRAL, '--epochs', '4', '--workers', '2', '--out', out('four')]);
     const ck = path.join(dir, 'ck-resume');

@@ -1,4 +1,4 @@
-import type { MLPSpec, Preprocess } from '@shardgrad/core';
+import type { MLPSpec, NoiseEstimate, Preprocess } from '@shardgrad/core';
 import type { FaultSpec } from '@shardgrad/worker';
 import type { Dataset } from './data/dataset.js';
 import type { EpochEvent, StepEvent } from './run/events.js';
@@ -83,6 +83,8 @@ export interface TrainConfig extends RunSettings {
    * epoch's end, instead of θ after the last step. Default false (the library's `restoreBest`).
    */
   readonly restoreBest?: boolean;
+  /** the live gradient-noise estimate every N steps (0: off; default the schema's, every step) */
+  readonly noiseEvery?: number;
 }
 
 export type { EpochEvent, StepEvent } from './run/events.js';
@@ -114,4 +116,6 @@ export interface TrainResult {
   readonly kernel: string;
   /** the worker threads this process ran: `workers` clamped to the shards (of this rank); 0 = in the calling thread */
   readonly workers: number;
+  /** the smoothed gradient noise scale at the end (the last step event's noiseEma), when the run measured it */
+  readonly noise?: NoiseEstimate;
 }

@@ -25,6 +25,7 @@ interface AddonKernels {
   denseForward(v: Float32Array, out: Float32Array, y: Float32Array, W: Float32Array, b: Float32Array, m: number, k: number, n: number, act: number): void;
   denseBackwardInput(dvBelow: Float32Array, dv: Float32Array, W: Float32Array, vBelow: Float32Array, m: number, n: number, k: number, act: number): void;
   gatherRows(x: Float32Array, t: Float32Array, X: Float32Array, Y: Float32Array, order: Uint32Array, from: number, rows: number, n0: number, nL: number): void;
+  noiseHalves?(a: Float32Array, b: Float32Array, rowsA: number, rowsB: number, P: number, b0: number, b1: number, partials: Float64Array): void;
 }
 
 interface Addon {
@@ -153,6 +154,13 @@ export class NativeKernels implements Kernels {
     // (an addon built before gatherRows existed has none: the plain copy then)
     if (!this.x.gatherRows) return false;
     this.x.gatherRows(x, t, X, Y, order, from, rows, n0, nL);
+    return true;
+  }
+
+  /** The live noise estimate's partials in SIMD registers, the bits of core's noiseHalvesPartials (Kernels.noiseHalves). */
+  noiseHalves(a: FloatArray, b: FloatArray, rowsA: number, rowsB: number, P: number, b0: number, b1: number, partials: Float64Array): boolean {
+    if (!(a instanceof F32 && b instanceof F32) || !this.x.noiseHalves) return false;
+    this.x.noiseHalves(a, b, rowsA, rowsB, P, b0, b1, partials);
     return true;
   }
 }

@@ -28,6 +28,8 @@ enum { MODE_ZERO = 0, MODE_BIAS = 1, MODE_ACCUMULATE = 2 };
 enum { ACT_IDENTITY = 0, ACT_RELU = 1 };
 
 /** Cache blocks (floats): a KC×NR panel of packed B stays in L1, an MC×KC block of A in L2. */
+/** core's NOISE_BLOCK: parameters per block of the noise estimate's fixed blocking */
+#define NOISE_BLOCK 4096
 #define KC 256
 #define MC 128
 #define NC 1024
@@ -136,6 +138,77 @@ SG_HELPER __m256 avx2_where_positive(__m256 select, __m256 x) { return _mm256_an
 #undef MR
 #undef SG_HELPER
 
+// ---- the live noise estimate's partials (not a GEMM: written once per instruction set here) ----
+
+/*
+ * The partials of blocks [b0, b1) from the root's two halves a (rowsA rows) and b (rowsB rows):
+ * core's noiseHalvesPartials, whose order defines the bits — inside a block of NOISE_BLOCK
+ * parameters, parameter lo + j in lane j mod 8, two float64 sums per lane, of u² (u = a + b) and v²
+ * (v = a/rowsA − b/rowsB); every multiply and add a separate IEEE operation (no FMA), the lanes
+ * added ((0+1)+(2+3))+((4+5)+(6+7)). Here the 8 lanes are one zmm (AVX-512) or two ymm (AVX2)
+ * registers per sum; the tail of a block (fewer than 8) goes through the same lanes one by one.
+ */
+#define SG_NOISE_PROLOGUE                                                                                   \
+  const double invA = rowsA > 0 ? 1.0 / (double)rowsA : 0.0, invB = rowsB > 0 ? 1.0 / (double)rowsB : 0.0; \
+  const double invT = 1.0 / (double)(rowsA + rowsB), weight = (double)rowsA * (double)rowsB * invT;
+#define SG_NOISE_EPILOGUE                                                \
+  for (int l = 0; i + (size_t)l < hi; l++) {                             \
+    const double x = a[i + l], y = b[i + l];                             \
+    const double u = x + y, v = x * invA - y * invB;                     \
+    su[l] += u * u;                                                      \
+    sv[l] += v * v;                                                      \
+  }                                                                      \
+  partials[2 * blk] = SG_LANES(su) * invT * invT;                        \
+  partials[2 * blk + 1] = weight * SG_LANES(sv);
+#define SG_LANES(s) ((((s)[0] + (s)[1]) + ((s)[2] + (s)[3])) + (((s)[4] + (s)[5]) + ((s)[6] + (s)[7])))
+
+__attribute__((target("avx512f"))) static void avx512_noise_halves(const float *a, const float *b, size_t rowsA, size_t rowsB, size_t P, size_t b0, size_t b1, double *partials) {
+  SG_NOISE_PROLOGUE
+  const __m512d vA = _mm512_set1_pd(invA), vB = _mm512_set1_pd(invB);
+  for (size_t blk = b0; blk < b1; blk++) {
+    const size_t lo = blk * NOISE_BLOCK, hi = lo + NOISE_BLOCK < P ? lo + NOISE_BLOCK : P;
+    __m512d accU = _mm512_setzero_pd(), accV = accU;
+    size_t i = lo;
+    for (; i + 8 <= hi; i += 8) {
+      const __m512d x = _mm512_cvtps_pd(_mm256_loadu_ps(a + i)), y = _mm512_cvtps_pd(_mm256_loadu_ps(b + i));
+      const __m512d u = _mm512_add_pd(x, y), v = _mm512_sub_pd(_mm512_mul_pd(x, vA), _mm512_mul_pd(y, vB));
+      accU = _mm512_add_pd(accU, _mm512_mul_pd(u, u));
+      accV = _mm512_add_pd(accV, _mm512_mul_pd(v, v));
+    }
+    double su[8], sv[8];
+    _mm512_storeu_pd(su, accU);
+    _mm512_storeu_pd(sv, accV);
+    SG_NOISE_EPILOGUE
+  }
+}
+
+__attribute__((target("avx2"))) static void avx2_noise_halves(const float *a, const float *b, size_t rowsA, size_t rowsB, size_t P, size_t b0, size_t b1, double *partials) {
+  SG_NOISE_PROLOGUE
+  const __m256d vA = _mm256_set1_pd(invA), vB = _mm256_set1_pd(invB);
+  for (size_t blk = b0; blk < b1; blk++) {
+    const size_t lo = blk * NOISE_BLOCK, hi = lo + NOISE_BLOCK < P ? lo + NOISE_BLOCK : P;
+    __m256d accU[2] = {_mm256_setzero_pd(), _mm256_setzero_pd()}, accV[2] = {accU[0], accU[0]};
+    size_t i = lo;
+    for (; i + 8 <= hi; i += 8) {
+      for (int h = 0; h < 2; h++) {
+        const __m256d x = _mm256_cvtps_pd(_mm_loadu_ps(a + i + 4 * h)), y = _mm256_cvtps_pd(_mm_loadu_ps(b + i + 4 * h));
+        const __m256d u = _mm256_add_pd(x, y), v = _mm256_sub_pd(_mm256_mul_pd(x, vA), _mm256_mul_pd(y, vB));
+        accU[h] = _mm256_add_pd(accU[h], _mm256_mul_pd(u, u));
+        accV[h] = _mm256_add_pd(accV[h], _mm256_mul_pd(v, v));
+      }
+    }
+    double su[8], sv[8];
+    for (int h = 0; h < 2; h++) {
+      _mm256_storeu_pd(su + 4 * h, accU[h]);
+      _mm256_storeu_pd(sv + 4 * h, accV[h]);
+    }
+    SG_NOISE_EPILOGUE
+  }
+}
+#undef SG_NOISE_PROLOGUE
+#undef SG_NOISE_EPILOGUE
+#undef SG_LANES
+
 // ---- the N-API side ----
 
 /** One instruction set's entry points; an exported function carries a pointer to one as its data. */
@@ -146,10 +219,11 @@ typedef struct {
   int (*gemm_tn_acc)(Scratch *, float *, float *, const float *, const float *, size_t, size_t, size_t);
   int (*gemm_tn_tree)(Scratch *, float *, float *, const float *, const float *, size_t, size_t, size_t, const float *const *, const float *const *, int);
   int (*gemm_tn_leaves)(Scratch *, float *, float *, size_t, const float *, const float *, size_t, size_t, const Leaves *);
+  void (*noise_halves)(const float *, const float *, size_t, size_t, size_t, size_t, size_t, double *);
 } Isa;
 
-static const Isa ISA_AVX512 = {"avx512", avx512_gemm_bias, avx512_gemm_nt, avx512_gemm_tn_acc, avx512_gemm_tn_tree, avx512_gemm_tn_leaves};
-static const Isa ISA_AVX2 = {"avx2", avx2_gemm_bias, avx2_gemm_nt, avx2_gemm_tn_acc, avx2_gemm_tn_tree, avx2_gemm_tn_leaves};
+static const Isa ISA_AVX512 = {"avx512", avx512_gemm_bias, avx512_gemm_nt, avx512_gemm_tn_acc, avx512_gemm_tn_tree, avx512_gemm_tn_leaves, avx512_noise_halves};
+static const Isa ISA_AVX2 = {"avx2", avx2_gemm_bias, avx2_gemm_nt, avx2_gemm_tn_acc, avx2_gemm_tn_tree, avx2_gemm_tn_leaves, avx2_noise_halves};
 
 static int has_avx512(void) { return __builtin_cpu_supports("avx512f"); }
 static int has_avx2(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
@@ -445,6 +519,33 @@ static napi_value js_gather_rows(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/**
+ * noiseHalves(a, b, rowsA, rowsB, P, b0, b1, partials): the noise partials of blocks [b0, b1)
+ * (core's noiseHalvesPartials, same bits). a and b hold P floats, partials 2 float64s a block.
+ */
+static napi_value js_noise_halves(napi_env env, napi_callback_info info) {
+  Call c;
+  if (!call_begin(env, info, &c, 8)) return NULL;
+  const size_t rowsA = arg_size(&c, 2, "rowsA"), rowsB = arg_size(&c, 3, "rowsB"), P = arg_size(&c, 4, "P"), b0 = arg_size(&c, 5, "b0"), b1 = arg_size(&c, 6, "b1");
+  const float *a = arg_f32(&c, 0, P, "a");
+  const float *b = arg_f32(&c, 1, P, "b");
+  if (!c.ok) return NULL;
+  napi_typedarray_type type;
+  size_t length, offset;
+  void *data;
+  napi_value buffer;
+  if (napi_get_typedarray_info(env, c.argv[7], &type, &length, &data, &buffer, &offset) != napi_ok || type != napi_float64_array) {
+    napi_throw_type_error(env, NULL, "shardgrad native: noiseHalves: partials must be a Float64Array");
+    return NULL;
+  }
+  if (rowsA + rowsB == 0 || b0 > b1 || (b1 > b0 && ((b1 - 1) * NOISE_BLOCK >= P || 2 * b1 > length))) {
+    napi_throw_range_error(env, NULL, "shardgrad native: noiseHalves: blocks past P or the partials, or no rows");
+    return NULL;
+  }
+  c.isa->noise_halves(a, b, rowsA, rowsB, P, b0, b1, (double *)data);
+  return NULL;
+}
+
 /** kernels(isa): an object of the five entry points for "avx512" or "avx2" (one this CPU has). */
 static napi_value js_kernels(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -466,7 +567,7 @@ static napi_value js_kernels(napi_env env, napi_callback_info info) {
   static const struct {
     const char *name;
     napi_callback cb;
-  } fns[] = {{"gemmBias", js_gemm_bias}, {"gemmNT", js_gemm_nt}, {"gemmTNAcc", js_gemm_tn_acc}, {"gemmTNTree", js_gemm_tn_tree}, {"gemmTNLeaves", js_gemm_tn_leaves}, {"denseForward", js_dense_forward}, {"denseBackwardInput", js_dense_backward_input}, {"gatherRows", js_gather_rows}};
+  } fns[] = {{"gemmBias", js_gemm_bias}, {"gemmNT", js_gemm_nt}, {"gemmTNAcc", js_gemm_tn_acc}, {"gemmTNTree", js_gemm_tn_tree}, {"gemmTNLeaves", js_gemm_tn_leaves}, {"denseForward", js_dense_forward}, {"denseBackwardInput", js_dense_backward_input}, {"gatherRows", js_gather_rows}, {"noiseHalves", js_noise_halves}};
   napi_value obj, fn, str;
   napi_create_object(env, &obj);
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {

@@ -39,6 +39,12 @@ export interface TrainInfo {
   readonly stoppedBy?: 'early-stop' | 'abort';
   /** with `restoreBest`: the epoch whose weights the model has (the lowest validation loss) */
   readonly restoredEpoch?: number;
+  /**
+   * the gradient noise scale at the end of training (noiseEvery > 0): moving averages of |G|² and
+   * tr(Σ) and B_simple = tr(Σ)/|G|², the batch size past which larger batches start to waste
+   * examples (docs/teaching.md)
+   */
+  readonly noise?: { readonly gradSq: number; readonly traceSigma: number; readonly bSimple: number };
 }
 
 export interface ModelParts {

@@ -45,7 +45,7 @@ export type ScheduleOption = ScheduleText | ScheduleObject;
 /**
  * Everything `train()` and `new Trainer()` accept. Only x and y are required. The training
  * settings (activation, weightDecay, lr, schedule, lrWarmup, lrScale, baseBatch, batch, epochs, workers, shards, seed, init,
- * preprocess, valSplit, earlyStop, kernel) are the settings schema's (SettingValues): the same
+ * preprocess, valSplit, earlyStop, noiseEvery, kernel) are the settings schema's (SettingValues): the same
  * names, types, defaults and checks as the CLI's flags (docs/api.md).
  */
 export interface TrainOptions extends Omit<SettingValues, 'optimizer'> {
@@ -88,7 +88,7 @@ export { MAX_WORKERS_PER_CORE };
 
 const OPTION_NAMES: readonly (keyof TrainOptions)[] = [
   'x', 'y', 'layers', 'hidden', 'task', 'activation', 'output', 'loss', 'skips', 'optimizer', 'weightDecay', 'lr', 'schedule', 'lrWarmup', 'lrScale', 'baseBatch', 'batch', 'epochs', 'shards',
-  'seed', 'init', 'preprocess', 'valSplit', 'validation', 'earlyStop', 'restoreBest', 'workers', 'kernel', 'signal', 'onStep', 'onEpoch', 'fault',
+  'seed', 'init', 'preprocess', 'valSplit', 'validation', 'earlyStop', 'noiseEvery', 'restoreBest', 'workers', 'kernel', 'signal', 'onStep', 'onEpoch', 'fault',
 ];
 
 const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : Array.isArray(v) ? `[${v.map(show).join(', ')}]` : String(v));
@@ -148,6 +148,7 @@ export interface Resolved {
   readonly preprocess: Preprocess['kind'];
   readonly valSplit: number;
   readonly earlyStop?: number;
+  readonly noiseEvery: number;
   readonly restoreBest: boolean;
   readonly workers: number;
   readonly kernel: KernelChoice;
@@ -183,6 +184,7 @@ export function resolveSettings(o: TrainOptions): Resolved {
     preprocess: settingOrDefault('preprocess', o.preprocess),
     valSplit,
     ...(o.earlyStop !== undefined ? { earlyStop: checkSetting('earlyStop', o.earlyStop) } : {}),
+    noiseEvery: settingOrDefault('noiseEvery', o.noiseEvery),
     restoreBest: flag('restoreBest', o.restoreBest ?? false),
     workers,
     kernel: settingOrDefault('kernel', o.kernel),

@@ -77,6 +77,7 @@ function plan(o: TrainOptions): Plan {
     valSplit: resolved.valSplit,
     preprocess: resolved.preprocess,
     kernel: resolved.kernel,
+    noiseEvery: resolved.noiseEvery,
     ...(resolved.earlyStop !== undefined ? { earlyStop: resolved.earlyStop } : {}),
     ...(resolved.restoreBest ? { restoreBest: true } : {}),
     ...(resolved.fault ? { fault: resolved.fault } : {}),
@@ -167,7 +168,7 @@ export class Trainer<Y extends Targets = Targets> {
         ...(stoppedBy ? { stoppedBy } : {}),
         ...restored,
       },
-      info: { steps: r.steps, wallMs: r.wallMs, kernel: r.kernel, workers: r.workers, workerRetries: r.workerRetries, ...(stoppedBy ? { stoppedBy } : {}), ...restored },
+      info: { steps: r.steps, wallMs: r.wallMs, kernel: r.kernel, workers: r.workers, workerRetries: r.workerRetries, ...(stoppedBy ? { stoppedBy } : {}), ...restored, ...(r.noise ? { noise: r.noise } : {}) },
     }) as TrainedModel<LabelOf<Y>>;
   }
 

@@ -54,8 +54,8 @@ export const CTRL = {
 /** The most steps one segment runs (the size of the learning-rate table and of the step ring). */
 export const SEGMENT_MAX = 1024;
 
-/** The ring's record of a step: its summed loss, rows, the wall clock at its end (ms since the epoch, shared by all threads), and its math time (ms, slowest worker). */
-export const RECORD = { loss: 0, rows: 1, endMs: 2, mathMs: 3, size: 4 } as const;
+/** The ring's record of a step: its summed loss, rows, the wall clock at its end (ms since the epoch, shared by all threads), its math time (ms, slowest worker), and its live noise estimate |G|², tr(Σ) (NaN on a step that does not measure it). */
+export const RECORD = { loss: 0, rows: 1, endMs: 2, mathMs: 3, gradSq: 4, traceSigma: 5, size: 6 } as const;
 
 /** segment: run the steps of a segment; quit: leave; sync (across ranks with slices): gather θ, and the optimizer state if CTRL.START is 1 */
 export const PHASE = { segment: 1, quit: 2, sync: 3 } as const;

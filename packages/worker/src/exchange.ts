@@ -1,4 +1,4 @@
-import type { WasmMemory } from '@shardgrad/core';
+import { NOISE_BLOCK, type WasmMemory } from '@shardgrad/core';
 import type { RunLayout } from './layout.js';
 
 /** The MPI calls a rank's exchange makes (the synchronous forms of @shardgrad/mpi: any thread may call them). */
@@ -51,7 +51,15 @@ export class RankExchange {
     this.sliceCounts = x.slices.map(([lo, hi]) => hi - lo);
     this.sliceDispls = x.slices.map(([lo]) => lo);
     this.status = new Int32Array(memory.buffer, x.status, 1);
+    // the noise partials: 2 float64s (16 bytes) a block; each rank's slice is whole blocks when the estimate is on
+    this.noiseBytes = new Uint8Array(memory.buffer, layout.noise.byteOffset, layout.noise.bytes);
+    // (a rank whose slice is empty — fewer blocks than ranks — sends none)
+    this.noiseCounts = x.slices.map(([lo, hi]) => (lo === hi ? 0 : Math.ceil(hi / NOISE_BLOCK) - Math.floor(lo / NOISE_BLOCK)) * 16);
+    this.noiseDispls = x.slices.map(([lo]) => Math.floor(lo / NOISE_BLOCK) * 16);
   }
+  private readonly noiseBytes: Uint8Array;
+  private readonly noiseCounts: number[];
+  private readonly noiseDispls: number[];
 
   /** The step's exchange: every rank's blocks to every rank (gather), or each rank's nodes cut to each rank's slice (slices). */
   exchange(): void {
@@ -67,6 +75,11 @@ export class RankExchange {
   /** slices: every rank's slice of the optimizer state (for checkpoints). */
   gatherState(): void {
     for (const s of this.state) this.mpi.allgathervSync(s, this.sliceCounts, this.sliceDispls);
+  }
+
+  /** slices, on a step that measures the gradient noise: every rank's blocks of the noise partials (each rank wrote the blocks of its slice). */
+  gatherNoise(): void {
+    this.mpi.allgathervSync(this.noiseBytes, this.noiseCounts, this.noiseDispls);
   }
 
   /** slices: the worst step status of all ranks (each checked only its own slice), so that all take the same decision. */

@@ -1,4 +1,4 @@
-import { alignUp, Arena, createWasmMemory, createWorkspace, specLayout, stateSlots, WASM_SCRATCH_RESERVED, LEAF_BLOCK_FLOATS, type MemoryRegion, type MLPSpec, type OptimizerConfig, type WasmMemory } from '@shardgrad/core';
+import { alignUp, Arena, createWasmMemory, NOISE_BLOCK, noiseBlockCount, createWorkspace, specLayout, stateSlots, WASM_SCRATCH_RESERVED, LEAF_BLOCK_FLOATS, type MemoryRegion, type MLPSpec, type OptimizerConfig, type WasmMemory } from '@shardgrad/core';
 import { planTree, rankShards, workerShards, type RankShape, type TreePlan } from './tree.js';
 import { paramSlice, shardBound } from './shards.js';
 
@@ -14,6 +14,8 @@ export interface RunShape {
   readonly optimizer: OptimizerConfig;
   /** one process of several (MPI ranks): W workers here run this rank's shards; absent = one process */
   readonly ranks?: RankShape;
+  /** the live gradient-noise estimate every this many steps (0 or absent: off); on, parameter slices are cut at NOISE_BLOCK boundaries */
+  readonly noiseEvery?: number;
 }
 
 /** One worker's part of the memory. */
@@ -51,6 +53,8 @@ export interface RunLayout extends RunShape {
   readonly workers: readonly WorkerRegions[];
   /** across ranks: the buffer every rank's published nodes meet in */
   readonly exchange?: ExchangeLayout;
+  /** the live noise estimate's partials: (noiseBlockCount(P), 2) float64, each block written by the worker whose slice holds it */
+  readonly noise: MemoryRegion;
 }
 
 /**
@@ -130,17 +134,23 @@ export function layoutRun(shape: RunShape, plan: TreePlan = planTree(shape.V, sh
       leafPlan: arena.region(planWords * 4),
     };
   });
-  const exchange = plan.exchange ? layoutExchange(arena, plan, P, V, shape.ranks?.exchange ?? 'gather') : undefined;
-  return { ...shape, P, bytes: arena.used, params, avgGrad, optState, paramsB, optStateB, workers, ...(exchange ? { exchange } : {}) };
+  const exchange = plan.exchange ? layoutExchange(arena, plan, P, V, shape.ranks?.exchange ?? 'gather', sliceAlign(shape)) : undefined;
+  const noise = arena.region(noiseBlockCount(P) * 16);
+  return { ...shape, P, bytes: arena.used, params, avgGrad, optState, paramsB, optStateB, workers, noise, ...(exchange ? { exchange } : {}) };
 }
 
-function layoutExchange(arena: Arena, plan: TreePlan, P: number, V: number, kind: ExchangeKind): ExchangeLayout {
+/** Floats the parameter slices of workers and ranks are cut at: the noise blocks when the live estimate is on (each block then has one owner), else a cache line. */
+export function sliceAlign(shape: RunShape): number | undefined {
+  return (shape.noiseEvery ?? 0) > 0 ? NOISE_BLOCK : undefined;
+}
+
+function layoutExchange(arena: Arena, plan: TreePlan, P: number, V: number, kind: ExchangeKind, align: number | undefined): ExchangeLayout {
   const { nodes, size, rank } = plan.exchange!;
   const ranges = Array.from({ length: size }, (_, r) => rankShards(V, { size, rank: r }));
   const count = (r: number) => nodes.filter((x) => x.rank === r).length;
   // a chunk's head: the sender's shard losses (float64) and its stop word, padded to 8 bytes
   const head = (r: number) => (ranges[r][1] - ranges[r][0]) * 8 + 8;
-  const slices: [number, number][] = kind === 'gather' ? ranges.map(() => [0, P]) : ranges.map((_, r) => paramSlice(P, size, r));
+  const slices: [number, number][] = kind === 'gather' ? ranges.map(() => [0, P]) : ranges.map((_, r) => paramSlice(P, size, r, align));
   const len = (r: number) => slices[r][1] - slices[r][0];
   if (kind === 'gather') {
     const stride = alignUp(P * 4);
@@ -205,7 +215,7 @@ function layoutExchange(arena: Arena, plan: TreePlan, P: number, V: number, kind
  */
 export function updateSlice(layout: RunLayout, w: number): [number, number] {
   const [lo, hi] = layout.exchange?.slices[layout.ranks!.rank] ?? [0, layout.P];
-  const [a, b] = paramSlice(hi - lo, layout.W, w);
+  const [a, b] = paramSlice(hi - lo, layout.W, w, sliceAlign(layout));
   return [lo + a, lo + b];
 }
 

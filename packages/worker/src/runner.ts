@@ -5,7 +5,7 @@ import { arriveAndWait, barrierPath, CTRL, F64, PHASE, RECORD, sharedClockMs } f
 import { createKernels } from './kernels.js';
 import type { LoopTask, RunnerInit, RunnerReply, RunnerTask } from './messages.js';
 import { RankExchange } from './exchange.js';
-import { StepStatus, WorkerStep } from './step.js';
+import { noiseDue, noisePartialsView, StepStatus, WorkerStep, writeNoiseOfStep } from './step.js';
 
 /**
  * The piscina worker entry: one long loop task per worker for the whole run, stepped through the
@@ -17,6 +17,8 @@ const fault = init.fault;
 const steps = new Map<number, WorkerStep>();
 /** each worker slot's way up the barrier's arrival tree */
 const barrier = Array.from({ length: init.layout.W }, (_, w) => barrierPath(init.control.arrivals, init.layout.W, w));
+/** the live noise estimate's partials (every worker writes its blocks; the end of a step reads them all) */
+const noisePartials = noisePartialsView(init.memory, init.layout);
 /** across ranks: worker 0 talks to the other ranks (@shardgrad/mpi, loaded when needed) */
 let ranks: RankExchange | undefined;
 
@@ -130,6 +132,8 @@ function runStep(step: WorkerStep, w: number, t: number, start: number, end: num
         // (once a step: a step run again after a crash keeps the agreed outcome)
         const ta = performance.now();
         ctrl[CTRL.AGREED_STATUS] = ranks!.agreeStatus(worst);
+        // each rank measured the noise over its own slice's blocks: every rank gets them all
+        if (ctrl[CTRL.AGREED_STATUS] === StepStatus.ok && noiseDue(init.layout, t)) ranks!.gatherNoise();
         Atomics.store(ctrl, CTRL.AGREED, t);
         f64[F64.slicesRest(W)] = gatherMs + performance.now() - ta;
       }
@@ -164,6 +168,8 @@ function endStep(t: number, i: number, rows: number): void {
   ring[r + RECORD.rows] = rows;
   ring[r + RECORD.endMs] = sharedClockMs();
   ring[r + RECORD.mathMs] = gradMs + updateMs;
+  if (status === StepStatus.ok && noiseDue(init.layout, t)) writeNoiseOfStep(init.layout, noisePartials, rows, ring, r + RECORD.gradSq);
+  else ring[r + RECORD.gradSq] = ring[r + RECORD.traceSigma] = NaN;
   ctrl[CTRL.SEG_STATUS] = status;
   // one process: the coordinator's stop request, read here once; across ranks the request travels in the exchange
   const stop = init.layout.exchange ? Atomics.load(ctrl, CTRL.STOP_ANY) : Atomics.load(ctrl, CTRL.STOP_REQ);

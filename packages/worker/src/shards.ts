@@ -23,10 +23,11 @@ const SLICE_ALIGN = 16;
 
 /**
  * The slice [p0, p1) of P parameters that worker w of W finishes and updates: contiguous, cut on
- * cache-line boundaries, balanced to within a line.
+ * boundaries of `align` floats (default a cache line; the live noise estimate's blocks when it is
+ * on), balanced to within one such unit.
  */
-export function paramSlice(P: number, W: number, w: number): [number, number] {
-  const lines = Math.ceil(P / SLICE_ALIGN);
-  const at = (i: number) => Math.min(P, shardBound(0, lines, W, i) * SLICE_ALIGN);
+export function paramSlice(P: number, W: number, w: number, align: number = SLICE_ALIGN): [number, number] {
+  const units = Math.ceil(P / align);
+  const at = (i: number) => Math.min(P, shardBound(0, units, W, i) * align);
   return [at(w), at(w + 1)];
 }

@@ -9,6 +9,11 @@ import {
   gatherRows,
   layerViews,
   mse_sum,
+  NOISE_BLOCK,
+  noiseBlockCount,
+  noiseFromPartialsInto,
+  noiseHalvesPartials,
+  type NoiseEstimate,
   softmax_cross_entropy_sum,
   treeAdd,
   treeLeaf,
@@ -22,8 +27,7 @@ import {
 } from '@shardgrad/core';
 import { floatsOf, partialView, updateSlice, type RunLayout } from './layout.js';
 import { paramSlice, shardBound } from './shards.js';
-import { rankShards } from './tree.js';
-import { planTree, type BufferRef, type TreePlan, type WorkerTreePlan } from './tree.js';
+import { planTree, rankShards, splitPoint, type BufferRef, type TreePlan, type WorkerTreePlan } from './tree.js';
 
 /**
  * The data of a run, outside the run's memory: the data set and the epoch order (SharedArrayBuffers
@@ -101,6 +105,11 @@ export class WorkerStep {
   private readonly slotStride: number;
   /** the slice pass's record (finishSlice), its per-step fields set by update */
   private readonly slice: SliceUpdate;
+  /** the live noise estimate's partials (layout.noise) and this worker's blocks of them [b0, b1) */
+  private readonly noisePartials: Float64Array;
+  private readonly noiseBlocks: readonly [number, number];
+  /** the shard where the root's right half begins (−1: one shard, no estimate) */
+  private readonly rootSplit: number;
 
   constructor(
     readonly layout: RunLayout,
@@ -145,7 +154,12 @@ export class WorkerStep {
     this.leafPlan = new Int32Array(memory.buffer, pr.byteOffset, pr.bytes / 4);
     this.groups = writeLeafPlan(this.leafPlan, this.mine);
     this.slice = sliceUpdate(layout.optimizer, { root: run.avgGrad, avg: run.avgGrad, theta: run.params, state: run.optState }, P);
+    this.noisePartials = new Float64Array(memory.buffer, layout.noise.byteOffset, layout.noise.bytes / 8);
+    // the slices are cut at block boundaries when the estimate is on: this worker's blocks are whole
+    this.noiseBlocks = this.p0 === this.p1 ? [0, 0] : [Math.floor(this.p0 / NOISE_BLOCK), Math.ceil(this.p1 / NOISE_BLOCK)];
+    this.rootSplit = splitPoint(0, V);
   }
+
 
   /**
    * Phase 1 for the batch order[start..end): every shard's loss into data.shardLoss, and this
@@ -315,7 +329,15 @@ export class WorkerStep {
     u.state = from === 0 ? run.optState : run.optStateB;
     u.thetaOut = to === 0 ? run.params : run.paramsB;
     u.stateOut = to === 0 ? run.optState : run.optStateB;
-    return finishSlice(this.kernels, u);
+    const ok = finishSlice(this.kernels, u);
+    // the noise estimate's partials of this worker's blocks, from the root's two halves (it only reads them)
+    if (ok && other !== undefined && !stopHalfWay && noiseDue(this.layout, t)) {
+      const rowsA = shardBound(0, batchSize, this.layout.V, this.rootSplit);
+      const [b0, b1] = this.noiseBlocks;
+      if (!this.kernels.noiseHalves?.(u.root, other, rowsA, batchSize - rowsA, this.P, b0, b1, this.noisePartials))
+        noiseHalvesPartials(u.root as Float32Array, other as Float32Array, rowsA, batchSize - rowsA, this.P, b0, b1, this.noisePartials);
+    }
+    return ok;
   }
 
   /** Fills this worker's slot `slot` with NaN: a crash half-way through a write, for fault tests. */
@@ -419,4 +441,36 @@ export function runViews(memory: WasmMemory, layout: RunLayout): RunViews {
     paramsB: floatsOf(memory, layout.paramsB),
     optStateB: floatsOf(memory, layout.optStateB),
   };
+}
+
+/** Whether step t (1-based) measures the gradient noise: every layout.noiseEvery steps, with at least two shards (the root's two halves). */
+export function noiseDue(layout: RunLayout, t: number): boolean {
+  const every = layout.noiseEvery ?? 0;
+  return every > 0 && layout.V > 1 && t % every === 0;
+}
+
+/** The noise partials of a run (layout.noise) as a view in this thread. */
+export function noisePartialsView(memory: WasmMemory, layout: RunLayout): Float64Array {
+  return new Float64Array(memory.buffer, layout.noise.byteOffset, layout.noise.bytes / 8);
+}
+
+/**
+ * The live estimate of a step of B rows from the partials its workers wrote (every block of the
+ * run's memory; across ranks with slices, gathered): K = 2 groups, the root's halves. Summed in
+ * block order (core's noiseFromPartialsInto: it allocates nothing, the last worker at the
+ * end-of-step barrier calls it), so the same bits on every worker count and rank count.
+ * Writes |G|²_est at out[at] and tr(Σ)_est at out[at + 1] (NaN with fewer than two non-empty halves).
+ */
+export function writeNoiseOfStep(layout: RunLayout, partials: Float64Array, B: number, out: Float64Array, at: number): void {
+  const split = splitPoint(0, layout.V);
+  const rowsA = split < 0 ? B : shardBound(0, B, layout.V, split);
+  const K = (rowsA > 0 ? 1 : 0) + (B - rowsA > 0 ? 1 : 0);
+  noiseFromPartialsInto(partials, noiseBlockCount(layout.P), B, K, out, at);
+}
+
+/** writeNoiseOfStep as an estimate (the main thread's form); equals core's noiseFromPartials. */
+export function noiseOfStep(layout: RunLayout, partials: Float64Array, B: number): NoiseEstimate {
+  const o = new Float64Array(2);
+  writeNoiseOfStep(layout, partials, B, o, 0);
+  return { gradSq: o[0], traceSigma: o[1], bSimple: o[1] / o[0] };
 }

@@ -200,8 +200,14 @@ function planWorker(V: number, s0: number, s1: number): WorkerTreePlan {
     const left = emit(lo, mid, []);
     return emit(mid, hi, [...pending, left]);
   };
-  // the largest tree nodes inside [s0, s1), left to right
-  for (const n of coverNodes(V, s0, s1)) published.push({ ...n, slot: emit(n.lo, n.hi, []) });
+  // the largest tree nodes inside [s0, s1), left to right; never the root itself: a worker with
+  // all the shards publishes its two children, so that the root's add is always the slice pass's
+  // and both halves stay in their buffers after a step (the live noise estimate reads them)
+  for (const n of coverNodes(V, s0, s1)) {
+    const mid = n.lo === 0 && n.hi === V ? splitPoint(0, V) : -1;
+    const parts = mid < 0 ? [n] : [{ lo: 0, hi: mid }, { lo: mid, hi: V }];
+    for (const m of parts) published.push({ ...m, slot: emit(m.lo, m.hi, []) });
+  }
   return { s0, s1, leaves, published, slots };
 }
 

@@ -73,10 +73,16 @@ describe('the canonical reduction tree', () => {
   });
 
   it('reduces a whole aligned subtree with log₂ + 1 partial buffers: 16 shards on one worker use 4', () => {
-    const p = planTree(16, 1).workers[0];
+    const plan = planTree(16, 1);
+    const p = plan.workers[0];
     expect(p.slots).toBe(4);
-    // the last leaf finishes every pending level in one store: ((s0 + (s1 + (s2 + (s3 + leaf)))))
-    expect(p.leaves[15]).toEqual({ shard: 15, dst: 0, adds: [3, 2, 1, 0] });
+    // never the root itself: the two halves [0, 8) and [8, 16) are published (slots 0 and 1) and
+    // the root's add is the slice pass's (root + rootOther), so both halves outlive the step
+    expect(p.published).toEqual([{ lo: 0, hi: 8, slot: 0 }, { lo: 8, hi: 16, slot: 1 }]);
+    expect([plan.root, plan.rootOther, plan.top]).toEqual([{ worker: 0, slot: 0 }, { worker: 0, slot: 1 }, []]);
+    // the last leaf of each half finishes its pending levels in one store: (s8 + (s12 + (s14 + leaf)))
+    expect(p.leaves[7]).toEqual({ shard: 7, dst: 0, adds: [2, 1, 0] });
+    expect(p.leaves[15]).toEqual({ shard: 15, dst: 1, adds: [3, 2, 1] });
     expect(planTree(16, 16).workers.every((w) => w.slots === 1)).toBe(true);
   });
 

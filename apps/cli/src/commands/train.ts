@@ -65,7 +65,7 @@ export const DEFAULT_HIDDEN = '128';
 export const KERNEL_CHOICES: readonly KernelChoice[] = SETTINGS.kernel.choices;
 
 /** The settings train takes as flags (--activation comes with the architecture flags). */
-const TRAIN_SETTINGS = ['optimizer', 'weightDecay', 'lr', 'schedule', 'lrWarmup', 'lrScale', 'baseBatch', 'batch', 'epochs', 'workers', 'shards', 'seed', 'valSplit', 'earlyStop', 'init', 'preprocess', 'kernel'] as const;
+const TRAIN_SETTINGS = ['optimizer', 'weightDecay', 'lr', 'schedule', 'lrWarmup', 'lrScale', 'baseBatch', 'batch', 'epochs', 'workers', 'shards', 'seed', 'valSplit', 'earlyStop', 'noiseEvery', 'init', 'preprocess', 'kernel'] as const;
 
 /** Their yargs options, from the schema; --init and --preprocess have no yargs default (train --from must see whether they were given). */
 function trainSettingOptions(): Record<string, Options> {
@@ -156,6 +156,7 @@ function settingsFromFlags(f: TrainFlags, dist?: Distributed) {
     valSplit: settingFromFlag('valSplit', argv)!,
     testSplit: testSplitFromFlags(f),
     earlyStop: settingFromFlag('earlyStop', argv),
+    noiseEvery: settingFromFlag('noiseEvery', argv)!,
     kernel: settingFromFlag('kernel', argv)!,
     checkpointEvery,
     resumeFrom: resumePath(f),
@@ -213,6 +214,7 @@ function configFor(f: TrainFlags, s: ReturnType<typeof settingsFromFlags>, data:
     ...(s.resumeFrom !== undefined ? { resumeFrom: s.resumeFrom } : {}),
     ...(from ? { preprocess: from.preprocess.kind, from: { params: from.params, preprocess: from.preprocess } } : {}), // fine-tuning: the model's scaling
     kernel: s.kernel,
+    noiseEvery: s.noiseEvery,
     ...(dist ? { distributed: { rank: dist.rank, size: dist.size, exchange: f.exchange === 'auto' ? (dist.size <= 2 ? 'gather' : 'slices') : f.exchange } } : {}),
     ...(s.fault ? { fault: s.fault } : {}),
   };
@@ -376,6 +378,7 @@ async function trainIn(f: TrainFlags, dist: Distributed | undefined): Promise<vo
   const facts = {
     result,
     classification,
+    batch: config.batch,
     dataName: data.name,
     samples,
     workers: result.workers,
@@ -402,6 +405,7 @@ async function trainIn(f: TrainFlags, dist: Distributed | undefined): Promise<vo
         kernel: result.kernel,
         model: f.out,
         stoppedBy: result.stoppedBy ?? null,
+        ...(result.noise ? { noise: result.noise } : {}),
         ...(config.resumeFrom !== undefined ? { resumedAtStep: resumedAt } : {}),
       }) + '\n',
     );

@@ -1,6 +1,7 @@
 import { skipsSuffix } from '@shardgrad/core';
 import type { TrainResult } from '@shardgrad/coordinator';
 import { lossChart } from './loss-chart.js';
+import { formatBSimple } from './train-report.js';
 
 export interface SummaryFacts {
   readonly result: TrainResult;
@@ -15,6 +16,8 @@ export interface SummaryFacts {
   readonly plotPath?: string;
   readonly stepLosses: readonly number[];
   readonly classification: boolean;
+  /** the run's batch size (beside B_simple) */
+  readonly batch: number;
   /** the step a resumed run started after: its time and samples/s cover only the steps after it */
   readonly resumedAtStep?: number;
 }
@@ -40,6 +43,11 @@ export function formatSummary(f: SummaryFacts): string {
   if (last && f.classification && Number.isFinite(last.valAccuracy))
     lines.push(`final validation accuracy ${(100 * last.valAccuracy).toFixed(2)}% (validation loss ${last.valLoss.toFixed(4)})`);
   else if (last && Number.isFinite(last.valLoss)) lines.push(`final validation loss ${last.valLoss.toFixed(4)}`);
+  if (r.noise && Number.isFinite(r.noise.bSimple))
+    lines.push(
+      `gradient noise scale B_simple ${formatBSimple(r.noise.bSimple)} at the end (|G|² ${r.noise.gradSq.toPrecision(3)}, tr(Σ) ${r.noise.traceSigma.toPrecision(3)}; batch ${f.batch}): ` +
+        (r.noise.bSimple > f.batch ? 'a larger batch would still cut the steps needed' : 'larger batches would mostly cost examples, not save steps'),
+    );
   if (f.modelPath) lines.push(`model written to ${f.modelPath}`);
   if (f.plotPath) lines.push(`loss and accuracy curves written to ${f.plotPath}`);
   if (f.stepLosses.length > 1) lines.push('', 'training loss per step', ...lossChart(f.stepLosses, 60, 6));

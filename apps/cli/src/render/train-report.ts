@@ -11,11 +11,18 @@ export function reportMode(json: boolean, terminal: boolean = stdoutIsUsersTermi
 }
 
 const seconds = (ms: number) => Math.round(ms) / 1000;
+
+/** B_simple for a line of text: 3 significant digits (a negative value — a noisy |G|² below zero — as is). */
+export function formatBSimple(b: number): string {
+  return Math.abs(b) >= 100 ? String(Math.round(b)) : b.toPrecision(3);
+}
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
 /**
  * Renders the coordinator's events. In JSON mode every event is one object on its own line with
- * the keys type, epoch, step, loss, accuracy (null for a step), samplesPerSec, elapsed (seconds).
+ * the keys type, epoch, step, loss, accuracy (null for a step), samplesPerSec, elapsed (seconds),
+ * and on the steps that measure it the gradient noise scale (noise: this step's |G|², tr(Σ) and
+ * B_simple; noiseEma: their moving averages; an epoch's noise: the averages at its end).
  * Keeps the step losses for the terminal chart, downsampled to a bounded number of points.
  */
 export class TrainReport {
@@ -47,7 +54,10 @@ export class TrainReport {
   step(e: StepEvent, samplesSoFar: number): void {
     if (!Number.isNaN(e.loss)) this.losses.add(e.loss);
     if (this.mode === 'json') {
-      this.line({ type: 'step', epoch: e.epoch, step: e.step, loss: e.loss, accuracy: null, samplesPerSec: e.samplesPerSec, elapsed: seconds(e.elapsedMs) });
+      this.line({
+        type: 'step', epoch: e.epoch, step: e.step, loss: e.loss, accuracy: null, samplesPerSec: e.samplesPerSec, elapsed: seconds(e.elapsedMs),
+        ...(e.noise ? { noise: e.noise, noiseEma: e.noiseEma } : {}),
+      });
     } else if (this.bar) {
       const speed = e.elapsedMs > 0 ? Math.round(samplesSoFar / (e.elapsedMs / 1000)) : 0;
       this.bar.update(e.step, { epoch: e.epoch, epochs: this.epochs, loss: e.loss.toFixed(4), speed });
@@ -60,6 +70,7 @@ export class TrainReport {
       this.line({
         type: 'epoch', epoch: e.epoch, step: e.step, loss: e.trainLoss, accuracy: this.classification ? e.valAccuracy : null, valLoss: e.valLoss,
         samplesPerSec: e.samplesPerSec, elapsed: seconds(e.elapsedMs),
+        ...(e.noise ? { noise: e.noise } : {}),
       });
       return;
     }
@@ -67,7 +78,8 @@ export class TrainReport {
     const validation = !Number.isFinite(e.valLoss)
       ? 'no validation rows  '
       : `val loss ${e.valLoss.toFixed(4)}  ${this.classification ? `val accuracy ${pct(e.valAccuracy)}  ` : ''}`;
-    const text = `epoch ${e.epoch}/${this.epochs}  train loss ${e.trainLoss.toFixed(4)}  ${validation}${Math.round(e.samplesPerSec)} samples/s  ${(e.elapsedMs / 1000).toFixed(1)} s`;
+    const noise = e.noise && Number.isFinite(e.noise.bSimple) ? `B_simple ${formatBSimple(e.noise.bSimple)}  ` : '';
+    const text = `epoch ${e.epoch}/${this.epochs}  train loss ${e.trainLoss.toFixed(4)}  ${validation}${noise}${Math.round(e.samplesPerSec)} samples/s  ${(e.elapsedMs / 1000).toFixed(1)} s`;
     if (this.bar) this.bar.log(text);
     else this.print(text + '\n');
   }

@@ -151,7 +151,7 @@ export class BarrierPoolEngine implements StepEngine {
       for (; drained < done; drained++) {
         const r = drained * RECORD.size;
         this.lastMathMs = ring[r + RECORD.mathMs];
-        onStep(drained, ring[r + RECORD.loss], ring[r + RECORD.rows], ring[r + RECORD.endMs], ring[r + RECORD.mathMs]);
+        onStep(drained, ring[r + RECORD.loss], ring[r + RECORD.rows], ring[r + RECORD.endMs], ring[r + RECORD.mathMs], ring[r + RECORD.gradSq], ring[r + RECORD.traceSigma]);
       }
     };
     for (let from = 0, attempt = 0; ; ) {

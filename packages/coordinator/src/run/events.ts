@@ -2,6 +2,7 @@
  * What a run reports and where it stands: types only, browser-safe, so that run/ imports nothing
  * from the Node-side folders (api.ts and train/checkpoint.ts re-export them).
  */
+import type { NoiseEmaState, NoiseEstimate } from '@shardgrad/core';
 
 export interface StepEvent {
   readonly type: 'step';
@@ -18,6 +19,14 @@ export interface StepEvent {
   readonly elapsedMs: number;
   /** the step's gradient and update math on its slowest worker (ms); the rest of its wall time is barriers and hand-offs */
   readonly mathMs?: number;
+  /**
+   * On a step that measures it (--noise-every): the gradient noise scale from the two halves at
+   * the top of the reduction tree — |G|², tr(Σ) and B_simple = tr(Σ)/|G|² of this step (noisy:
+   * |G|² can even be negative) — and `noiseEma`, the run's exponential moving averages of |G|² and
+   * tr(Σ) (decay 0.99, bias-corrected) and their ratio, the figure to read (docs/teaching.md).
+   */
+  readonly noise?: NoiseEstimate;
+  readonly noiseEma?: NoiseEstimate;
 }
 
 export interface EpochEvent {
@@ -31,6 +40,8 @@ export interface EpochEvent {
   /** the epoch's training rows over its training time (its validation afterwards not included) */
   readonly samplesPerSec: number;
   readonly elapsedMs: number;
+  /** the smoothed gradient noise scale at the epoch's end (StepEvent.noiseEma), when the run measures it */
+  readonly noise?: NoiseEstimate;
 }
 
 /** Where the training loop stands: everything besides θ and the optimizer state a resume needs. */
@@ -46,4 +57,6 @@ export interface LoopState {
   history: EpochEvent[];
   bestValLoss: number;
   sinceBest: number;
+  /** the noise estimate's moving averages (a resumed run continues them) */
+  noise?: NoiseEmaState;
 }

@@ -59,8 +59,12 @@ export interface Segment {
   readonly lrs: Float64Array;
 }
 
-/** A completed step: its index in the segment, summed loss, rows, the wall clock at its end (ms, sharedClockMs) and its math time (ms). */
-export type StepSink = (i: number, loss: number, rows: number, endMs: number, mathMs: number) => void;
+/**
+ * A completed step: its index in the segment, summed loss, rows, the wall clock at its end (ms,
+ * sharedClockMs), its math time (ms) and its live noise estimate |G|², tr(Σ) (NaN when the step
+ * did not measure it).
+ */
+export type StepSink = (i: number, loss: number, rows: number, endMs: number, mathMs: number, gradSq: number, traceSigma: number) => void;
 
 export interface SegmentResult {
   /** steps completed (θ updated) */

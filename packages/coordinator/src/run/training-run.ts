@@ -5,6 +5,7 @@ import {
   initParams,
   isSharedMemory,
   learningRate,
+  NoiseScaleEma,
   specLayout,
   Rng,
   SEED_STREAM,
@@ -12,11 +13,12 @@ import {
   type Initializer,
   type Kernels,
   type MLPSpec,
+  type NoiseEstimate,
   type OptimizerConfig,
   type Schedule,
   type WasmMemory,
 } from '@shardgrad/core';
-import { createRunMemory, layoutRun, rankShards, runViews, SEGMENT_MAX, sharedClockMs, StepStatus, type StepStatusValue, type FaultSpec, type RankShape, type KernelChoice, type RunData, type RunLayout, type RunViews } from '@shardgrad/worker';
+import { createRunMemory, layoutRun, noiseDue, noisePartialsView, rankShards, runViews, writeNoiseOfStep, SEGMENT_MAX, sharedClockMs, StepStatus, type StepStatusValue, type FaultSpec, type RankShape, type KernelChoice, type RunData, type RunLayout, type RunViews } from '@shardgrad/worker';
 import type { EpochEvent, LoopState, StepEvent } from './events.js';
 import type { EngineFactory, StepEngine } from './step-engine.js';
 
@@ -60,6 +62,8 @@ export interface RunOptions {
   readonly fault?: FaultSpec;
   /** one process of several (MPI ranks): this rank runs `workers` threads (at least 1) over its shards */
   readonly ranks?: RankShape;
+  /** the live gradient-noise estimate every this many steps (0 or absent: off; it only reads, θ is the same either way) */
+  readonly noiseEvery?: number;
 }
 
 /** What one step produced: its event and, at an epoch's end, the epoch's. */
@@ -129,6 +133,10 @@ export class TrainingRun {
   /** the epoch's wall clock and samples so far, for its samples/s */
   private epochT0 = sharedClockMs();
   private epochSamples = 0;
+  /** the live noise estimate: its moving averages, and where a single step's is read from */
+  private readonly noiseEma = new NoiseScaleEma();
+  private readonly noisePartials: Float64Array;
+  private readonly noiseOut = new Float64Array(2);
 
   private constructor(
     readonly settings: RunSettings,
@@ -144,6 +152,8 @@ export class TrainingRun {
     this.state = parts.state;
     this.rng = parts.rng;
     this.cursor = this.state.position * settings.batch;
+    this.noisePartials = noisePartialsView(this.memory, this.layout);
+    if (this.state.noise) this.noiseEma.restore(this.state.noise);
   }
 
   static async create(settings: RunSettings, rows: RunRows, options: RunOptions): Promise<TrainingRun> {
@@ -152,7 +162,15 @@ export class TrainingRun {
     const [a, b] = ranks ? rankShards(settings.shards, ranks) : [0, settings.shards];
     const W = Math.max(1, Math.min(options.workers, b - a));
     const shared = typeof SharedArrayBuffer !== 'undefined';
-    const layout = layoutRun({ spec: settings.spec, V: settings.shards, W, batch: options.maxBatch ?? settings.batch, optimizer: settings.optimizer, ...(ranks ? { ranks } : {}) });
+    const layout = layoutRun({
+      spec: settings.spec,
+      V: settings.shards,
+      W,
+      batch: options.maxBatch ?? settings.batch,
+      optimizer: settings.optimizer,
+      ...(ranks ? { ranks } : {}),
+      ...(options.noiseEvery ? { noiseEvery: options.noiseEvery } : {}),
+    });
     const memory = createRunMemory(layout, shared);
     const views = runViews(memory, layout);
     const buffer = (bytes: number) => (isSharedMemory(memory) ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
@@ -228,8 +246,8 @@ export class TrainingRun {
     if (runSegment) {
       for (let i = 0; i < count; i++) this.lrs[i] = learningRate(settings.schedule, settings.lr, state.step + i);
       let prevEnd = sharedClockMs();
-      const r = await runSegment({ t0: state.step + 1, start: this.cursor, batch: settings.batch, rows: T, count, lrs: this.lrs }, (_i, loss, rows, endMs, mathMs) => {
-        const e = this.completed(loss, rows, prevEnd, endMs, mathMs);
+      const r = await runSegment({ t0: state.step + 1, start: this.cursor, batch: settings.batch, rows: T, count, lrs: this.lrs }, (_i, loss, rows, endMs, mathMs, gradSq, traceSigma) => {
+        const e = this.completed(loss, rows, prevEnd, endMs, mathMs, gradSq, traceSigma);
         prevEnd = endMs;
         steps++;
         o.onStep?.(e);
@@ -255,7 +273,11 @@ export class TrainingRun {
     checkStatus(await this.engine.step(t, start, end, lr), t);
     let loss = 0;
     for (let s = 0; s < this.data.shardLoss.length; s++) loss += this.data.shardLoss[s];
-    return this.completed(loss, end - start, t0, sharedClockMs(), this.engine.lastMathMs);
+    // the workers' noise partials of the step, summed as the engine's end of step does (same bits)
+    const n = this.noiseOut;
+    if (noiseDue(this.layout, t)) writeNoiseOfStep(this.layout, this.noisePartials, end - start, n, 0);
+    else n[0] = n[1] = NaN;
+    return this.completed(loss, end - start, t0, sharedClockMs(), this.engine.lastMathMs, n[0], n[1]);
   }
 
   /** Asks advance() to end after the current step (the engine's workers see it at their next end of step). */
@@ -273,14 +295,24 @@ export class TrainingRun {
     this.epochSamples = 0;
   }
 
-  /** The bookkeeping of a completed step of B rows with summed loss `loss`, from t0Ms to endMs (sharedClockMs), `mathMs` of it math; its event. */
-  private completed(loss: number, B: number, t0Ms: number, endMs: number, mathMs: number): StepEvent {
+  /**
+   * The bookkeeping of a completed step of B rows with summed loss `loss`, from t0Ms to endMs
+   * (sharedClockMs), `mathMs` of it math, its noise estimate (gradSq, traceSigma; NaN if it did
+   * not measure it); its event.
+   */
+  private completed(loss: number, B: number, t0Ms: number, endMs: number, mathMs: number, gradSq: number, traceSigma: number): StepEvent {
     const { state } = this;
     state.step++;
     state.position++;
     state.lossSum += loss;
     this.cursor += B;
     this.epochSamples += B;
+    let noise: Pick<StepEvent, 'noise' | 'noiseEma'> = {};
+    if (!Number.isNaN(gradSq)) {
+      const now = { gradSq, traceSigma, bSimple: traceSigma / gradSq };
+      noise = { noise: now, noiseEma: this.noiseEma.update(now) };
+      state.noise = this.noiseEma.snapshot();
+    }
     return {
       type: 'step',
       epoch: state.epoch + 1,
@@ -291,6 +323,7 @@ export class TrainingRun {
       samplesPerSec: B / ((endMs - t0Ms) / 1000),
       elapsedMs: endMs - this.t0,
       mathMs,
+      ...noise,
     };
   }
 
@@ -319,6 +352,7 @@ export class TrainingRun {
       valAccuracy: v.accuracy,
       samplesPerSec: this.epochSamples / ((trained - this.epochT0) / 1000),
       elapsedMs: now - this.t0,
+      ...(this.noiseEma.count > 0 ? { noise: this.noiseEma.value() } : {}),
     };
     state.history.push(event);
     if (v.loss < state.bestValLoss) {
@@ -342,6 +376,11 @@ export class TrainingRun {
    */
   async sync(state = false): Promise<void> {
     await this.engine.sync?.(state);
+  }
+
+  /** The smoothed gradient noise scale so far (undefined before the first measured step). */
+  get noise(): NoiseEstimate | undefined {
+    return this.noiseEma.count > 0 ? this.noiseEma.value() : undefined;
   }
 
   /** A copy of θ (across ranks with slices: after sync()). */

@@ -214,6 +214,13 @@ export const SETTINGS = {
     check: fraction,
   },
   earlyStop: { type: 'integer', flag: '--early-stop', default: undefined, description: 'stop when the validation loss has not improved for N epochs', check: positiveInteger },
+  noiseEvery: {
+    type: 'integer',
+    flag: '--noise-every',
+    default: 1,
+    description: 'measure the gradient noise scale B_simple (|G|², tr(Σ), from the two halves at the top of the reduction tree) every N steps; it only reads the gradients, the weights are the same either way',
+    check: nonNegativeInteger(' (0 = off)'),
+  },
   kernel: {
     type: 'choice',
     flag: '--kernel',

@@ -1,4 +1,4 @@
-import { encodeModelFile, errors, skipsSuffix, unprotectedHeaderWarning, type MLPSpec, type ModelFileContents, type Preprocess } from '@shardgrad/core';
+import { encodeModelFile, errors, skipsSuffix, unprotectedHeaderWarning, type MLPSpec, type ModelFileContents, type NoiseEmaState, type Preprocess } from '@shardgrad/core';
 import type { EpochEvent, TrainConfig } from '../api.js';
 import type { LoopState } from '../run/events.js';
 import { describeData } from '../data/dataset.js';
@@ -45,6 +45,7 @@ export function writeCheckpoint(
         bestValLoss: finiteOrNull(s.bestValLoss),
         sinceBest: s.sinceBest,
         history: s.history,
+        ...(s.noise ? { noise: s.noise } : {}),
         config: { ...pinned(c), lr: c.lr, epochs: c.epochs, optimizerConfig: c.optimizer, schedule: c.schedule, init: c.init },
         settings: runSettingsRecord(c),
       },
@@ -90,8 +91,16 @@ export function readCheckpoint(path: string, c: TrainConfig, spec: MLPSpec, stat
       history: m.history as EpochEvent[],
       bestValLoss: typeof m.bestValLoss === 'number' ? m.bestValLoss : Infinity,
       sinceBest: m.sinceBest,
+      ...(noiseState(m.noise) ? { noise: m.noise as NoiseEmaState } : {}),
     },
   };
+}
+
+/** The noise estimate's moving averages as a checkpoint holds them (absent in older ones: the averages start over). */
+function noiseState(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null) return false;
+  const o = v as Record<string, unknown>;
+  return isCount(o.count) && ['gradSqAvg', 'traceAvg', 'weight'].every((k) => typeof o[k] === 'number' && Number.isFinite(o[k]));
 }
 
 /** How a front end names a TrainConfig field in messages (the CLI: its flag); the field itself by default. */

@@ -10,6 +10,7 @@ import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { fitOnRows, scaledInputs } from './preprocess-rows.js';
 import { checkRunFits } from './run-size.js';
 import { splitRows, type Split } from './split.js';
+import { DEFAULTS } from '../settings/schema.js';
 import { validateConfig } from './validate-config.js';
 
 export type TrainListener = (event: TrainEvent) => void;
@@ -118,6 +119,7 @@ export class Trainer {
       ...(c.from ? { initialParams: c.from.params } : {}),
       ...(fault ? { fault } : {}),
       ...(c.distributed ? { ranks: c.distributed } : {}),
+      noiseEvery: c.noiseEvery ?? DEFAULTS.noiseEvery,
     });
     // a stop request reaches the run's workers at once (their next end of step); across ranks every
     // rank stops after the same step: the first whose exchange carried a request
@@ -188,6 +190,7 @@ export class Trainer {
       ...(stoppedBy ? { stoppedBy } : {}),
       ...(lastCheckpoint ? { lastCheckpoint } : {}),
       ...(best ? { restoredEpoch: best.epoch } : {}),
+      ...(run.noise ? { noise: run.noise } : {}),
     };
   }
 }

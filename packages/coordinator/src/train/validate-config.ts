@@ -16,6 +16,7 @@ export function validateConfig(c: TrainConfig): void {
   checkSetting('seed', c.seed);
   checkSetting('valSplit', c.valSplit);
   if (c.earlyStop !== undefined) checkSetting('earlyStop', c.earlyStop);
+  if (c.noiseEvery !== undefined) checkSetting('noiseEvery', c.noiseEvery);
   if (c.checkpointEvery !== undefined) positiveInteger(c.checkpointEvery, 'checkpointEvery');
   checkSetting('kernel', c.kernel);
   checkSetting('optimizer', c.optimizer?.kind);

@@ -90,6 +90,12 @@ export interface Kernels {
    * nothing, where it cannot.
    */
   gatherRows?(x: FloatArray, t: FloatArray, X: FloatArray, Y: FloatArray, order: ArrayLike<number>, from: number, rows: number, n0: number, nL: number): boolean;
+  /**
+   * Optional: the live noise estimate's partials of blocks [b0, b1) from the root's two halves —
+   * the same bits as core's noiseHalvesPartials (whose order it follows). Returns false, having
+   * written nothing, where it cannot.
+   */
+  noiseHalves?(a: FloatArray, b: FloatArray, rowsA: number, rowsB: number, P: number, b0: number, b1: number, partials: Float64Array): boolean;
 
   /**
    * Optional: one leaf of the reduction tree (docs/design.md). dW(k,n) = yᵀ·dv and db(n) = Σ_rows dv,

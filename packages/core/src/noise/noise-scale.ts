@@ -99,6 +99,57 @@ export function noiseBlockPartials(
   }
 }
 
+/**
+ * The partials of noiseBlockPartials for K = 2 groups given as the two halves at the top of the
+ * reduction tree: S_1 = a over rowsA rows, S_2 = b over rowsB rows. The engine's live estimate:
+ * after a step the root's two children are still in their buffers, so this reads two floats a
+ * parameter and writes nothing but the partials.
+ *
+ * With two groups the deviations from the batch mean are multiples of the difference of the two
+ * group means v = a/rowsA − b/rowsB: G_1 − G_B = (rowsB/B)·v and G_2 − G_B = −(rowsA/B)·v, so
+ *   Σ_k b_k·|G_k − G_B|² = (rowsA·rowsB/B)·|v|²   and   |G_B|² = |a + b|²/B²
+ * — two sums of squares, no cancellation (v is formed before it is squared), 10 float64 operations
+ * per parameter. Order (the definition of its bits, which the native kernels follow exactly):
+ * inside a block, parameter lo + j goes to lane j mod NOISE_LANES; each lane sums u² (u = a + b)
+ * and v² (v = a·(1/rowsA) − b·(1/rowsB)), every multiply and add a separate IEEE operation (no
+ * fused multiply-add); at the block's end the lanes are added ((0+1)+(2+3))+((4+5)+(6+7)), and
+ * partial 2·blk = Σu²·(1/B)·(1/B), partial 2·blk+1 = (rowsA·rowsB·(1/B))·Σv².
+ */
+export function noiseHalvesPartials(a: Float32Array, b: Float32Array, rowsA: number, rowsB: number, P: number, firstBlock: number, endBlock: number, partials: Float64Array): void {
+  const invA = rowsA > 0 ? 1 / rowsA : 0;
+  const invB = rowsB > 0 ? 1 / rowsB : 0;
+  const invT = 1 / (rowsA + rowsB);
+  const weight = rowsA * rowsB * invT;
+  const s = LANES; // (2, 8): Σ u², Σ v² per lane
+  for (let blk = firstBlock; blk < endBlock; blk++) {
+    const lo = blk * NOISE_BLOCK;
+    const hi = Math.min(lo + NOISE_BLOCK, P);
+    for (let l = 0; l < NOISE_LANES; l++) {
+      // lane l: every eighth parameter from lo + l
+      let su = 0;
+      let sv = 0;
+      for (let i = lo + l; i < hi; i += NOISE_LANES) {
+        const x = a[i];
+        const y = b[i];
+        const u = x + y;
+        su += u * u;
+        const v = x * invA - y * invB;
+        sv += v * v;
+      }
+      s[l] = su;
+      s[NOISE_LANES + l] = sv;
+    }
+    partials[2 * blk] = laneSum(s, 0) * invT * invT;
+    partials[2 * blk + 1] = weight * laneSum(s, NOISE_LANES);
+  }
+}
+
+/** Lanes of noiseHalvesPartials's sums (8 float64s: one AVX-512 register, two AVX2 ones). */
+export const NOISE_LANES = 8;
+const LANES = new Float64Array(2 * NOISE_LANES);
+/** Lanes at..at+7 added pairwise: ((0+1)+(2+3))+((4+5)+(6+7)). */
+const laneSum = (s: Float64Array, at: number) => s[at] + s[at + 1] + (s[at + 2] + s[at + 3]) + (s[at + 4] + s[at + 5] + (s[at + 6] + s[at + 7]));
+
 /** Scratch of noiseBlockPartials: one block's G_B (each thread has its own module instance). */
 const BLOCK_MEAN = new Float64Array(NOISE_BLOCK);
 
@@ -107,16 +158,27 @@ const BLOCK_MEAN = new Float64Array(NOISE_BLOCK);
  * non-empty groups.
  */
 export function noiseFromPartials(partials: Float64Array, blocks: number, B: number, K: number): NoiseEstimate {
+  const o = new Float64Array(2);
+  noiseFromPartialsInto(partials, blocks, B, K, o, 0);
+  return { gradSq: o[0], traceSigma: o[1], bSimple: o[1] / o[0] };
+}
+
+/** noiseFromPartials without allocating (an engine's end of step): |G|²_est into out[at], tr(Σ)_est into out[at + 1]. */
+export function noiseFromPartialsInto(partials: Float64Array, blocks: number, B: number, K: number, out: Float64Array, at: number): void {
   let meanSq = 0;
   let spread = 0;
   for (let blk = 0; blk < blocks; blk++) {
     meanSq += partials[2 * blk];
     spread += partials[2 * blk + 1];
   }
-  if (K < 2) return { gradSq: NaN, traceSigma: NaN, bSimple: NaN };
+  if (K < 2) {
+    out[at] = NaN;
+    out[at + 1] = NaN;
+    return;
+  }
   const traceSigma = spread / (K - 1);
-  const gradSq = meanSq - traceSigma / B;
-  return { gradSq, traceSigma, bSimple: traceSigma / gradSq };
+  out[at] = meanSq - traceSigma / B;
+  out[at + 1] = traceSigma;
 }
 
 /** The number of groups with at least one row. */
@@ -149,6 +211,14 @@ export function gradientNoiseScale(groups: readonly GradientSums[], groupRows: A
  */
 export const NOISE_EMA_DECAY = 0.99;
 
+/** NoiseScaleEma's state: updates taken, the two averages before bias correction, and 1 − decay^count. */
+export interface NoiseEmaState {
+  readonly count: number;
+  readonly gradSqAvg: number;
+  readonly traceAvg: number;
+  readonly weight: number;
+}
+
 export class NoiseScaleEma {
   /** updates taken */
   count = 0;
@@ -169,6 +239,19 @@ export class NoiseScaleEma {
       this.count++;
     }
     return this.value();
+  }
+
+  /** The averages, for a checkpoint (a resumed run continues them: the same estimates as a run without the stop). */
+  snapshot(): NoiseEmaState {
+    return { count: this.count, gradSqAvg: this.gradSqAvg, traceAvg: this.traceAvg, weight: this.weight };
+  }
+
+  /** Continues from a snapshot of an EMA with the same decay. */
+  restore(s: NoiseEmaState): void {
+    this.count = s.count;
+    this.gradSqAvg = s.gradSqAvg;
+    this.traceAvg = s.traceAvg;
+    this.weight = s.weight;
   }
 
   /** The smoothed |G|², tr(Σ) and their ratio B_simple. */
