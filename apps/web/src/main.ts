@@ -351,7 +351,7 @@ class App {
     this.dirty = false;
     drawLossChart($<HTMLCanvasElement>('loss-chart'), this.train, this.val);
     drawNoiseChart($<HTMLCanvasElement>('noise-chart'), this.bSimple, this.batches);
-    $('noise-reading').textContent = batchReading(this.live.batch, this.bSimple.last ?? NaN, s.noiseMeasured);
+    $('noise-reading').textContent = batchReading(this.live.batch, this.bSimple.last ?? NaN);
     if (!full) return;
     // the fingerprint, the boundary and the panels are drawn together, from one step's snapshot
     this.drawnT = s.snapshot.t;

@@ -12,9 +12,9 @@ const ARTIFACTS = path.resolve(WEB_ROOT, '../../artifacts');
 /**
  * Steps of (batch, lr) on the page's spiral run, built in Node (2 workers in this thread): every
  * published subtree sum of the last step, copied from the run's memory between its phases
- * (partialView: the workers' partial slots), and its ḡ.
+ * (partialView: the workers' partial slots), its ḡ, and the smoothed B_simple after it.
  */
-async function engineStep(steps: readonly (readonly [number, number])[]): Promise<{ published: Float32Array[]; avgGrad: Float32Array }> {
+async function engineStep(steps: readonly (readonly [number, number])[]): Promise<{ published: Float32Array[]; avgGrad: Float32Array; bSimple: number }> {
   const { run, engine } = await pageRunInNode(planeDataset('spiral', 42), [16, 16], 'relu', 'adam');
   let published: Float32Array[] = [];
   engine.between = (t) => {
@@ -22,10 +22,11 @@ async function engineStep(steps: readonly (readonly [number, number])[]): Promis
     const { layout, memory } = engine.ctx;
     published = planTree(layout.V, 2).workers.flatMap((wp, w) => wp.published.map((n) => partialView(memory, layout, w, n.slot).slice()));
   };
-  for (const [batch, lr] of steps) await run.step({ batch, lr });
+  let bSimple = NaN;
+  for (const [batch, lr] of steps) bSimple = (await run.step({ batch, lr })).step.noiseEma?.bSimple ?? NaN;
   const avgGrad = run.views.avgGrad.slice();
   await run.close();
-  return { published, avgGrad };
+  return { published, avgGrad, bSimple };
 }
 
 /** The tree panel's table: one row per stored sum, its value exactly (data-value). */
@@ -94,6 +95,9 @@ describe.runIf(runBrowser)('the reduction tree with the engine’s numbers, and 
     expect(await page.textContent('#tree-param-name')).toBe('W²[3→5] · #101');
     await check(101);
     expect(await page.textContent('#tree-values caption')).toContain('28 more nodes'); // 31 nodes of a tree over 16 leaves, 3 stored
+    // the noise chart's point for step 4 is the engine's smoothed B_simple of the same run, bit for bit
+    expect(Number.isFinite(engine.bSimple)).toBe(true);
+    expect(Object.is(Number(await page.getAttribute('#noise-chart', 'data-last')), engine.bSimple)).toBe(true);
     expect(errors).toEqual([]);
   });
 

@@ -1,6 +1,6 @@
 import { TrainingRun, type EngineContext, type StepEngine } from '@shardgrad/coordinator/run';
 import { createKernels, StepStatus, WorkerStep, type StepStatusValue } from '@shardgrad/worker';
-import { MAX_BATCH, sessionRun } from '../src/training/session.js';
+import { MAX_BATCH, SESSION_NOISE_EVERY, sessionRun } from '../src/training/session.js';
 import type { WebDataset } from '../src/data/dataset.js';
 
 /**
@@ -38,7 +38,7 @@ export class TwoWorkersInThisThread implements StepEngine {
   async close(): Promise<void> {}
 }
 
-/** The page's run of `dataset` (seed 42, V = 16) with these layers, activation and optimizer, on 2 workers in this thread. */
+/** The page's run of `dataset` (seed 42, V = 16, the noise estimate every step) with these layers, activation and optimizer, on 2 workers in this thread. */
 export async function pageRunInNode(dataset: WebDataset, hidden: number[], activation: 'relu', optimizer: 'adam' | 'sgd'): Promise<{ run: TrainingRun; engine: TwoWorkersInThisThread }> {
   const { settings, rows } = sessionRun({ dataset, hidden, activation, optimizer, virtualShards: 16, seed: 42 });
   let engine: TwoWorkersInThisThread | undefined;
@@ -48,6 +48,7 @@ export async function pageRunInNode(dataset: WebDataset, hidden: number[], activ
     engine: async (ctx) => (engine = await TwoWorkersInThisThread.create(ctx)),
     evalKernels: (await createKernels('wasm')).kernels,
     maxBatch: MAX_BATCH,
+    noiseEvery: SESSION_NOISE_EVERY,
   });
   return { run, engine: engine! };
 }

@@ -1,7 +1,6 @@
 import { paramLayout } from '@shardgrad/core';
 import { planTree, type TreePlan } from '@shardgrad/worker';
 import { describe, expect, it } from 'vitest';
-import { TreeHalves } from '../src/training/tree-halves.js';
 import { batchPosition, batchReading } from '../src/views/noise-model.js';
 import { reductionTree } from '../src/views/tree-model.js';
 import { largestGradient, paramName, treeValues } from '../src/views/tree-values-model.js';
@@ -9,15 +8,13 @@ import { revealTimes, shortValue } from '../src/views/tree-view.js';
 
 const E = 2 ** -24; // half a float32 ulp of 1: 1 + E rounds to 1 (ties to even), 1 + 2E is a float32
 
-/** Each worker's published sums of a plan, as P-vectors, in the plan's order. */
-function publishedOf(plan: TreePlan, values: number[][]): { nodes: { lo: number; hi: number }[]; sums: Float32Array; buffers: Map<string, Float32Array> } {
+/** The published nodes of a plan in its order, and their sums (one P-vector per node) in one (nodes, P) array. */
+function publishedOf(plan: TreePlan, values: number[][]): { nodes: { lo: number; hi: number }[]; sums: Float32Array } {
   const nodes = plan.workers.flatMap((wp) => wp.published.map((n) => ({ lo: n.lo, hi: n.hi })));
   const P = values[0].length;
   const sums = new Float32Array(nodes.length * P);
   values.forEach((v, k) => sums.set(v, k * P));
-  const buffers = new Map<string, Float32Array>();
-  plan.workers.forEach((wp, w) => wp.published.forEach((n) => buffers.set(`${w}/${n.slot}`, sums.subarray(nodes.findIndex((m) => m.lo === n.lo) * P, (nodes.findIndex((m) => m.lo === n.lo) + 1) * P))));
-  return { nodes, sums, buffers };
+  return { nodes, sums };
 }
 
 describe('the tree panel’s values', () => {
@@ -44,12 +41,12 @@ describe('the tree panel’s values', () => {
     expect(treeValues(6, nodes, sums, 2, 1, new Float32Array(2)).root).toBe(3.25);
   });
 
-  it('one worker: the root is its published sum', () => {
-    const one = planTree(4, 1);
-    const v = treeValues(4, [{ lo: 0, hi: 4 }], Float32Array.from([7]), 1, 0, Float32Array.from([1.75]));
-    expect(one.workers[0].published).toEqual([{ lo: 0, hi: 4, slot: 0 }]);
-    expect(v.nodes.map((n) => n.kind)).toEqual(['published', 'kernel', 'kernel', 'kernel', 'kernel', 'kernel', 'kernel']);
-    expect(v.root).toBe(7);
+  it('one worker publishes the root’s two halves (the engine keeps them for the noise estimate); the root is the top', () => {
+    const { nodes, sums } = publishedOf(planTree(4, 1), [[7], [-0.5]]);
+    expect(nodes).toEqual([{ lo: 0, hi: 2 }, { lo: 2, hi: 4 }]);
+    const v = treeValues(4, nodes, sums, 1, 0, Float32Array.from([1.625]));
+    expect(v.nodes.map((n) => n.kind)).toEqual(['top', 'published', 'kernel', 'kernel', 'published', 'kernel', 'kernel']);
+    expect(v.root).toBe(6.5);
   });
 
   it('animates a step bottom-up: each node appears at its height over the root’s', () => {
@@ -70,29 +67,6 @@ describe('the tree panel’s values', () => {
   });
 });
 
-describe('the noise stand-in: the two halves at the top of the tree', () => {
-  it('evaluates the halves from the published sums and estimates from 2 groups, worked by hand', () => {
-    // V = 6, W = 3 (published [0,2), [2,4), [4,6)); the halves are [0,4) and [4,6).
-    const plan = planTree(6, 3);
-    const { buffers } = publishedOf(plan, [[1], [3], [8]]);
-    const halves = new TreeHalves(plan, 1, (w, slot) => buffers.get(`${w}/${slot}`)!);
-    expect(halves.available).toBe(true);
-    halves.capture();
-    // B = 6: one row a shard; S_left = 1 + 3 = 4 over 4 rows, S_right = 8 over 2 rows, S = 12.
-    // G_B = 2, G_left = 1, G_right = 4; tr(Σ) = (4·(1−2)² + 2·(4−2)²)/(2−1) = 12; |G|² = 2² − 12/6 = 2.
-    expect(halves.estimate(6)).toEqual({ gradSq: 2, traceSigma: 12, bSimple: 6 });
-    // B = 3: rows 1, 1, 1, 0, 0, 0 — the left half has all 3, the right none: one group, no estimate
-    expect(Number.isNaN(halves.estimate(3).bSimple)).toBe(true);
-  });
-
-  it('is not available on one worker (the root is published, its halves never stored)', () => {
-    const halves = new TreeHalves(planTree(4, 1), 1, () => new Float32Array(1));
-    expect(halves.available).toBe(false);
-    halves.capture();
-    expect(Number.isNaN(halves.estimate(4).gradSq)).toBe(true);
-  });
-});
-
 describe('the noise chart’s reading and batch slider', () => {
   it('says where the batch stands against B_simple (factors of 2)', () => {
     expect(batchReading(8, 100)).toContain('well below B_simple');
@@ -101,7 +75,6 @@ describe('the noise chart’s reading and batch slider', () => {
     expect(batchReading(512, 100)).toMatch(/^B_simple ≈ 100, batch B = 512 \(B \/ B_simple = 5\.1\)/);
     expect(batchReading(32, NaN)).toContain('not measured yet');
     expect(batchReading(32, -4)).toContain('not measured yet');
-    expect(batchReading(32, NaN, false)).toContain('it needs 2 or more workers');
   });
   it('puts a batch size on the nearest power of two, 1 … 1024', () => {
     expect([1, 20, 32, 48, 1024, 3000].map(batchPosition)).toEqual([0, 4, 5, 6, 10, 10]);

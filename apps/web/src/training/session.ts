@@ -1,7 +1,6 @@
-import { allSkips, mlpSpec, NoiseScaleEma, optimizerConfig, specLayout, type Activation, type Kernels, type MLPSpec, type NoiseEstimate, type OptimizerKind, type ParamLayout } from '@shardgrad/core';
-import { InProcessEngine, TrainingRun, type EngineContext, type RunRows, type RunSettings, type StepEngine, type StepEvent } from '@shardgrad/coordinator/run';
-import { partialView, planTree, shardRange, type TreeNode, type TreePlan } from '@shardgrad/worker';
-import { TreeHalves } from './tree-halves.js';
+import { allSkips, mlpSpec, optimizerConfig, specLayout, type Activation, type Kernels, type MLPSpec, type NoiseEstimate, type OptimizerKind, type ParamLayout } from '@shardgrad/core';
+import { InProcessEngine, TrainingRun, type EngineContext, type RunRows, type RunSettings, type StepEngine } from '@shardgrad/coordinator/run';
+import { partialView, planTree, shardRange, sliceAlign, type TreeNode, type TreePlan } from '@shardgrad/worker';
 import { planWorkers, type WorkerPlan } from './shard-plan.js';
 import { createKernels, type KernelChoice } from './kernels.js';
 import { WebWorkerEngine } from './web-engine.js';
@@ -58,18 +57,20 @@ export interface PublishedNode extends TreeNode {
   readonly slot: number;
 }
 
-/** What a step reports: its loss and rows, and the gradient noise estimate (raw and smoothed). */
+/** What a step reports: its loss and rows, and the engine's live gradient noise estimate (raw and smoothed). */
 export interface StepReport {
   readonly loss: number;
   readonly samples: number;
-  /** this step's estimate from the 2 halves at the top of the tree (NaN where there is none) */
+  /** this step's |G|², tr(Σ) and B_simple from the 2 halves at the top of the tree (the step event's `noise`) */
   readonly noise: NoiseEstimate;
-  /** exponential moving averages of |G|² and tr(Σ) (decay 0.99, bias-corrected) and their ratio */
+  /** the run's moving averages of |G|² and tr(Σ) (decay 0.99, bias-corrected) and their ratio (`noiseEma`) */
   readonly noiseEma: NoiseEstimate;
 }
 
-/** The engine's live estimate, once step events carry it (the page's own from the tree's halves until then). */
-type StepEventWithNoise = StepEvent & { readonly noise?: NoiseEstimate; readonly noiseEma?: NoiseEstimate };
+const NOT_MEASURED: NoiseEstimate = { gradSq: NaN, traceSigma: NaN, bSimple: NaN };
+
+/** The page measures the gradient noise scale on every step (`shardgrad train --noise-every 1`, the CLI's default). */
+export const SESSION_NOISE_EVERY = 1;
 
 /**
  * The page's side of training: the same TrainingRun as `shardgrad train` (shuffles, init, seeds,
@@ -87,10 +88,6 @@ export class TrainingSession {
   /** every worker's published nodes, worker by worker, left to right */
   readonly published: readonly PublishedNode[];
   readonly tree: TreePlan;
-  private readonly halves: TreeHalves;
-  private readonly noiseEma = new NoiseScaleEma();
-  /** the step events carry the engine's own noise estimate */
-  private engineNoise = false;
   private snapshotWanted = true;
   private copyNow = false;
   private disposed = false;
@@ -106,9 +103,8 @@ export class TrainingSession {
     this.V = run.layout.V;
     this.W = run.layout.W;
     this.tree = planTree(this.V, this.W);
-    this.plan = planWorkers(this.V, this.P, this.W);
+    this.plan = planWorkers(this.V, this.P, this.W, sliceAlign(run.layout));
     this.published = this.tree.workers.flatMap((wp, w) => wp.published.map((n) => ({ lo: n.lo, hi: n.hi, worker: w, slot: n.slot })));
-    this.halves = new TreeHalves(this.tree, this.P, (w, slot) => partialView(run.memory, run.layout, w, slot));
     const params = run.views.params;
     this.snapshot = {
       before: params.slice(),
@@ -138,13 +134,9 @@ export class TrainingSession {
       engine,
       evalKernels: pageKernels,
       maxBatch: MAX_BATCH,
+      noiseEvery: SESSION_NOISE_EVERY,
     });
     return new TrainingSession(config, run, pageKernels);
-  }
-
-  /** whether steps report a noise estimate: the engine's own, or the page's from the tree's halves (not with one worker) */
-  get noiseMeasured(): boolean {
-    return this.engineNoise || this.halves.available;
   }
 
   /** epochs started and steps done */
@@ -169,13 +161,10 @@ export class TrainingSession {
     const snap = this.snapshotWanted;
     if (snap) this.snapshot.before.set(this.run.views.params);
     this.copyNow = snap;
-    const step: StepEventWithNoise = (await this.run.step({ batch: batchSize, lr })).step;
+    const { step } = await this.run.step({ batch: batchSize, lr });
     this.copyNow = false;
     if (snap) this.finishSnapshot(step.step, step.batchSize, lr);
-    this.engineNoise ||= step.noise !== undefined;
-    const noise = step.noise ?? this.halves.estimate(step.batchSize);
-    const noiseEma = step.noiseEma ?? this.noiseEma.update(noise);
-    return { loss: step.loss, samples: step.batchSize, noise, noiseEma };
+    return { loss: step.loss, samples: step.batchSize, noise: step.noise ?? NOT_MEASURED, noiseEma: step.noiseEma ?? NOT_MEASURED };
   }
 
   /** Mean loss and accuracy on the validation rows (in the page). */
@@ -194,11 +183,9 @@ export class TrainingSession {
 
   /**
    * Between the phases of a step, while the published subtree sums are in memory (the top of the
-   * tree then adds into them): the tree's two halves for the noise estimate (unless the engine
-   * reports its own), and, for a snapshot, the published sums and each worker's total.
+   * tree then adds into them), for a snapshot: the published sums and each worker's total.
    */
   private betweenPhases(): void {
-    if (!this.engineNoise) this.halves.capture();
     if (!this.copyNow) return;
     const { P } = this;
     const { publishedSums, workerGrads } = this.snapshot;

@@ -14,7 +14,7 @@ export function logRange(series: readonly SeriesHistory[]): [number, number] {
 /**
  * The smoothed gradient noise scale B_simple (green) against the step on a log scale, with the batch
  * size of each step (grey steps). Non-positive estimates (|G|²_est can come out negative early on)
- * are left out. The canvas's data-points says how many points the B_simple line has.
+ * are left out. The canvas's data-points says how many points the B_simple line has, data-last its last value.
  */
 export function drawNoiseChart(canvas: HTMLCanvasElement, bSimple: SeriesHistory, batch: SeriesHistory): void {
   const frame = chartFrame(canvas);
@@ -67,4 +67,5 @@ export function drawNoiseChart(canvas: HTMLCanvasElement, bSimple: SeriesHistory
     ctx.stroke();
   }
   canvas.dataset.points = String(points);
+  canvas.dataset.last = String(bSimple.last ?? NaN);
 }

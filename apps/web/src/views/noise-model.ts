@@ -3,8 +3,7 @@
  * (McCandlish et al. 2018: B_crit ≈ B_simple; below it a batch's examples all count, above it
  * more examples barely cut the steps). "Well below/above" is a factor of 2.
  */
-export function batchReading(B: number, bSimple: number, measured = true): string {
-  if (!measured) return `batch B = ${B}; B_simple is measured from the two halves at the top of the tree, which one worker never stores on their own: it needs 2 or more workers (a cross-origin isolated page)`;
+export function batchReading(B: number, bSimple: number): string {
   if (!(Number.isFinite(bSimple) && bSimple > 0)) return `batch B = ${B}; B_simple: not measured yet (it needs a few steps)`;
   const head = `B_simple ≈ ${bSimple >= 10 ? Math.round(bSimple) : bSimple.toPrecision(2)}, batch B = ${B} (B / B_simple = ${(B / bSimple).toPrecision(2)}): `;
   if (B < bSimple / 2) return head + 'well below B_simple — every example counts; a larger batch would cut the steps nearly in proportion.';
