@@ -2,7 +2,9 @@
 // reduction tree, the same bits for every worker count, equal to an independent float64
 // computation, and a pure read (the weights do not change with it).
 import { nodeEngine, TrainingRun, type StepEvent } from '@shardgrad/coordinator';
-import { mlpSpec, optimizerConfig, referenceKernels, type MLPSpec } from '@shardgrad/core';
+import { mlpSpec, NOISE_BLOCK, noiseHalvesPartials, optimizerConfig, referenceKernels, type MLPSpec } from '@shardgrad/core';
+import { createKernels } from '@shardgrad/worker';
+import { nativeIsas } from '@shardgrad/native';
 import { train } from 'shardgrad';
 import { describe, expect, it } from 'vitest';
 import path from 'node:path';
@@ -36,10 +38,10 @@ function settingsOf(spec: MLPSpec, batch: number, shards: number, epochs = 1) {
 }
 
 /** Every step event of a run with `workers` threads (0: in-process), and θ at the end. */
-async function runOnce(spec: MLPSpec, data: ReturnType<typeof rows>, batch: number, shards: number, workers: number, noiseEvery: number, initialParams?: Float32Array) {
+async function runOnce(spec: MLPSpec, data: ReturnType<typeof rows>, batch: number, shards: number, workers: number, noiseEvery: number, initialParams?: Float32Array, kernel: 'auto' | 'native' | 'wasm' | 'reference' = 'auto') {
   const run = await TrainingRun.create(settingsOf(spec, batch, shards), data, {
     workers,
-    kernel: 'auto',
+    kernel,
     engine: nodeEngine(workers),
     evalKernels: referenceKernels,
     noiseEvery,
@@ -98,6 +100,9 @@ function float64Estimate(theta: Float32Array, sizes: number[], X: Float32Array, 
 
 /** Shard s's first row of a batch of B rows in V shards (nearly equal, the first B mod V one longer). */
 const shardStart = (B: number, V: number, s: number) => s * Math.floor(B / V) + Math.min(s, B % V);
+
+/** Whether the native kernels were built on this machine. */
+const hasNative = () => nativeIsas().length > 0;
 
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
 const bitsOf = (steps: readonly StepEvent[]) => steps.map((e) => (e.noise ? Buffer.from(Float64Array.of(e.noise.gradSq, e.noise.traceSigma).buffer).toString('hex') : 'none'));
@@ -173,6 +178,38 @@ describe('the live gradient noise scale', () => {
     expect(text.stdout).toMatch(/^gradient noise scale B_simple -?[0-9.]+ at the end \(\|G\|² .*; batch 32\): /m);
     const off = runCli([...base, '--noise-every', '0', '--json', '--out', path.join(dir, 'c.sgm')]);
     expect(jsonLines(off.stdout).some((o) => 'noise' in o)).toBe(false);
+  });
+
+  it('the same bits with every kernel: the wasm f64x2 pass, the JavaScript loop and the native AVX pass (where built) over the same halves', async () => {
+    const P = 3 * NOISE_BLOCK + 1234; // 4 blocks, the last one short and not a multiple of 8
+    const memory = new WebAssembly.Memory({ initial: 64, maximum: 64, shared: true });
+    const r = rng(21);
+    const a = new Float32Array(memory.buffer, 1 << 16, P).map(() => r() * 1e-2);
+    const b = new Float32Array(memory.buffer, (1 << 16) + 4 * P + 64, P).map(() => r());
+    const partialsAt = (1 << 16) + 8 * P + 1024;
+    const results: string[] = [];
+    for (const kernel of ['reference', 'wasm', ...(hasNative() ? ['native' as const] : [])] as const) {
+      const { kernels } = await createKernels(kernel, memory, { byteOffset: partialsAt + 4096, bytes: 1 << 20 });
+      for (const [rowsA, rowsB, b0, b1] of [[32, 32, 0, 4], [19, 4, 1, 4], [7, 0, 0, 2]]) {
+        const partials = new Float64Array(memory.buffer, partialsAt, 8).fill(NaN);
+        if (!kernels.noiseHalves?.(a, b, rowsA, rowsB, P, b0, b1, partials)) noiseHalvesPartials(a, b, rowsA, rowsB, P, b0, b1, partials);
+        results.push(`${kernel} ${rowsA}/${rowsB} [${b0}, ${b1}): ${Buffer.from(partials.slice().buffer).toString('hex')}`);
+      }
+    }
+    const byCase = (k: string) => results.filter((x) => x.startsWith(k + ' ')).map((x) => x.slice(x.indexOf(' ')));
+    expect(byCase('wasm')).toEqual(byCase('reference'));
+    if (hasNative()) expect(byCase('native')).toEqual(byCase('reference'));
+    // the untouched blocks stay NaN; the partials are the definition's sums (checked here in float64, in index order)
+    const [u, v] = [0, 1].map((k) => {
+      let s = 0;
+      for (let i = NOISE_BLOCK; i < 2 * NOISE_BLOCK; i++) {
+        const x = k === 0 ? a[i] + b[i] : a[i] / 19 - b[i] / 4;
+        s += x * x;
+      }
+      return s;
+    });
+    const p = new Float64Array(Uint8Array.from(Buffer.from(byCase('reference')[1].split(': ')[1], 'hex')).buffer);
+    expect([Number.isNaN(p[0]), rel(p[2], u / 23 / 23) < 1e-12, rel(p[3], ((19 * 4) / 23) * v) < 1e-12]).toEqual([true, true, true]);
   });
 
   it('--noise-every 3 measures steps 3, 6 and 9 only; the average is of those', async () => {

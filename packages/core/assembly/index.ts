@@ -5,3 +5,4 @@ export * from './products';
 export * from './step';
 export * from './optimizers';
 export { gemmTNLeaves } from './leaves';
+export { noiseHalves } from './noise';

@@ -41,11 +41,12 @@ export class TrainReport {
   ) {
     this.bar =
       mode === 'bar'
-        ? progressBar(epochs * stepsPerEpoch, 'epoch {epoch}/{epochs} {bar} {percentage}% | loss {loss} | {speed} samples/s | ETA {eta_formatted}', {
+        ? progressBar(epochs * stepsPerEpoch, 'epoch {epoch}/{epochs} {bar} {percentage}% | loss {loss} | {speed} samples/s{noise} | ETA {eta_formatted}', {
             epoch: 1,
             epochs,
             loss: '-',
             speed: '-',
+            noise: '',
           })
         : null;
   }
@@ -60,7 +61,8 @@ export class TrainReport {
       });
     } else if (this.bar) {
       const speed = e.elapsedMs > 0 ? Math.round(samplesSoFar / (e.elapsedMs / 1000)) : 0;
-      this.bar.update(e.step, { epoch: e.epoch, epochs: this.epochs, loss: e.loss.toFixed(4), speed });
+      const b = e.noiseEma?.bSimple;
+      this.bar.update(e.step, { epoch: e.epoch, epochs: this.epochs, loss: e.loss.toFixed(4), speed, ...(b !== undefined && Number.isFinite(b) ? { noise: ` | B_simple ${formatBSimple(b)}` } : {}) });
     }
   }
 

@@ -51,6 +51,7 @@ interface KernelExports {
   denseBackwardInput(dvBelow: number, dv: number, W: number, vBelow: number, m: number, n: number, k: number, act: number, scratch: number): void;
   gemmTNTree(dW: number, db: number, y: number, dv: number, m: number, k: number, n: number, deltas: number, count: number): void;
   addInto(a: number, b: number, len: number): void;
+  noiseHalves(a: number, b: number, rowsA: number, rowsB: number, P: number, b0: number, b1: number, partials: number): void;
   gemmTNLeaves(dW0: number, db0: number, slotStride: number, y: number, dv: number, k: number, n: number, plan: number, pack: number, buf: number, slots: number): void;
 }
 
@@ -355,6 +356,13 @@ export class WasmKernels implements Kernels {
   addInto(a: FloatArray, b: FloatArray, p0: number, p1: number): boolean {
     if (!(this.isResident(a) && this.isResident(b))) return false;
     this.x.addInto(a.byteOffset + p0 * 4, b.byteOffset + p0 * 4, p1 - p0);
+    return true;
+  }
+
+  /** Resident operands only (the engine's): the noise partials in f64x2 vectors, the bits of noiseHalvesPartials (Kernels.noiseHalves). */
+  noiseHalves(a: FloatArray, b: FloatArray, rowsA: number, rowsB: number, P: number, b0: number, b1: number, partials: Float64Array): boolean {
+    if (!(a instanceof Float32Array && b instanceof Float32Array && this.isResident(a) && this.isResident(b)) || partials.buffer !== this.buf) return false;
+    this.x.noiseHalves(a.byteOffset, b.byteOffset, rowsA, rowsB, P, b0, b1, partials.byteOffset);
     return true;
   }
 
