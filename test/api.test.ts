@@ -175,6 +175,9 @@ describe('events, stopping and fault injection', () => {
     const clamped = await train({ ...base, epochs: 1, shards: 2, workers: 5 });
     const inProcess = await train({ ...base, epochs: 1, shards: 2, workers: 0 });
     expect([clamped.info!.workers, inProcess.info!.workers]).toEqual([2, 0]);
+    // one process: threads share memory, nothing crosses to another process (said, not omitted)
+    const none = { sentBytes: 0, receivedBytes: 0, exchanges: 0 };
+    expect([clamped.info!.comm, inProcess.info!.comm, clamped.history[0]!.comm]).toEqual([none, none, none]);
     expect(bytes(clamped.params).equals(bytes(inProcess.params))).toBe(true);
   });
 

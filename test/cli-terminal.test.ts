@@ -60,7 +60,7 @@ describe.runIf(hasScript)('the progress bar on an 80-column terminal', () => {
     const lines = await screen(r.out);
     // the whole epoch line, to its wall time, even though it is longer than 80 columns
     const epoch1 = lines.find((l) => l.startsWith('epoch 1/40  train loss'));
-    expect(epoch1, lines.join('\n')).toMatch(/^epoch 1\/40 {2}train loss \d\.\d{4} {2}val loss \d\.\d{4} {2}val accuracy \d+\.\d\d% {2}\d+ samples\/s {2}\d+\.\d s$/);
+    expect(epoch1, lines.join('\n')).toMatch(/^epoch 1\/40 {2}train loss \d\.\d{4} {2}val loss \d\.\d{4} {2}val accuracy \d+\.\d\d% {2}B_simple -?[\d.e+]+ {2}\d+ samples\/s {2}\d+\.\d s$/);
     expect(epoch1!.length).toBeGreaterThan(COLS);
     // the notice starts its own line and is whole; no bar text shares it
     const notice = `shardgrad: SIGINT: finishing the current step, then writing the model so far to ${path.join(dir, 'm.sgm')} (send it again to quit at once)`;

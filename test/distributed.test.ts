@@ -95,12 +95,41 @@ const SPIRAL_NETWORK = ['--data', 'spiral', '--hidden', '24,12', '--batch', '32'
 // 16 shards of 2 rows: up to 16 ranks × workers (the default for batch 32 would be 2 shards)
 const SPIRAL = [...SPIRAL_NETWORK, '--shards', '16'];
 
+/**
+ * What rank 0 of 2 sends and receives per step of SPIRAL (2-24-12-2: P = 2·24+24 + 24·12+12 +
+ * 12·2+2 = 398 floats; 16 shards, 8 per rank: one tree node each), worked out from
+ * docs/distributed.md's exchanges and the run memory's 64-byte alignment. A rank's head is its
+ * 8 shard losses (float64) and an 8-byte stop word: 72 bytes.
+ * - gather: one block per rank, [node (4P, aligned) | head], aligned: each rank sends its own and
+ *   receives the other's, the same size.
+ * - slices, with the live noise estimate off (as the test below runs it): θ is cut at cache lines
+ *   (16 floats): 398 floats are 25 lines, rank 0 takes 13 (208 floats), rank 1 12 (190). Rank 0
+ *   sends rank 1 its head and its node cut to rank 1's slice (72 + 4·190 = 832 bytes, aligned),
+ *   its θ slice (4·208, the next step's gather) and its 4-byte status; it receives rank 1's head
+ *   with rank 1's node cut to its own slice (72 + 4·208, aligned: 960), rank 1's θ slice (4·190)
+ *   and rank 1's status. (With the estimate on, θ is cut at 4096-float blocks instead: rank 0 would
+ *   take all 398 parameters and send its one noise block too.)
+ */
+function commPerStep(exchange: string): { sent: number; received: number } {
+  const align = (n: number) => Math.ceil(n / 64) * 64;
+  const P = 398;
+  const head = 8 * 8 + 8;
+  if (exchange === 'gather') {
+    const block = align(align(4 * P) + head);
+    return { sent: block, received: block };
+  }
+  const [q0, q1] = [13 * 16, P - 13 * 16];
+  return { sent: align(head + 4 * q1) + 4 * q0 + 4, received: align(head + 4 * q0) + 4 * q1 + 4 };
+}
+
 describe.runIf(runMpi)('mpirun -np N shardgrad train: the bytes of one process', () => {
   const dir = tempDir('mpi-bits');
   const out = (name: string) => path.join(dir, `${name}.sgm`);
 
   it.each(['gather', 'slices'])('--exchange %s: 1 process × 4 workers = 2 ranks × 2 workers = 4 ranks × 1 = 3 ranks × 1 = 3 ranks × 2 (3 does not divide the 16 shards)', async (exchange) => {
-    const args = [...SPIRAL, '--epochs', '3'];
+    // (the noise estimate off: slices cut at cache lines, so with P = 398 every rank has a slice; with it on they are
+    // cut at 4096-parameter blocks — the next test, on a net of 3 blocks)
+    const args = [...SPIRAL, '--epochs', '3', '--noise-every', '0'];
     const want = single([...args, '--workers', '4', '--out', out('one')]);
     for (const [np, workers] of [
       [2, 2],
@@ -116,10 +145,20 @@ describe.runIf(runMpi)('mpirun -np N shardgrad train: the bytes of one process',
       expect(summaries).toHaveLength(1);
       expect(summaries[0]).toMatchObject({ ranks: np, workers });
       expect(readFileSync(out(name)).equals(want), name).toBe(true);
+      if (np === 2) {
+        // rank 0's communication: one exchange per step, the bytes worked out above per step and
+        // per epoch (the slices' gather of θ at an epoch's end stands in for the next step's)
+        const per = commPerStep(exchange);
+        const epochs = jsonLines(r.stdout).filter((o) => o.type === 'epoch');
+        expect(epochs).toHaveLength(3);
+        const steps = summaries[0]!.steps as number;
+        for (const e of epochs) expect(e.comm, name).toEqual({ sentBytes: (steps / 3) * per.sent, receivedBytes: (steps / 3) * per.received, exchanges: steps / 3 });
+        expect(summaries[0]!.comm).toEqual({ sentBytes: steps * per.sent, receivedBytes: steps * per.received, exchanges: steps });
+      }
     }
   });
 
-  it('the live noise estimate: the same bits for 1 process × 4 workers, 1 × 4 and 2 × 2 ranks × workers, with gather and with slices (P = 8 835: 3 blocks)', async () => {
+  it('the live noise estimate and the model: the same bits for 1 process × 4 workers, 1 × 4 and 2 × 2 ranks × workers, with gather and with slices (P = 8 835: 3 blocks)', async () => {
     const args = ['--data', 'spiral', '--hidden', '128,64', '--batch', '32', '--shards', '8', '--epochs', '1', '--json'];
     const noiseOf = (stdout: string) => jsonLines(stdout).filter((o) => o.type === 'step').map((o) => JSON.stringify(o.noise));
     const one = runCli(['train', ...args, '--workers', '4', '--distributed', 'none', '--out', out('noise-one')]);
@@ -135,6 +174,7 @@ describe.runIf(runMpi)('mpirun -np N shardgrad train: the bytes of one process',
         const r = await mpirun(np, [...args, '--workers', String(workers), '--exchange', exchange, '--out', out(`noise-${exchange}-${np}`)]);
         expect(r.status, r.stderr).toBe(0);
         expect(noiseOf(r.stdout), `${np} × ${workers}, ${exchange}`).toEqual(want);
+        expect(readFileSync(out(`noise-${exchange}-${np}`)).equals(readFileSync(out('noise-one'))), `${np} × ${workers}, ${exchange}: the model's bytes`).toBe(true);
       }
   });
 
@@ -174,6 +214,9 @@ describe.runIf(runMpi)('mpirun -np N shardgrad train: the bytes of one process',
     const r = runCli(['train', ...SPIRAL, '--epochs', '1', '--workers', '2', '--distributed', 'mpi', '--out', out('singleton')]);
     expect(r.status, r.stderr).toBe(0);
     expect(readFileSync(out('singleton')).equals(want)).toBe(true);
+    // nothing crosses to another process, and the output says so
+    const none = { sentBytes: 0, receivedBytes: 0, exchanges: 0 };
+    expect(jsonLines(r.stdout).filter((o) => o.type !== 'step').map((o) => o.comm)).toEqual([none, none]);
   });
 
   it('more ranks than shards: one line naming --shards, exit 2, from rank 0 only', async () => {
@@ -256,20 +299,57 @@ describe.runIf(runMpi)('stopping a job across ranks', () => {
 describe.runIf(runMpi && (Boolean(process.env.CI) || hasNetns))('two hosts: network namespaces joined by a veth pair, TCP between them', () => {
   const dir = tempDir('mpi-netns');
   const env = { ...process.env, SG_NETNS_PREFIX: 'sgt', SG_NETNS_SUBNET: '10.213.9' };
+  const hosts = (...args: string[]) => {
+    const r = spawnSync('sh', [NETNS, ...args], { encoding: 'utf8', env });
+    expect(r.status, r.stderr).toBe(0);
+  };
+  /** mpirun inside the first host, one rank on each, TCP over the veth pair only */
+  const onHosts = { prefix: ['ip', 'netns', 'exec', 'sgt-h1'], mca: ['--host', 'sgt-h1,sgt-h2', ...NO_TOPO_SHARE, '--mca', 'plm_rsh_agent', AGENT, '--mca', 'btl', 'tcp,self', '--mca', 'btl_tcp_if_include', '10.213.9.0/24', '--mca', 'oob_tcp_if_include', '10.213.9.0/24'] };
 
   it('2 ranks on 2 "hosts" × 2 workers give the bytes of one process', async () => {
-    const up = spawnSync('sh', [NETNS, 'up'], { encoding: 'utf8', env });
-    expect(up.status, up.stderr).toBe(0);
+    hosts('up');
     try {
       const args = [...SPIRAL, '--epochs', '2'];
       const want = single([...args, '--workers', '4', '--out', path.join(dir, 'one.sgm')]);
-      const r = await mpirun(2, [...args, '--workers', '2', '--out', path.join(dir, 'hosts.sgm')], {
-        prefix: ['ip', 'netns', 'exec', 'sgt-h1'],
-        mca: ['--host', 'sgt-h1,sgt-h2', ...NO_TOPO_SHARE, '--mca', 'plm_rsh_agent', AGENT, '--mca', 'btl', 'tcp,self', '--mca', 'btl_tcp_if_include', '10.213.9.0/24', '--mca', 'oob_tcp_if_include', '10.213.9.0/24'],
-      });
+      const r = await mpirun(2, [...args, '--workers', '2', '--out', path.join(dir, 'hosts.sgm')], onHosts);
       expect(r.status, r.stderr).toBe(0);
       expect(jsonLines(r.stdout).filter((o) => o.type === 'summary')).toHaveLength(1);
       expect(readFileSync(path.join(dir, 'hosts.sgm')).equals(want)).toBe(true);
+    } finally {
+      spawnSync('sh', [NETNS, 'down'], { env });
+    }
+  });
+
+  /** What the tbf qdisc on a host's end of the pair let through so far (bytes), or undefined without one. */
+  function tbfSent(host: string, dev: string): number | undefined {
+    const r = spawnSync('ip', ['netns', 'exec', host, 'tc', '-s', '-j', 'qdisc', 'show', 'dev', dev], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const q = (JSON.parse(r.stdout) as { kind: string; root?: boolean; bytes: number; options?: { rate: number } }[]).find((x) => x.kind === 'tbf' && x.root);
+    return q?.bytes;
+  }
+
+  it('over a link limited to 100 Mbit/s (tbf on both ends): the model bytes of the unlimited link, every byte the run counts through the filter', async () => {
+    // 2-256-256-2 (P = 2·256+256 + 256·256+256 + 256·2+2 = 67,074): 268 kB each way per step, 30 steps — 8 MB, well over the filter's 4 kB burst
+    const args = ['--data', 'spiral', '--hidden', '256,256', '--batch', '32', '--shards', '16', '--lr', '0.05', '--optimizer', 'adam', '--epochs', '2', '--workers', '1', '--json'];
+    hosts('up', 'none');
+    try {
+      expect(tbfSent('sgt-h1', 'sgt-v1')).toBeUndefined();
+      const free = await mpirun(2, [...args, '--out', path.join(dir, 'free.sgm')], onHosts);
+      expect(free.status, free.stderr).toBe(0);
+      hosts('rate', '100mbit');
+      const [out0, in0] = [tbfSent('sgt-h1', 'sgt-v1'), tbfSent('sgt-h2', 'sgt-v2')];
+      expect(out0).toBeDefined();
+      expect(in0).toBeDefined();
+      const slow = await mpirun(2, [...args, '--out', path.join(dir, 'slow.sgm')], onHosts);
+      expect(slow.status, slow.stderr).toBe(0);
+      // the link changes the time, not the bits
+      expect(readFileSync(path.join(dir, 'slow.sgm')).equals(readFileSync(path.join(dir, 'free.sgm')))).toBe(true);
+      // rank 0 (on the first host) sent through its end's filter at least what it counts, and what it received came through the other end's
+      const comm = jsonLines(slow.stdout).find((o) => o.type === 'summary')!.comm as { sentBytes: number; receivedBytes: number; exchanges: number };
+      expect(comm.exchanges).toBe(30);
+      expect(comm.sentBytes).toBeGreaterThan(30 * 4 * 67_074);
+      expect(tbfSent('sgt-h1', 'sgt-v1')! - out0!).toBeGreaterThanOrEqual(comm.sentBytes);
+      expect(tbfSent('sgt-h2', 'sgt-v2')! - in0!).toBeGreaterThanOrEqual(comm.receivedBytes);
     } finally {
       spawnSync('sh', [NETNS, 'down'], { env });
     }

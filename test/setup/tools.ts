@@ -48,9 +48,9 @@ export const openMpi: Tool = {
 
 export const netns: Tool = {
   name: 'network namespaces',
-  tests: 'the two-host MPI tests (network namespaces)',
-  available: process.getuid?.() === 0 && runs('ip', ['netns', 'list']),
-  missing: process.getuid?.() === 0 ? 'no `ip` command' : 'not running as root',
+  tests: 'the two-host MPI tests (network namespaces, the rate-limited link)',
+  available: process.getuid?.() === 0 && runs('ip', ['netns', 'list']) && runs('tc', ['-V']),
+  missing: process.getuid?.() === 0 ? 'no `ip` or `tc` command' : 'not running as root',
   install: 'run as root with iproute2 (apt-get install iproute2)',
 };
 

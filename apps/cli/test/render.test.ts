@@ -3,6 +3,8 @@ import { lossChart } from '../src/render/loss-chart.js';
 import { LossHistory } from '../src/render/loss-history.js';
 import { TrainReport } from '../src/render/train-report.js';
 import { svgPlot } from '../src/render/svg-plot.js';
+import { formatSummary } from '../src/render/summary.js';
+import { mlpSpec } from '@shardgrad/core';
 
 describe('lossChart', () => {
   it('draws eighth blocks scaled between the smallest and largest value', () => {
@@ -87,5 +89,30 @@ describe('TrainReport', () => {
     step(8, NaN);
     step(9, 0.5);
     expect(report.recordedLosses()).toEqual([0.75, 0.5]);
+  });
+});
+
+describe('formatSummary', () => {
+  const result = {
+    spec: mlpSpec([2, 4, 2], 'relu', 'softmax', 'ce'),
+    params: new Float32Array(22),
+    preprocess: { kind: 'none' as const },
+    history: [],
+    steps: 30,
+    wallMs: 1500,
+    workerRetries: 0,
+    kernel: 'wasm',
+    workers: 1,
+    comm: { sentBytes: 51_840, receivedBytes: 2_500_000, exchanges: 30 },
+  };
+  const facts = { result, dataName: 'spiral', samples: 960, workers: 1, stepLosses: [], classification: true, batch: 32 };
+
+  it('under MPI, a line with what this rank moved (kB below a megabyte, MB above) and its exchanges', () => {
+    const lines = formatSummary({ ...facts, ranks: 2 }).split('\n');
+    expect(lines).toContain('between ranks, this rank: 51.8 kB sent, 2.5 MB received in 30 exchanges');
+  });
+
+  it('in one process, no such line (the JSON summary says 0)', () => {
+    expect(formatSummary(facts)).not.toContain('between ranks');
   });
 });

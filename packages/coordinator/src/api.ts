@@ -1,5 +1,5 @@
 import type { MLPSpec, NoiseEstimate, Preprocess } from '@shardgrad/core';
-import type { FaultSpec } from '@shardgrad/worker';
+import type { CommCounts, FaultSpec } from '@shardgrad/worker';
 import type { Dataset } from './data/dataset.js';
 import type { EpochEvent, StepEvent } from './run/events.js';
 import type { RunSettings } from './run/training-run.js';
@@ -88,6 +88,7 @@ export interface TrainConfig extends RunSettings {
 }
 
 export type { EpochEvent, StepEvent } from './run/events.js';
+export type { CommCounts } from '@shardgrad/worker';
 
 export interface CheckpointEvent {
   readonly type: 'checkpoint';
@@ -116,6 +117,8 @@ export interface TrainResult {
   readonly kernel: string;
   /** the worker threads this process ran: `workers` clamped to the shards (of this rank); 0 = in the calling thread */
   readonly workers: number;
+  /** what this process sent to and received from other ranks during this run, and its exchanges (one process: all 0) */
+  readonly comm: CommCounts;
   /** the smoothed gradient noise scale at the end (the last step event's noiseEma), when the run measured it */
   readonly noise?: NoiseEstimate;
 }

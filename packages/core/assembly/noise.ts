@@ -20,10 +20,6 @@ function lane(v0: v128, v1: v128, v2: v128, v3: v128, l: i32): f64 {
   return f64x2.extract_lane(v3, 1);
 }
 
-// the 8 lanes of each sum between the vector loop and the block's end (module scratch)
-const SU = new StaticArray<f64>(8);
-const SV = new StaticArray<f64>(8);
-
 /**
  * The partials of blocks [b0, b1): partials (2 f64s a block, byte pointer) from a and b (P floats
  * each, byte pointers into the run's memory) over rowsA and rowsB rows.
@@ -74,20 +70,29 @@ export function noiseHalves(a: usize, b: usize, rowsA: i32, rowsB: i32, P: i32, 
       v = f64x2.sub(f64x2.mul(x3, vA), f64x2.mul(y3, vB));
       w3 = f64x2.add(w3, f64x2.mul(v, v));
     }
-    for (let l = 0; l < 8; l++) {
-      unchecked((SU[l] = lane(u0, u1, u2, u3, l)));
-      unchecked((SV[l] = lane(w0, w1, w2, w3, l)));
-    }
+    // the block's tail (fewer than 8) through the same lanes; locals only: the module must not
+    // own memory of its own (it runs over the run's memory, where its heap would be θ)
+    let s0 = lane(u0, u1, u2, u3, 0), s1 = lane(u0, u1, u2, u3, 1), s2 = lane(u0, u1, u2, u3, 2), s3 = lane(u0, u1, u2, u3, 3); // prettier-ignore
+    let s4 = lane(u0, u1, u2, u3, 4), s5 = lane(u0, u1, u2, u3, 5), s6 = lane(u0, u1, u2, u3, 6), s7 = lane(u0, u1, u2, u3, 7); // prettier-ignore
+    let t0 = lane(w0, w1, w2, w3, 0), t1 = lane(w0, w1, w2, w3, 1), t2 = lane(w0, w1, w2, w3, 2), t3 = lane(w0, w1, w2, w3, 3); // prettier-ignore
+    let t4 = lane(w0, w1, w2, w3, 4), t5 = lane(w0, w1, w2, w3, 5), t6 = lane(w0, w1, w2, w3, 6), t7 = lane(w0, w1, w2, w3, 7); // prettier-ignore
     for (let l = 0; i + l < hi; l++) {
       const x = <f64>load<f32>(a + (<usize>(i + l) << 2));
       const y = <f64>load<f32>(b + (<usize>(i + l) << 2));
       const u = x + y;
       const v = x * invA - y * invB;
-      unchecked((SU[l] = SU[l] + u * u));
-      unchecked((SV[l] = SV[l] + v * v));
+      const uu = u * u;
+      const vv = v * v;
+      if (l == 0) (s0 += uu), (t0 += vv);
+      else if (l == 1) (s1 += uu), (t1 += vv);
+      else if (l == 2) (s2 += uu), (t2 += vv);
+      else if (l == 3) (s3 += uu), (t3 += vv);
+      else if (l == 4) (s4 += uu), (t4 += vv);
+      else if (l == 5) (s5 += uu), (t5 += vv);
+      else (s6 += uu), (t6 += vv); // (a tail has at most 7)
     }
-    const su = (unchecked(SU[0]) + unchecked(SU[1]) + (unchecked(SU[2]) + unchecked(SU[3]))) + (unchecked(SU[4]) + unchecked(SU[5]) + (unchecked(SU[6]) + unchecked(SU[7])));
-    const sv = (unchecked(SV[0]) + unchecked(SV[1]) + (unchecked(SV[2]) + unchecked(SV[3]))) + (unchecked(SV[4]) + unchecked(SV[5]) + (unchecked(SV[6]) + unchecked(SV[7])));
+    const su = s0 + s1 + (s2 + s3) + (s4 + s5 + (s6 + s7));
+    const sv = t0 + t1 + (t2 + t3) + (t4 + t5 + (t6 + t7));
     store<f64>(partials + (<usize>blk << 4), su * invT * invT);
     store<f64>(partials + (<usize>blk << 4), weight * sv, 8);
   }

@@ -51,6 +51,34 @@ describe.runIf(Boolean(process.env.CI) || (hasNetns && hasMpirun))('MPI over two
     expect(a).toMatch(/\blo\b.*127\.0\.0\.1/);
   });
 
+  it('a rate puts a token-bucket filter on both ends of the pair (burst rate/3125, at least 32 kbit); none removes it; a rate it cannot read is one line, exit 2', () => {
+    const qdisc = (host: string, dev: string) => {
+      const r = spawnSync('ip', ['netns', 'exec', host, 'tc', '-j', 'qdisc', 'show', 'dev', dev], { encoding: 'utf8' });
+      return (JSON.parse(r.stdout) as { kind: string; options?: { rate: number; burst: number } }[])[0];
+    };
+    const rate = (r: string) => spawnSync('sh', [script, 'rate', r], { encoding: 'utf8', env });
+    expect(rate('100mbit').status).toBe(0);
+    // tc reports the rate in bytes/s and the burst in bytes, which the kernel keeps in clock ticks: a few % more than asked
+    const burst = (h: string, dev: string, bytes: number) => {
+      const q = qdisc(h, dev)!;
+      expect(q.options!.burst / bytes, `${dev}: ${JSON.stringify(q)}`).toBeGreaterThanOrEqual(1);
+      expect(q.options!.burst / bytes).toBeLessThan(1.05);
+      return q;
+    };
+    // 100 Mbit/s: 100e6 / 3125 = 32 kbit of burst, 4000 bytes
+    for (const [h, dev] of [[h1, `${prefix}-v1`], [h2, `${prefix}-v2`]]) expect(burst(h, dev, 4000)).toMatchObject({ kind: 'tbf', options: { rate: 100e6 / 8 } });
+    expect(rate('1gbit').status).toBe(0);
+    expect(burst(h1, `${prefix}-v1`, 40_000)).toMatchObject({ kind: 'tbf', options: { rate: 1e9 / 8 } });
+    // below 100 Mbit/s the burst stays at 32 kbit (a frame must fit)
+    expect(rate('10mbit').status).toBe(0);
+    expect(burst(h2, `${prefix}-v2`, 4000)).toMatchObject({ kind: 'tbf', options: { rate: 10e6 / 8 } });
+    expect(rate('none').status).toBe(0);
+    expect(qdisc(h1, `${prefix}-v1`)?.kind).not.toBe('tbf');
+    const bad = rate('fast');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toEqual(["netns-hosts.sh: rate: expected a number with kbit, mbit or gbit (1gbit, 100mbit) or none, got 'fast'"]);
+  });
+
   it('-np 2 across the hosts (mpirun in the first, btl tcp,self on the subnet): every collective right, the traffic on the veth pair', async () => {
     const dir = temp();
     const before = vethBytes();

@@ -10,5 +10,5 @@ export { DEFAULTS, defaultWorkers, MAX_WORKERS_PER_CORE, type OptimizerOption, t
 export type { Inputs, Label, LabelOf, NumberRow, Targets, Task } from './data.js';
 export type { EpochEvent, StepEvent, TrainerEvents, TrainerListener } from './events.js';
 export { ShardgradError, ExitCode, isShardgradError, type MLPSpec, type Preprocess, type Activation, type Loss, type Initializer, type OptimizerKind } from '@shardgrad/core';
-export type { KernelChoice } from '@shardgrad/worker';
+export type { CommCounts, KernelChoice } from '@shardgrad/worker';
 export type { FaultSpec } from '@shardgrad/worker';

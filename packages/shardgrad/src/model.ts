@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { readModelFile, writeFileAtomic } from '@shardgrad/coordinator';
+import type { CommCounts } from '@shardgrad/worker';
 import {
   applyPreprocess,
   bindWorkspace,
@@ -36,6 +37,8 @@ export interface TrainInfo {
   readonly workers: number;
   /** worker tasks that failed and were recomputed (the weights are unchanged by them) */
   readonly workerRetries: number;
+  /** bytes sent to and received from other processes, and exchanges: all 0 (the library trains in one process) */
+  readonly comm: CommCounts;
   readonly stoppedBy?: 'early-stop' | 'abort';
   /** with `restoreBest`: the epoch whose weights the model has (the lowest validation loss) */
   readonly restoredEpoch?: number;

@@ -168,7 +168,7 @@ export class Trainer<Y extends Targets = Targets> {
         ...(stoppedBy ? { stoppedBy } : {}),
         ...restored,
       },
-      info: { steps: r.steps, wallMs: r.wallMs, kernel: r.kernel, workers: r.workers, workerRetries: r.workerRetries, ...(stoppedBy ? { stoppedBy } : {}), ...restored, ...(r.noise ? { noise: r.noise } : {}) },
+      info: { steps: r.steps, wallMs: r.wallMs, kernel: r.kernel, workers: r.workers, workerRetries: r.workerRetries, comm: r.comm, ...(stoppedBy ? { stoppedBy } : {}), ...restored, ...(r.noise ? { noise: r.noise } : {}) },
     }) as TrainedModel<LabelOf<Y>>;
   }
 

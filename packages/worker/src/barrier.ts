@@ -1,3 +1,5 @@
+import { createCommCounters } from './comm.js';
+
 /**
  * The control block of the step protocol: one small Int32Array (and Float64Arrays for the learning
  * rates, the per-step records and timings) in shared memory. The coordinator starts a segment of
@@ -78,6 +80,8 @@ export interface ControlBlock {
   readonly ring: Float64Array;
   /** the barrier's arrival counters: one per node of its tree, each on a cache line of its own */
   readonly arrivals: Int32Array;
+  /** (COMM.size) across ranks: bytes and exchanges between ranks so far (comm.ts), added by the thread that talks to MPI */
+  readonly comm: Float64Array;
 }
 
 export function createControlBlock(workers: number): ControlBlock {
@@ -87,6 +91,7 @@ export function createControlBlock(workers: number): ControlBlock {
     lrs: new Float64Array(new SharedArrayBuffer(SEGMENT_MAX * 8)),
     ring: new Float64Array(new SharedArrayBuffer(SEGMENT_MAX * RECORD.size * 8)),
     arrivals: new Int32Array(new SharedArrayBuffer(Math.max(1, treeNodes(workers)) * LINE_INTS * 4)),
+    comm: createCommCounters(),
   };
 }
 

@@ -1,4 +1,5 @@
 import { NOISE_BLOCK, type WasmMemory } from '@shardgrad/core';
+import { allgathervBytes, allreduceBytes, alltoallvBytes, countCollective, countExchange, type CollectiveBytes } from './comm.js';
 import type { RunLayout } from './layout.js';
 
 /** The MPI calls a rank's exchange makes (the synchronous forms of @shardgrad/mpi: any thread may call them). */
@@ -28,11 +29,16 @@ export class RankExchange {
   private readonly sliceCounts: number[];
   private readonly sliceDispls: number[];
   private readonly status: Int32Array;
+  /** what each call moves for this rank (bytes; comm.ts), added to the shared counters `comm` */
+  private readonly exchangeBytes: CollectiveBytes;
+  private readonly paramsBytes: CollectiveBytes;
+  private readonly statusBytes: CollectiveBytes;
 
   constructor(
     private readonly mpi: Collectives,
     private readonly layout: RunLayout,
     memory: WasmMemory,
+    private readonly comm: Float64Array,
   ) {
     const x = layout.exchange!;
     const sendBase = Math.min(...x.send.map((c) => c.byteOffset));
@@ -56,36 +62,50 @@ export class RankExchange {
     // (a rank whose slice is empty — fewer blocks than ranks — sends none)
     this.noiseCounts = x.slices.map(([lo, hi]) => (lo === hi ? 0 : Math.ceil(hi / NOISE_BLOCK) - Math.floor(lo / NOISE_BLOCK)) * 16);
     this.noiseDispls = x.slices.map(([lo]) => Math.floor(lo / NOISE_BLOCK) * 16);
+    const rank = layout.ranks!.rank;
+    this.exchangeBytes = x.kind === 'gather' ? allgathervBytes(this.recvCounts, rank) : alltoallvBytes(this.sendCounts, this.recvCounts, rank);
+    this.paramsBytes = allgathervBytes(this.sliceCounts, rank, 4);
+    this.statusBytes = allreduceBytes(4, layout.ranks!.size);
+    this.noiseGatherBytes = allgathervBytes(this.noiseCounts, rank);
   }
   private readonly noiseBytes: Uint8Array;
   private readonly noiseCounts: number[];
   private readonly noiseDispls: number[];
+  private readonly noiseGatherBytes: CollectiveBytes;
 
   /** The step's exchange: every rank's blocks to every rank (gather), or each rank's nodes cut to each rank's slice (slices). */
   exchange(): void {
     if (this.layout.exchange!.kind === 'gather') this.mpi.allgathervSync(this.recvBytes, this.recvCounts, this.recvDispls);
     else this.mpi.alltoallvSync(this.sendBytes, this.sendCounts, this.sendDispls, this.recvBytes, this.recvCounts, this.recvDispls);
+    countCollective(this.comm, this.exchangeBytes);
+    countExchange(this.comm);
   }
 
   /** slices: every rank's slice of θ in its buffer b (after an update, each rank holds only its own new slice). */
   gatherParams(b: 0 | 1): void {
     this.mpi.allgathervSync(this.params[b], this.sliceCounts, this.sliceDispls);
+    countCollective(this.comm, this.paramsBytes);
   }
 
   /** slices: every rank's slice of the optimizer state (for checkpoints). */
   gatherState(): void {
-    for (const s of this.state) this.mpi.allgathervSync(s, this.sliceCounts, this.sliceDispls);
+    for (const s of this.state) {
+      this.mpi.allgathervSync(s, this.sliceCounts, this.sliceDispls);
+      countCollective(this.comm, this.paramsBytes);
+    }
   }
 
   /** slices, on a step that measures the gradient noise: every rank's blocks of the noise partials (each rank wrote the blocks of its slice). */
   gatherNoise(): void {
     this.mpi.allgathervSync(this.noiseBytes, this.noiseCounts, this.noiseDispls);
+    countCollective(this.comm, this.noiseGatherBytes);
   }
 
   /** slices: the worst step status of all ranks (each checked only its own slice), so that all take the same decision. */
   agreeStatus(local: number): number {
     this.status[0] = local;
     this.mpi.allreduceSync(this.status, 'max');
+    countCollective(this.comm, this.statusBytes);
     return this.status[0];
   }
 }

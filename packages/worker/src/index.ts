@@ -11,3 +11,4 @@ export * from './fault.js';
 export * from './messages.js';
 export * from './barrier.js';
 export * from './exchange.js';
+export * from './comm.js';

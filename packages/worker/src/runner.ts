@@ -26,7 +26,7 @@ async function loadExchange(): Promise<RankExchange> {
   const { loadMpi } = await import('@shardgrad/mpi');
   const loaded = loadMpi();
   if (!loaded.ok) throw new Error(loaded.reason);
-  return new RankExchange(loaded.mpi, init.layout, init.memory);
+  return new RankExchange(loaded.mpi, init.layout, init.memory, init.control.comm);
 }
 
 /** slices: θ as every rank left it after step t − 1, in θ's buffer b (once: a step run again after a crash finds it gathered). Returns its time, ms. */

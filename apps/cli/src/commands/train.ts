@@ -402,6 +402,7 @@ async function trainIn(f: TrainFlags, dist: Distributed | undefined): Promise<vo
         elapsed: Math.round(result.wallMs) / 1000,
         workers: result.workers,
         ranks: dist?.size ?? 1,
+        comm: result.comm,
         kernel: result.kernel,
         model: f.out,
         stoppedBy: result.stoppedBy ?? null,

@@ -27,6 +27,8 @@ export function throughput(f: SummaryFacts): number {
   return f.result.wallMs > 0 ? f.samples / (f.result.wallMs / 1000) : 0;
 }
 
+const megabytes = (bytes: number) => (bytes < 1e6 ? `${(bytes / 1e3).toFixed(1)} kB` : `${(bytes / 1e6).toFixed(1)} MB`);
+
 /** The end-of-training summary: final validation accuracy, wall time, samples/s, where things went, the loss chart. */
 export function formatSummary(f: SummaryFacts): string {
   const r = f.result;
@@ -43,6 +45,7 @@ export function formatSummary(f: SummaryFacts): string {
   if (last && f.classification && Number.isFinite(last.valAccuracy))
     lines.push(`final validation accuracy ${(100 * last.valAccuracy).toFixed(2)}% (validation loss ${last.valLoss.toFixed(4)})`);
   else if (last && Number.isFinite(last.valLoss)) lines.push(`final validation loss ${last.valLoss.toFixed(4)}`);
+  if (f.ranks) lines.push(`between ranks, this rank: ${megabytes(r.comm.sentBytes)} sent, ${megabytes(r.comm.receivedBytes)} received in ${r.comm.exchanges} exchanges`);
   if (r.noise && Number.isFinite(r.noise.bSimple))
     lines.push(
       `gradient noise scale B_simple ${formatBSimple(r.noise.bSimple)} at the end (|G|² ${r.noise.gradSq.toPrecision(3)}, tr(Σ) ${r.noise.traceSigma.toPrecision(3)}; batch ${f.batch}): ` +

@@ -71,7 +71,7 @@ export class TrainReport {
     if (this.mode === 'json') {
       this.line({
         type: 'epoch', epoch: e.epoch, step: e.step, loss: e.trainLoss, accuracy: this.classification ? e.valAccuracy : null, valLoss: e.valLoss,
-        samplesPerSec: e.samplesPerSec, elapsed: seconds(e.elapsedMs),
+        samplesPerSec: e.samplesPerSec, elapsed: seconds(e.elapsedMs), comm: e.comm,
         ...(e.noise ? { noise: e.noise } : {}),
       });
       return;

@@ -4,10 +4,12 @@ import {
   CTRL,
   F64,
   PHASE,
+  readComm,
   RECORD,
   SEGMENT_MAX,
   SPIN_US,
   StepStatus,
+  type CommCounts,
   type RunnerInit,
   type RunnerReply,
   type RunnerTask,
@@ -200,6 +202,10 @@ export class BarrierPoolEngine implements StepEngine {
     Atomics.store(ctrl, CTRL.DONE, 0);
     this.bump();
     await this.waitDone();
+  }
+
+  get comm(): CommCounts | undefined {
+    return this.init.layout.exchange ? readComm(this.init.control.comm) : undefined;
   }
 
   requestStop(): void {

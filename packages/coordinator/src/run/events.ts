@@ -3,6 +3,7 @@
  * from the Node-side folders (api.ts and train/checkpoint.ts re-export them).
  */
 import type { NoiseEmaState, NoiseEstimate } from '@shardgrad/core';
+import type { CommCounts } from '@shardgrad/worker';
 
 export interface StepEvent {
   readonly type: 'step';
@@ -40,6 +41,8 @@ export interface EpochEvent {
   /** the epoch's training rows over its training time (its validation afterwards not included) */
   readonly samplesPerSec: number;
   readonly elapsedMs: number;
+  /** what this process sent to and received from other ranks since the previous epoch's event, and its exchanges (one process: all 0) */
+  readonly comm: CommCounts;
   /** the smoothed gradient noise scale at the epoch's end (StepEvent.noiseEma), when the run measures it */
   readonly noise?: NoiseEstimate;
 }

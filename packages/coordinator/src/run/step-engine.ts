@@ -1,5 +1,5 @@
 import type { WasmMemory } from '@shardgrad/core';
-import type { FaultSpec, KernelChoice, RunData, RunLayout, StepStatusValue } from '@shardgrad/worker';
+import type { CommCounts, FaultSpec, KernelChoice, RunData, RunLayout, StepStatusValue } from '@shardgrad/worker';
 
 /**
  * Runs training steps over the run's memory: in-process, on Node worker threads, on browser Web
@@ -31,6 +31,8 @@ export interface StepEngine {
   readonly lastExchangeMs?: number;
   /** across ranks with slices: the last step's other collectives, the gathering of θ and the agreement on the outcome (ms) */
   readonly lastSlicesRestMs?: number;
+  /** across ranks: what this rank sent to and received from the others so far, and the exchanges (absent: one process, nothing moves) */
+  readonly comm?: CommCounts;
   /** a stop was asked for: a running segment ends after the current step (across ranks: the next step's exchange tells every rank, and all end after that step) */
   requestStop?(): void;
   /**

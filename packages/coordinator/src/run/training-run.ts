@@ -18,7 +18,7 @@ import {
   type Schedule,
   type WasmMemory,
 } from '@shardgrad/core';
-import { createRunMemory, layoutRun, noiseDue, noisePartialsView, rankShards, runViews, writeNoiseOfStep, SEGMENT_MAX, sharedClockMs, StepStatus, type StepStatusValue, type FaultSpec, type RankShape, type KernelChoice, type RunData, type RunLayout, type RunViews } from '@shardgrad/worker';
+import { commSince, createRunMemory, layoutRun, noiseDue, noisePartialsView, NO_COMM, rankShards, runViews, writeNoiseOfStep, SEGMENT_MAX, sharedClockMs, StepStatus, type StepStatusValue, type CommCounts, type FaultSpec, type RankShape, type KernelChoice, type RunData, type RunLayout, type RunViews } from '@shardgrad/worker';
 import type { EpochEvent, LoopState, StepEvent } from './events.js';
 import type { EngineFactory, StepEngine } from './step-engine.js';
 
@@ -133,6 +133,8 @@ export class TrainingRun {
   /** the epoch's wall clock and samples so far, for its samples/s */
   private epochT0 = sharedClockMs();
   private epochSamples = 0;
+  /** the communication counters at the previous epoch's event */
+  private commAtEpoch: CommCounts = NO_COMM;
   /** the live noise estimate: its moving averages, and where a single step's is read from */
   private readonly noiseEma = new NoiseScaleEma();
   private readonly noisePartials: Float64Array;
@@ -327,6 +329,11 @@ export class TrainingRun {
     };
   }
 
+  /** What this process sent to and received from other ranks so far, and the exchanges (one process: all 0). */
+  get comm(): CommCounts {
+    return this.engine.comm ?? NO_COMM;
+  }
+
   /** Validation loss and accuracy of the current θ (NaN without validation rows). */
   evaluate(): { loss: number; accuracy: number } {
     const { val, X, Y } = this.rows;
@@ -343,6 +350,7 @@ export class TrainingRun {
     const v = this.evaluate();
     const now = sharedClockMs();
     const T = this.rows.train.length;
+    const comm = this.comm;
     const event: EpochEvent = {
       type: 'epoch',
       epoch: state.epoch + 1,
@@ -352,8 +360,10 @@ export class TrainingRun {
       valAccuracy: v.accuracy,
       samplesPerSec: this.epochSamples / ((trained - this.epochT0) / 1000),
       elapsedMs: now - this.t0,
+      comm: commSince(comm, this.commAtEpoch),
       ...(this.noiseEma.count > 0 ? { noise: this.noiseEma.value() } : {}),
     };
+    this.commAtEpoch = comm;
     state.history.push(event);
     if (v.loss < state.bestValLoss) {
       state.bestValLoss = v.loss;

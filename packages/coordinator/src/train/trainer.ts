@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { errors, specLayout, stateSlots } from '@shardgrad/core';
-import { createKernels } from '@shardgrad/worker';
+import { createKernels, NO_COMM } from '@shardgrad/worker';
 import type { TrainConfig, TrainEvent, TrainResult } from '../api.js';
 import { sharedFloat32 } from '../data/dataset.js';
 import { nodeEngine } from '../engine/create-engine.js';
@@ -139,6 +139,7 @@ export class Trainer {
     };
     let stoppedBy: TrainResult['stoppedBy'] = distributed ? undefined : this.stopSignal; // asked before the first step
     let workerRetries = 0;
+    let comm = NO_COMM;
     // restoreBest: θ of the epoch with the lowest validation loss, copied at that epoch's end (never per step)
     let best: { params: Float32Array; epoch: number; valLoss: number } | undefined;
     try {
@@ -174,6 +175,7 @@ export class Trainer {
       await run.sync(false);
     } finally {
       workerRetries = run.engine.retries;
+      comm = run.comm;
       await run.close();
     }
     return {
@@ -187,6 +189,7 @@ export class Trainer {
       // the worker threads that ran: at most one per shard of this rank; 0 = in the calling thread
       workers: c.workers === 0 && !run.layout.exchange ? 0 : run.layout.W,
       wallMs: performance.now() - t0,
+      comm,
       ...(stoppedBy ? { stoppedBy } : {}),
       ...(lastCheckpoint ? { lastCheckpoint } : {}),
       ...(best ? { restoredEpoch: best.epoch } : {}),
