@@ -259,11 +259,12 @@ class App {
       try {
         s.requestSnapshot();
         await this.trainStep(s);
-        await this.evaluate(s, performance.now());
       } catch (e) {
         if (this.session === s) this.fail((e as Error).message);
       }
     }
+    // and the loss curves and figures end at that step too (while playing they are evaluated every 250 ms)
+    if (this.session === s && this.val.xs[this.val.length - 1] !== s.t) await this.evaluate(s, performance.now()).catch((e: Error) => this.fail(e.message));
     this.dirty = true;
     // the loop's last step is done and shown: a test (or a person) reading the step count now sees
     // every step the loop made, so a single step after this is exactly one more

@@ -70,6 +70,9 @@ describe.runIf(runBrowser)('the playground form', () => {
           at(/^step (\d+)/, text('#grad-caption')),
           at(/^step (\d+):/, text('#tree-step')),
           Number((document.getElementById('tree-values') as HTMLElement).dataset.step),
+          // the x axes' last step of the loss and noise charts
+          Number((document.getElementById('loss-chart') as HTMLElement).dataset.step),
+          Number((document.getElementById('noise-chart') as HTMLElement).dataset.step),
         ];
       });
     const settled = async () => {

@@ -14,6 +14,7 @@ export function drawLossChart(canvas: HTMLCanvasElement, train: SeriesHistory, v
   ctx.fillText(hi.toFixed(3), 2, pad.t + 9);
   ctx.fillText(lo.toFixed(3), 2, h - pad.b);
   ctx.fillText(`step ${Math.round(xMax)}`, w - 70, h - 5);
+  canvas.dataset.step = String(Math.round(xMax));
   for (const [s, colour] of [
     [train, '#f59322'],
     [val, '#0877bd'],

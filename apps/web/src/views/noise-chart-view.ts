@@ -41,6 +41,7 @@ export function drawNoiseChart(canvas: HTMLCanvasElement, bSimple: SeriesHistory
     }
   }
   ctx.fillText(`step ${Math.round(xMax)}`, w - 70, h - 5);
+  canvas.dataset.step = String(Math.round(xMax));
   let points = 0;
   for (const [s, colour, stepped] of [
     [batch, '#8a8a8a', true],
