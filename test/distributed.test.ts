@@ -229,6 +229,67 @@ describe.runIf(runMpi)('mpirun -np N shardgrad train: the bytes of one process',
   });
 });
 
+describe.runIf(runMpi)('mpirun -np N shardgrad train --sync local:H: the bytes of one process', () => {
+  const dir = tempDir('mpi-local');
+  const out = (name: string) => path.join(dir, `${name}.sgm`);
+  // DiLoCo: 4 replicas of 4 shards, AdamW inside, an average every 3 steps (rounds of 3, and each epoch's short last one)
+  const LOCAL = ['--data', 'spiral', '--hidden', '24,12', '--batch', '32', '--shards', '16', '--json', '--optimizer', 'adamw', '--lr', '0.01', '--sync', 'local:3', '--replicas', '4', '--outer', 'nesterov:0.7:0.9'];
+
+  it('1 process × 4 workers = 2 ranks × 2 workers = 4 ranks × 1 = 3 ranks × 1 (replicas 2, 1, 1)', async () => {
+    const args = [...LOCAL, '--epochs', '2'];
+    const want = single([...args, '--workers', '4', '--out', out('one')]);
+    for (const [np, workers] of [
+      [2, 2],
+      [4, 1],
+      [3, 1],
+    ]) {
+      const name = `np${np}w${workers}`;
+      const r = await mpirun(np, [...args, '--workers', String(workers), '--out', out(name)]);
+      expect(r.status, r.stderr).toBe(0);
+      const summaries = jsonLines(r.stdout).filter((o) => o.type === 'summary');
+      expect(summaries).toHaveLength(1);
+      expect(summaries[0]).toMatchObject({ ranks: np, workers, sync: 'local:3, 4 replicas, outer nesterov:0.7:0.9 (DiLoCo)' });
+      expect(readFileSync(out(name)).equals(want), name).toBe(true);
+      if (np === 2) {
+        // one exchange a round (3 steps; each epoch's last may be shorter): rank 0's block is its
+        // header — 8 bytes of stop word, 8 per replica (failed step, status), 3 × 8 per replica
+        // (losses) = 72 — and its one node, replicas [0, 2), as P float64s (P = 398: 2-24-12-2)
+        const exchanges = 2 * Math.ceil((summaries[0].steps as number) / 2 / 3);
+        const block = 72 + 398 * 8;
+        expect(summaries[0].comm).toEqual({ sentBytes: exchanges * block, receivedBytes: exchanges * block, exchanges });
+      }
+    }
+    // plain averaging (no outer step) across 2 ranks, too
+    const plain = [...SPIRAL, '--sync', 'local:4', '--replicas', '2', '--epochs', '1'];
+    const wantPlain = single([...plain, '--workers', '2', '--out', out('plain-one')]);
+    const r = await mpirun(2, [...plain, '--workers', '1', '--out', out('plain-np2')]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(out('plain-np2')).equals(wantPlain)).toBe(true);
+  });
+
+  it('a checkpoint of 2 ranks (each holding only its replicas\' AdamW state, gathered for it) resumed on 3 ranks: the bytes of one process', async () => {
+    const want = single([...LOCAL, '--epochs', '2', '--workers', '1', '--out', out('two-epochs')]);
+    const ck = path.join(dir, 'ck');
+    const first = await mpirun(2, [...LOCAL, '--epochs', '1', '--workers', '1', '--checkpoint', ck, '--out', out('first')]);
+    expect(first.status, first.stderr).toBe(0);
+    const second = await mpirun(3, [...LOCAL, '--epochs', '2', '--workers', '1', '--checkpoint', ck, '--resume', '--out', out('resumed')]);
+    expect(second.status, second.stderr).toBe(0);
+    expect(readFileSync(out('resumed')).equals(want)).toBe(true);
+  });
+
+  it('hogwild across ranks, and fewer replicas than ranks: one line naming the flag, exit 2', async () => {
+    const [hog, few] = await Promise.all([
+      mpirun(2, [...SPIRAL, '--sync', 'hogwild', '--out', out('hog')]),
+      mpirun(3, [...SPIRAL, '--sync', 'local:2', '--replicas', '2', '--out', out('few')]),
+    ]);
+    const lines = (r: Ran) => r.stderr.split('\n').filter((l) => l.startsWith('shardgrad: '));
+    expect(hog.status).not.toBe(0);
+    expect(lines(hog)).toEqual(['shardgrad: --sync: hogwild runs in one process, not across MPI ranks (use --sync step or local:H)']);
+    expect(few.status).not.toBe(0);
+    expect(lines(few)).toEqual(['shardgrad: --replicas: 2 is fewer than the 3 MPI ranks (each rank runs at least one replica)']);
+  });
+});
+
 /** Plain SGD at a small rate: however many epochs run before the signal, nothing diverges. */
 const STEADY = ['--data', 'spiral', '--hidden', '24,12', '--batch', '32', '--shards', '16', '--lr', '0.02', '--json'];
 

@@ -117,6 +117,11 @@ export interface TrainResult {
   readonly kernel: string;
   /** the worker threads this process ran: `workers` clamped to the shards (of this rank); 0 = in the calling thread */
   readonly workers: number;
+  /**
+   * --sync hogwild: not reproducible (the workers race on θ); the updates applied and their mean
+   * staleness (updates by other workers between an update's read of θ and its write)
+   */
+  readonly staleness?: { readonly updates: number; readonly mean: number };
   /** what this process sent to and received from other ranks during this run, and its exchanges (one process: all 0) */
   readonly comm: CommCounts;
   /** the smoothed gradient noise scale at the end (the last step event's noiseEma), when the run measured it */

@@ -42,6 +42,8 @@ export interface TrainInfo {
   readonly stoppedBy?: 'early-stop' | 'abort';
   /** with `restoreBest`: the epoch whose weights the model has (the lowest validation loss) */
   readonly restoredEpoch?: number;
+  /** sync 'hogwild': not reproducible; the updates applied and their mean staleness (other workers' updates between a read of θ and its write) */
+  readonly staleness?: { readonly updates: number; readonly mean: number };
   /**
    * the gradient noise scale at the end of training (noiseEvery > 0): moving averages of |G|² and
    * tr(Σ) and B_simple = tr(Σ)/|G|², the batch size past which larger batches start to waste

@@ -25,11 +25,12 @@ import {
   settingOrDefault,
   withWarmupAndScaling,
   shardsFor,
+  syncFor,
   type ScheduleObject,
   type ScheduleText,
   type SettingValues,
 } from '@shardgrad/coordinator/settings'; // the schema alone: its types reach no worker-pool library
-import { parseFaultSpec, type FaultSpec, type KernelChoice } from '@shardgrad/worker';
+import { parseFaultSpec, type FaultSpec, type KernelChoice, type LocalSync } from '@shardgrad/worker';
 import { closest } from 'fastest-levenshtein';
 import type { Inputs, Targets, Task } from './data.js';
 import type { EpochEvent, StepEvent } from './events.js';
@@ -45,7 +46,7 @@ export type ScheduleOption = ScheduleText | ScheduleObject;
 /**
  * Everything `train()` and `new Trainer()` accept. Only x and y are required. The training
  * settings (activation, weightDecay, lr, schedule, lrWarmup, lrScale, baseBatch, batch, epochs, workers, shards, seed, init,
- * preprocess, valSplit, earlyStop, noiseEvery, kernel) are the settings schema's (SettingValues): the same
+ * preprocess, valSplit, earlyStop, noiseEvery, kernel, sync, replicas, outer) are the settings schema's (SettingValues): the same
  * names, types, defaults and checks as the CLI's flags (docs/api.md).
  */
 export interface TrainOptions extends Omit<SettingValues, 'optimizer'> {
@@ -88,7 +89,7 @@ export { MAX_WORKERS_PER_CORE };
 
 const OPTION_NAMES: readonly (keyof TrainOptions)[] = [
   'x', 'y', 'layers', 'hidden', 'task', 'activation', 'output', 'loss', 'skips', 'optimizer', 'weightDecay', 'lr', 'schedule', 'lrWarmup', 'lrScale', 'baseBatch', 'batch', 'epochs', 'shards',
-  'seed', 'init', 'preprocess', 'valSplit', 'validation', 'earlyStop', 'noiseEvery', 'restoreBest', 'workers', 'kernel', 'signal', 'onStep', 'onEpoch', 'fault',
+  'seed', 'init', 'preprocess', 'valSplit', 'validation', 'earlyStop', 'noiseEvery', 'restoreBest', 'workers', 'kernel', 'sync', 'replicas', 'outer', 'signal', 'onStep', 'onEpoch', 'fault',
 ];
 
 const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : Array.isArray(v) ? `[${v.map(show).join(', ')}]` : String(v));
@@ -153,6 +154,8 @@ export interface Resolved {
   readonly workers: number;
   readonly kernel: KernelChoice;
   readonly fault?: FaultSpec;
+  /** sync other than step: local:H (with replicas, outer) or hogwild */
+  readonly sync?: LocalSync;
 }
 
 /** The CLI's fault text, its errors naming the option rather than the CLI's variable. */
@@ -173,12 +176,14 @@ export function resolveSettings(o: TrainOptions): Resolved {
   const fault = typeof o.fault === 'string' ? faultOf(o.fault) : o.fault;
   settingOrDefault('schedule', o.schedule); // its form now, its length once the rows are known
   withWarmupAndScaling(o, { kind: 'constant' }, 1); // lrScale and baseBatch go together
+  const shards = shardsFor(o.shards, settingOrDefault('batch', o.batch));
+  const sync = syncFor(o, shards);
   return {
     optimizer: optimizerOf(o.optimizer ?? DEFAULTS.optimizer, o.weightDecay),
     lr: settingOrDefault('lr', o.lr),
     batch: settingOrDefault('batch', o.batch),
     epochs: settingOrDefault('epochs', o.epochs),
-    shards: shardsFor(o.shards, settingOrDefault('batch', o.batch)),
+    shards,
     seed: settingOrDefault('seed', o.seed),
     init: settingOrDefault('init', o.init),
     preprocess: settingOrDefault('preprocess', o.preprocess),
@@ -189,6 +194,7 @@ export function resolveSettings(o: TrainOptions): Resolved {
     workers,
     kernel: settingOrDefault('kernel', o.kernel),
     ...(fault ? { fault } : {}),
+    ...(sync ? { sync } : {}),
   };
 }
 

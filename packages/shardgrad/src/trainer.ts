@@ -81,6 +81,7 @@ function plan(o: TrainOptions): Plan {
     ...(resolved.earlyStop !== undefined ? { earlyStop: resolved.earlyStop } : {}),
     ...(resolved.restoreBest ? { restoreBest: true } : {}),
     ...(resolved.fault ? { fault: resolved.fault } : {}),
+    ...(resolved.sync ? { sync: resolved.sync } : {}),
   };
   return { config, resolved, targets: y };
 }
@@ -168,7 +169,7 @@ export class Trainer<Y extends Targets = Targets> {
         ...(stoppedBy ? { stoppedBy } : {}),
         ...restored,
       },
-      info: { steps: r.steps, wallMs: r.wallMs, kernel: r.kernel, workers: r.workers, workerRetries: r.workerRetries, comm: r.comm, ...(stoppedBy ? { stoppedBy } : {}), ...restored, ...(r.noise ? { noise: r.noise } : {}) },
+      info: { steps: r.steps, wallMs: r.wallMs, kernel: r.kernel, workers: r.workers, workerRetries: r.workerRetries, comm: r.comm, ...(stoppedBy ? { stoppedBy } : {}), ...restored, ...(r.noise ? { noise: r.noise } : {}), ...(r.staleness ? { staleness: r.staleness } : {}) },
     }) as TrainedModel<LabelOf<Y>>;
   }
 

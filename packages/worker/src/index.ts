@@ -11,4 +11,5 @@ export * from './fault.js';
 export * from './messages.js';
 export * from './barrier.js';
 export * from './exchange.js';
+export * from './local.js';
 export * from './comm.js';

@@ -1,5 +1,5 @@
 import { alignUp, Arena, createWasmMemory, NOISE_BLOCK, noiseBlockCount, createWorkspace, specLayout, stateSlots, WASM_SCRATCH_RESERVED, LEAF_BLOCK_FLOATS, type MemoryRegion, type MLPSpec, type OptimizerConfig, type WasmMemory } from '@shardgrad/core';
-import { planTree, rankShards, workerShards, type RankShape, type TreePlan } from './tree.js';
+import { planTree, rankShards, workerShards, type RankShape, type TreePlan, type WorkerTreePlan } from './tree.js';
 import { paramSlice, shardBound } from './shards.js';
 
 /** What fixes a run's memory: the model, the shards, the workers, the largest batch, the optimizer. */
@@ -55,6 +55,8 @@ export interface RunLayout extends RunShape {
   readonly exchange?: ExchangeLayout;
   /** the live noise estimate's partials: (noiseBlockCount(P), 2) float64, each block written by the worker whose slice holds it */
   readonly noise: MemoryRegion;
+  /** --sync local:H or hogwild: the replicas' regions (local.ts) */
+  readonly local?: import('./local.js').LocalLayout;
 }
 
 /**
@@ -107,33 +109,15 @@ export function workerCapacity(batch: number, V: number, W: number, w: number, r
 
 export function layoutRun(shape: RunShape, plan: TreePlan = planTree(shape.V, shape.W, shape.ranks)): RunLayout {
   const { spec, V, W, batch } = shape;
-  const { layers, skips, total: P } = specLayout(spec);
+  const { total: P } = specLayout(spec);
   const S = stateSlots(shape.optimizer.kind);
-  const maxKN = Math.max(...[...layers, ...skips].map((s) => s.nIn * s.nOut));
-  const maxN = Math.max(...layers.map((s) => s.nOut));
   const arena = new Arena({ buffer: new ArrayBuffer(0), grow: () => 0 }, 64, Infinity);
   const params = arena.region(P * 4);
   const avgGrad = arena.region(P * 4);
   const optState = arena.region(S * P * 4);
   const paramsB = arena.region(P * 4);
   const optStateB = arena.region(S * P * 4);
-  const workers = plan.workers.map((wp, w): WorkerRegions => {
-    const capacity = workerCapacity(batch, V, W, w, shape.ranks);
-    const wsBytes = Arena.measure((a) => createWorkspace(spec, capacity, (n) => a.floats(n)));
-    // 2 header words, per group (≤ one per leaf) 2 row words + dst + count + its adds, then the published count and slots
-    const planWords = 3 + 4 * wp.leaves.length + wp.leaves.reduce((s, op) => s + op.adds.length, 0) + wp.published.length;
-    // the kernels' per-call scratch: Wᵀ (max k·n), a packed strip of the rows (capacity·8), a tile per leaf (48 each)
-    const callScratch = Math.max(maxKN, capacity * 8 + (wp.leaves.length + wp.slots) * LEAF_BLOCK_FLOATS) * 4;
-    return {
-      partials: arena.region(wp.slots * alignUp(P * 4)),
-      slots: wp.slots,
-      capacity,
-      workspace: arena.region(wsBytes),
-      kernelScratch: arena.region(callScratch + 4096 + WASM_SCRATCH_RESERVED),
-      leafScratch: arena.region((maxKN + maxN) * 4 + 64),
-      leafPlan: arena.region(planWords * 4),
-    };
-  });
+  const workers = plan.workers.map((wp, w) => workerRegions(arena, spec, workerCapacity(batch, V, W, w, shape.ranks), wp, P));
   const exchange = plan.exchange ? layoutExchange(arena, plan, P, V, shape.ranks?.exchange ?? 'gather', sliceAlign(shape)) : undefined;
   const noise = arena.region(noiseBlockCount(P) * 16);
   return { ...shape, P, bytes: arena.used, params, avgGrad, optState, paramsB, optStateB, workers, noise, ...(exchange ? { exchange } : {}) };
@@ -142,6 +126,31 @@ export function layoutRun(shape: RunShape, plan: TreePlan = planTree(shape.V, sh
 /** Floats the parameter slices of workers and ranks are cut at: the noise blocks when the live estimate is on (each block then has one owner), else a cache line. */
 export function sliceAlign(shape: RunShape): number | undefined {
   return (shape.noiseEvery ?? 0) > 0 ? NOISE_BLOCK : undefined;
+}
+
+/**
+ * One worker's regions, next in `arena`: its tree's partial slots, a workspace of `capacity` rows,
+ * the kernels' scratch, a leaf's scratch and the leaves' plan (the local-SGD layout reuses it for
+ * each replica's tree).
+ */
+export function workerRegions(arena: Arena, spec: MLPSpec, capacity: number, wp: WorkerTreePlan, P: number): WorkerRegions {
+  const { layers, skips } = specLayout(spec);
+  const maxKN = Math.max(...[...layers, ...skips].map((s) => s.nIn * s.nOut));
+  const maxN = Math.max(...layers.map((s) => s.nOut));
+  const wsBytes = Arena.measure((a) => createWorkspace(spec, capacity, (n) => a.floats(n)));
+  // 2 header words, per group (≤ one per leaf) 2 row words + dst + count + its adds, then the published count and slots
+  const planWords = 3 + 4 * wp.leaves.length + wp.leaves.reduce((s, op) => s + op.adds.length, 0) + wp.published.length;
+  // the kernels' per-call scratch: Wᵀ (max k·n), a packed strip of the rows (capacity·8), a tile per leaf (48 each)
+  const callScratch = Math.max(maxKN, capacity * 8 + (wp.leaves.length + wp.slots) * LEAF_BLOCK_FLOATS) * 4;
+  return {
+    partials: arena.region(wp.slots * alignUp(P * 4)),
+    slots: wp.slots,
+    capacity,
+    workspace: arena.region(wsBytes),
+    kernelScratch: arena.region(callScratch + 4096 + WASM_SCRATCH_RESERVED),
+    leafScratch: arena.region((maxKN + maxN) * 4 + 64),
+    leafPlan: arena.region(planWords * 4),
+  };
 }
 
 function layoutExchange(arena: Arena, plan: TreePlan, P: number, V: number, kind: ExchangeKind, align: number | undefined): ExchangeLayout {

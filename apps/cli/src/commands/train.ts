@@ -22,6 +22,7 @@ import {
   SETTINGS,
   settingOrDefault,
   settingsMeta,
+  syncFor,
   type SettingName,
   type TrainConfig,
   type TrainResult,
@@ -38,7 +39,7 @@ import { numberOption, positiveInt, workerCount } from '../flags/numbers.js';
 import { settingFromFlag, settingOption, type FlagOverride } from '../flags/settings.js';
 import { exitCodeOf, isStopSignal, onStopSignals, type StopSignal } from '../run/signals.js';
 import { DISTRIBUTED_MODES, startDistributed, type Distributed, type DistributedMode } from '../run/distributed.js';
-import { formatSummary, throughput } from '../render/summary.js';
+import { formatSummary, syncText, throughput } from '../render/summary.js';
 import { svgPlot } from '../render/svg-plot.js';
 import { reportMode, TrainReport } from '../render/train-report.js';
 
@@ -65,7 +66,7 @@ export const DEFAULT_HIDDEN = '128';
 export const KERNEL_CHOICES: readonly KernelChoice[] = SETTINGS.kernel.choices;
 
 /** The settings train takes as flags (--activation comes with the architecture flags). */
-const TRAIN_SETTINGS = ['optimizer', 'weightDecay', 'lr', 'schedule', 'lrWarmup', 'lrScale', 'baseBatch', 'batch', 'epochs', 'workers', 'shards', 'seed', 'valSplit', 'earlyStop', 'noiseEvery', 'init', 'preprocess', 'kernel'] as const;
+const TRAIN_SETTINGS = ['optimizer', 'weightDecay', 'lr', 'schedule', 'lrWarmup', 'lrScale', 'baseBatch', 'batch', 'epochs', 'workers', 'shards', 'seed', 'valSplit', 'earlyStop', 'noiseEvery', 'init', 'preprocess', 'kernel', 'sync', 'replicas', 'outer'] as const;
 
 /** Their yargs options, from the schema; --init and --preprocess have no yargs default (train --from must see whether they were given). */
 function trainSettingOptions(): Record<string, Options> {
@@ -163,12 +164,16 @@ function settingsFromFlags(f: TrainFlags, dist?: Distributed) {
     // tests inject worker faults through the environment; the library itself takes them as an option
     fault: parseFaultSpec(process.env[FAULT_ENV]),
   };
+  const sync = syncFor({ sync: settingFromFlag('sync', argv), replicas: settingFromFlag('replicas', argv), outer: settingFromFlag('outer', argv) }, settings.shards);
+  if (dist && dist.size > 1 && sync?.kind === 'hogwild') throw errors.badSetting('sync', 'hogwild runs in one process, not across MPI ranks (use --sync step or local:H)');
+  if (dist && sync?.kind === 'local' && sync.replicas < dist.size)
+    throw errors.badSetting('replicas', `${sync.replicas}${argv.replicas === undefined ? ' (the default: the shards)' : ''} is fewer than the ${dist.size} MPI ranks (each rank runs at least one replica)`);
   if (dist?.boundCores !== undefined && settings.workers > dist.boundCores && dist.rank === 0)
     process.stderr.write(`shardgrad: the launcher bound each rank to ${dist.boundCores} core${dist.boundCores === 1 ? '' : 's'}, which its ${settings.workers} workers share: start mpirun with --bind-to none (or fewer --workers)\n`);
   if (dist && settings.shards < dist.size)
     throw errors.badInput('--shards', `${settings.shards}${argv.shards === undefined ? ` (the default for --batch ${settings.batch})` : ''} is fewer than the ${dist.size} MPI ranks (each rank needs at least one shard): give --shards ${dist.size} or more`);
   if (!dist || dist.rank === 0) checkOutputs(f);
-  return settings;
+  return { ...settings, ...(sync ? { sync } : {}) };
 }
 
 /**
@@ -217,6 +222,7 @@ function configFor(f: TrainFlags, s: ReturnType<typeof settingsFromFlags>, data:
     noiseEvery: s.noiseEvery,
     ...(dist ? { distributed: { rank: dist.rank, size: dist.size, exchange: f.exchange === 'auto' ? (dist.size <= 2 ? 'gather' : 'slices') : f.exchange } } : {}),
     ...(s.fault ? { fault: s.fault } : {}),
+    ...(s.sync ? { sync: s.sync } : {}),
   };
 }
 
@@ -387,6 +393,7 @@ async function trainIn(f: TrainFlags, dist: Distributed | undefined): Promise<vo
     stepLosses: report.recordedLosses(),
     ...(config.resumeFrom !== undefined ? { resumedAtStep: resumedAt } : {}),
     ...(f.plot ? { plotPath: f.plot } : {}),
+    ...(config.sync ? { sync: syncText(config.sync) } : {}),
   };
   const last = result.history[result.history.length - 1];
   if (f.json) {
@@ -406,6 +413,8 @@ async function trainIn(f: TrainFlags, dist: Distributed | undefined): Promise<vo
         kernel: result.kernel,
         model: f.out,
         stoppedBy: result.stoppedBy ?? null,
+        ...(config.sync ? { sync: syncText(config.sync) } : {}),
+        ...(result.staleness ? { reproducible: false, meanStaleness: result.staleness.mean, updates: result.staleness.updates } : {}),
         ...(result.noise ? { noise: result.noise } : {}),
         ...(config.resumeFrom !== undefined ? { resumedAtStep: resumedAt } : {}),
       }) + '\n',

@@ -1,5 +1,5 @@
 import { skipsSuffix } from '@shardgrad/core';
-import type { TrainResult } from '@shardgrad/coordinator';
+import type { TrainConfig, TrainResult } from '@shardgrad/coordinator';
 import { lossChart } from './loss-chart.js';
 import { formatBSimple } from './train-report.js';
 
@@ -20,6 +20,14 @@ export interface SummaryFacts {
   readonly batch: number;
   /** the step a resumed run started after: its time and samples/s cover only the steps after it */
   readonly resumedAtStep?: number;
+  /** --sync other than step, as given (local:4, hogwild) */
+  readonly sync?: string;
+}
+
+/** A LocalSync as --sync (and --replicas, --outer) would write it. */
+export function syncText(s: NonNullable<TrainConfig['sync']>): string {
+  if (s.kind === 'hogwild') return 'hogwild';
+  return `local:${s.every}, ${s.replicas} replicas${s.outer ? `, outer ${s.outer.kind}:${s.outer.lr}:${s.outer.momentum} (DiLoCo)` : ''}`;
 }
 
 /** Samples per second this process trained, over its wall time. */
@@ -42,6 +50,9 @@ export function formatSummary(f: SummaryFacts): string {
     `trained ${r.spec.sizes.join('-')}${skipsSuffix(r.spec)} on ${f.dataName}: ${r.history.length} epochs, ${steps}, ` +
       `${Math.round(throughput(f))} samples/s with ${f.ranks ? `${f.ranks} ranks × ` : ''}${f.workers} worker${f.workers === 1 ? '' : 's'}, ${r.kernel} kernels${why}`,
   );
+  if (r.staleness)
+    lines.push(`--sync hogwild: not reproducible (the workers race on θ); ${r.staleness.updates} updates, mean staleness ${r.staleness.mean.toFixed(2)} (updates by other workers between a read of θ and its write)`);
+  else if (f.sync) lines.push(`--sync ${f.sync}: the replicas' average is the model`);
   if (last && f.classification && Number.isFinite(last.valAccuracy))
     lines.push(`final validation accuracy ${(100 * last.valAccuracy).toFixed(2)}% (validation loss ${last.valLoss.toFixed(4)})`);
   else if (last && Number.isFinite(last.valLoss)) lines.push(`final validation loss ${last.valLoss.toFixed(4)}`);

@@ -1,18 +1,14 @@
 import { createRequire } from 'node:module';
-import type { RunnerInit, RunnerReply, RunnerTask } from '@shardgrad/worker';
+import type { RunnerReply, RunnerTask } from '@shardgrad/worker';
 import { Piscina } from 'piscina';
 
 /** A task is tried this many times before the run fails (a crash is retried on a fresh worker). */
 export const MAX_ATTEMPTS = 3;
 
-function runnerPath(): string {
-  return createRequire(import.meta.url).resolve('@shardgrad/worker/runner');
-}
-
-/** W piscina threads running @shardgrad/worker's runner, attached to the run's shared buffers. */
-export function createWorkerPool(workers: number, init: RunnerInit): Piscina<RunnerTask, RunnerReply> {
-  return new Piscina<RunnerTask, RunnerReply>({
-    filename: runnerPath(),
+/** W piscina threads running @shardgrad/worker's runner (or another of its entries: `entry`), attached to the run's shared buffers. */
+export function createWorkerPool<Task = RunnerTask, Reply = RunnerReply>(workers: number, init: object, entry = '@shardgrad/worker/runner'): Piscina<Task, Reply> {
+  return new Piscina<Task, Reply>({
+    filename: createRequire(import.meta.url).resolve(entry),
     workerData: init, // the shared buffers inside are shared, not copied
     minThreads: workers,
     maxThreads: workers,

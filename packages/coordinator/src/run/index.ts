@@ -5,6 +5,7 @@
 export * from './training-run.js';
 export * from './step-engine.js';
 export * from './in-process-engine.js';
+export * from './local-sync-engine.js';
 export * from './default-shards.js';
 export type { EpochEvent, LoopState, StepEvent } from './events.js';
 // the built-in data sets, one definition for the CLI and the page

@@ -41,6 +41,8 @@ export interface StepEngine {
    * calls it after the same steps.
    */
   sync?(state: boolean): Promise<void>;
+  /** --sync hogwild: the updates applied so far and their mean staleness (other updates between a read of θ and the write) */
+  readonly staleness?: { readonly updates: number; readonly mean: number } | undefined;
   /** across ranks: true after a step whose exchange carried some rank's stop request (every rank sees it after the same step) */
   readonly stopAgreed?: boolean;
   close(): Promise<void>;

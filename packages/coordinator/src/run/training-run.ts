@@ -18,7 +18,7 @@ import {
   type Schedule,
   type WasmMemory,
 } from '@shardgrad/core';
-import { commSince, createRunMemory, layoutRun, noiseDue, noisePartialsView, NO_COMM, rankShards, runViews, writeNoiseOfStep, SEGMENT_MAX, sharedClockMs, StepStatus, type StepStatusValue, type CommCounts, type FaultSpec, type RankShape, type KernelChoice, type RunData, type RunLayout, type RunViews } from '@shardgrad/worker';
+import { commSince, createRunMemory, layoutLocal, layoutRun, localWorkers, startReplicas, type LocalSync, noiseDue, noisePartialsView, NO_COMM, rankShards, runViews, writeNoiseOfStep, SEGMENT_MAX, sharedClockMs, StepStatus, type StepStatusValue, type CommCounts, type FaultSpec, type RankShape, type KernelChoice, type RunData, type RunLayout, type RunViews } from '@shardgrad/worker';
 import type { EpochEvent, LoopState, StepEvent } from './events.js';
 import type { EngineFactory, StepEngine } from './step-engine.js';
 
@@ -36,6 +36,8 @@ export interface RunSettings {
   readonly init: Initializer;
   /** stop when validation loss has not improved for this many epochs */
   readonly earlyStop?: number;
+  /** average less often than every step (--sync local:H, hogwild); absent: every step (--sync step) */
+  readonly sync?: LocalSync;
 }
 
 /** The rows of a run. X, Y: SharedArrayBuffers where workers read them. Shape letters: N rows, D inputs, C outputs. */
@@ -162,17 +164,13 @@ export class TrainingRun {
     checkRows(settings.spec, rows);
     const ranks = options.ranks && options.ranks.size > 1 ? options.ranks : undefined;
     const [a, b] = ranks ? rankShards(settings.shards, ranks) : [0, settings.shards];
-    const W = Math.max(1, Math.min(options.workers, b - a));
+    const sync = settings.sync;
+    if (sync?.kind === 'hogwild' && ranks) throw errors.badSetting('sync', 'hogwild runs in one process, not across MPI ranks');
+    if (sync?.kind === 'local' && ranks && sync.replicas < ranks.size) throw errors.badSetting('replicas', `${sync.replicas} is fewer than the ${ranks.size} MPI ranks (each rank runs at least one replica)`);
+    const W = sync ? localWorkers(sync, settings.shards, options.workers, ranks) : Math.max(1, Math.min(options.workers, b - a));
     const shared = typeof SharedArrayBuffer !== 'undefined';
-    const layout = layoutRun({
-      spec: settings.spec,
-      V: settings.shards,
-      W,
-      batch: options.maxBatch ?? settings.batch,
-      optimizer: settings.optimizer,
-      ...(ranks ? { ranks } : {}),
-      ...(options.noiseEvery ? { noiseEvery: options.noiseEvery } : {}),
-    });
+    const shape = { spec: settings.spec, V: settings.shards, W, batch: options.maxBatch ?? settings.batch, optimizer: settings.optimizer, ...(options.noiseEvery ? { noiseEvery: options.noiseEvery } : {}) };
+    const layout = sync ? layoutLocal(shape, sync, ranks, settings.batch) : layoutRun({ ...shape, ...(ranks ? { ranks } : {}) });
     const memory = createRunMemory(layout, shared);
     const views = runViews(memory, layout);
     const buffer = (bytes: number) => (isSharedMemory(memory) ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
@@ -194,6 +192,7 @@ export class TrainingRun {
     } else {
       initParams(views.params, specLayout(settings.spec), settings.init, deriveSeed(settings.seed, SEED_STREAM.init));
     }
+    if (!r) startReplicas(memory, layout); // (a resume restored the replicas with the optimizer state)
     // the epoch order is shuffled cumulatively: replay the finished epochs' shuffles
     const rng = new Rng(deriveSeed(settings.seed, SEED_STREAM.shuffle));
     data.order.set(rows.train);

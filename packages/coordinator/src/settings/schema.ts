@@ -1,4 +1,5 @@
 import { defaultShards } from '../run/default-shards.js';
+import type { LocalSync, OuterOptimizer } from '@shardgrad/worker';
 import { errors, HIDDEN_ACTIVATIONS, INITIALIZERS, LR_SCALE_RULES, OPTIMIZERS, PREPROCESS_KINDS, withWarmupAndScale, type Schedule } from '@shardgrad/core';
 
 /**
@@ -115,6 +116,58 @@ export function withWarmupAndScaling(o: { readonly lrWarmup?: unknown; readonly 
   return withWarmupAndScale(schedule, warmup, rule, baseBatch, batch);
 }
 
+/** The text forms of --sync. */
+export type SyncText = 'step' | 'hogwild' | `local:${number}`;
+const SYNC_FORMS = 'step, local:H (H a positive integer: steps between averages) or hogwild';
+
+/** --sync's text: step, hogwild, or local with its H. Errors name `field`. */
+export function parseSyncText(v: unknown, field = 'sync'): { kind: 'step' } | { kind: 'hogwild' } | { kind: 'local'; every: number } {
+  if (v === 'step' || v === 'hogwild') return { kind: v };
+  const m = typeof v === 'string' ? /^local:(.*)$/.exec(v) : null;
+  if (m) {
+    const every = m[1].trim() === '' ? NaN : Number(m[1]);
+    if (Number.isInteger(every) && every >= 1) return { kind: 'local', every };
+    throw errors.badSetting(field, `local:H needs H a positive integer (steps between averages), got ${show(v)}`);
+  }
+  throw errors.badSetting(field, `must be ${SYNC_FORMS}, got ${show(v)}`);
+}
+
+/** --outer's text, nesterov:LR:MOMENTUM: LR positive, MOMENTUM in [0, 1). Errors name `field`. */
+export function parseOuter(v: unknown, field = 'outer'): OuterOptimizer {
+  const parts = typeof v === 'string' ? v.split(':') : [];
+  const [lr, momentum] = parts.slice(1).map((x) => (x.trim() === '' ? NaN : Number(x)));
+  if (parts.length !== 3 || parts[0] !== 'nesterov' || !(lr > 0) || !Number.isFinite(lr) || !(momentum >= 0 && momentum < 1))
+    throw errors.badSetting(field, `must be nesterov:LR:MOMENTUM (LR a positive number, MOMENTUM in [0, 1), e.g. nesterov:0.7:0.9), got ${show(v)}`);
+  return { kind: 'nesterov', lr, momentum };
+}
+
+/**
+ * The run's sync settings from their values (text or, for the library, the same text): undefined
+ * for `step` (today's path, nothing recorded), else the LocalSync the engine runs. Checks what only
+ * goes together: replicas and outer need local:H, replicas at most the shards. Errors name the field.
+ */
+export function syncFor(o: { readonly sync?: unknown; readonly replicas?: unknown; readonly outer?: unknown }, shards: number): LocalSync | undefined {
+  const sync = parseSyncText(settingOrDefault('sync', o.sync));
+  if (sync.kind !== 'local') {
+    if (o.replicas !== undefined) throw errors.badSetting('replicas', `only applies with --sync local:H (sync is ${sync.kind})`);
+    if (o.outer !== undefined) throw errors.badSetting('outer', `only applies with --sync local:H (sync is ${sync.kind})`);
+    return sync.kind === 'hogwild' ? { kind: 'hogwild' } : undefined;
+  }
+  const replicas = o.replicas === undefined ? shards : checkSetting('replicas', o.replicas);
+  if (replicas > shards) throw errors.badSetting('replicas', `${replicas} is more than the ${shards} virtual shards (each replica is at least one shard): give --shards ${replicas} or more`);
+  const outer = o.outer === undefined ? undefined : parseOuter(checkSetting('outer', o.outer));
+  return { kind: 'local', every: sync.every, replicas, ...(outer ? { outer } : {}) };
+}
+
+/** A LocalSync given as an object (TrainConfig.sync), checked as syncFor checks the text. */
+export function checkSync(sync: unknown, shards: number): void {
+  if (sync === undefined) return;
+  const o = (sync ?? {}) as { kind?: unknown; every?: unknown; replicas?: unknown; outer?: { kind?: unknown; lr?: unknown; momentum?: unknown } };
+  if (o.kind === 'hogwild') return;
+  if (o.kind !== 'local') throw errors.badSetting('sync', `must be { kind: 'local', every, replicas, outer? } or { kind: 'hogwild' }, got ${show(o.kind)}`);
+  syncFor({ sync: `local:${String(o.every)}`, replicas: o.replicas, ...(o.outer ? { outer: `${String(o.outer.kind)}:${String(o.outer.lr)}:${String(o.outer.momentum)}` } : {}) }, shards);
+}
+
 /** The kernels a run may use: auto = native where it loads, else wasm. */
 export const KERNEL_CHOICES = ['auto', 'native', 'wasm', 'reference'] as const;
 /** Worker threads per core beyond which a count is taken as a mistake (each worker holds its own memory). */
@@ -220,6 +273,30 @@ export const SETTINGS = {
     default: 1,
     description: 'measure the gradient noise scale B_simple (|G|², tr(Σ), from the two halves at the top of the reduction tree) every N steps; it only reads the gradients, the weights are the same either way',
     check: nonNegativeInteger(' (0 = off)'),
+  },
+  sync: {
+    type: 'text',
+    flag: '--sync',
+    default: 'step',
+    description:
+      'how often the workers meet: step = average the gradients every step; local:H = replicas train on their own shards and their models are averaged every H steps (local SGD; the same weights for any workers); hogwild = every worker updates the shared θ without waiting (racy, not reproducible)',
+    check: (v: unknown, field: string): SyncText => (parseSyncText(v, field), v as SyncText),
+  },
+  replicas: {
+    type: 'integer',
+    flag: '--replicas',
+    default: undefined,
+    defaultText: 'the virtual shards (--shards)',
+    description: 'with --sync local:H: R logical replicas, each a fixed contiguous group of the virtual shards with its own θ and optimizer state (at most the shards)',
+    check: positiveInteger,
+  },
+  outer: {
+    type: 'text',
+    flag: '--outer',
+    default: undefined,
+    defaultText: "none: the replicas' plain average",
+    description: 'with --sync local:H, DiLoCo: nesterov:LR:MOMENTUM = an outer SGD step with Nesterov momentum on Δ = θ_start − average of the replicas (e.g. nesterov:0.7:0.9)',
+    check: (v: unknown, field: string): string => (parseOuter(v, field), v as string),
   },
   kernel: {
     type: 'choice',

@@ -1,6 +1,6 @@
 import { totalmem } from 'node:os';
 import { errors, specLayout } from '@shardgrad/core';
-import { layoutRun, planTree, rankShards, workerShards } from '@shardgrad/worker';
+import { layoutLocal, layoutRun, localWorkers, planTree, rankShards, workerShards } from '@shardgrad/worker';
 import type { TrainConfig } from '../api.js';
 
 /**
@@ -34,7 +34,7 @@ function leafGroups(leaves: readonly { readonly dst: number; readonly adds: read
 function workerCount(c: TrainConfig): { W: number; ranks?: { size: number; rank: number } } {
   const ranks = c.distributed && c.distributed.size > 1 ? { size: c.distributed.size, rank: c.distributed.rank } : undefined;
   const [a, b] = ranks ? rankShards(c.shards, ranks) : [0, c.shards];
-  return { W: Math.max(1, Math.min(c.workers, b - a)), ...(ranks ? { ranks } : {}) };
+  return { W: c.sync ? localWorkers(c.sync, c.shards, c.workers, ranks) : Math.max(1, Math.min(c.workers, b - a)), ...(ranks ? { ranks } : {}) };
 }
 
 /** Refuses shard counts whose per-worker plan the kernels cannot take. */
@@ -66,12 +66,15 @@ function machineMemory(): number {
  */
 export function checkRunFits(c: TrainConfig, machineBytes: number = machineMemory()): void {
   const { W, ranks } = workerCount(c);
-  checkShardPlan(c, W, ranks);
+  // (the local modes: a replica's tree runs on one worker, a plan no larger than all the shards' on one)
+  checkShardPlan(c, c.sync ? 1 : W, c.sync ? undefined : ranks);
   const P = specLayout(c.spec).total;
   const net = `network ${c.spec.sizes.join('-')}`;
   if (P * 4 > WASM32_MAX_BYTES) throw errors.badInput(net, `has ${P.toLocaleString('en-US')} parameters, ${gib(P * 4)} GiB as float32, more than the 4 GiB a WebAssembly (wasm32) memory holds`);
-  const layout = layoutRun({ spec: c.spec, V: c.shards, W, batch: c.batch, optimizer: c.optimizer, ...(ranks ? { ranks } : {}) });
-  const what = `θ, gradient, ${c.optimizer.kind} state and ${W} worker${W === 1 ? "'s" : "s'"} partial sums and scratch for batch ${c.batch}`;
+  const shape = { spec: c.spec, V: c.shards, W, batch: c.batch, optimizer: c.optimizer };
+  const layout = c.sync ? layoutLocal(shape, c.sync, ranks) : layoutRun({ ...shape, ...(ranks ? { ranks } : {}) });
+  const replicas = c.sync?.kind === 'local' ? `, ${c.sync.replicas} replicas' θ and state` : '';
+  const what = `θ, gradient, ${c.optimizer.kind} state${replicas} and ${W} worker${W === 1 ? "'s" : "s'"} partial sums and scratch for batch ${c.batch}`;
   if (layout.bytes > WASM32_MAX_BYTES)
     throw errors.badInput(net, `needs ${gib(layout.bytes)} GiB of run memory (${what}), more than the 4 GiB a WebAssembly (wasm32) memory holds: use a smaller network, --batch or --workers`);
   const dataBytes = c.data.X.byteLength + c.data.Y.byteLength;

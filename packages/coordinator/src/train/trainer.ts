@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { errors, specLayout, stateSlots } from '@shardgrad/core';
-import { createKernels, NO_COMM } from '@shardgrad/worker';
+import { createKernels, localStateFloats, NO_COMM } from '@shardgrad/worker';
 import type { TrainConfig, TrainEvent, TrainResult } from '../api.js';
 import { sharedFloat32 } from '../data/dataset.js';
 import { nodeEngine } from '../engine/create-engine.js';
@@ -93,7 +93,9 @@ export class Trainer {
     const t0 = performance.now();
     const { train, val } = this.split;
     const P = specLayout(c.spec).total;
-    const restored = c.resumeFrom ? readCheckpoint(c.resumeFrom, c, c.spec, stateSlots(c.optimizer.kind) * P) : undefined;
+    // the local modes keep every replica's θ and state (and DiLoCo's outer momentum) with the optimizer state
+    const stateLength = c.sync ? localStateFloats(P, stateSlots(c.optimizer.kind), c.sync) : stateSlots(c.optimizer.kind) * P;
+    const restored = c.resumeFrom ? readCheckpoint(c.resumeFrom, c, c.spec, stateLength) : undefined;
     const preprocess = restored?.preprocess ?? c.from?.preprocess ?? fitOnRows(c.preprocess, c.data.X, train, c.data.inputs);
     const X = toShared(scaledInputs(preprocess, c.data.X, c.data.inputs)); // (N, D), shared by every worker
     const Y = toShared(c.data.Y); // (N, C)
@@ -139,6 +141,7 @@ export class Trainer {
     };
     let stoppedBy: TrainResult['stoppedBy'] = distributed ? undefined : this.stopSignal; // asked before the first step
     let workerRetries = 0;
+    let staleness: TrainResult['staleness'];
     let comm = NO_COMM;
     // restoreBest: θ of the epoch with the lowest validation loss, copied at that epoch's end (never per step)
     let best: { params: Float32Array; epoch: number; valLoss: number } | undefined;
@@ -175,6 +178,7 @@ export class Trainer {
       await run.sync(false);
     } finally {
       workerRetries = run.engine.retries;
+      staleness = run.engine.staleness;
       comm = run.comm;
       await run.close();
     }
@@ -187,12 +191,13 @@ export class Trainer {
       workerRetries,
       kernel: evalKernels.name,
       // the worker threads that ran: at most one per shard of this rank; 0 = in the calling thread
-      workers: c.workers === 0 && !run.layout.exchange ? 0 : run.layout.W,
+      workers: run.engine.workers === 0 ? 0 : run.layout.W,
       wallMs: performance.now() - t0,
       comm,
       ...(stoppedBy ? { stoppedBy } : {}),
       ...(lastCheckpoint ? { lastCheckpoint } : {}),
       ...(best ? { restoredEpoch: best.epoch } : {}),
+      ...(staleness ? { staleness } : {}),
       ...(run.noise ? { noise: run.noise } : {}),
     };
   }

@@ -1,6 +1,6 @@
 import { errors, specLayout, validateSpec } from '@shardgrad/core';
 import type { TrainConfig } from '../api.js';
-import { checkSetting, positiveInteger } from '../settings/schema.js';
+import { checkSetting, checkSync, positiveInteger } from '../settings/schema.js';
 
 /**
  * Checks every setting a user can get wrong, before anything is allocated: the schema's checks for
@@ -23,6 +23,10 @@ export function validateConfig(c: TrainConfig): void {
   checkSetting('weightDecay', c.optimizer.weightDecay);
   checkSetting('init', c.init);
   checkSetting('preprocess', c.preprocess);
+  checkSync(c.sync, c.shards);
+  const ranks = c.distributed?.size ?? 1;
+  if (c.sync?.kind === 'hogwild' && ranks > 1) throw errors.badSetting('sync', 'hogwild runs in one process, not across MPI ranks (use --sync step or local:H)');
+  if (c.sync?.kind === 'local' && c.sync.replicas < ranks) throw errors.badSetting('replicas', `${c.sync.replicas} is fewer than the ${ranks} MPI ranks (each rank runs at least one replica)`);
   validateSpec(c.spec, 'layers');
   const { sizes } = c.spec;
   const d = c.data;
