@@ -22,9 +22,13 @@ import { maxAbs } from './views/color-map.js';
 import { probabilityLegend, signedLegend } from './views/legend-model.js';
 import { drawLegend } from './views/legend-view.js';
 import { imageSide } from './views/receptive-field-model.js';
-import { reductionTree } from './views/tree-model.js';
+import { reductionTree, type TreeDrawing } from './views/tree-model.js';
 import { drawTree, workerColor } from './views/tree-view.js';
 import { drawLossChart } from './views/loss-chart-view.js';
+import { drawNoiseChart } from './views/noise-chart-view.js';
+import { batchPosition, batchReading } from './views/noise-model.js';
+import { largestGradient, paramName, treeValues, type TreeValues } from './views/tree-values-model.js';
+import { drawTreeValues } from './views/tree-values-view.js';
 import { drawNetwork } from './views/network-view.js';
 import { SeriesHistory } from './views/series-history.js';
 
@@ -40,6 +44,8 @@ const EVAL_EVERY_MS = 250;
 const FULL_DRAW_MS = 200;
 const FULL_DRAW_MS_LARGE = 500;
 const SEED = 42;
+/** a step's tree fills in bottom-up over this long, when the page is paused or steps slowly */
+const TREE_ANIM_MS = 700;
 
 /** The playground: settings, the training loop (its math in the workers), and one redraw per frame. */
 class App {
@@ -50,6 +56,9 @@ class App {
   private playing = false;
   private readonly train = new SeriesHistory();
   private readonly val = new SeriesHistory();
+  /** the smoothed B_simple and the batch size, per step */
+  private readonly bSimple = new SeriesHistory();
+  private readonly batches = new SeriesHistory();
   private lossSum = 0;
   private lossCount = 0;
   private lastEval = 0;
@@ -59,6 +68,9 @@ class App {
   private predictWs: Workspace<Float32Array> | undefined;
   private digit: Float32Array | null = null;
   private drawnT = -1;
+  /** the tree of the step being animated, and when it started */
+  private treeAnim: { start: number; drawing: TreeDrawing; values: TreeValues } | undefined;
+  private animatedT = -1;
   private fullDrawAt = 0;
   private dirty = true;
   private generation = 0;
@@ -103,6 +115,19 @@ class App {
     delay.addEventListener('input', showDelay);
     showDelay();
     for (const id of ['lr', 'batch', 'warmup', 'lr-scale', 'base-batch']) $(id).addEventListener('change', () => (this.live = this.readLive()));
+    // the noise chart's batch slider (powers of two) and the form's batch field are one setting
+    const slider = $<HTMLInputElement>('noise-batch');
+    $('batch').addEventListener('change', () => this.showBatch());
+    slider.addEventListener('input', () => {
+      $<HTMLInputElement>('batch').value = String(2 ** Number(slider.value));
+      $('noise-batch-value').textContent = $<HTMLInputElement>('batch').value;
+    });
+    slider.addEventListener('change', () => {
+      this.live = this.readLive();
+      this.dirty = true;
+    });
+    this.showBatch();
+    $('tree-param').addEventListener('change', () => (this.dirty = true));
     $('grad-layer').addEventListener('change', () => {
       this.fillUnits();
       this.dirty = true;
@@ -181,6 +206,12 @@ class App {
     $<HTMLInputElement>('sample').max = String(this.data!.rows - this.data!.trainRows - 1);
     this.train.clear();
     this.val.clear();
+    this.bSimple.clear();
+    this.batches.clear();
+    $<HTMLInputElement>('tree-param').value = ''; // each step's largest |ḡ|
+    $<HTMLInputElement>('tree-param').max = String(s.P - 1);
+    $('noise-reading').textContent = '';
+    this.showBatch();
     this.lossSum = this.lossCount = 0;
     $('setup-line').textContent =
       `${SHARED ? `${s.W} worker${s.W > 1 ? 's' : ''}` : 'in the page'}, ${s.V} virtual shards, ${s.P} parameters, ` +
@@ -228,11 +259,12 @@ class App {
       try {
         s.requestSnapshot();
         await this.trainStep(s);
-        await this.evaluate(s, performance.now());
       } catch (e) {
         if (this.session === s) this.fail((e as Error).message);
       }
     }
+    // and the loss curves and figures end at that step too (while playing they are evaluated every 250 ms)
+    if (this.session === s && this.val.xs[this.val.length - 1] !== s.t) await this.evaluate(s, performance.now()).catch((e: Error) => this.fail(e.message));
     this.dirty = true;
     // the loop's last step is done and shown: a test (or a person) reading the step count now sees
     // every step the loop made, so a single step after this is exactly one more
@@ -277,6 +309,8 @@ class App {
     }
     this.lossSum += r.loss;
     this.lossCount++;
+    this.bSimple.push(s.t, r.noiseEma.bSimple);
+    this.batches.push(s.t, r.samples);
     const now = performance.now();
     this.throughput.add(r.samples, now);
     if (now - this.lastEval >= EVAL_EVERY_MS) await this.evaluate(s, now);
@@ -305,12 +339,20 @@ class App {
     $('stat-step').textContent = String(s.t);
     $('stat-epoch').textContent = String(s.epoch);
     $('stat-sps').textContent = this.playing ? Math.round(this.throughput.rate).toLocaleString('en') : '0';
+    if (this.treeAnim) {
+      const a = this.treeAnim;
+      const progress = Math.min(1, (performance.now() - a.start) / TREE_ANIM_MS);
+      drawTree($<HTMLCanvasElement>('tree'), a.drawing, a.values, progress);
+      if (progress === 1) this.treeAnim = undefined;
+    }
     if (!this.dirty && s.snapshot.t === this.drawnT) return;
     const now = performance.now();
     // while training, the heavier panels redraw a few times a second so the page keeps up with the workers
     const full = this.dirty || !this.playing || now - this.fullDrawAt >= (s.P > 5000 ? FULL_DRAW_MS_LARGE : FULL_DRAW_MS);
     this.dirty = false;
     drawLossChart($<HTMLCanvasElement>('loss-chart'), this.train, this.val);
+    drawNoiseChart($<HTMLCanvasElement>('noise-chart'), this.bSimple, this.batches);
+    $('noise-reading').textContent = batchReading(this.live.batch, this.bSimple.last ?? NaN);
     if (!full) return;
     // the fingerprint, the boundary and the panels are drawn together, from one step's snapshot
     this.drawnT = s.snapshot.t;
@@ -326,15 +368,48 @@ class App {
     const snap = s.snapshot;
     const layer = Number($<HTMLSelectElement>('grad-layer').value) || 0;
     this.grads.draw(gradientPanel(snap, s.plan, s.layout, layer), Number($<HTMLSelectElement>('grad-units').value) || 0);
-    const tree = $<HTMLCanvasElement>('tree');
-    drawTree(tree, reductionTree(s.V, s.W, snap.shardSizes, tree.width, tree.height));
-    $('tree-step').textContent = `step ${snap.t}: V = ${s.V} shards, ${s.W} worker${s.W > 1 ? 's' : ''}, B = ${snap.batchSize}`;
+    this.drawTreePanel(s);
     const { input, target } = this.sample(data);
     const trace = explainSample(s.spec, snap.params, input, target, snap.lr || this.live.lr);
     drawNetwork($<HTMLCanvasElement>('network'), s.spec.sizes, s.layout, snap.params, trace);
     drawLegend($('network-legend'), signedLegend('connections: weight W (units: activation y, ±1)', maxAbs([snap.params])));
     drawExplain($('explain'), explainBlocks(trace, 6, this.settings?.optimizer));
     if (data.name === 'mnist') this.predict(s);
+  }
+
+  /**
+   * The reduction tree of the snapshot's step, with its sums at the chosen parameter (the step's
+   * largest |ḡ| until one is typed in).
+   */
+  private drawTreePanel(s: TrainingSession): void {
+    const snap = s.snapshot;
+    const tree = $<HTMLCanvasElement>('tree');
+    const drawing = reductionTree(s.V, s.W, snap.shardSizes, tree.width, tree.height);
+    $('tree-step').textContent = `step ${snap.t}: V = ${s.V} shards, ${s.W} worker${s.W > 1 ? 's' : ''}, B = ${snap.batchSize}`;
+    const input = $<HTMLInputElement>('tree-param');
+    const table = $<HTMLTableElement>('tree-values');
+    if (snap.t === 0) {
+      this.treeAnim = undefined;
+      drawTree(tree, drawing);
+      $('tree-param-name').textContent = '';
+      table.replaceChildren();
+      table.createCaption().textContent = 'take a step to see its sums';
+      return;
+    }
+    // empty: the parameter with the largest |ḡ| of the step shown (one whose gradient shows), else the one typed in
+    const auto = input.value === '';
+    const p = auto ? largestGradient(snap.avgGrad) : Math.max(0, Math.min(s.P - 1, Math.trunc(Number(input.value)) || 0));
+    const values = treeValues(s.V, s.published, snap.publishedSums, s.P, p, snap.avgGrad);
+    $('tree-param-name').textContent = `${paramName(s.layout, p)} · #${p}${auto ? ' · the largest |ḡ|' : ''}`;
+    // a new step fills in bottom-up where there is time to watch it (paused, single steps, a slow step delay)
+    const slow = !this.playing || stepDelayMs($<HTMLInputElement>('delay').value) >= TREE_ANIM_MS;
+    if (!slow) this.treeAnim = undefined;
+    else if (snap.t !== this.animatedT) this.treeAnim = { start: performance.now(), drawing, values };
+    else if (this.treeAnim) this.treeAnim = { ...this.treeAnim, drawing, values }; // a parameter picked mid-animation
+    this.animatedT = snap.t;
+    drawTree(tree, drawing, values, this.treeAnim ? 0 : 1);
+    drawTreeValues(table, drawing, values, snap.batchSize);
+    table.dataset.step = String(snap.t);
   }
 
   /** The sample the network view and explain panel follow: a drawn digit, or a validation row. */
@@ -392,6 +467,13 @@ class App {
     $<HTMLSelectElement>('optimizer').value = d.optimizer;
     $<HTMLInputElement>('lr').value = String(d.lr);
     $<HTMLInputElement>('batch').value = String(d.batch);
+  }
+
+  /** The noise chart's batch slider at the form's batch size (the nearest power of two). */
+  private showBatch(): void {
+    const batch = $<HTMLInputElement>('batch').value;
+    $<HTMLInputElement>('noise-batch').value = String(batchPosition(Number(batch)));
+    $('noise-batch-value').textContent = batch;
   }
 
   /** The tree's key: one colour per worker, grey for the top. */

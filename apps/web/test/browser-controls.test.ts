@@ -1,28 +1,16 @@
-import type { Browser, Page } from 'playwright-core';
-import type { ViteDevServer } from 'vite';
+import type { Page } from 'playwright-core';
 import { HIDDEN_ACTIVATIONS, OPTIMIZERS } from '@shardgrad/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { DATASET_DEFAULTS } from '../src/app/defaults.js';
 import { MNIST_PACK_FILE } from '../src/data/mnist-pack.js';
-import { launchBrowser, numberOf, openDemo, runBrowser, startServer } from './browser-harness.js';
+import { isolatedDemoPage, numberOf, runBrowser } from './browser-harness.js';
 
 /** The form's controls in Chromium: each data set's own defaults, the step delay, the packed digits. */
-let browser: Browser;
-let server: ViteDevServer;
+const demo = isolatedDemoPage();
+const errors = demo.errors;
 let page: Page;
-const errors: string[] = [];
-
-beforeAll(async () => {
-  if (!runBrowser) return; // skipped: no Chromium (one line from test/setup/global-setup.ts)
-  browser = await launchBrowser();
-  let url: string;
-  ({ server, url } = await startServer(true));
-  page = await openDemo(browser, url, errors);
-});
-afterAll(async () => {
-  await page?.close();
-  await server?.close();
-  await browser?.close();
+beforeAll(() => {
+  page = demo.page();
 });
 
 const form = () =>
@@ -81,6 +69,10 @@ describe.runIf(runBrowser)('the playground form', () => {
           at(/step (\d+)/, text('.grad-card[data-role="update"] figcaption')),
           at(/^step (\d+)/, text('#grad-caption')),
           at(/^step (\d+):/, text('#tree-step')),
+          Number((document.getElementById('tree-values') as HTMLElement).dataset.step),
+          // the x axes' last step of the loss and noise charts
+          Number((document.getElementById('loss-chart') as HTMLElement).dataset.step),
+          Number((document.getElementById('noise-chart') as HTMLElement).dataset.step),
         ];
       });
     const settled = async () => {
@@ -113,6 +105,8 @@ describe.runIf(runBrowser)('the playground form', () => {
   it('the reduction tree: V = 16 shards, 2 workers, each worker’s published node ringed, drawn', async () => {
     expect(await page.textContent('#tree-step')).toMatch(/^step \d+: V = 16 shards, 2 workers, B = 32$/);
     expect(await page.locator('#tree-legend span').allTextContents()).toEqual(['worker 0', 'worker 1', 'top: per slice']);
+    // the step's tree has filled in (it is animated bottom-up after a step), and the values of its sums are there
+    await page.waitForSelector('#tree[data-progress="1"]');
     // some pixels of the canvas are painted in each worker's colour (#1b9e77 and #d95f02) and in the top's grey
     const painted = await page.evaluate(() => {
       const c = document.getElementById('tree') as HTMLCanvasElement;

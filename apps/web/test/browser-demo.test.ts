@@ -117,6 +117,7 @@ describe.runIf(runBrowser)('cross-origin isolated page (vite dev server with COO
     expect(deviation).toBeLessThan(1e-6);
 
     mkdirSync(ARTIFACTS, { recursive: true });
+    await page.waitForSelector('#tree[data-progress="1"]'); // the last step's tree has filled in
     await page.screenshot({ path: path.join(ARTIFACTS, 'web-demo.png'), fullPage: true });
     expect(errors).toEqual([]);
   });
@@ -235,6 +236,9 @@ describe.runIf(runBrowser)('page without cross-origin isolation (no COOP/COEP he
     await train(page, 250);
     expect(await numberOf(page, '#stat-val-loss')).toBeLessThan(loss0 * 0.9);
     expect(await page.locator('.grad-card[data-role="worker"]').count()).toBe(1);
+    // one worker publishes the root's two halves: the noise estimate is measured in the page too
+    expect(Number(await page.getAttribute('#noise-chart', 'data-points'))).toBeGreaterThan(0);
+    expect(await page.textContent('#noise-reading')).toMatch(/^B_simple ≈ \d/);
     expect(errors).toEqual([]);
   });
 

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { build, createServer, preview, type PreviewServer, type ViteDevServer } from 'vite';
+import { afterAll, beforeAll } from 'vitest';
 import { webConfig } from '../vite.config.js';
 
 import { chromium as chromiumTool, CHROMIUM, runWith } from '../../../test/setup/tools.js';
@@ -65,4 +66,28 @@ export async function openDemo(browser: Browser, url: string, errors: string[]):
 
 export async function numberOf(page: Page, selector: string): Promise<number> {
   return Number.parseFloat((await page.textContent(selector)) ?? 'NaN');
+}
+
+/**
+ * For a test file that drives one page: Chromium, the isolated dev server and the demo opened once
+ * (beforeAll), closed after the file (afterAll). `page()` is the page; `errors` collects its errors.
+ */
+export function isolatedDemoPage(): { page: () => Page; errors: string[] } {
+  let browser: Browser | undefined;
+  let server: ViteDevServer | undefined;
+  let page: Page | undefined;
+  const errors: string[] = [];
+  beforeAll(async () => {
+    if (!runBrowser) return; // skipped: no Chromium (one line from test/setup/global-setup.ts)
+    browser = await launchBrowser();
+    let url: string;
+    ({ server, url } = await startServer(true));
+    page = await openDemo(browser, url, errors);
+  });
+  afterAll(async () => {
+    await page?.close();
+    await server?.close();
+    await browser?.close();
+  });
+  return { page: () => page!, errors };
 }

@@ -19,6 +19,7 @@ function snapshot(avgW: [number, number], workers: number[][] = [[2 + 1, 4 - 1],
     before: Float32Array.from([1, 1, 0, 0]),
     params: Float32Array.from([0.86, 0.82, 0, 0]),
     workerGrads,
+    publishedSums: workerGrads, // one published node per worker
     avgGrad: Float32Array.from([...avgW, 0, 0]),
     shardSizes: Uint32Array.from([2, 1, 1, 1]),
     t: 7,

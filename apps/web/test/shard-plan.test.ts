@@ -11,6 +11,13 @@ describe('worker plan', () => {
     ]);
   });
 
+  it('cuts the slices on the noise estimate’s blocks of 4096 when the run measures it (as the engine does)', () => {
+    // P = 10000 is 3 blocks (4096, 4096, 1808) over 3 workers: one each
+    expect(planWorkers(8, 10000, 3, 4096).map((p) => [p.p0, p.p1])).toEqual([[0, 4096], [4096, 8192], [8192, 10000]]);
+    // 354 parameters are one block: the first worker updates them all
+    expect(planWorkers(16, 354, 2, 4096).map((p) => [p.p0, p.p1])).toEqual([[0, 354], [354, 354]]);
+  });
+
   it('gives one worker everything', () => {
     expect(planWorkers(8, 354, 1)).toEqual([{ s0: 0, s1: 8, p0: 0, p1: 354 }]);
   });

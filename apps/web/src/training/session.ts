@@ -1,6 +1,6 @@
-import { allSkips, mlpSpec, optimizerConfig, specLayout, type Activation, type Kernels, type MLPSpec, type OptimizerKind, type ParamLayout } from '@shardgrad/core';
-import { InProcessEngine, TrainingRun, type EngineContext, type StepEngine } from '@shardgrad/coordinator/run';
-import { partialView, planTree, shardRange, type TreePlan } from '@shardgrad/worker';
+import { allSkips, mlpSpec, optimizerConfig, specLayout, type Activation, type Kernels, type MLPSpec, type NoiseEstimate, type OptimizerKind, type ParamLayout } from '@shardgrad/core';
+import { InProcessEngine, TrainingRun, type EngineContext, type RunRows, type RunSettings, type StepEngine } from '@shardgrad/coordinator/run';
+import { partialView, planTree, shardRange, sliceAlign, type TreeNode, type TreePlan } from '@shardgrad/worker';
 import { planWorkers, type WorkerPlan } from './shard-plan.js';
 import { createKernels, type KernelChoice } from './kernels.js';
 import { WebWorkerEngine } from './web-engine.js';
@@ -39,6 +39,8 @@ export interface StepSnapshot {
   readonly params: Float32Array;
   /** each worker's summed gradient over its shards (the subtree sums it published, added): (W, P) */
   readonly workerGrads: Float32Array;
+  /** the published subtree sums as the workers wrote them into the run's memory, in `published` order: (nodes, P) */
+  readonly publishedSums: Float32Array;
   /** ḡ: (P) */
   readonly avgGrad: Float32Array;
   /** samples in each virtual shard of the step's batch: (V) */
@@ -48,6 +50,27 @@ export interface StepSnapshot {
   batchSize: number;
   lr: number;
 }
+
+/** A subtree sum a worker publishes: shards [lo, hi), summed by `worker` into its partial slot `slot`. */
+export interface PublishedNode extends TreeNode {
+  readonly worker: number;
+  readonly slot: number;
+}
+
+/** What a step reports: its loss and rows, and the engine's live gradient noise estimate (raw and smoothed). */
+export interface StepReport {
+  readonly loss: number;
+  readonly samples: number;
+  /** this step's |G|², tr(Σ) and B_simple from the 2 halves at the top of the tree (the step event's `noise`) */
+  readonly noise: NoiseEstimate;
+  /** the run's moving averages of |G|² and tr(Σ) (decay 0.99, bias-corrected) and their ratio (`noiseEma`) */
+  readonly noiseEma: NoiseEstimate;
+}
+
+const NOT_MEASURED: NoiseEstimate = { gradSq: NaN, traceSigma: NaN, bSimple: NaN };
+
+/** The page measures the gradient noise scale on every step (`shardgrad train --noise-every 1`, the CLI's default). */
+export const SESSION_NOISE_EVERY = 1;
 
 /**
  * The page's side of training: the same TrainingRun as `shardgrad train` (shuffles, init, seeds,
@@ -62,7 +85,9 @@ export class TrainingSession {
   readonly W: number;
   readonly plan: readonly WorkerPlan[];
   readonly snapshot: StepSnapshot;
-  private readonly tree: TreePlan;
+  /** every worker's published nodes, worker by worker, left to right */
+  readonly published: readonly PublishedNode[];
+  readonly tree: TreePlan;
   private snapshotWanted = true;
   private copyNow = false;
   private disposed = false;
@@ -78,40 +103,27 @@ export class TrainingSession {
     this.V = run.layout.V;
     this.W = run.layout.W;
     this.tree = planTree(this.V, this.W);
-    this.plan = planWorkers(this.V, this.P, this.W);
+    this.plan = planWorkers(this.V, this.P, this.W, sliceAlign(run.layout));
+    this.published = this.tree.workers.flatMap((wp, w) => wp.published.map((n) => ({ lo: n.lo, hi: n.hi, worker: w, slot: n.slot })));
     const params = run.views.params;
     this.snapshot = {
       before: params.slice(),
       params: params.slice(),
       workerGrads: new Float32Array(this.W * this.P),
+      publishedSums: new Float32Array(this.published.length * this.P),
       avgGrad: new Float32Array(this.P),
       shardSizes: new Uint32Array(this.V),
       t: 0,
       batchSize: 0,
       lr: 0,
     };
-    (run.engine as InProcessEngine | WebWorkerEngine).between = () => this.copyWorkerSums();
+    (run.engine as InProcessEngine | WebWorkerEngine).between = () => this.betweenPhases();
   }
 
   /** Builds the run, its memory and its workers. */
   static async start(config: SessionConfig, onError: (message: string) => void): Promise<TrainingSession> {
-    const ds = config.dataset;
-    const sizes = [ds.inputs, ...config.hidden, ds.classes];
-    const spec = mlpSpec(sizes, config.activation, 'softmax', 'ce', config.skips ? allSkips(sizes) : []);
     const pageKernels = await createKernels(config.kernels);
-    const settings = {
-      spec,
-      optimizer: optimizerConfig(config.optimizer, config.weightDecay === undefined ? {} : { weightDecay: config.weightDecay }),
-      lr: 0.03, // every step passes the slider's value
-      schedule: { kind: 'constant' as const },
-      batch: 32,
-      epochs: Number.MAX_SAFE_INTEGER,
-      shards: config.virtualShards,
-      seed: config.seed,
-      init: config.activation === 'relu' ? ('he' as const) : ('glorot' as const),
-    };
-    const iota = (n: number, from: number) => Uint32Array.from({ length: n }, (_, i) => from + i);
-    const rows = { X: ds.X, Y: ds.Y, train: iota(ds.trainRows, 0), val: iota(ds.rows - ds.trainRows, ds.trainRows) };
+    const { settings, rows } = sessionRun(config);
     const engine = (ctx: EngineContext): Promise<StepEngine> =>
       config.shared
         ? WebWorkerEngine.create(ctx, config.kernels, onError)
@@ -122,6 +134,7 @@ export class TrainingSession {
       engine,
       evalKernels: pageKernels,
       maxBatch: MAX_BATCH,
+      noiseEvery: SESSION_NOISE_EVERY,
     });
     return new TrainingSession(config, run, pageKernels);
   }
@@ -144,14 +157,14 @@ export class TrainingSession {
    * One data-parallel step on the next `batchSize` samples of the epoch order. Returns the batch's
    * mean loss and its sample count; a step whose loss or update is not finite throws.
    */
-  async step(batchSize: number, lr: number): Promise<{ loss: number; samples: number }> {
+  async step(batchSize: number, lr: number): Promise<StepReport> {
     const snap = this.snapshotWanted;
     if (snap) this.snapshot.before.set(this.run.views.params);
     this.copyNow = snap;
     const { step } = await this.run.step({ batch: batchSize, lr });
     this.copyNow = false;
     if (snap) this.finishSnapshot(step.step, step.batchSize, lr);
-    return { loss: step.loss, samples: step.batchSize };
+    return { loss: step.loss, samples: step.batchSize, noise: step.noise ?? NOT_MEASURED, noiseEma: step.noiseEma ?? NOT_MEASURED };
   }
 
   /** Mean loss and accuracy on the validation rows (in the page). */
@@ -168,18 +181,20 @@ export class TrainingSession {
     void this.run.close();
   }
 
-  /** Between the phases of a step: each worker's published subtree sums, added (the update then consumes them). */
-  private copyWorkerSums(): void {
+  /**
+   * Between the phases of a step, while the published subtree sums are in memory (the top of the
+   * tree then adds into them), for a snapshot: the published sums and each worker's total.
+   */
+  private betweenPhases(): void {
     if (!this.copyNow) return;
     const { P } = this;
-    const out = this.snapshot.workerGrads;
-    this.tree.workers.forEach((wp, w) => {
-      const sum = out.subarray(w * P, (w + 1) * P);
-      wp.published.forEach((node, k) => {
-        const g = partialView(this.run.memory, this.run.layout, w, node.slot);
-        if (k === 0) sum.set(g);
-        else for (let i = 0; i < P; i++) sum[i] = Math.fround(sum[i] + g[i]);
-      });
+    const { publishedSums, workerGrads } = this.snapshot;
+    this.published.forEach((node, k) => {
+      const g = publishedSums.subarray(k * P, (k + 1) * P);
+      g.set(partialView(this.run.memory, this.run.layout, node.worker, node.slot));
+      const sum = workerGrads.subarray(node.worker * P, (node.worker + 1) * P);
+      if (k === 0 || this.published[k - 1].worker !== node.worker) sum.set(g);
+      else for (let i = 0; i < P; i++) sum[i] = Math.fround(sum[i] + g[i]);
     });
   }
 
@@ -197,4 +212,28 @@ export class TrainingSession {
     s.lr = lr;
     this.snapshotWanted = false;
   }
+}
+
+/**
+ * The run a session trains, from the page's settings: the same TrainingRun settings as `shardgrad
+ * train` with the demo's flags (softmax + cross-entropy, He init for relu, Glorot otherwise, no
+ * input scaling), and the data set's rows (training rows first, then validation).
+ */
+export function sessionRun(config: Omit<SessionConfig, 'workers' | 'shared' | 'kernels'>): { settings: RunSettings; rows: RunRows } {
+  const ds = config.dataset;
+  const sizes = [ds.inputs, ...config.hidden, ds.classes];
+  const spec = mlpSpec(sizes, config.activation, 'softmax', 'ce', config.skips ? allSkips(sizes) : []);
+  const settings: RunSettings = {
+    spec,
+    optimizer: optimizerConfig(config.optimizer, config.weightDecay === undefined ? {} : { weightDecay: config.weightDecay }),
+    lr: 0.03, // every step passes the slider's value
+    schedule: { kind: 'constant' },
+    batch: 32,
+    epochs: Number.MAX_SAFE_INTEGER,
+    shards: config.virtualShards,
+    seed: config.seed,
+    init: config.activation === 'relu' ? 'he' : 'glorot',
+  };
+  const iota = (n: number, from: number) => Uint32Array.from({ length: n }, (_, i) => from + i);
+  return { settings, rows: { X: ds.X, Y: ds.Y, train: iota(ds.trainRows, 0), val: iota(ds.rows - ds.trainRows, ds.trainRows) } };
 }

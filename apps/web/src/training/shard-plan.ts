@@ -12,13 +12,14 @@ export interface WorkerPlan {
 
 /**
  * Worker w gets a contiguous block of the V virtual shards (balanced to within one) and a
- * contiguous slice of the P parameters (cut on 16-float cache lines), exactly as the engine's
- * WorkerStep does. Together the blocks cover every shard once and the slices every parameter once.
+ * contiguous slice of the P parameters (cut on 16-float cache lines, or on `align` floats: the
+ * run's sliceAlign, the noise estimate's blocks when it is on), exactly as the engine's WorkerStep
+ * does. Together the blocks cover every shard once and the slices every parameter once.
  */
-export function planWorkers(V: number, P: number, W: number): WorkerPlan[] {
+export function planWorkers(V: number, P: number, W: number, align?: number): WorkerPlan[] {
   return Array.from({ length: W }, (_, w) => {
     const [s0, s1] = workerShards(V, W, w);
-    const [p0, p1] = paramSlice(P, W, w);
+    const [p0, p1] = paramSlice(P, W, w, align);
     return { s0, s1, p0, p1 };
   });
 }

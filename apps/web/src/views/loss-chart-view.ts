@@ -1,23 +1,20 @@
+import { chartFrame } from './chart-frame.js';
 import { yRange, type SeriesHistory } from './series-history.js';
 
 /** Training (orange) and validation (blue) loss against the step, autoscaled. */
 export function drawLossChart(canvas: HTMLCanvasElement, train: SeriesHistory, val: SeriesHistory): void {
-  const ctx = canvas.getContext('2d');
-  if (!ctx) return;
-  const { width: w, height: h } = canvas;
-  const pad = { l: 44, r: 8, t: 8, b: 20 };
-  ctx.clearRect(0, 0, w, h);
-  ctx.fillStyle = '#fafafa';
-  ctx.fillRect(0, 0, w, h);
+  const frame = chartFrame(canvas);
+  if (!frame) return;
+  const { ctx, w, h, pad } = frame;
   const [lo, hi] = yRange([train, val]);
   const xMax = Math.max(1, train.xs[train.length - 1] ?? 1, val.xs[val.length - 1] ?? 1);
   const px = (x: number) => pad.l + (x / xMax) * (w - pad.l - pad.r);
   const py = (y: number) => pad.t + ((hi - y) / (hi - lo)) * (h - pad.t - pad.b);
   ctx.fillStyle = '#555';
-  ctx.font = '11px system-ui, sans-serif';
   ctx.fillText(hi.toFixed(3), 2, pad.t + 9);
   ctx.fillText(lo.toFixed(3), 2, h - pad.b);
   ctx.fillText(`step ${Math.round(xMax)}`, w - 70, h - 5);
+  canvas.dataset.step = String(Math.round(xMax));
   for (const [s, colour] of [
     [train, '#f59322'],
     [val, '#0877bd'],
