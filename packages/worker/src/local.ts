@@ -298,6 +298,16 @@ export function replicaRowsInRound(V: number, v0: number, v1: number, batch: num
 }
 
 /**
+ * Hogwild: whether ḡ and θ are finite, reading each value once. The update's own check computes
+ * θ − θ, two reads, which another worker's write between them makes non-zero: a false alarm that
+ * this settles (called only then).
+ */
+function finiteOnce(avg: Float32Array, theta: Float32Array): boolean {
+  for (let i = 0; i < theta.length; i++) if (!Number.isFinite(avg[i]) || !Number.isFinite(theta[i])) return false;
+  return true;
+}
+
+/**
  * What one worker of a local-mode run does: its replicas' steps (each replica's gradient and its
  * own optimizer step, one replica after another, every step) and its parameter slice of the
  * average. Everything is allocated here, once; a step allocates nothing.
@@ -391,7 +401,7 @@ export class LocalWorker {
         for (let s = 0; s < own.length; s++) l += own[s];
         loss[at] = l;
         let status: number = StepStatus.lossNotFinite;
-        if (Number.isFinite(l)) status = step.update(b - a, lrs[i], t, 0, 0) ? StepStatus.ok : StepStatus.notFinite;
+        if (Number.isFinite(l)) status = step.update(b - a, lrs[i], t, 0, 0) || (hogwild && finiteOnce(step.run.avgGrad, step.run.params)) ? StepStatus.ok : StepStatus.notFinite;
         if (status !== StepStatus.ok) {
           failStatus[r] = status;
           failedAt[r] = i;
