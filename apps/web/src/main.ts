@@ -219,9 +219,9 @@ class App {
     $('noise-reading').textContent = '';
     this.showBatch();
     this.lossSum = this.lossCount = 0;
-    this.showSyncLine(settings);
+    this.showSyncLine(settings, SHARED ? s.W : 1);
     $('setup-line').textContent =
-      `${SHARED && !settings.sync ? `${s.W} worker${s.W > 1 ? 's' : ''}` : 'in the page'}, ${s.V} virtual shards, ${s.P} parameters, ` +
+      `${SHARED ? `${s.W} worker${s.W > 1 ? 's' : ''}` : 'in the page'}, ${s.V} virtual shards, ${s.P} parameters, ` +
       `${this.data!.trainRows} training / ${this.data!.rows - this.data!.trainRows} validation rows, ${SHARED ? 'shared memory' : 'no shared memory'}, ${this.kernels.name} kernels`;
     await this.evaluate(s, NaN);
     if (gen !== this.generation) return;
@@ -366,6 +366,11 @@ class App {
     this.fullDrawAt = now;
     $('stat-theta').textContent = `${fingerprint(s.snapshot.params)} @${s.snapshot.t}`;
     if (s.snapshot.replicas.length) this.showReplicas(s.snapshot.replicas, s.snapshot.t);
+    const stale = s.staleness;
+    if (stale) {
+      $('stat-stale').textContent = `${stale.mean.toFixed(2)} over ${stale.updates} updates`;
+      $('stat-stale').dataset.mean = String(stale.mean);
+    }
     if (this.data) this.boundary?.draw(this.sampleRow(this.data));
     this.drawPanels(s);
   }
@@ -497,24 +502,29 @@ class App {
     );
   }
 
-  /** What the sync mode does in this page, and what to watch. */
-  private showSyncLine(settings: Settings): void {
+  /** What the sync mode does in this page (on `threads` threads), and what to watch. */
+  private showSyncLine(settings: Settings, threads: number): void {
     const line = $('sync-line');
     const sync = settings.sync;
     line.hidden = !sync;
     line.dataset.sync = sync?.kind ?? 'step';
+    line.dataset.threads = String(threads);
     for (const el of document.querySelectorAll<HTMLElement>('.sync-replicas')) el.hidden = sync?.kind !== 'local';
+    for (const el of document.querySelectorAll<HTMLElement>('.sync-hogwild')) el.hidden = sync?.kind !== 'hogwild';
     if (sync?.kind === 'local')
       line.textContent =
         `--sync local:${sync.every} --replicas ${sync.replicas}: ${sync.replicas} replicas, each a fixed group of the 16 virtual shards, take ${sync.every} steps on their own, ` +
         `then their models are averaged (weighted by rows) and every replica restarts from the average. Thin coloured lines: each replica's boundary ` +
-        `(they drift apart between averages and coincide at each); the map and θ fingerprint: the last average. Trained in the page, on one thread; ` +
-        `the same bits as shardgrad train with any number of workers.`;
+        `(they drift apart between averages and coincide at each); the map and θ fingerprint: the last average. ` +
+        `The same bits as shardgrad train with any number of workers.`;
     else if (sync?.kind === 'hogwild')
       line.textContent =
-        'hogwild needs worker threads to race: here it runs in the page on one thread, so the 16 shards\' updates go to the shared θ one after another ' +
-        'and two runs of one seed give the same θ fingerprint. To see the race (a different θ every run, and its staleness), run ' +
-        'shardgrad train --sync hogwild --workers 2.';
+        threads > 1
+          ? `--sync hogwild on ${threads} worker threads: each applies its shards' updates straight to the shared θ, without waiting for the others ` +
+            '(lock-free, racy by design): two runs of one seed give different θ fingerprints, and the staleness counts the other updates that landed ' +
+            'between a shard\'s read of θ and its write.'
+          : 'hogwild needs worker threads to race: here it runs on one thread, so the 16 shards\' updates go to the shared θ one after another ' +
+            'and two runs of one seed give the same θ fingerprint. With 2 or more workers (a cross-origin isolated page) they race.';
   }
 
   /** The noise chart's batch slider at the form's batch size (the nearest power of two). */

@@ -80,14 +80,36 @@ describe.runIf(runBrowser)('the sync control', () => {
     expect(await page.isHidden('#error')).toBe(true);
   });
 
-  it('hogwild: the page says it runs on one thread, so two runs of one seed give the same θ (the CLI\'s on one worker), unlike step', async () => {
+  it('hogwild on 2 worker threads: two runs of one seed give different θ, or no update overlapped another (staleness 0)', async () => {
+    await page.selectOption('#workers', '2');
     await pickSync('hogwild');
-    expect(await page.getAttribute('#sync-line', 'data-sync')).toBe('hogwild');
-    expect(await page.textContent('#sync-line')).toContain('hogwild needs worker threads to race: here it runs in the page on one thread');
+    expect(await page.getAttribute('#sync-line', 'data-threads')).toBe('2');
+    expect(await page.textContent('#sync-line')).toContain('--sync hogwild on 2 worker threads');
     expect(await page.getAttribute('#boundary', 'data-replicas')).toBe('0');
     expect(await page.isHidden('#stat-replicas')).toBe(true);
+    const run = async () => {
+      let theta = '';
+      for (let k = 1; k <= 15; k++) theta = (await stepTo(k)).theta;
+      // 15 steps of 16 shards' updates each
+      await page.waitForFunction(() => document.getElementById('stat-stale')?.textContent?.endsWith('over 240 updates'));
+      return { theta, stale: Number(await page.getAttribute('#stat-stale', 'data-mean')) };
+    };
+    const first = await run();
+    await page.click('#reset');
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    const second = await run();
+    expect(first.stale).toBeGreaterThanOrEqual(0);
+    expect(first.theta !== second.theta || (first.stale === 0 && second.stale === 0)).toBe(true);
+    expect(errors).toEqual([]);
+  });
+
+  it('hogwild on one worker: the page says it runs on one thread, two runs give the same θ (the CLI\'s on one worker), unlike step', async () => {
+    await page.selectOption('#workers', '1');
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    expect(await page.textContent('#sync-line')).toContain('hogwild needs worker threads to race: here it runs on one thread');
     let first = '';
     for (let k = 1; k <= 15; k++) first = (await stepTo(k)).theta;
+    expect(await page.getAttribute('#stat-stale', 'data-mean')).toBe('0');
     await page.click('#reset');
     await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
     let second = '';

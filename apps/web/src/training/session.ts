@@ -3,7 +3,7 @@ import { InProcessEngine, LocalSyncEngine, TrainingRun, type EngineContext, type
 import { floatsOf, partialView, planTree, shardRange, sliceAlign, type LocalSync, type TreeNode, type TreePlan } from '@shardgrad/worker';
 import { planWorkers, type WorkerPlan } from './shard-plan.js';
 import { createKernels, type KernelChoice } from './kernels.js';
-import { WebWorkerEngine } from './web-engine.js';
+import { webLocalEngine, WebWorkerEngine } from './web-engine.js';
 import type { WebDataset } from '../data/dataset.js';
 
 export interface SessionConfig {
@@ -24,7 +24,7 @@ export interface SessionConfig {
   readonly shared: boolean;
   /** the kernels every worker runs */
   readonly kernels: KernelChoice;
-  /** --sync local:H or hogwild (the CLI's settings; trained in the page, one thread); undefined: step */
+  /** --sync local:H or hogwild (the CLI's settings; on the Web Workers, or in the page without shared memory); undefined: step */
   readonly sync?: LocalSync;
   /** the run's batch (with `sync`: rounds are counted in its steps, so the page restarts when it changes) */
   readonly batch?: number;
@@ -132,15 +132,13 @@ export class TrainingSession {
     const pageKernels = await createKernels(config.kernels);
     const { settings, rows } = sessionRun(config);
     const loadKernels = (memory: WasmMemory, scratch: MemoryRegion) => createKernels(config.kernels, memory, scratch);
-    // local:H and hogwild train in the page (the replicas one after another: hogwild does not race here)
-    const engine = (ctx: EngineContext): Promise<StepEngine> =>
-      config.sync
-        ? LocalSyncEngine.inProcess(ctx, loadKernels)
-        : config.shared
-        ? WebWorkerEngine.create(ctx, config.kernels, onError)
-          : InProcessEngine.create(ctx, loadKernels);
+    // local:H and hogwild: the local engine, on the Web Workers or in the page (one thread: hogwild's updates then never race)
+    const engine = (ctx: EngineContext): Promise<StepEngine> => {
+      if (config.sync) return config.shared ? webLocalEngine(ctx, config.kernels, onError) : LocalSyncEngine.inProcess(ctx, loadKernels);
+      return config.shared ? WebWorkerEngine.create(ctx, config.kernels, onError) : InProcessEngine.create(ctx, loadKernels);
+    };
     const run = await TrainingRun.create(settings, rows, {
-      workers: config.shared && !config.sync ? config.workers : 0,
+      workers: config.shared ? config.workers : 0,
       kernel: config.kernels,
       engine,
       evalKernels: pageKernels,
@@ -164,6 +162,11 @@ export class TrainingSession {
     const local = this.run.layout.local;
     if (local?.sync.kind !== 'local') return [];
     return local.thetas.map((r) => floatsOf(this.run.memory, r));
+  }
+
+  /** hogwild: the updates applied so far and their mean staleness (updates by other workers between a read of θ and its write). */
+  get staleness(): { readonly updates: number; readonly mean: number } | undefined {
+    return this.run.engine.staleness;
   }
 
   /** Asks the next step to copy its state for the views. */
