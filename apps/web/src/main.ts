@@ -511,6 +511,8 @@ class App {
     line.dataset.threads = String(threads);
     for (const el of document.querySelectorAll<HTMLElement>('.sync-replicas')) el.hidden = sync?.kind !== 'local';
     for (const el of document.querySelectorAll<HTMLElement>('.sync-hogwild')) el.hidden = sync?.kind !== 'hogwild';
+    // no batch-wide gradient in these modes: each replica (hogwild: each shard) steps on its own gradient
+    $('averaging').hidden = !!sync;
     if (sync?.kind === 'local')
       line.textContent =
         `--sync local:${sync.every} --replicas ${sync.replicas}: ${sync.replicas} replicas, each a fixed group of the 16 virtual shards, take ${sync.every} steps on their own, ` +
