@@ -1,6 +1,7 @@
-import type { Page } from 'playwright-core';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { isolatedDemoPage, runBrowser } from './browser-harness.js';
+import type { Browser, Page } from 'playwright-core';
+import type { ViteDevServer } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isolatedDemoPage, launchBrowser, openDemo, runBrowser, startServer } from './browser-harness.js';
 import { cliFingerprint } from './cli-fingerprint.js';
 
 /** The sync control (--sync step | local:H | hogwild) in Chromium, on the page's default spiral run. */
@@ -123,5 +124,45 @@ describe.runIf(runBrowser)('the sync control', () => {
     for (let k = 1; k <= 15; k++) step = (await stepTo(k)).theta;
     expect(step).not.toBe(first);
     expect(errors).toEqual([]);
+  });
+});
+
+describe.runIf(runBrowser)('the sync control without shared memory (in the page)', () => {
+  let browser: Browser;
+  let server: ViteDevServer;
+  let plain: Page;
+  const plainErrors: string[] = [];
+  beforeAll(async () => {
+    browser = await launchBrowser();
+    let url: string;
+    ({ server, url } = await startServer(false));
+    plain = await openDemo(browser, url, plainErrors);
+  });
+  afterAll(async () => {
+    await plain?.close();
+    await server?.close();
+    await browser?.close();
+  });
+
+  it('local:4 with 4 replicas trains in the page: the CLI\'s bits after the epoch; hogwild says it runs on one thread', async () => {
+    await plain.selectOption('#sync', 'local');
+    await plain.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    await plain.fill('#replicas', '4');
+    await plain.fill('#sync-every', '4');
+    await plain.dispatchEvent('#sync-every', 'change');
+    await plain.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    expect(await plain.textContent('#setup-line')).toContain('in the page');
+    expect(await plain.getAttribute('#boundary', 'data-replicas')).toBe('4');
+    for (let k = 1; k <= 15; k++) {
+      await plain.click('#step');
+      await plain.waitForFunction((n) => document.getElementById('stat-theta')?.textContent?.endsWith(`@${n}`), k);
+    }
+    const theta = (await plain.textContent('#stat-theta'))!.split(' ')[0];
+    expect(theta).toBe(cliFingerprint(1, 'wasm', ['--sync', 'local:4', '--replicas', '4']));
+    await plain.selectOption('#sync', 'hogwild');
+    await plain.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    expect(await plain.getAttribute('#sync-line', 'data-threads')).toBe('1');
+    expect(await plain.textContent('#sync-line')).toContain('hogwild needs worker threads to race: here it runs on one thread');
+    expect(plainErrors).toEqual([]);
   });
 });
