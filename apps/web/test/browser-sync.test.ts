@@ -1,11 +1,10 @@
-import type { Browser, Page } from 'playwright-core';
-import type { ViteDevServer } from 'vite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isolatedDemoPage, launchBrowser, openDemo, runBrowser, startServer } from './browser-harness.js';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { demoPage, runBrowser } from './browser-harness.js';
 import { cliFingerprint } from './cli-fingerprint.js';
 
 /** The sync control (--sync step | local:H | hogwild) in Chromium, on the page's default spiral run. */
-const demo = isolatedDemoPage();
+const demo = demoPage(true);
 const errors = demo.errors;
 let page: Page;
 beforeAll(() => {
@@ -23,9 +22,18 @@ async function stepTo(k: number): Promise<{ theta: string; replicas: string[] }>
   }).then(({ theta, replicas }) => ({ theta, replicas }));
 }
 
-async function pickSync(kind: string): Promise<void> {
-  await page.selectOption('#sync', kind);
-  await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+async function pickSync(kind: string, p = page): Promise<void> {
+  await p.selectOption('#sync', kind);
+  await p.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+}
+
+/** local:H with R replicas picked in the form (each field's change resets the run). */
+async function pickLocal(H: number, R: number, p = page): Promise<void> {
+  await pickSync('local', p);
+  await p.fill('#replicas', String(R));
+  await p.fill('#sync-every', String(H));
+  await p.dispatchEvent('#sync-every', 'change');
+  await p.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
 }
 
 describe.runIf(runBrowser)('the sync control', () => {
@@ -33,12 +41,8 @@ describe.runIf(runBrowser)('the sync control', () => {
     // Node runs the relaxed-SIMD build: so must the page for the bit comparison with the CLI
     expect(await page.textContent('#setup-line')).toContain('wasm-relaxed kernels');
     expect(await page.isHidden('#sync-every')).toBe(true);
-    await pickSync('local');
+    await pickLocal(4, 4);
     expect(await page.isVisible('#sync-every')).toBe(true);
-    await page.fill('#replicas', '4');
-    await page.fill('#sync-every', '4');
-    await page.dispatchEvent('#sync-every', 'change');
-    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
     expect(await page.textContent('#sync-line')).toContain('--sync local:4 --replicas 4');
     expect(await page.getAttribute('#boundary', 'data-replicas')).toBe('4');
     expect(await page.getAttribute('#sync-line', 'data-sync')).toBe('local');
@@ -127,30 +131,13 @@ describe.runIf(runBrowser)('the sync control', () => {
   });
 });
 
-describe.runIf(runBrowser)('the sync control without shared memory (in the page)', () => {
-  let browser: Browser;
-  let server: ViteDevServer;
-  let plain: Page;
-  const plainErrors: string[] = [];
-  beforeAll(async () => {
-    browser = await launchBrowser();
-    let url: string;
-    ({ server, url } = await startServer(false));
-    plain = await openDemo(browser, url, plainErrors);
-  });
-  afterAll(async () => {
-    await plain?.close();
-    await server?.close();
-    await browser?.close();
-  });
+/** The same page without the cross-origin isolation headers: no shared memory, so it trains in the page. */
+const plainDemo = demoPage(false);
 
+describe.runIf(runBrowser)('the sync control without shared memory (in the page)', () => {
   it('local:4 with 4 replicas trains in the page: the CLI\'s bits after the epoch; hogwild says it runs on one thread', async () => {
-    await plain.selectOption('#sync', 'local');
-    await plain.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
-    await plain.fill('#replicas', '4');
-    await plain.fill('#sync-every', '4');
-    await plain.dispatchEvent('#sync-every', 'change');
-    await plain.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    const plain = plainDemo.page();
+    await pickLocal(4, 4, plain);
     expect(await plain.textContent('#setup-line')).toContain('in the page');
     expect(await plain.getAttribute('#boundary', 'data-replicas')).toBe('4');
     for (let k = 1; k <= 15; k++) {
@@ -159,10 +146,9 @@ describe.runIf(runBrowser)('the sync control without shared memory (in the page)
     }
     const theta = (await plain.textContent('#stat-theta'))!.split(' ')[0];
     expect(theta).toBe(cliFingerprint(1, 'wasm', ['--sync', 'local:4', '--replicas', '4']));
-    await plain.selectOption('#sync', 'hogwild');
-    await plain.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    await pickSync('hogwild', plain);
     expect(await plain.getAttribute('#sync-line', 'data-threads')).toBe('1');
     expect(await plain.textContent('#sync-line')).toContain('hogwild needs worker threads to race: here it runs on one thread');
-    expect(plainErrors).toEqual([]);
+    expect(plainDemo.errors).toEqual([]);
   });
 });
