@@ -100,7 +100,11 @@ class App {
       this.applyDefaults();
       void this.reset();
     });
-    for (const id of ['hidden', 'activation', 'optimizer', 'weight-decay', 'workers', 'skips']) $(id).addEventListener('change', () => void this.reset());
+    for (const id of ['hidden', 'activation', 'optimizer', 'weight-decay', 'workers', 'skips', 'sync', 'sync-every', 'replicas']) $(id).addEventListener('change', () => void this.reset());
+    $('sync').addEventListener('change', () => this.showSyncFields());
+    this.showSyncFields();
+    // local:H and hogwild count rounds in the run's batch: a new batch size is a new run
+    $('batch').addEventListener('change', () => this.settings?.sync && void this.reset());
     $('preset-xor').addEventListener('click', () => {
       // the 1986 paper's XOR net: one hidden unit, the inputs also wired straight to the outputs
       $<HTMLSelectElement>('dataset').value = 'xor';
@@ -123,6 +127,7 @@ class App {
       $('noise-batch-value').textContent = $<HTMLInputElement>('batch').value;
     });
     slider.addEventListener('change', () => {
+      if (this.settings?.sync) return void this.reset();
       this.live = this.readLive();
       this.dirty = true;
     });
@@ -159,7 +164,7 @@ class App {
     let settings: Settings;
     let schedule: LrSchedule;
     try {
-      settings = parseSettings(this.rawSettings(), MAX_WORKERS);
+      settings = parseSettings(this.rawSettings(), MAX_WORKERS, VIRTUAL_SHARDS);
       schedule = parseLrSchedule(this.rawLrSchedule());
       this.setStatus('loading data…');
       const data = await this.dataset(settings.dataset);
@@ -176,6 +181,7 @@ class App {
           seed: SEED,
           shared: SHARED,
           kernels: KERNELS,
+          ...(settings.sync ? { sync: settings.sync, batch: settings.batch } : {}),
         },
         (m) => this.fail(m),
       );
@@ -193,7 +199,7 @@ class App {
     $('boundary').hidden = !plane;
     $('mnist-pad').hidden = plane;
     $('plane-title').textContent = plane ? 'decision boundary (P(blue) over the plane; ringed points: validation)' : 'draw a digit';
-    this.boundary = plane ? new BoundaryView($<HTMLCanvasElement>('boundary'), s.spec, s.snapshot.params, this.kernels, this.data!) : undefined;
+    this.boundary = plane ? new BoundaryView($<HTMLCanvasElement>('boundary'), s.spec, s.snapshot.params, this.kernels, this.data!, s.snapshot.replicas) : undefined;
     this.predictWs = createWorkspace(s.spec, 1);
     bindParams(this.predictWs, layerViews(s.snapshot.params, this.predictWs.layout));
     const layerSel = $<HTMLSelectElement>('grad-layer');
@@ -213,6 +219,7 @@ class App {
     $('noise-reading').textContent = '';
     this.showBatch();
     this.lossSum = this.lossCount = 0;
+    this.showSyncLine(settings, SHARED ? s.W : 1);
     $('setup-line').textContent =
       `${SHARED ? `${s.W} worker${s.W > 1 ? 's' : ''}` : 'in the page'}, ${s.V} virtual shards, ${s.P} parameters, ` +
       `${this.data!.trainRows} training / ${this.data!.rows - this.data!.trainRows} validation rows, ${SHARED ? 'shared memory' : 'no shared memory'}, ${this.kernels.name} kernels`;
@@ -358,6 +365,12 @@ class App {
     this.drawnT = s.snapshot.t;
     this.fullDrawAt = now;
     $('stat-theta').textContent = `${fingerprint(s.snapshot.params)} @${s.snapshot.t}`;
+    if (s.snapshot.replicas.length) this.showReplicas(s.snapshot.replicas, s.snapshot.t);
+    const stale = s.staleness;
+    if (stale) {
+      $('stat-stale').textContent = `${stale.mean.toFixed(2)} over ${stale.updates} updates`;
+      $('stat-stale').dataset.mean = String(stale.mean);
+    }
     if (this.data) this.boundary?.draw(this.sampleRow(this.data));
     this.drawPanels(s);
   }
@@ -469,6 +482,53 @@ class App {
     $<HTMLInputElement>('batch').value = String(d.batch);
   }
 
+  /** H and replicas only with local:H. */
+  private showSyncFields(): void {
+    const local = $<HTMLSelectElement>('sync').value === 'local';
+    for (const el of document.querySelectorAll<HTMLElement>('.sync-local')) el.hidden = !local;
+  }
+
+  /** local:H: each replica's θ fingerprint, in its boundary line's colour. */
+  private showReplicas(replicas: readonly Float32Array[], t: number): void {
+    const dd = $('stat-replicas');
+    dd.replaceChildren(
+      ...replicas.map((theta, r) => {
+        const span = document.createElement('span');
+        span.style.color = workerColor(r);
+        span.textContent = `${fingerprint(theta)} `;
+        return span;
+      }),
+      `@${t}`,
+    );
+  }
+
+  /** What the sync mode does in this page (on `threads` threads), and what to watch. */
+  private showSyncLine(settings: Settings, threads: number): void {
+    const line = $('sync-line');
+    const sync = settings.sync;
+    line.hidden = !sync;
+    line.dataset.sync = sync?.kind ?? 'step';
+    line.dataset.threads = String(threads);
+    for (const el of document.querySelectorAll<HTMLElement>('.sync-replicas')) el.hidden = sync?.kind !== 'local';
+    for (const el of document.querySelectorAll<HTMLElement>('.sync-hogwild')) el.hidden = sync?.kind !== 'hogwild';
+    // no batch-wide gradient in these modes: each replica (hogwild: each shard) steps on its own gradient
+    $('averaging').hidden = !!sync;
+    if (sync?.kind === 'local')
+      line.textContent =
+        `--sync local:${sync.every} --replicas ${sync.replicas}: ${sync.replicas} replicas, each a fixed group of the 16 virtual shards, take ${sync.every} steps on their own, ` +
+        `then their models are averaged (weighted by rows) and every replica restarts from the average. Thin coloured lines: each replica's boundary ` +
+        `(they drift apart between averages and coincide at each); the map and θ fingerprint: the last average. ` +
+        `The same bits as shardgrad train with any number of workers.`;
+    else if (sync?.kind === 'hogwild')
+      line.textContent =
+        threads > 1
+          ? `--sync hogwild on ${threads} worker threads: each applies its shards' updates straight to the shared θ, without waiting for the others ` +
+            '(lock-free, racy by design): two runs of one seed give different θ fingerprints, and the staleness counts the other updates that landed ' +
+            'between a shard\'s read of θ and its write.'
+          : 'hogwild needs worker threads to race: here it runs on one thread, so the 16 shards\' updates go to the shared θ one after another ' +
+            'and two runs of one seed give the same θ fingerprint. With 2 or more workers (a cross-origin isolated page) they race.';
+  }
+
   /** The noise chart's batch slider at the form's batch size (the nearest power of two). */
   private showBatch(): void {
     const batch = $<HTMLInputElement>('batch').value;
@@ -507,13 +567,26 @@ class App {
 
   private rawSettings(): RawSettings {
     const v = (id: string) => $<HTMLInputElement>(id).value;
-    return { dataset: v('dataset'), hidden: v('hidden'), activation: v('activation'), optimizer: v('optimizer'), weightDecay: v('weight-decay'), lr: v('lr'), batch: v('batch'), workers: v('workers'), skips: v('skips') };
+    return {
+      dataset: v('dataset'),
+      hidden: v('hidden'),
+      activation: v('activation'),
+      optimizer: v('optimizer'),
+      weightDecay: v('weight-decay'),
+      lr: v('lr'),
+      batch: v('batch'),
+      workers: v('workers'),
+      skips: v('skips'),
+      sync: v('sync'),
+      every: v('sync-every'),
+      replicas: v('replicas'),
+    };
   }
 
   /** lr, batch size, warmup and batch scaling change between steps without a reset. */
   private readLive(): App['live'] {
     try {
-      const s = parseSettings(this.rawSettings(), MAX_WORKERS);
+      const s = parseSettings(this.rawSettings(), MAX_WORKERS, VIRTUAL_SHARDS);
       const schedule = parseLrSchedule(this.rawLrSchedule());
       this.showError(null);
       return { lr: s.lr, batch: s.batch, schedule };

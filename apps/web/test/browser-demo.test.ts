@@ -1,14 +1,12 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { PreviewServer, ViteDevServer } from 'vite';
-import { loadModel } from '@shardgrad/coordinator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planeDataset, planeExtent } from '../src/data/plane-datasets.js';
-import { fingerprint } from '../src/views/fingerprint.js';
 import { launchBrowser, numberOf, openDemo, runBrowser, startPreview, startServer, WEB_ROOT } from './browser-harness.js';
+import { cliFingerprint } from './cli-fingerprint.js';
 
 const ARTIFACTS = path.resolve(WEB_ROOT, '../../artifacts');
 
@@ -34,26 +32,6 @@ async function train(page: Page, minSteps: number): Promise<void> {
   await page.click('#play');
   // the loop finishes the step under way when paused: wait until it has, and its count is shown
   await page.waitForSelector('body[data-playing="false"]');
-}
-
-const CLI = path.resolve(WEB_ROOT, '../cli/dist/main.js');
-
-/**
- * `shardgrad train` with the page's default settings (spiral, seed 42, 2-16-16-2 relu + softmax, He
- * init, Adam η = 0.03, batch 32, 16 virtual shards, no input scaling) for `epochs` epochs, in Node:
- * the fingerprint of the weights it saves.
- */
-function cliFingerprint(epochs: number, kernel: 'wasm' | 'reference'): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'shardgrad-web-cli-'));
-  const out = path.join(dir, 'm.sgm');
-  execFileSync(process.execPath, [
-    CLI, 'train', '--data', 'spiral', '--seed', '42', '--hidden', '16,16', '--activation', 'relu', '--init', 'he',
-    '--optimizer', 'adam', '--lr', '0.03', '--batch', '32', '--shards', '16', '--preprocess', 'none',
-    '--epochs', String(epochs), '--workers', '2', '--kernel', kernel, '--out', out,
-  ], { stdio: 'pipe' });
-  const params = loadModel(out).params;
-  rmSync(dir, { recursive: true, force: true });
-  return fingerprint(params);
 }
 
 let browser: Browser;

@@ -73,6 +73,11 @@ export async function numberOf(page: Page, selector: string): Promise<number> {
  * (beforeAll), closed after the file (afterAll). `page()` is the page; `errors` collects its errors.
  */
 export function isolatedDemoPage(): { page: () => Page; errors: string[] } {
+  return demoPage(true);
+}
+
+/** As isolatedDemoPage, with or without the cross-origin isolation headers. */
+export function demoPage(isolated: boolean): { page: () => Page; errors: string[] } {
   let browser: Browser | undefined;
   let server: ViteDevServer | undefined;
   let page: Page | undefined;
@@ -81,7 +86,7 @@ export function isolatedDemoPage(): { page: () => Page; errors: string[] } {
     if (!runBrowser) return; // skipped: no Chromium (one line from test/setup/global-setup.ts)
     browser = await launchBrowser();
     let url: string;
-    ({ server, url } = await startServer(true));
+    ({ server, url } = await startServer(isolated));
     page = await openDemo(browser, url, errors);
   });
   afterAll(async () => {

@@ -22,6 +22,7 @@ function snapshot(avgW: [number, number], workers: number[][] = [[2 + 1, 4 - 1],
     publishedSums: workerGrads, // one published node per worker
     avgGrad: Float32Array.from([...avgW, 0, 0]),
     shardSizes: Uint32Array.from([2, 1, 1, 1]),
+    replicas: [],
     t: 7,
     batchSize: 5,
     lr: 0.1,

@@ -81,6 +81,16 @@ describe('settings form', () => {
     expect(parseSettings({ ...raw, optimizer: 'adamw', weightDecay: '0.05' }, 4)).toMatchObject({ optimizer: 'adamw', weightDecay: 0.05 });
     expect(() => parseSettings({ ...raw, weightDecay: '-1' }, 4)).toThrow('weight decay: must be a non-negative number, got -1');
   });
+  it('sync: the CLI\'s --sync and --replicas (step: none; local: local:H over the page\'s 16 shards; hogwild)', () => {
+    expect('sync' in parseSettings({ ...raw, sync: 'step', every: '4', replicas: '4' }, 4)).toBe(false);
+    expect('sync' in parseSettings(raw, 4)).toBe(false);
+    expect(parseSettings({ ...raw, sync: 'local', every: '8', replicas: '4' }, 4, 16).sync).toEqual({ kind: 'local', every: 8, replicas: 4 });
+    expect(parseSettings({ ...raw, sync: 'hogwild', every: '8', replicas: '4' }, 4, 16).sync).toEqual({ kind: 'hogwild' });
+    expect(() => parseSettings({ ...raw, sync: 'local', every: '0', replicas: '4' }, 4, 16)).toThrow('sync: local:H needs H a positive integer (steps between averages), got "local:0"');
+    expect(() => parseSettings({ ...raw, sync: 'local', every: '4', replicas: '17' }, 4, 16)).toThrow('replicas: 17 is more than the 16 virtual shards');
+    expect(() => parseSettings({ ...raw, sync: 'local', every: '4', replicas: '' }, 4, 16)).toThrow(/^replicas: /);
+    expect(() => parseSettings({ ...raw, sync: 'ring' }, 4, 16)).toThrow('sync: unknown choice "ring" (step, local or hogwild)');
+  });
   it('names the field in a one-line error', () => {
     expect(() => parseSettings({ ...raw, hidden: '8,x' }, 4)).toThrow('hidden layers: "8,x": up to 4 comma-separated sizes, integers 1…256');
     expect(() => parseSettings({ ...raw, lr: '-1' }, 4)).toThrow('learning rate: must be a positive number, got -1');

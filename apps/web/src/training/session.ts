@@ -1,9 +1,9 @@
-import { allSkips, mlpSpec, optimizerConfig, specLayout, type Activation, type Kernels, type MLPSpec, type NoiseEstimate, type OptimizerKind, type ParamLayout } from '@shardgrad/core';
-import { InProcessEngine, TrainingRun, type EngineContext, type RunRows, type RunSettings, type StepEngine } from '@shardgrad/coordinator/run';
-import { partialView, planTree, shardRange, sliceAlign, type TreeNode, type TreePlan } from '@shardgrad/worker';
+import { allSkips, mlpSpec, type MemoryRegion, type WasmMemory, optimizerConfig, specLayout, type Activation, type Kernels, type MLPSpec, type NoiseEstimate, type OptimizerKind, type ParamLayout } from '@shardgrad/core';
+import { InProcessEngine, LocalSyncEngine, TrainingRun, type EngineContext, type RunRows, type RunSettings, type StepEngine } from '@shardgrad/coordinator/run';
+import { floatsOf, partialView, planTree, shardRange, sliceAlign, type LocalSync, type TreeNode, type TreePlan } from '@shardgrad/worker';
 import { planWorkers, type WorkerPlan } from './shard-plan.js';
 import { createKernels, type KernelChoice } from './kernels.js';
-import { WebWorkerEngine } from './web-engine.js';
+import { webLocalEngine, WebWorkerEngine } from './web-engine.js';
 import type { WebDataset } from '../data/dataset.js';
 
 export interface SessionConfig {
@@ -24,6 +24,10 @@ export interface SessionConfig {
   readonly shared: boolean;
   /** the kernels every worker runs */
   readonly kernels: KernelChoice;
+  /** --sync local:H or hogwild (the CLI's settings; on the Web Workers, or in the page without shared memory); undefined: step */
+  readonly sync?: LocalSync;
+  /** the run's batch (with `sync`: rounds are counted in its steps, so the page restarts when it changes) */
+  readonly batch?: number;
 }
 
 /** The largest batch the page's slider allows: the run's memory is laid out for it. */
@@ -45,6 +49,8 @@ export interface StepSnapshot {
   readonly avgGrad: Float32Array;
   /** samples in each virtual shard of the step's batch: (V) */
   readonly shardSizes: Uint32Array;
+  /** local:H: each replica's θ after the step (R, P), read from the run's memory; empty otherwise */
+  readonly replicas: readonly Float32Array[];
   /** the step number t (0: nothing trained yet) and its batch size */
   t: number;
   batchSize: number;
@@ -113,6 +119,7 @@ export class TrainingSession {
       publishedSums: new Float32Array(this.published.length * this.P),
       avgGrad: new Float32Array(this.P),
       shardSizes: new Uint32Array(this.V),
+      replicas: this.replicaThetas().map((theta) => theta.slice()),
       t: 0,
       batchSize: 0,
       lr: 0,
@@ -124,10 +131,12 @@ export class TrainingSession {
   static async start(config: SessionConfig, onError: (message: string) => void): Promise<TrainingSession> {
     const pageKernels = await createKernels(config.kernels);
     const { settings, rows } = sessionRun(config);
-    const engine = (ctx: EngineContext): Promise<StepEngine> =>
-      config.shared
-        ? WebWorkerEngine.create(ctx, config.kernels, onError)
-        : InProcessEngine.create(ctx, (memory, scratch) => createKernels(config.kernels, memory, scratch));
+    const loadKernels = (memory: WasmMemory, scratch: MemoryRegion) => createKernels(config.kernels, memory, scratch);
+    // local:H and hogwild: the local engine, on the Web Workers or in the page (one thread: hogwild's updates then never race)
+    const engine = (ctx: EngineContext): Promise<StepEngine> => {
+      if (config.sync) return config.shared ? webLocalEngine(ctx, config.kernels, onError) : LocalSyncEngine.inProcess(ctx, loadKernels);
+      return config.shared ? WebWorkerEngine.create(ctx, config.kernels, onError) : InProcessEngine.create(ctx, loadKernels);
+    };
     const run = await TrainingRun.create(settings, rows, {
       workers: config.shared ? config.workers : 0,
       kernel: config.kernels,
@@ -146,6 +155,18 @@ export class TrainingSession {
 
   get t(): number {
     return this.run.state.step;
+  }
+
+  /** local:H: the replicas' θ in the run's memory (layout.local.thetas; hogwild's are the run's own θ, so none here). */
+  replicaThetas(): Float32Array[] {
+    const local = this.run.layout.local;
+    if (local?.sync.kind !== 'local') return [];
+    return local.thetas.map((r) => floatsOf(this.run.memory, r));
+  }
+
+  /** hogwild: the updates applied so far and their mean staleness (updates by other workers between a read of θ and its write). */
+  get staleness(): { readonly updates: number; readonly mean: number } | undefined {
+    return this.run.engine.staleness;
   }
 
   /** Asks the next step to copy its state for the views. */
@@ -201,6 +222,7 @@ export class TrainingSession {
   private finishSnapshot(t: number, batchSize: number, lr: number): void {
     const s = this.snapshot;
     s.params.set(this.run.views.params);
+    this.replicaThetas().forEach((theta, r) => s.replicas[r].set(theta));
     s.avgGrad.set(this.run.views.avgGrad);
     const start = 0;
     for (let v = 0; v < this.V; v++) {
@@ -228,11 +250,12 @@ export function sessionRun(config: Omit<SessionConfig, 'workers' | 'shared' | 'k
     optimizer: optimizerConfig(config.optimizer, config.weightDecay === undefined ? {} : { weightDecay: config.weightDecay }),
     lr: 0.03, // every step passes the slider's value
     schedule: { kind: 'constant' },
-    batch: 32,
+    batch: config.batch ?? 32,
     epochs: Number.MAX_SAFE_INTEGER,
     shards: config.virtualShards,
     seed: config.seed,
     init: config.activation === 'relu' ? 'he' : 'glorot',
+    ...(config.sync ? { sync: config.sync } : {}),
   };
   const iota = (n: number, from: number) => Uint32Array.from({ length: n }, (_, i) => from + i);
   return { settings, rows: { X: ds.X, Y: ds.Y, train: iota(ds.trainRows, 0), val: iota(ds.rows - ds.trainRows, ds.trainRows) } };

@@ -1,6 +1,6 @@
 import { wrap, type Remote } from 'comlink';
-import type { EngineContext, StepEngine } from '@shardgrad/coordinator/run';
-import { StepStatus, type StepStatusValue } from '@shardgrad/worker';
+import { LocalSyncEngine, type EngineContext, type LocalBackend, type StepEngine } from '@shardgrad/coordinator/run';
+import { createLocalTables, StepStatus, type LocalRunLayout, type StepStatusValue } from '@shardgrad/worker';
 import { withTimeout } from './call-timeout.js';
 import type { KernelChoice } from './kernels.js';
 import type { TrainWorker } from './train-worker.js';
@@ -34,12 +34,7 @@ export class WebWorkerEngine implements StepEngine {
   }
 
   static async create(ctx: EngineContext, kernels: KernelChoice, onError: (message: string) => void): Promise<WebWorkerEngine> {
-    const threads = Array.from(
-      { length: ctx.layout.W },
-      (_, w) => new Worker(new URL('./train-worker.ts', import.meta.url), { type: 'module', name: `shardgrad-worker-${w}` }),
-    );
-    for (const t of threads) t.addEventListener('error', (e) => onError(`worker failed: ${e.message || 'could not load'}`));
-    const engine = new WebWorkerEngine(threads, ctx);
+    const engine = new WebWorkerEngine(startThreads(ctx.layout.W, onError), ctx);
     try {
       await Promise.all(
         engine.remotes.map((r, w) => withTimeout(r.init({ layout: ctx.layout, memory: ctx.memory, data: ctx.data, kernels, w }), INIT_MS, `worker ${w} init`)),
@@ -70,4 +65,40 @@ export class WebWorkerEngine implements StepEngine {
     this.disposed = true;
     for (const w of this.threads) w.terminate();
   }
+}
+
+/** W module Web Workers running train-worker.ts; a worker that fails to load or throws reports through `onError`. */
+function startThreads(W: number, onError: (message: string) => void): Worker[] {
+  const threads = Array.from({ length: W }, (_, w) => new Worker(new URL('./train-worker.ts', import.meta.url), { type: 'module', name: `shardgrad-worker-${w}` }));
+  for (const t of threads) t.addEventListener('error', (e) => onError(`worker failed: ${e.message || 'could not load'}`));
+  return threads;
+}
+
+/**
+ * --sync local:H and hogwild on the page's Web Workers: the coordinator's LocalSyncEngine with a
+ * backend like Node's local pool (engine/local-pool.ts) — each worker holds a LocalWorker over the
+ * run's shared memory and tables and runs its tasks; hogwild's workers then really race on θ.
+ */
+export async function webLocalEngine(ctx: EngineContext, kernel: KernelChoice, onError: (message: string) => void): Promise<LocalSyncEngine> {
+  const layout = ctx.layout as LocalRunLayout;
+  const { R, W } = layout.local;
+  const tables = createLocalTables(R, W, true);
+  const threads = startThreads(W, onError);
+  const remotes = threads.map((t) => wrap<TrainWorker>(t));
+  const backend: LocalBackend = {
+    run: async (tasks) => {
+      await Promise.all(tasks.map((task) => withTimeout(remotes[task.w].runLocal(task), CALL_MS, `worker ${task.w} ${task.kind}`)));
+    },
+    close: async () => {
+      for (const t of threads) t.terminate();
+    },
+  };
+  const data = { X: ctx.data.X, Y: ctx.data.Y, order: ctx.data.order };
+  try {
+    await Promise.all(remotes.map((r, w) => withTimeout(r.initLocal({ layout, memory: ctx.memory, data, kernel, tables, w }), INIT_MS, `worker ${w} init`)));
+  } catch (e) {
+    await backend.close();
+    throw e;
+  }
+  return new LocalSyncEngine(layout, ctx.data, tables, backend, false);
 }

@@ -3,6 +3,7 @@ import type { WebDataset } from '../data/dataset.js';
 import { planeExtent } from '../data/plane-datasets.js';
 import { boundaryGrid, nearestRow, pixelToPlane, planeToPixel } from './boundary-model.js';
 import { divergingRgb } from './color-map.js';
+import { workerColor } from './tree-view.js';
 
 const RES = 64;
 
@@ -11,6 +12,9 @@ export class BoundaryView {
   private readonly ws: Workspace<Float32Array>;
   private readonly probs = new Float32Array(RES * RES); // (RES, RES)
   private readonly grid: HTMLCanvasElement;
+  /** local:H: a workspace bound to each replica's θ, and its grid */
+  private readonly replicaWs: Workspace<Float32Array>[];
+  private readonly replicaProbs = new Float32Array(RES * RES);
   /** the map covers [−extent, extent]², fitted to the data */
   readonly extent: number;
 
@@ -20,9 +24,16 @@ export class BoundaryView {
     params: Float32Array,
     private readonly kernels: Kernels,
     private readonly data: WebDataset,
+    replicas: readonly Float32Array[] = [],
   ) {
     this.ws = createWorkspace(spec, RES);
     bindParams(this.ws, layerViews(params, this.ws.layout));
+    this.replicaWs = replicas.map((theta) => {
+      const ws = createWorkspace(spec, RES);
+      bindParams(ws, layerViews(theta, ws.layout));
+      return ws;
+    });
+    canvas.dataset.replicas = String(replicas.length);
     this.grid = document.createElement('canvas');
     this.grid.width = RES;
     this.grid.height = RES;
@@ -52,6 +63,10 @@ export class BoundaryView {
     const { width: w, height: h } = this.canvas;
     ctx.imageSmoothingEnabled = true;
     ctx.drawImage(this.grid, 0, 0, w, h);
+    this.replicaWs.forEach((ws, r) => {
+      boundaryGrid(this.spec, ws, this.kernels, RES, this.replicaProbs, this.extent);
+      drawContour(ctx, this.replicaProbs, w, h, workerColor(r));
+    });
     const { X, Y, rows, trainRows } = this.data;
     for (let i = 0; i < rows; i++) {
       const [px, py] = planeToPixel(X[2 * i], X[2 * i + 1], w, h, this.extent);
@@ -72,4 +87,40 @@ export class BoundaryView {
     ctx.strokeStyle = '#d0021b';
     ctx.stroke();
   }
+}
+
+/**
+ * The P = 0.5 line of a RES × RES grid, faintly: a short stroke at each cell edge where the class
+ * flips (between the two cells' centres, where the probability crosses 0.5 linearly).
+ */
+function drawContour(ctx: CanvasRenderingContext2D, probs: Float32Array, w: number, h: number, color: string): void {
+  const sx = w / RES;
+  const sy = h / RES;
+  ctx.save();
+  ctx.globalAlpha = 0.55;
+  ctx.strokeStyle = color;
+  ctx.lineWidth = 1.5;
+  ctx.beginPath();
+  for (let r = 0; r < RES; r++)
+    for (let c = 0; c < RES; c++) {
+      const p = probs[r * RES + c] - 0.5;
+      if (c + 1 < RES) {
+        const q = probs[r * RES + c + 1] - 0.5;
+        if (p < 0 !== q < 0) {
+          const x = (c + 0.5 + p / (p - q)) * sx;
+          ctx.moveTo(x, r * sy);
+          ctx.lineTo(x, (r + 1) * sy);
+        }
+      }
+      if (r + 1 < RES) {
+        const q = probs[(r + 1) * RES + c] - 0.5;
+        if (p < 0 !== q < 0) {
+          const y = (r + 0.5 + p / (p - q)) * sy;
+          ctx.moveTo(c * sx, y);
+          ctx.lineTo((c + 1) * sx, y);
+        }
+      }
+    }
+  ctx.stroke();
+  ctx.restore();
 }
