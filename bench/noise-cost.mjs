@@ -1,12 +1,12 @@
 // What the live gradient-noise estimate costs (issue 20): `shardgrad train --json` (the median of
-// its epochs 2–5, what a user reads) with --noise-every 0 (off) and 1 (the default: every step),
+// its epochs 2–5, what a user reads) with --noise-every 0 (off) and N (--every, default 1),
 // alternated round by round, for 784-128-10 b64 (the CLI's defaults) and 784-256-128-10 b256, with
 // 1 and 2 workers; the cost is 1 − on/off within a round, then its median and min–max over the
 // rounds. Beside it, the pass alone: the kernels' noiseHalves over one worker's share of the
 // parameters (P / workers), µs a call (median of 200 calls × 7), and that as a share of the
 // measured step time — a figure the machine's noise does not swamp.
 //
-//   pnpm build && node bench/noise-cost.mjs [--rounds 5] [--arch A|B] [--workers 1,2] [--kernel native]
+//   pnpm build && node bench/noise-cost.mjs [--rounds 5] [--every N] [--arch A|B] [--workers 1,2] [--kernel native]
 //
 // Writes bench/results/noise-cost-<time>.json.
 import { spawnSync } from 'node:child_process';
@@ -24,6 +24,8 @@ const rounds = Number(args.rounds ?? 5);
 const archs = args.arch ? [args.arch] : ['A', 'B'];
 const workerCounts = String(args.workers ?? '1,2').split(',').map(Number);
 const kernel = args.kernel ?? 'native';
+/** the setting measured against 0 (off): --every N (default 1, every step) */
+const every = Number(args.every ?? 1);
 const BATCH = { A: 64, B: 256 };
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'shardgrad-noise-cost-'));
 
@@ -68,7 +70,7 @@ for (const arch of archs)
     const off = [];
     for (let r = 0; r < rounds; r++) {
       // alternate which goes first, so a drift in the machine's speed hits both alike
-      const pair = r % 2 === 0 ? [train(arch, workers, 0), train(arch, workers, 1)] : [train(arch, workers, 1), train(arch, workers, 0)].reverse();
+      const pair = r % 2 === 0 ? [train(arch, workers, 0), train(arch, workers, every)] : [train(arch, workers, every), train(arch, workers, 0)].reverse();
       off.push(pair[0].samplesPerSec);
       on.push(pair[1].samplesPerSec);
       costs.push(1 - pair[1].samplesPerSec / pair[0].samplesPerSec);
@@ -82,13 +84,14 @@ for (const arch of archs)
       kernel: p.kernel,
       samplesPerSecOff: stats(off),
       samplesPerSecOn: stats(on),
+      noiseEvery: every,
       endToEndCost: stats(costs),
-      pass: { params: p.params, us: p.us, shareOfStep: p.us.median / 1000 / stepMs },
+      pass: { params: p.params, us: p.us, shareOfStep: p.us.median / 1000 / stepMs, shareOfStepAveraged: p.us.median / 1000 / stepMs / every },
     };
     results.push(row);
     console.log(
       `${row.net} b${row.batch} ${workers}w: off ${Math.round(row.samplesPerSecOff.median)}, on ${Math.round(row.samplesPerSecOn.median)} samples/s; end-to-end cost ${(100 * row.endToEndCost.median).toFixed(1)} % ` +
-        `(${(100 * row.endToEndCost.min).toFixed(1)} … ${(100 * row.endToEndCost.max).toFixed(1)}); the pass ${row.pass.us.median.toFixed(1)} µs over ${p.params} params = ${(100 * row.pass.shareOfStep).toFixed(2)} % of a ${stepMs.toFixed(3)} ms step`,
+        `(${(100 * row.endToEndCost.min).toFixed(1)} … ${(100 * row.endToEndCost.max).toFixed(1)}) at --noise-every ${every}; the pass ${row.pass.us.median.toFixed(1)} µs over ${p.params} params = ${(100 * row.pass.shareOfStep).toFixed(2)} % of a ${stepMs.toFixed(3)} ms step`,
     );
   }
 mkdirSync(path.join(here, 'results'), { recursive: true });

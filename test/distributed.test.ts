@@ -107,7 +107,7 @@ const SPIRAL = [...SPIRAL_NETWORK, '--shards', '16'];
  *   sends rank 1 its head and its node cut to rank 1's slice (72 + 4·190 = 832 bytes, aligned),
  *   its θ slice (4·208, the next step's gather) and its 4-byte status; it receives rank 1's head
  *   with rank 1's node cut to its own slice (72 + 4·208, aligned: 960), rank 1's θ slice (4·190)
- *   and rank 1's status. (With the estimate on, θ is cut at 4096-float blocks instead: rank 0 would
+ *   and rank 1's status. (With the estimate on, θ is cut at 1024-float blocks instead: rank 0 would
  *   take all 398 parameters and send its one noise block too.)
  */
 function commPerStep(exchange: string): { sent: number; received: number } {
@@ -128,7 +128,7 @@ describe.runIf(runMpi)('mpirun -np N shardgrad train: the bytes of one process',
 
   it.each(['gather', 'slices'])('--exchange %s: 1 process × 4 workers = 2 ranks × 2 workers = 4 ranks × 1 = 3 ranks × 1 = 3 ranks × 2 (3 does not divide the 16 shards)', async (exchange) => {
     // (the noise estimate off: slices cut at cache lines, so with P = 398 every rank has a slice; with it on they are
-    // cut at 4096-parameter blocks — the next test, on a net of 3 blocks)
+    // cut at 1024-parameter blocks — the next test, on a net of 9 blocks)
     const args = [...SPIRAL, '--epochs', '3', '--noise-every', '0'];
     const want = single([...args, '--workers', '4', '--out', out('one')]);
     for (const [np, workers] of [
@@ -158,8 +158,8 @@ describe.runIf(runMpi)('mpirun -np N shardgrad train: the bytes of one process',
     }
   });
 
-  it('the live noise estimate and the model: the same bits for 1 process × 4 workers, 1 × 4 and 2 × 2 ranks × workers, with gather and with slices (P = 8 835: 3 blocks)', async () => {
-    const args = ['--data', 'spiral', '--hidden', '128,64', '--batch', '32', '--shards', '8', '--epochs', '1', '--json'];
+  it('the live noise estimate and the model: the same bits for 1 process × 4 workers, 1 × 4 and 2 × 2 ranks × workers, with gather and with slices (P = 8 835: 9 blocks)', async () => {
+    const args = ['--data', 'spiral', '--hidden', '128,64', '--batch', '32', '--shards', '8', '--epochs', '1', '--noise-every', '1', '--json'];
     const noiseOf = (stdout: string) => jsonLines(stdout).filter((o) => o.type === 'step').map((o) => JSON.stringify(o.noise));
     const one = runCli(['train', ...args, '--workers', '4', '--distributed', 'none', '--out', out('noise-one')]);
     expect(one.status, one.stderr).toBe(0);

@@ -127,7 +127,7 @@ describe('the live gradient noise scale', () => {
     expect(rel(steps[0].noiseEma!.traceSigma, got.traceSigma)).toBeLessThan(1e-12);
   });
 
-  it('the same bits for workers 0, 1, 2, 3, 4 and 8 on every step (P = 15 010: 4 blocks of 4096), and the weights equal those of a run without it', async () => {
+  it('the same bits for workers 0, 1, 2, 3, 4 and 8 on every step (P = 15 010: 15 blocks of 1024), and the weights equal those of a run without it', async () => {
     const spec = mlpSpec([64, 200, 10], 'relu', 'softmax', 'ce');
     const data = rows(600, 64, 10, 2);
     const runs = [];
@@ -150,7 +150,7 @@ describe('the live gradient noise scale', () => {
     const y = x.map(([a, b]) => (a + b > 0 ? 1 : 0));
     const steps: StepEvent[] = [];
     const epochs: { noise?: unknown }[] = [];
-    const model = await train({ x, y, hidden: [8], batch: 16, epochs: 2, workers: 2, shards: 4, onStep: (e) => steps.push(e), onEpoch: (e) => epochs.push(e) });
+    const model = await train({ x, y, hidden: [8], batch: 16, epochs: 2, workers: 2, shards: 4, noiseEvery: 1, onStep: (e) => steps.push(e), onEpoch: (e) => epochs.push(e) });
     expect(steps).toHaveLength(12);
     expect(steps.every((e) => e.noise && e.noiseEma && e.noise.traceSigma > 0)).toBe(true);
     expect(epochs.map((e) => e.noise)).toEqual([steps[5].noiseEma, steps[11].noiseEma]);
@@ -162,7 +162,7 @@ describe('the live gradient noise scale', () => {
 
   it('shardgrad train: --json step and epoch lines and the summary carry it; the text epoch lines and summary name B_simple', () => {
     const dir = tempDir('noise-live');
-    const base = ['train', '--data', 'xor:200', '--hidden', '8', '--epochs', '2', '--batch', '32', '--workers', '2', '--lr', '0.3'];
+    const base = ['train', '--data', 'xor:200', '--hidden', '8', '--epochs', '2', '--batch', '32', '--workers', '2', '--lr', '0.3', '--noise-every', '1'];
     const r = runCli([...base, '--json', '--out', path.join(dir, 'a.sgm')]);
     expect(r.status, r.stderr).toBe(0);
     const lines = jsonLines(r.stdout);
@@ -176,12 +176,15 @@ describe('the live gradient noise scale', () => {
     expect(text.status, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/^epoch 2\/2 .* B_simple -?[0-9.]+ /m);
     expect(text.stdout).toMatch(/^gradient noise scale B_simple -?[0-9.]+ at the end \(\|G\|² .*; batch 32\): /m);
-    const off = runCli([...base, '--noise-every', '0', '--json', '--out', path.join(dir, 'c.sgm')]);
+    const off = runCli([...base.slice(0, -2), '--noise-every', '0', '--json', '--out', path.join(dir, 'c.sgm')]);
+    // the default: every 8th step (10 steps: step 8 only)
+    const byDefault = runCli([...base.slice(0, -2), '--json', '--out', path.join(dir, 'd.sgm')]);
+    expect(jsonLines(byDefault.stdout).filter((o) => o.type === 'step' && 'noise' in o).map((o) => o.step)).toEqual([8]);
     expect(jsonLines(off.stdout).some((o) => 'noise' in o)).toBe(false);
   });
 
   it('the same bits with every kernel: the wasm f64x2 pass, the JavaScript loop and the native AVX pass (where built) over the same halves', async () => {
-    const P = 3 * NOISE_BLOCK + 1234; // 4 blocks, the last one short and not a multiple of 8
+    const P = 3 * NOISE_BLOCK + 234; // 4 blocks, the last one short and not a multiple of 8
     const memory = new WebAssembly.Memory({ initial: 64, maximum: 64, shared: true });
     const r = rng(21);
     const a = new Float32Array(memory.buffer, 1 << 16, P).map(() => r() * 1e-2);

@@ -13,7 +13,7 @@ describe('the settings schema', () => {
       if (s.default !== undefined) expect(checkSetting(name, s.default), name).toEqual(s.default);
       else expect('defaultText' in s || name === 'earlyStop', name).toBe(true);
     }
-    expect(DEFAULTS).toEqual({ activation: 'relu', optimizer: 'sgd', lr: 0.1, schedule: 'constant', lrWarmup: 0, lrScale: 'none', batch: 64, epochs: 5, seed: 1, init: 'glorot', preprocess: 'standardize', valSplit: 0, noiseEvery: 1, sync: 'step', kernel: 'auto' });
+    expect(DEFAULTS).toEqual({ activation: 'relu', optimizer: 'sgd', lr: 0.1, schedule: 'constant', lrWarmup: 0, lrScale: 'none', batch: 64, epochs: 5, seed: 1, init: 'glorot', preprocess: 'standardize', valSplit: 0, noiseEvery: 8, sync: 'step', kernel: 'auto' });
   });
 
   it('a bad value names the field; flagOf gives its flag', () => {

@@ -11,7 +11,7 @@ describe('worker plan', () => {
     ]);
   });
 
-  it('cuts the slices on the noise estimate’s blocks of 4096 when the run measures it (as the engine does)', () => {
+  it('cuts the slices on the noise estimate’s blocks (1024 parameters: the engine passes sliceAlign) when the run measures it (as the engine does)', () => {
     // P = 10000 is 3 blocks (4096, 4096, 1808) over 3 workers: one each
     expect(planWorkers(8, 10000, 3, 4096).map((p) => [p.p0, p.p1])).toEqual([[0, 4096], [4096, 8192], [8192, 10000]]);
     // 354 parameters are one block: the first worker updates them all

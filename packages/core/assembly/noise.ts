@@ -5,7 +5,7 @@
 // the 8 lanes are four f64x2 vectors per sum; the tail of a block goes through the same lanes one
 // by one. The same bits as the JavaScript loop and the native kernels.
 
-const NOISE_BLOCK: i32 = 4096;
+const NOISE_BLOCK: i32 = 1024;
 
 /** Lane l (0–7) of four f64x2 vectors. */
 @inline

@@ -29,7 +29,7 @@ enum { ACT_IDENTITY = 0, ACT_RELU = 1 };
 
 /** Cache blocks (floats): a KC×NR panel of packed B stays in L1, an MC×KC block of A in L2. */
 /** core's NOISE_BLOCK: parameters per block of the noise estimate's fixed blocking */
-#define NOISE_BLOCK 4096
+#define NOISE_BLOCK 1024
 #define KC 256
 #define MC 128
 #define NC 1024

@@ -270,7 +270,7 @@ export const SETTINGS = {
   noiseEvery: {
     type: 'integer',
     flag: '--noise-every',
-    default: 1,
+    default: 8,
     description: 'measure the gradient noise scale B_simple (|G|², tr(Σ), from the two halves at the top of the reduction tree) every N steps; it only reads the gradients, the weights are the same either way',
     check: nonNegativeInteger(' (0 = off)'),
   },

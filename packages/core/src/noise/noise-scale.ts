@@ -30,7 +30,7 @@
  */
 
 /** Parameters per block of the fixed blocking over the parameter index. */
-export const NOISE_BLOCK = 4096;
+export const NOISE_BLOCK = 1024;
 
 /** One step's estimate. `gradSq` can come out negative on a noisy step (it is unbiased, not positive). */
 export interface NoiseEstimate {
