@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { blockSquares, fitStepsExamples, fittedSteps, gradientNoiseScale, noiseFromSquares, NOISE_BLOCK, noiseBlockCount, noiseBlockPartials, noiseFromPartials, NoiseScaleEma, Rng } from '../src/index.js';
+import { fitStepsExamples, fittedSteps, gradientNoiseScale, NOISE_BLOCK, noiseBlockCount, noiseBlockPartials, noiseFromPartials, NoiseScaleEma, Rng } from '../src/index.js';
 
 /** Gaussian from two uniforms (Box–Muller). */
 function gauss(rng: Rng): number {
@@ -151,29 +151,5 @@ describe('steps–examples fit (S/S_min − 1)(E/E_min − 1) = 1', () => {
   it('steps that do not fall with the batch have no B_crit', () => {
     expect(fitStepsExamples([{ batch: 8, steps: 10 }, { batch: 16, steps: 12 }]).bCrit).toBeNaN();
     expect(fitStepsExamples([{ batch: 8, steps: 10 }]).bCrit).toBeNaN();
-  });
-});
-
-describe('the squared-norm form (for a tree that consumes its leaves)', () => {
-  it('equals the deviation form when the total is the exact sum of the groups', () => {
-    const rng = new Rng(17);
-    const P = 2 * NOISE_BLOCK + 5;
-    const rows = [5, 4, 4, 0, 3];
-    const groups = rows.map((b) => Float64Array.from({ length: P }, () => (b ? rng.uniform(-1, 1) : 0))); // an empty group sums to 0
-    const total = new Float64Array(P);
-    for (const g of groups) for (let i = 0; i < P; i++) total[i] += g[i];
-    const blocks = noiseBlockCount(P);
-    const squares = groups.map((g) => {
-      const out = new Float64Array(blocks);
-      blockSquares(g, P, 0, blocks, out);
-      return out;
-    });
-    const totalSquares = new Float64Array(blocks);
-    blockSquares(total, P, 0, 1, totalSquares); // two owners of the total's blocks
-    blockSquares(total, P, 1, blocks, totalSquares);
-    const a = noiseFromSquares(squares, rows, totalSquares, blocks);
-    const b = gradientNoiseScale(groups, rows, total, P);
-    expect(rel(a.traceSigma, b.traceSigma)).toBeLessThan(1e-10);
-    expect(rel(a.gradSq, b.gradSq)).toBeLessThan(1e-8);
   });
 });

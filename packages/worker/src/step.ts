@@ -13,7 +13,6 @@ import {
   noiseBlockCount,
   noiseFromPartialsInto,
   noiseHalvesPartials,
-  type NoiseEstimate,
   softmax_cross_entropy_sum,
   treeAdd,
   treeLeaf,
@@ -108,8 +107,6 @@ export class WorkerStep {
   /** the live noise estimate's partials (layout.noise) and this worker's blocks of them [b0, b1) */
   private readonly noisePartials: Float64Array;
   private readonly noiseBlocks: readonly [number, number];
-  /** the shard where the root's right half begins (−1: one shard, no estimate) */
-  private readonly rootSplit: number;
 
   constructor(
     readonly layout: RunLayout,
@@ -154,10 +151,9 @@ export class WorkerStep {
     this.leafPlan = new Int32Array(memory.buffer, pr.byteOffset, pr.bytes / 4);
     this.groups = writeLeafPlan(this.leafPlan, this.mine);
     this.slice = sliceUpdate(layout.optimizer, { root: run.avgGrad, avg: run.avgGrad, theta: run.params, state: run.optState }, P);
-    this.noisePartials = new Float64Array(memory.buffer, layout.noise.byteOffset, layout.noise.bytes / 8);
+    this.noisePartials = noisePartialsView(memory, layout);
     // the slices are cut at block boundaries when the estimate is on: this worker's blocks are whole
     this.noiseBlocks = this.p0 === this.p1 ? [0, 0] : [Math.floor(this.p0 / NOISE_BLOCK), Math.ceil(this.p1 / NOISE_BLOCK)];
-    this.rootSplit = splitPoint(0, V);
   }
 
 
@@ -332,7 +328,7 @@ export class WorkerStep {
     const ok = finishSlice(this.kernels, u);
     // the noise estimate's partials of this worker's blocks, from the root's two halves (it only reads them)
     if (ok && other !== undefined && !stopHalfWay && noiseDue(this.layout, t)) {
-      const rowsA = shardBound(0, batchSize, this.layout.V, this.rootSplit);
+      const rowsA = leftHalfRows(this.layout.V, batchSize);
       const [b0, b1] = this.noiseBlocks;
       if (!this.kernels.noiseHalves?.(u.root, other, rowsA, batchSize - rowsA, this.P, b0, b1, this.noisePartials))
         noiseHalvesPartials(u.root as Float32Array, other as Float32Array, rowsA, batchSize - rowsA, this.P, b0, b1, this.noisePartials);
@@ -449,6 +445,12 @@ export function noiseDue(layout: RunLayout, t: number): boolean {
   return every > 0 && layout.V > 1 && t % every === 0;
 }
 
+/** Rows of a batch of B in the root's left half (shards [0, splitPoint(0, V))); all B with one shard. */
+export function leftHalfRows(V: number, B: number): number {
+  const split = splitPoint(0, V);
+  return split < 0 ? B : shardBound(0, B, V, split);
+}
+
 /** The noise partials of a run (layout.noise) as a view in this thread. */
 export function noisePartialsView(memory: WasmMemory, layout: RunLayout): Float64Array {
   return new Float64Array(memory.buffer, layout.noise.byteOffset, layout.noise.bytes / 8);
@@ -462,15 +464,7 @@ export function noisePartialsView(memory: WasmMemory, layout: RunLayout): Float6
  * Writes |G|²_est at out[at] and tr(Σ)_est at out[at + 1] (NaN with fewer than two non-empty halves).
  */
 export function writeNoiseOfStep(layout: RunLayout, partials: Float64Array, B: number, out: Float64Array, at: number): void {
-  const split = splitPoint(0, layout.V);
-  const rowsA = split < 0 ? B : shardBound(0, B, layout.V, split);
+  const rowsA = leftHalfRows(layout.V, B);
   const K = (rowsA > 0 ? 1 : 0) + (B - rowsA > 0 ? 1 : 0);
   noiseFromPartialsInto(partials, noiseBlockCount(layout.P), B, K, out, at);
-}
-
-/** writeNoiseOfStep as an estimate (the main thread's form); equals core's noiseFromPartials. */
-export function noiseOfStep(layout: RunLayout, partials: Float64Array, B: number): NoiseEstimate {
-  const o = new Float64Array(2);
-  writeNoiseOfStep(layout, partials, B, o, 0);
-  return { gradSq: o[0], traceSigma: o[1], bSimple: o[1] / o[0] };
 }
