@@ -1,4 +1,4 @@
-import { NOISE_BLOCK, type WasmMemory } from '@shardgrad/core';
+import { noiseBlocksOf, type WasmMemory } from '@shardgrad/core';
 import { allgathervBytes, allreduceBytes, alltoallvBytes, countCollective, countExchange, type CollectiveBytes } from './comm.js';
 import type { RunLayout } from './layout.js';
 
@@ -60,8 +60,9 @@ export class RankExchange {
     // the noise partials: 2 float64s (16 bytes) a block; each rank's slice is whole blocks when the estimate is on
     this.noiseBytes = new Uint8Array(memory.buffer, layout.noise.byteOffset, layout.noise.bytes);
     // (a rank whose slice is empty — fewer blocks than ranks — sends none)
-    this.noiseCounts = x.slices.map(([lo, hi]) => (lo === hi ? 0 : Math.ceil(hi / NOISE_BLOCK) - Math.floor(lo / NOISE_BLOCK)) * 16);
-    this.noiseDispls = x.slices.map(([lo]) => Math.floor(lo / NOISE_BLOCK) * 16);
+    const blocks = x.slices.map(([lo, hi]) => noiseBlocksOf(lo, hi));
+    this.noiseCounts = blocks.map(([b0, b1]) => (b1 - b0) * 16);
+    this.noiseDispls = blocks.map(([b0]) => b0 * 16);
     const rank = layout.ranks!.rank;
     this.exchangeBytes = x.kind === 'gather' ? allgathervBytes(this.recvCounts, rank) : alltoallvBytes(this.sendCounts, this.recvCounts, rank);
     this.paramsBytes = allgathervBytes(this.sliceCounts, rank, 4);

@@ -9,8 +9,8 @@ import {
   gatherRows,
   layerViews,
   mse_sum,
-  NOISE_BLOCK,
   noiseBlockCount,
+  noiseBlocksOf,
   noiseFromPartialsInto,
   noiseHalvesPartials,
   softmax_cross_entropy_sum,
@@ -153,7 +153,7 @@ export class WorkerStep {
     this.slice = sliceUpdate(layout.optimizer, { root: run.avgGrad, avg: run.avgGrad, theta: run.params, state: run.optState }, P);
     this.noisePartials = noisePartialsView(memory, layout);
     // the slices are cut at block boundaries when the estimate is on: this worker's blocks are whole
-    this.noiseBlocks = this.p0 === this.p1 ? [0, 0] : [Math.floor(this.p0 / NOISE_BLOCK), Math.ceil(this.p1 / NOISE_BLOCK)];
+    this.noiseBlocks = noiseBlocksOf(this.p0, this.p1);
   }
 
 

@@ -350,6 +350,7 @@ export class TrainingRun {
     const now = sharedClockMs();
     const T = this.rows.train.length;
     const comm = this.comm;
+    const noise = this.noise;
     const event: EpochEvent = {
       type: 'epoch',
       epoch: state.epoch + 1,
@@ -360,7 +361,7 @@ export class TrainingRun {
       samplesPerSec: this.epochSamples / ((trained - this.epochT0) / 1000),
       elapsedMs: now - this.t0,
       comm: commSince(comm, this.commAtEpoch),
-      ...(this.noiseEma.count > 0 ? { noise: this.noiseEma.value() } : {}),
+      ...(noise ? { noise } : {}),
     };
     this.commAtEpoch = comm;
     state.history.push(event);

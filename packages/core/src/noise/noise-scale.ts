@@ -50,6 +50,11 @@ export function noiseBlockCount(P: number): number {
   return Math.ceil(P / NOISE_BLOCK);
 }
 
+/** The blocks [b0, b1) of a parameter slice [p0, p1) cut at block boundaries (its end may be P); none for an empty slice. */
+export function noiseBlocksOf(p0: number, p1: number): [number, number] {
+  return p0 === p1 ? [0, 0] : [Math.floor(p0 / NOISE_BLOCK), Math.ceil(p1 / NOISE_BLOCK)];
+}
+
 /**
  * Writes the partials of blocks [firstBlock, endBlock) into partials[2·block], partials[2·block+1]
  * (partials: 2·noiseBlockCount(P) float64s, the caller's). groups[k] holds S_k over b_k = groupRows[k]
